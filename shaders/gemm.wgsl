@@ -1,0 +1,73 @@
+// gemm — C[:, n_offset : n_offset+nb] = act(A · B + bias), register-blocked.
+// @requires activation
+//
+// B is one column block of the full weight: a weight larger than one storage binding is split into
+// blocks by the caller (src/ops/gemm.ts), one dispatch each, all writing into the same C.
+// Each invocation accumulates a TM×TN tile in registers; no workgroup memory, no barriers.
+//
+// Bindings (group 0):
+//   0 a     A, m×k row-major
+//   1 b     B block: k×nb row-major, or nb×k when TRANS_B = 1 (PyTorch/Darknet-style weights)
+//   2 bias  full bias, ldc values (zeros when there is none)
+//   3 c     C, m×ldc row-major
+//   4 p     Params
+// Grid: x = ceil(nb / TN / WG_X), y = ceil(m / TM / WG_Y).
+// Spec: TM, TN >= 1; WG_X*WG_Y <= 256; TRANS_B 0 or 1.
+
+struct Params {
+  m: u32, k: u32,
+  nb: u32,        // columns in this block
+  n_offset: u32,  // first column of this block in C
+  ldc: u32,       // columns of C
+  act: u32, act_a: f32, act_b: f32,
+}
+
+const TM: u32 = 4u; // @spec
+const TN: u32 = 4u; // @spec
+const WG_X: u32 = 8u; // @spec
+const WG_Y: u32 = 8u; // @spec
+const TRANS_B: u32 = 0u; // @spec
+
+@group(0) @binding(0) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read> b: array<f32>;
+@group(0) @binding(2) var<storage, read> bias: array<f32>;
+@group(0) @binding(3) var<storage, read_write> c: array<f32>;
+@group(0) @binding(4) var<uniform> p: Params;
+
+@compute @workgroup_size(WG_X, WG_Y, 1)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let n0 = gid.x * TN;
+  let m0 = gid.y * TM;
+  if (n0 >= p.nb || m0 >= p.m) { return; }
+
+  // Out-of-range rows and columns are clamped: computed, never stored.
+  var row: array<u32, TM>;
+  for (var i = 0u; i < TM; i++) { row[i] = min(m0 + i, p.m - 1u) * p.k; }
+  var col: array<u32, TN>;
+  for (var j = 0u; j < TN; j++) { col[j] = min(n0 + j, p.nb - 1u); }
+
+  var acc: array<f32, TM * TN>;
+  for (var kk = 0u; kk < p.k; kk++) {
+    var av: array<f32, TM>;
+    for (var i = 0u; i < TM; i++) { av[i] = a[row[i] + kk]; }
+    for (var j = 0u; j < TN; j++) {
+      var bv: f32;
+      if (TRANS_B == 1u) { bv = b[col[j] * p.k + kk]; } else { bv = b[kk * p.nb + col[j]]; }
+      for (var i = 0u; i < TM; i++) {
+        acc[i * TN + j] = fma(av[i], bv, acc[i * TN + j]);
+      }
+    }
+  }
+
+  for (var i = 0u; i < TM; i++) {
+    let m = m0 + i;
+    if (m >= p.m) { break; }
+    for (var j = 0u; j < TN; j++) {
+      let n = n0 + j;
+      if (n < p.nb) {
+        let nc = p.n_offset + n;
+        c[m * p.ldc + nc] = activate(acc[i * TN + j] + bias[nc], p.act, p.act_a, p.act_b);
+      }
+    }
+  }
+}

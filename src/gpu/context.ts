@@ -1,0 +1,202 @@
+// GpuContext owns one device and everything made on it: the pipeline cache, the buffer pool, and the
+// error plumbing that turns WebGPU's validation/out-of-memory/device-lost reports into exceptions.
+import type { DeviceCaps, KernelCall } from '../ops/kernel-call.js';
+import { BufferPool } from './buffer-pool.js';
+import { acquireDevice, describeAdapter, type AcquiredDevice, type DeviceOptions } from './device.js';
+import { GpuError, TensorTooLargeError } from './errors.js';
+import { packParams, paramBytes } from './params.js';
+import { PipelineCache } from './pipeline-cache.js';
+
+/** A KernelCall with its buffers resolved, in binding order (the params uniform is added here). */
+export interface BoundCall {
+  call: KernelCall;
+  buffers: GPUBuffer[];
+  label?: string;
+}
+
+export interface KernelTiming {
+  label: string;
+  kernel: string;
+  ms: number;
+}
+
+const STORAGE = 0x80 | 0x4 | 0x8; // STORAGE | COPY_SRC | COPY_DST, without relying on Node globals
+const UNIFORM = 0x40 | 0x8; // UNIFORM | COPY_DST
+
+export class GpuContext {
+  readonly device: GPUDevice;
+  readonly adapter: GPUAdapter;
+  readonly description: string;
+  readonly caps: DeviceCaps;
+  readonly maxBufferBytes: number;
+  readonly hasTimestamps: boolean;
+  readonly pipelines: PipelineCache;
+  readonly pool: BufferPool;
+  private uncaptured: GPUError[] = [];
+  private lostReason?: string;
+  private disposed = false;
+
+  private constructor(private readonly acquired: AcquiredDevice) {
+    const { adapter, device } = acquired;
+    this.device = device;
+    this.adapter = adapter;
+    this.description = describeAdapter(adapter);
+    this.caps = {
+      maxWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
+      maxInvocationsPerWorkgroup: device.limits.maxComputeInvocationsPerWorkgroup,
+      maxStorageBindingBytes: device.limits.maxStorageBufferBindingSize,
+    };
+    this.maxBufferBytes = device.limits.maxBufferSize;
+    this.hasTimestamps = device.features.has('timestamp-query');
+    this.pipelines = new PipelineCache(device);
+    this.pool = new BufferPool(device);
+    device.addEventListener('uncapturederror', (e) => this.uncaptured.push((e as GPUUncapturedErrorEvent).error));
+    device.lost.then((info) => {
+      if (!this.disposed) this.lostReason = `${info.reason}: ${info.message}`;
+    });
+  }
+
+  static async create(options?: DeviceOptions): Promise<GpuContext> {
+    return new GpuContext(await acquireDevice(options));
+  }
+
+  /** Throws if the device was lost or reported an error outside any scope. */
+  checkHealthy(): void {
+    if (this.disposed) throw new GpuError('GpuContext used after dispose()');
+    if (this.lostReason) throw new GpuError(`WebGPU device lost (${this.lostReason})`);
+    const err = this.uncaptured.shift();
+    if (err) throw new GpuError(`WebGPU error: ${err.message}`);
+  }
+
+  createBuffer(bytes: number, label: string, usage: GPUBufferUsageFlags = STORAGE): GPUBuffer {
+    if (bytes > this.maxBufferBytes) {
+      throw new TensorTooLargeError(`${label}: ${bytes} bytes exceeds the device's maxBufferSize of ${this.maxBufferBytes}`);
+    }
+    return this.device.createBuffer({ size: Math.max(16, Math.ceil(bytes / 4) * 4), usage, label });
+  }
+
+  /** A new storage buffer holding `data`; the caller owns it. */
+  upload(data: Float32Array, label: string): GPUBuffer {
+    const buffer = this.createBuffer(data.byteLength, label);
+    this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    return buffer;
+  }
+
+  async compile(calls: Iterable<KernelCall>): Promise<void> {
+    await this.pipelines.compileAll([...calls].map((c) => ({ kernel: c.kernel, spec: c.spec })));
+  }
+
+  /** Binds and records one call into an open pass. The uniform at `uniform`/`offset` must hold its params. */
+  encodeCall(pass: GPUComputePassEncoder, bound: BoundCall, uniform: GPUBuffer, offset: number): GPUBindGroup {
+    const bindGroup = this.bindGroup(bound, uniform, offset);
+    pass.setPipeline(this.pipelines.get(bound.call));
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(...bound.call.workgroups);
+    return bindGroup;
+  }
+
+  bindGroup(bound: BoundCall, uniform: GPUBuffer, offset: number): GPUBindGroup {
+    const { call, buffers } = bound;
+    if (buffers.length !== call.bindings.length) {
+      throw new Error(`${call.kernel}: ${buffers.length} buffers for bindings ${call.bindings.join(', ')}`);
+    }
+    buffers.forEach((b, i) => {
+      if (b.size > this.caps.maxStorageBindingBytes) {
+        throw new TensorTooLargeError(
+          `${bound.label ?? call.kernel}: '${call.bindings[i]}' is ${b.size} bytes, over the device's ` +
+            `maxStorageBufferBindingSize of ${this.caps.maxStorageBindingBytes}`,
+        );
+      }
+    });
+    const entries: GPUBindGroupEntry[] = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
+    entries.push({ binding: buffers.length, resource: { buffer: uniform, offset, size: paramBytes(call.kernel) } });
+    return this.device.createBindGroup({ layout: this.pipelines.get(call).getBindGroupLayout(0), entries });
+  }
+
+  /**
+   * Compiles what is missing, records every call in order, submits once, and waits for validation.
+   * With `profile`, each call gets its own pass with timestamps (when the adapter has them).
+   */
+  async run(calls: BoundCall[], options: { profile?: boolean } = {}): Promise<KernelTiming[] | undefined> {
+    this.checkHealthy();
+    await this.compile(calls.map((b) => b.call));
+    const uniforms = calls.map((b) => {
+      const u = this.pool.acquire(paramBytes(b.call.kernel), UNIFORM);
+      this.device.queue.writeBuffer(u, 0, packParams(b.call.kernel, b.call.params));
+      return u;
+    });
+    const profile = options.profile && this.hasTimestamps;
+    const querySet = profile ? this.device.createQuerySet({ type: 'timestamp', count: 2 * calls.length }) : undefined;
+
+    this.device.pushErrorScope('out-of-memory');
+    this.device.pushErrorScope('validation');
+    const encoder = this.device.createCommandEncoder();
+    let failure: unknown;
+    try {
+      if (querySet) {
+        calls.forEach((b, i) => {
+          const pass = encoder.beginComputePass({
+            timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 },
+          });
+          this.encodeCall(pass, b, uniforms[i], 0);
+          pass.end();
+        });
+      } else {
+        const pass = encoder.beginComputePass();
+        calls.forEach((b, i) => this.encodeCall(pass, b, uniforms[i], 0));
+        pass.end();
+      }
+    } catch (e) {
+      failure = e;
+    }
+    let resolved: GPUBuffer | undefined;
+    if (querySet && !failure) {
+      resolved = this.device.createBuffer({ size: 16 * calls.length, usage: 0x200 | 0x4 }); // QUERY_RESOLVE | COPY_SRC
+      encoder.resolveQuerySet(querySet, 0, 2 * calls.length, resolved, 0);
+    }
+    if (!failure) this.device.queue.submit([encoder.finish()]);
+    uniforms.forEach((u) => this.pool.release(u));
+    this.pool.submitted();
+    const validation = await this.device.popErrorScope();
+    const oom = await this.device.popErrorScope();
+    if (failure) throw failure;
+    if (validation) throw new GpuError(`WebGPU validation error: ${validation.message}`);
+    if (oom) throw new GpuError(`WebGPU out of memory: ${oom.message}`);
+    this.checkHealthy();
+    if (!resolved || !querySet) return undefined;
+
+    const ticks = new BigInt64Array((await this.readBuffer(resolved, 16 * calls.length)).buffer);
+    resolved.destroy();
+    querySet.destroy();
+    return calls.map((b, i) => ({
+      label: b.label ?? b.call.kernel,
+      kernel: b.call.kernel,
+      ms: Number(ticks[2 * i + 1] - ticks[2 * i]) / 1e6,
+    }));
+  }
+
+  /** Copies `bytes` of a buffer back to the CPU. */
+  async readBuffer(buffer: GPUBuffer, bytes: number, offset = 0): Promise<Float32Array> {
+    this.checkHealthy();
+    const size = Math.ceil(bytes / 4) * 4;
+    const staging = this.device.createBuffer({ size, usage: 0x1 | 0x8 }); // MAP_READ | COPY_DST
+    const encoder = this.device.createCommandEncoder();
+    encoder.copyBufferToBuffer(buffer, offset, staging, 0, size);
+    this.device.queue.submit([encoder.finish()]);
+    this.pool.submitted();
+    await staging.mapAsync(0x1);
+    const out = new Float32Array(staging.getMappedRange().slice(0));
+    staging.unmap();
+    staging.destroy();
+    this.checkHealthy();
+    return out;
+  }
+
+  /** Destroys every pooled buffer and the device, and lets Node exit. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.pool.destroy();
+    this.acquired.release();
+  }
+}

@@ -1,0 +1,41 @@
+// Every kernel's WGSL source, by name. esbuild's text loader inlines the files, so Node and the
+// browser get the same strings with no file access at run time.
+import activation from '../../shaders/activation.wgsl';
+import batchnorm from '../../shaders/batchnorm.wgsl';
+import binary from '../../shaders/binary.wgsl';
+import commonActivation from '../../shaders/common/activation.wgsl';
+import concat from '../../shaders/concat.wgsl';
+import conv2d from '../../shaders/conv2d.wgsl';
+import depthwiseConv2d from '../../shaders/depthwise-conv2d.wgsl';
+import gemm from '../../shaders/gemm.wgsl';
+import globalPool from '../../shaders/global-pool.wgsl';
+import pad from '../../shaders/pad.wgsl';
+import pool2d from '../../shaders/pool2d.wgsl';
+import softmax from '../../shaders/softmax.wgsl';
+import transpose from '../../shaders/transpose.wgsl';
+import upsample from '../../shaders/upsample.wgsl';
+
+export const KERNELS = {
+  activation,
+  batchnorm,
+  binary,
+  concat,
+  conv2d,
+  'depthwise-conv2d': depthwiseConv2d,
+  gemm,
+  'global-pool': globalPool,
+  pad,
+  pool2d,
+  softmax,
+  transpose,
+  upsample,
+} as const;
+
+/** Shared function libraries a kernel can pull in with a `// @requires NAME` header line. */
+export const COMMON: Record<string, string> = { activation: commonActivation };
+
+export type KernelName = keyof typeof KERNELS;
+
+export function kernelFile(name: KernelName): string {
+  return `shaders/${name}.wgsl`;
+}

@@ -1,0 +1,108 @@
+// conv2d: NHWC input, HWIO weights (kh × kw × c/groups × oc), fused bias and activation.
+// Three routes, chosen from the shapes: a 1×1 stride-1 unpadded conv is exactly a GEMM and runs as
+// one; depthwise (one input channel per group) has its own kernel; everything else is the
+// register-blocked implicit GEMM.
+import { activationParams, type Activation } from './activation.js';
+import { defaultGemmVariant, planGemm } from './gemm.js';
+import { assertRank, checkGrid, ELEMENTWISE_WG, grid1d, type DeviceCaps, type KernelCall, type Shape } from './kernel-call.js';
+import { windows2d, type Padding } from './padding.js';
+
+export interface Conv2dAttrs {
+  strides?: readonly [number, number];
+  dilations?: readonly [number, number];
+  padding?: Padding;
+  groups?: number;
+  activation?: Activation;
+}
+
+export interface Conv2dVariant {
+  tm: number;
+  tn: number;
+  wgX: number;
+  wgY: number;
+}
+
+interface ConvGeometry {
+  n: number; h: number; w: number; c: number;
+  oh: number; ow: number; oc: number;
+  kh: number; kw: number;
+  sh: number; sw: number; dh: number; dw: number;
+  padTop: number; padLeft: number;
+  groups: number; cg: number; ocg: number;
+}
+
+function geometry(x: Shape, wShape: Shape, attrs: Conv2dAttrs): ConvGeometry {
+  assertRank('conv2d', 'input', x, 4);
+  assertRank('conv2d', 'weights', wShape, 4);
+  const [n, h, w, c] = x;
+  const [kh, kw, cg, oc] = wShape;
+  const groups = attrs.groups ?? 1;
+  const [sh, sw] = attrs.strides ?? [1, 1];
+  const [dh, dw] = attrs.dilations ?? [1, 1];
+  if (c % groups || oc % groups) throw new Error(`conv2d: groups=${groups} must divide input channels ${c} and filters ${oc}`);
+  if (cg !== c / groups) {
+    throw new Error(`conv2d: weights [${wShape.join(', ')}] expect ${cg} input channels per group, input has ${c} in ${groups} group(s)`);
+  }
+  const win = windows2d(h, w, [kh, kw], [sh, sw], [dh, dw], attrs.padding ?? 'valid');
+  return { n, h, w, c, oh: win.oh, ow: win.ow, oc, kh, kw, sh, sw, dh, dw, padTop: win.padTop, padLeft: win.padLeft, groups, cg, ocg: oc / groups };
+}
+
+export function conv2dOutputShape(x: Shape, w: Shape, attrs: Conv2dAttrs): [number, number, number, number] {
+  const g = geometry(x, w, attrs);
+  return [g.n, g.oh, g.ow, g.oc];
+}
+
+export type Conv2dRoute = 'gemm' | 'depthwise' | 'implicit-gemm';
+
+export function conv2dRoute(x: Shape, w: Shape, attrs: Conv2dAttrs): Conv2dRoute {
+  const g = geometry(x, w, attrs);
+  const pointwise = g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.padTop === 0 && g.padLeft === 0 && g.oh === g.h && g.ow === g.w;
+  if (pointwise && g.groups === 1) return 'gemm';
+  if (g.cg === 1 && g.groups > 1) return 'depthwise';
+  return 'implicit-gemm';
+}
+
+export function defaultConv2dVariant(ocg: number): Conv2dVariant {
+  // TN must divide the channels of a group; 4 keeps weight loads vector-friendly.
+  const tn = [4, 2, 1].find((t) => ocg % t === 0)!;
+  return { tm: 4, tn, wgX: 8, wgY: 8 };
+}
+
+/** Bindings: x, w, b → y (b is the bias, zeros when the layer has none). */
+export function planConv2d(
+  x: Shape, w: Shape, attrs: Conv2dAttrs, caps: DeviceCaps, variant?: Conv2dVariant,
+): KernelCall[] {
+  const g = geometry(x, w, attrs);
+  const act = activationParams(attrs.activation);
+  const route = conv2dRoute(x, w, attrs);
+  if (route === 'gemm') {
+    const m = g.n * g.h * g.w;
+    const calls = planGemm({ m, k: g.c, n: g.oc }, attrs.activation, caps, defaultGemmVariant(m, g.oc));
+    if (calls.length > 1) throw new Error(`conv2d: 1×1 weights of ${g.c}×${g.oc} exceed one storage binding`);
+    return [{ ...calls[0], bindings: ['x', 'w', 'b', 'y'] }];
+  }
+  const common = {
+    n: g.n, h: g.h, w: g.w, c: g.c, oh: g.oh, ow: g.ow, oc: g.oc, kh: g.kh, kw: g.kw,
+    stride_h: g.sh, stride_w: g.sw, dil_h: g.dh, dil_w: g.dw, pad_top: g.padTop, pad_left: g.padLeft,
+  };
+  if (route === 'depthwise') {
+    return [{
+      kernel: 'depthwise-conv2d',
+      spec: { WG: ELEMENTWISE_WG },
+      params: { ...common, mult: g.ocg, ...act },
+      workgroups: grid1d(g.n * g.oh * g.ow * g.oc, ELEMENTWISE_WG, caps),
+      bindings: ['x', 'w', 'b', 'y'],
+    }];
+  }
+  const v = variant ?? defaultConv2dVariant(g.ocg);
+  if (g.groups > 1 && g.ocg % v.tn) throw new Error(`conv2d: variant TN=${v.tn} does not divide ${g.ocg} channels per group`);
+  return [{
+    kernel: 'conv2d',
+    spec: { TM: v.tm, TN: v.tn, WG_X: v.wgX, WG_Y: v.wgY },
+    params: { ...common, cg: g.cg, ocg: g.ocg, ...act },
+    workgroups: checkGrid('conv2d', [
+      Math.ceil(g.oc / v.tn / v.wgX), Math.ceil((g.n * g.oh * g.ow) / v.tm / v.wgY), 1,
+    ], caps),
+    bindings: ['x', 'w', 'b', 'y'],
+  }];
+}

@@ -1,0 +1,85 @@
+// C = act(A · B + bias), register-blocked; a B larger than one storage binding is split into
+// column blocks, each bound and dispatched on its own (VGG16's fc1 is 25088×4096 f32 ≈ 411 MB).
+import { activationParams, type Activation } from './activation.js';
+import { checkGrid, type DeviceCaps, type KernelCall } from './kernel-call.js';
+
+export interface GemmShape {
+  m: number;
+  k: number;
+  n: number;
+  /** B stored as n×k (each output's weights contiguous) instead of k×n. */
+  transB?: boolean;
+}
+
+export interface GemmVariant {
+  tm: number;
+  tn: number;
+  wgX: number;
+  wgY: number;
+}
+
+export function defaultGemmVariant(m: number, n: number): GemmVariant {
+  // A GEMV (m small, as in a Dense layer at batch 1) would waste a TM-row tile; spread over columns instead.
+  if (m < 4) return { tm: 1, tn: 4, wgX: 64, wgY: 1 };
+  return { tm: 4, tn: 4, wgX: 8, wgY: 8 };
+}
+
+/** Columns per block so that one block of B fits a storage binding; a multiple of 4 unless it is all of n. */
+export function gemmBlockColumns(k: number, n: number, caps: DeviceCaps): number {
+  const fit = Math.floor(caps.maxStorageBindingBytes / (4 * k));
+  if (fit >= n) return n;
+  const cols = fit - (fit % 4);
+  if (cols < 1) throw new Error(`gemm: one column of B (k = ${k}) is larger than a storage binding`);
+  return cols;
+}
+
+export function gemmBlockCount(shape: GemmShape, caps: DeviceCaps): number {
+  return Math.ceil(shape.n / gemmBlockColumns(shape.k, shape.n, caps));
+}
+
+/**
+ * Re-lays a k×n (or n×k when transB) row-major B into the column blocks the kernel binds:
+ * block i holds columns i*nb … as k×nb row-major (or nb×k). Done once, when a weight is uploaded.
+ */
+export function splitGemmWeight(b: Float32Array, shape: GemmShape, caps: DeviceCaps): Float32Array[] {
+  const { k, n } = shape;
+  if (b.length !== k * n) throw new Error(`gemm: B has ${b.length} values, expected ${k}×${n} = ${k * n}`);
+  const nb = gemmBlockColumns(k, n, caps);
+  if (nb === n) return [b];
+  const blocks: Float32Array[] = [];
+  for (let c0 = 0; c0 < n; c0 += nb) {
+    const cols = Math.min(nb, n - c0);
+    if (shape.transB) {
+      blocks.push(b.subarray(c0 * k, (c0 + cols) * k));
+      continue;
+    }
+    const block = new Float32Array(k * cols);
+    for (let r = 0; r < k; r++) block.set(b.subarray(r * n + c0, r * n + c0 + cols), r * cols);
+    blocks.push(block);
+  }
+  return blocks;
+}
+
+/** Bindings: a, b#0…b#(blocks-1), bias → c. Call i binds block i as its B. */
+export function planGemm(
+  shape: GemmShape, activation: Activation | undefined, caps: DeviceCaps,
+  variant: GemmVariant = defaultGemmVariant(shape.m, shape.n),
+): KernelCall[] {
+  const { m, k, n } = shape;
+  if (m < 1 || k < 1 || n < 1) throw new Error(`gemm: empty shape m=${m} k=${k} n=${n}`);
+  const nb = gemmBlockColumns(k, n, caps);
+  const calls: KernelCall[] = [];
+  for (let c0 = 0, i = 0; c0 < n; c0 += nb, i++) {
+    const cols = Math.min(nb, n - c0);
+    calls.push({
+      kernel: 'gemm',
+      spec: { TM: variant.tm, TN: variant.tn, WG_X: variant.wgX, WG_Y: variant.wgY, TRANS_B: shape.transB ? 1 : 0 },
+      params: { m, k, nb: cols, n_offset: c0, ldc: n, ...activationParams(activation) },
+      workgroups: checkGrid('gemm', [
+        Math.ceil(cols / variant.tn / variant.wgX), Math.ceil(m / variant.tm / variant.wgY), 1,
+      ], caps),
+      bindings: ['a', `b#${i}`, 'bias', 'c'],
+    });
+  }
+  return calls;
+}

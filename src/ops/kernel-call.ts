@@ -1,0 +1,59 @@
+// The contract between ops and the runtime. An op is pure: from shapes and attributes it produces
+// KernelCalls (which kernel, which specialisation, which params, how many workgroups, and which of
+// its tensors go to which binding). Eager execution and the graph executor both consume these.
+import type { KernelName } from '../gpu/shaders.js';
+import type { Spec } from '../gpu/specialize.js';
+import type { ParamValues } from '../gpu/params.js';
+
+export interface KernelCall {
+  kernel: KernelName;
+  spec: Spec;
+  params: ParamValues;
+  workgroups: [number, number, number];
+  /** Tensor roles bound to @binding(0…) in order (inputs, then outputs); the params uniform follows. */
+  bindings: string[];
+}
+
+/** What an op needs to know about the device to plan (taken from the requested limits). */
+export interface DeviceCaps {
+  maxWorkgroupsPerDimension: number;
+  maxInvocationsPerWorkgroup: number;
+  maxStorageBindingBytes: number;
+}
+
+/** WebGPU's default limits: what every adapter offers. */
+export const DEFAULT_CAPS: DeviceCaps = {
+  maxWorkgroupsPerDimension: 65535,
+  maxInvocationsPerWorkgroup: 256,
+  maxStorageBindingBytes: 128 * 1024 * 1024,
+};
+
+export type Shape = readonly number[];
+
+export function sizeOf(shape: Shape): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** Workgroups for a 1-D launch of `total` invocations, folded into y past the per-dimension limit. */
+export function grid1d(total: number, workgroupSize: number, caps: DeviceCaps): [number, number, number] {
+  const groups = Math.max(1, Math.ceil(total / workgroupSize));
+  const x = Math.min(groups, caps.maxWorkgroupsPerDimension);
+  const y = Math.ceil(groups / x);
+  if (y > caps.maxWorkgroupsPerDimension) {
+    throw new Error(`launch of ${total} invocations exceeds the device's workgroup grid`);
+  }
+  return [x, y, 1];
+}
+
+export function checkGrid(op: string, grid: [number, number, number], caps: DeviceCaps): [number, number, number] {
+  if (grid.some((g) => g > caps.maxWorkgroupsPerDimension)) {
+    throw new Error(`${op}: grid ${grid.join('×')} exceeds maxComputeWorkgroupsPerDimension ${caps.maxWorkgroupsPerDimension}`);
+  }
+  return grid;
+}
+
+export function assertRank(op: string, what: string, shape: Shape, rank: number): void {
+  if (shape.length !== rank) throw new Error(`${op}: ${what} must have rank ${rank}, got shape [${shape.join(', ')}]`);
+}
+
+export const ELEMENTWISE_WG = 64;

@@ -1,0 +1,102 @@
+// Ops that move data without arithmetic: concat, nearest upsample, padding, transposes, flatten.
+import { assertRank, ELEMENTWISE_WG, grid1d, sizeOf, type DeviceCaps, type KernelCall, type Shape } from './kernel-call.js';
+
+function normAxis(op: string, axis: number, rank: number): number {
+  const ax = axis < 0 ? rank + axis : axis;
+  if (ax < 0 || ax >= rank) throw new Error(`${op}: axis ${axis} out of range for rank ${rank}`);
+  return ax;
+}
+
+export function concatOutputShape(inputs: readonly Shape[], axis: number): number[] {
+  if (!inputs.length) throw new Error('concat: no inputs');
+  const rank = inputs[0].length;
+  const ax = normAxis('concat', axis, rank);
+  inputs.forEach((s, i) => {
+    if (s.length !== rank || s.some((d, j) => j !== ax && d !== inputs[0][j])) {
+      throw new Error(`concat: input ${i} has shape [${s.join(', ')}], which does not match [${inputs[0].join(', ')}] outside axis ${axis}`);
+    }
+  });
+  const out = [...inputs[0]];
+  out[ax] = inputs.reduce((sum, s) => sum + s[ax], 0);
+  return out;
+}
+
+/** One call per input; call i binds `x#i` → y. */
+export function planConcat(inputs: readonly Shape[], axis: number, caps: DeviceCaps): KernelCall[] {
+  const out = concatOutputShape(inputs, axis);
+  const ax = normAxis('concat', axis, out.length);
+  const inner = sizeOf(out.slice(ax + 1));
+  let offset = 0;
+  return inputs.map((s, i) => {
+    const total = sizeOf(s);
+    const call: KernelCall = {
+      kernel: 'concat',
+      spec: { WG: ELEMENTWISE_WG },
+      params: { total, in_axis: s[ax], out_axis: out[ax], inner, offset },
+      workgroups: grid1d(total, ELEMENTWISE_WG, caps),
+      bindings: [`x#${i}`, 'y'],
+    };
+    offset += s[ax];
+    return call;
+  });
+}
+
+/** Nearest-neighbour upsampling of NHWC. Bindings: x → y. */
+export function planUpsample(x: Shape, factors: readonly [number, number], caps: DeviceCaps): KernelCall {
+  assertRank('upsample', 'input', x, 4);
+  const [n, h, w, c] = x;
+  const [fh, fw] = factors;
+  if (!(Number.isInteger(fh) && Number.isInteger(fw) && fh >= 1 && fw >= 1)) throw new Error(`upsample: factors ${fh}×${fw} must be positive integers`);
+  return {
+    kernel: 'upsample',
+    spec: { WG: ELEMENTWISE_WG },
+    params: { n, h, w, c, fh, fw },
+    workgroups: grid1d(n * h * fh * w * fw * c, ELEMENTWISE_WG, caps),
+    bindings: ['x', 'y'],
+  };
+}
+export const upsampleOutputShape = (x: Shape, [fh, fw]: readonly [number, number]) => [x[0], x[1] * fh, x[2] * fw, x[3]];
+
+/** Constant padding of NHWC's spatial axes, pads = [top, bottom, left, right]. Bindings: x → y. */
+export function planPad(x: Shape, pads: readonly [number, number, number, number], caps: DeviceCaps, value = 0): KernelCall {
+  assertRank('pad', 'input', x, 4);
+  const [n, h, w, c] = x;
+  const [t, b, l, r] = pads;
+  if (pads.some((p) => !Number.isInteger(p) || p < 0)) throw new Error(`pad: pads [${pads.join(', ')}] must be non-negative integers`);
+  const oh = h + t + b, ow = w + l + r;
+  return {
+    kernel: 'pad',
+    spec: { WG: ELEMENTWISE_WG },
+    params: { n, h, w, c, oh, ow, pad_top: t, pad_left: l, value },
+    workgroups: grid1d(n * oh * ow * c, ELEMENTWISE_WG, caps),
+    bindings: ['x', 'y'],
+  };
+}
+export const padOutputShape = (x: Shape, [t, b, l, r]: readonly number[]) => [x[0], x[1] + t + b, x[2] + l + r, x[3]];
+
+/** y = x permuted: y's axis i is x's axis perm[i]. Rank <= 4. Bindings: x → y. */
+export function planTranspose(x: Shape, perm: readonly number[], caps: DeviceCaps): KernelCall {
+  if (x.length > 4 || perm.length !== x.length || [...perm].sort().some((p, i) => p !== i)) {
+    throw new Error(`transpose: perm [${perm.join(', ')}] is not a permutation of rank ${x.length} (<= 4)`);
+  }
+  const strides = x.map((_, i) => sizeOf(x.slice(i + 1)));
+  const pad = 4 - x.length;
+  const d = [...Array(pad).fill(1), ...perm.map((p) => x[p])];
+  const s = [...Array(pad).fill(0), ...perm.map((p) => strides[p])];
+  return {
+    kernel: 'transpose',
+    spec: { WG: ELEMENTWISE_WG },
+    params: { d0: d[0], d1: d[1], d2: d[2], d3: d[3], s0: s[0], s1: s[1], s2: s[2], s3: s[3] },
+    workgroups: grid1d(sizeOf(x), ELEMENTWISE_WG, caps),
+    bindings: ['x', 'y'],
+  };
+}
+export const transposeOutputShape = (x: Shape, perm: readonly number[]) => perm.map((p) => x[p]);
+
+export const NHWC_TO_NCHW = [0, 3, 1, 2] as const;
+export const NCHW_TO_NHWC = [0, 2, 3, 1] as const;
+
+/** Keras's Flatten on NHWC is a reshape: channels-last order is already the memory order. */
+export function flattenShape(x: Shape): [number, number] {
+  return [x[0], sizeOf(x.slice(1))];
+}

@@ -1,0 +1,88 @@
+import { suite } from 'uvu';
+import * as ops from '../src/eager.js';
+import { conv2dRoute, type Conv2dAttrs } from '../src/ops/conv2d.js';
+import type { Activation } from '../src/ops/activation.js';
+import { assertClose, prod, randomArray, take, upload, withGpu } from './harness.js';
+import { refActivation, refConv2d } from './reference.js';
+
+interface ConvCase {
+  name: string;
+  x: [number, number, number, number];
+  k: [number, number];
+  oc: number;
+  strides?: [number, number];
+  dilations?: [number, number];
+  padding?: 'same' | 'valid' | [number, number, number, number];
+  groups?: number;
+  bias?: boolean;
+  act?: Activation;
+  tol?: number;
+}
+
+const test = suite('conv2d');
+const gpu = withGpu(test);
+
+async function check(c: ConvCase, seed: number) {
+  const ctx = await gpu();
+  const groups = c.groups ?? 1;
+  const wShape = [c.k[0], c.k[1], c.x[3] / groups, c.oc];
+  const x = randomArray(prod(c.x), seed);
+  const w = randomArray(prod(wShape), seed + 1);
+  const b = c.bias === false ? undefined : randomArray(c.oc, seed + 2);
+  const act = c.act ?? { kind: 'linear' as const };
+  const refAct = (v: number) => refActivation(act.kind, v, 'alpha' in act ? act.alpha : 0);
+  const ref = refConv2d({ x, xShape: c.x, w, wShape, b, strides: c.strides, dilations: c.dilations, padding: c.padding, groups, act: refAct });
+  const attrs: Conv2dAttrs = { strides: c.strides, dilations: c.dilations, padding: c.padding, groups, activation: act };
+  const xt = upload(ctx, x, c.x), wt = upload(ctx, w, wShape), bt = b ? upload(ctx, b, [c.oc]) : null;
+  const y = await ops.conv2d(xt, wt, bt, attrs);
+  if (y.shape.join() !== ref.shape.join()) throw new Error(`${c.name}: shape [${y.shape}] != reference [${ref.shape}]`);
+  const got = await take(y);
+  [xt, wt, bt].forEach((t) => t?.dispose());
+  const route = conv2dRoute(c.x, wShape, attrs);
+  assertClose(got, ref.y, c.tol ?? 2e-5, `${c.name} (${route})`, 'normalized');
+}
+
+// Literal cases pin conventions and each route.
+const cases: ConvCase[] = [
+  { name: "TF 'same' puts the odd pad bottom/right (4x4, k3, s2)", x: [1, 4, 4, 2], k: [3, 3], oc: 3, strides: [2, 2], padding: 'same' },
+  { name: "'same' with even kernel 4x4", x: [1, 6, 5, 3], k: [4, 4], oc: 5, padding: 'same' },
+  { name: 'explicit asymmetric pads', x: [2, 7, 6, 3], k: [3, 2], oc: 4, padding: [2, 0, 1, 3] },
+  { name: '1x1 conv runs as GEMM', x: [3, 9, 7, 17], k: [1, 1], oc: 33, act: { kind: 'relu' } },
+  { name: '1x1 strided conv stays implicit GEMM', x: [1, 9, 7, 8], k: [1, 1], oc: 8, strides: [2, 2] },
+  { name: 'depthwise, multiplier 1', x: [2, 9, 9, 17], k: [3, 3], oc: 17, groups: 17, padding: 'same' },
+  { name: 'depthwise, multiplier 3, stride 2', x: [1, 10, 11, 5], k: [3, 3], oc: 15, groups: 5, strides: [2, 2], padding: 'same', act: { kind: 'relu6' } },
+  { name: 'grouped (4 groups of 16)', x: [1, 8, 8, 64], k: [3, 3], oc: 64, groups: 4, padding: 'same' },
+  { name: 'grouped with odd group width', x: [1, 7, 7, 6], k: [3, 3], oc: 9, groups: 3 },
+  { name: 'no bias, leaky 0.1 (Darknet)', x: [1, 13, 13, 16], k: [3, 3], oc: 32, padding: 'same', bias: false, act: { kind: 'leaky', alpha: 0.1 } },
+  { name: 'channels 64 → 64, 3x3 VGG-style, oc not a tile multiple', x: [1, 14, 14, 64], k: [3, 3], oc: 62, padding: 'same', act: { kind: 'relu' } },
+  { name: 'kernel larger than input with same padding', x: [1, 3, 3, 2], k: [5, 5], oc: 3, padding: 'same' },
+];
+cases.forEach((c, i) => test(c.name, () => check(c, 100 + i)));
+
+// Generated sweep: every kernel size × stride × dilation × padding mode, rotating batch, channels and groups.
+const CHANNELS = [1, 3, 17, 64];
+const sweep: ConvCase[] = [];
+let n = 0;
+for (let k = 1; k <= 7; k++)
+  for (let s = 1; s <= 3; s++)
+    for (let d = 1; d <= 3; d++)
+      for (const mode of ['valid', 'same', 'explicit'] as const) {
+        if (k === 1 && d > 1) continue; // dilation is meaningless for a 1-wide kernel
+        const c = CHANNELS[n % 4];
+        const kw = k === 2 ? 3 : k; // one non-square kernel shape per row
+        const span = (Math.max(k, kw) - 1) * d + 1;
+        const h = span + (n % 5), w = span + ((n * 3) % 7) + 1;
+        const batch = n % 3 === 0 ? 3 : 1;
+        const depthwise = n % 7 === 3 && c > 1;
+        const oc = depthwise ? c * (1 + (n % 2)) : CHANNELS[(n + 1) % 4] + (n % 3);
+        const padding = mode === 'explicit' ? ([n % 3, (n + 1) % 2, (n + 2) % 3, n % 2] as [number, number, number, number]) : mode;
+        sweep.push({
+          name: `sweep k${k} s${s} d${d} ${mode} n${batch} c${c}→${oc}${depthwise ? ' depthwise' : ''}`,
+          x: [batch, h, w, c], k: [k, kw], oc, strides: [s, s === 3 ? 2 : s], dilations: [d, d],
+          padding, groups: depthwise ? c : 1, act: n % 2 ? { kind: 'relu' } : undefined, tol: 5e-5,
+        });
+        n++;
+      }
+sweep.forEach((c, i) => test(c.name, () => check(c, 1000 + i)));
+
+test.run();

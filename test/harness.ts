@@ -1,0 +1,92 @@
+// Shared test helpers: one GPU context per test process, seeded data, and a tolerance check that
+// always reports the max abs error.
+import { GpuContext } from '../src/gpu/context.js';
+import { Tensor } from '../src/tensor.js';
+
+let ctx: Promise<GpuContext> | undefined;
+let users = 0;
+
+/** Registers before/after hooks so the suite shares the process's context and Node can exit after. */
+export function withGpu(s: { before: (fn: () => unknown) => void; after: (fn: () => unknown) => void }): () => Promise<GpuContext> {
+  s.before(() => {
+    users++;
+  });
+  s.after(async () => {
+    if (--users === 0 && ctx) {
+      (await ctx).dispose();
+      ctx = undefined;
+    }
+  });
+  return () => (ctx ??= GpuContext.create());
+}
+
+/** mulberry32: small, fast, and the same sequence everywhere. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function randomArray(n: number, seed: number, lo = -1, hi = 1): Float32Array {
+  const r = rng(seed);
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * r();
+  return a;
+}
+
+export const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+
+export interface Closeness {
+  maxAbs: number;
+  /** maxAbs / max(1, max |expected|): conv/GEMM errors grow with the magnitude of the sums. */
+  normalized: number;
+  worstIndex: number;
+}
+
+export function closeness(actual: ArrayLike<number>, expected: ArrayLike<number>): Closeness {
+  if (actual.length !== expected.length) throw new Error(`length ${actual.length} != expected ${expected.length}`);
+  let maxAbs = 0, scale = 1, worstIndex = -1;
+  for (let i = 0; i < expected.length; i++) {
+    const d = Math.abs(actual[i] - expected[i]);
+    if (!(d <= maxAbs)) {
+      maxAbs = d;
+      worstIndex = i;
+    }
+    scale = Math.max(scale, Math.abs(expected[i]));
+  }
+  return { maxAbs, normalized: maxAbs / scale, worstIndex };
+}
+
+/** Throws with the max abs error, the worst element and the tolerance when `actual` is not close. */
+export function assertClose(
+  actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, label: string, mode: 'abs' | 'normalized' = 'abs',
+): Closeness {
+  const c = closeness(actual, expected);
+  const err = mode === 'abs' ? c.maxAbs : c.normalized;
+  if (!(err <= tol)) {
+    const i = c.worstIndex;
+    throw new Error(
+      `${label}: max abs error ${c.maxAbs.toExponential(3)} (${mode} ${err.toExponential(3)} > tol ${tol}); ` +
+        `worst at [${i}]: got ${actual[i]}, expected ${expected[i]}`,
+    );
+  }
+  return c;
+}
+
+export function upload(c: GpuContext, data: ArrayLike<number>, shape: readonly number[]): Tensor {
+  return Tensor.fromArray(c, Float32Array.from(data), shape);
+}
+
+/** Reads and disposes. */
+export async function take(t: Tensor): Promise<Float32Array> {
+  try {
+    return await t.read();
+  } finally {
+    t.dispose();
+  }
+}
