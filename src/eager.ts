@@ -25,8 +25,9 @@ async function execute(
   const ctx = out.ctx;
   const bound = calls.map((call) => ({
     call,
-    buffers: call.bindings.map((role) => {
-      const t = tensors[role];
+    // Every kernel's last binding is its output.
+    buffers: call.bindings.map((role, i) => {
+      const t = i === call.bindings.length - 1 ? out : tensors[role];
       if (!t) throw new Error(`${call.kernel}: no tensor for binding '${role}'`);
       return t.buffer;
     }),
@@ -53,7 +54,7 @@ export async function conv2d(
   const y = Tensor.empty(x.ctx, conv2dOutputShape(x.shape, w.shape, attrs));
   const bias = b ?? zeros(x, w.shape[3]);
   try {
-    return await execute(calls, { x, w, b: bias, y }, y, options);
+    return await execute(calls, { x, w, b: bias }, y, options);
   } finally {
     if (!b) bias.dispose();
   }
@@ -80,13 +81,13 @@ export class GemmWeight {
 export async function gemm(
   a: Tensor, b: GemmWeight, bias: Tensor | null, activation?: Activation, options?: RunOptions & { variant?: GemmVariant },
 ): Promise<Tensor> {
-  const k = a.shape[a.length - 1];
+  const k = a.shape[a.shape.length - 1];
   if (k !== b.k) throw new Error(`gemm: A has ${k} columns, B has ${b.k} rows`);
   const m = a.size / k;
   const calls = planGemm({ m, k, n: b.n, transB: b.transB }, activation, a.ctx.caps, options?.variant ?? defaultGemmVariant(m, b.n));
   const y = Tensor.empty(a.ctx, [...a.shape.slice(0, -1), b.n]);
   const biasT = bias ?? zeros(a, b.n);
-  const tensors: Record<string, Tensor> = { a, bias: biasT, c: y };
+  const tensors: Record<string, Tensor> = { a, bias: biasT };
   b.blocks.forEach((t, i) => (tensors[`b#${i}`] = t));
   try {
     return await execute(calls, tensors, y, options);
@@ -147,7 +148,7 @@ export async function concat(inputs: Tensor[], axis = -1, options?: RunOptions):
   const tensors: Record<string, Tensor> = {};
   inputs.forEach((t, i) => (tensors[`x#${i}`] = t));
   const y = Tensor.empty(inputs[0].ctx, concatOutputShape(shapes, axis));
-  return execute(planConcat(shapes, axis, y.ctx.caps), { ...tensors, y }, y, options);
+  return execute(planConcat(shapes, axis, y.ctx.caps), tensors, y, options);
 }
 
 export async function upsample(x: Tensor, factors: readonly [number, number], options?: RunOptions): Promise<Tensor> {

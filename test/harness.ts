@@ -1,5 +1,6 @@
 // Shared test helpers: one GPU context per test process, seeded data, and a tolerance check that
 // always reports the max abs error.
+import type { Test } from 'uvu';
 import { GpuContext } from '../src/gpu/context.js';
 import { Tensor } from '../src/tensor.js';
 
@@ -7,7 +8,7 @@ let ctx: Promise<GpuContext> | undefined;
 let users = 0;
 
 /** Registers before/after hooks so the suite shares the process's context and Node can exit after. */
-export function withGpu(s: { before: (fn: () => unknown) => void; after: (fn: () => unknown) => void }): () => Promise<GpuContext> {
+export function withGpu(s: Test): () => Promise<GpuContext> {
   s.before(() => {
     users++;
   });

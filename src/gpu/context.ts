@@ -36,7 +36,7 @@ export class GpuContext {
   private lostReason?: string;
   private disposed = false;
 
-  private constructor(private readonly acquired: AcquiredDevice) {
+  private constructor(private readonly acquired: AcquiredDevice, capsOverride: Partial<DeviceCaps> = {}) {
     const { adapter, device } = acquired;
     this.device = device;
     this.adapter = adapter;
@@ -45,6 +45,7 @@ export class GpuContext {
       maxWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
       maxInvocationsPerWorkgroup: device.limits.maxComputeInvocationsPerWorkgroup,
       maxStorageBindingBytes: device.limits.maxStorageBufferBindingSize,
+      ...capsOverride,
     };
     this.maxBufferBytes = device.limits.maxBufferSize;
     this.hasTimestamps = device.features.has('timestamp-query');
@@ -56,8 +57,12 @@ export class GpuContext {
     });
   }
 
-  static async create(options?: DeviceOptions): Promise<GpuContext> {
-    return new GpuContext(await acquireDevice(options));
+  /**
+   * `capsOverride` makes planning assume tighter limits than the device has, to emulate a smaller
+   * device (Chromium's software adapter, a 128 MiB binding limit) on a bigger one.
+   */
+  static async create(options: DeviceOptions & { capsOverride?: Partial<DeviceCaps> } = {}): Promise<GpuContext> {
+    return new GpuContext(await acquireDevice(options), options.capsOverride);
   }
 
   /** Throws if the device was lost or reported an error outside any scope. */

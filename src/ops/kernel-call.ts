@@ -10,7 +10,7 @@ export interface KernelCall {
   spec: Spec;
   params: ParamValues;
   workgroups: [number, number, number];
-  /** Tensor roles bound to @binding(0…) in order (inputs, then outputs); the params uniform follows. */
+  /** Tensor roles bound to @binding(0…) in order: inputs, then the output last; the params uniform follows. */
   bindings: string[];
 }
 

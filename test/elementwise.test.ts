@@ -1,0 +1,115 @@
+import { suite } from 'uvu';
+import * as ops from '../src/eager.js';
+import type { Activation } from '../src/ops/activation.js';
+import { foldBatchNorm } from '../src/ops/batchnorm.js';
+import type { Tensor } from '../src/tensor.js';
+import { assertClose, prod, randomArray, take, upload, withGpu } from './harness.js';
+import { refActivation, refBatchNorm, refConv2d, refSoftmax } from './reference.js';
+
+const test = suite('elementwise');
+const gpu = withGpu(test);
+
+const ACTS: [Activation, number, number][] = [
+  [{ kind: 'linear' }, 0, Infinity],
+  [{ kind: 'relu' }, 0, Infinity],
+  [{ kind: 'relu6' }, 0, 6],
+  [{ kind: 'leaky', alpha: 0.1 }, 0.1, Infinity],
+  [{ kind: 'sigmoid' }, 0, 0],
+  [{ kind: 'tanh' }, 0, 0],
+  [{ kind: 'elu', alpha: 1.1 }, 1.1, 0],
+  [{ kind: 'selu' }, 0, 0],
+  [{ kind: 'softplus' }, 0, 0],
+  [{ kind: 'softsign' }, 0, 0],
+  [{ kind: 'hard_sigmoid' }, 0, 0],
+  [{ kind: 'mish' }, 0, 0],
+  [{ kind: 'swish' }, 0, 0],
+  [{ kind: 'thresholded_relu', theta: 0.9 }, 0.9, 0],
+];
+
+for (const [act, a, b] of ACTS) {
+  test(`activation ${act.kind}`, async () => {
+    const ctx = await gpu();
+    // Wide range, including values that overflow exp() in f32.
+    const x = randomArray(1000, 3, -12, 12);
+    x.set([0, -0, 100, -100, 89, -89, 6, -6, 1e-8]);
+    const ref = Float64Array.from(x, (v) => refActivation(act.kind, v, a, b));
+    const got = await take(await ops.activation(upload(ctx, x, [10, 100]), act));
+    assertClose(got, ref, 2e-6, act.kind, 'normalized');
+  });
+}
+
+test('relu with max_value and negative slope (Keras relu(alpha, max_value))', async () => {
+  const ctx = await gpu();
+  const x = randomArray(300, 4, -3, 3);
+  const got = await take(await ops.activation(upload(ctx, x, [300]), { kind: 'relu', maxValue: 0.5, negativeSlope: 0.3 }));
+  assertClose(got, Float64Array.from(x, (v) => refActivation('relu', v, 0.3, 0.5)), 1e-7, 'relu(0.3, 0.5)');
+});
+
+for (const [shape, axis] of [[[2, 5, 6, 7], -1], [[1, 4, 5, 3], 1], [[3, 4, 5, 6], 2], [[1, 2, 3, 64], 3]] as [number[], number][]) {
+  for (const [center, scale] of [[true, true], [false, true], [true, false], [false, false]]) {
+    test(`batchnorm [${shape}] axis ${axis} center=${center} scale=${scale}`, async () => {
+      const ctx = await gpu();
+      const c = shape[axis < 0 ? shape.length + axis : axis];
+      const x = randomArray(prod(shape), 10, -3, 3);
+      const gamma = randomArray(c, 11, 0.5, 2), beta = randomArray(c, 12), mean = randomArray(c, 13), variance = randomArray(c, 14, 0.01, 2);
+      const got = await take(await ops.batchNorm(upload(ctx, x, shape), {
+        gamma: scale ? gamma : undefined, beta: center ? beta : undefined, mean, variance, epsilon: 1e-3,
+      }, axis));
+      const ref = refBatchNorm(x, shape, axis, scale ? gamma : new Float32Array(c).fill(1), center ? beta : new Float32Array(c), mean, variance, 1e-3);
+      assertClose(got, ref, 2e-6, 'batchnorm', 'normalized');
+    });
+  }
+}
+
+test('foldBatchNorm(conv) equals batchnorm(conv(x)) (pure, float64)', () => {
+  const xShape = [1, 6, 6, 3], wShape = [3, 3, 3, 5];
+  const x = randomArray(prod(xShape), 20), w = randomArray(prod(wShape), 21), b = randomArray(5, 22);
+  const bn = { gamma: randomArray(5, 23, 0.5, 2), beta: randomArray(5, 24), mean: randomArray(5, 25), variance: randomArray(5, 26, 0.1, 2), epsilon: 1e-5 };
+  const conv = refConv2d({ x, xShape, w, wShape, b, padding: 'same' });
+  const expected = refBatchNorm(conv.y, conv.shape, -1, bn.gamma, bn.beta, bn.mean, bn.variance, bn.epsilon);
+  const folded = foldBatchNorm(w, b, bn);
+  const got = refConv2d({ x, xShape, w: folded.weights, wShape, b: folded.bias, padding: 'same' });
+  assertClose(got.y, expected, 1e-5, 'folded', 'normalized');
+});
+
+test('folded batchnorm on the GPU conv matches conv → batchnorm → leaky', async () => {
+  const ctx = await gpu();
+  const xShape = [1, 9, 9, 8], wShape = [3, 3, 8, 16];
+  const x = randomArray(prod(xShape), 30), w = randomArray(prod(wShape), 31);
+  const bn = { gamma: randomArray(16, 33, 0.5, 2), beta: randomArray(16, 34), mean: randomArray(16, 35), variance: randomArray(16, 36, 0.1, 2), epsilon: 1e-5 };
+  const conv = refConv2d({ x, xShape, w, wShape, padding: 'same' });
+  const expected = refBatchNorm(conv.y, conv.shape, -1, bn.gamma, bn.beta, bn.mean, bn.variance, bn.epsilon).map((v) => refActivation('leaky', v, 0.1));
+  const folded = foldBatchNorm(w, undefined, bn);
+  const got = await take(await ops.conv2d(upload(ctx, x, xShape), upload(ctx, folded.weights, wShape), upload(ctx, folded.bias, [16]), {
+    padding: 'same', activation: { kind: 'leaky', alpha: 0.1 },
+  }));
+  assertClose(got, expected, 2e-5, 'conv+bn+leaky', 'normalized');
+});
+
+test('residual add with fused activation, per-channel and scalar broadcast, multiply, PReLU', async () => {
+  const ctx = await gpu();
+  const shape = [3, 5, 4, 17];
+  const a = randomArray(prod(shape), 40), b = randomArray(prod(shape), 41), ch = randomArray(17, 42), s = [0.25];
+  const at = upload(ctx, a, shape);
+  const cases: [string, Promise<Tensor>, (i: number) => number][] = [
+    ['add+leaky', ops.add(at, upload(ctx, b, shape), { kind: 'leaky', alpha: 0.1 }), (i) => refActivation('leaky', a[i] + b[i], 0.1)],
+    ['add per-channel', ops.add(at, upload(ctx, ch, [17])), (i) => a[i] + ch[i % 17]],
+    ['mul scalar', ops.binary('mul', at, upload(ctx, s, [1])), (i) => a[i] * 0.25],
+    ['prelu per-channel', ops.binary('prelu', at, upload(ctx, ch, [17])), (i) => (a[i] >= 0 ? a[i] : ch[i % 17] * a[i])],
+  ];
+  for (const [name, pending, f] of cases) {
+    const got = await take(await pending);
+    assertClose(got, Float64Array.from(got, (_, i) => f(i)), 1e-6, name);
+  }
+});
+
+test('softmax over the last axis is stable for large logits', async () => {
+  const ctx = await gpu();
+  const x = randomArray(4 * 1000, 50, -20, 20);
+  x[7] = 1000; x[1500] = -1000; x[2500] = 88.8;
+  const got = await take(await ops.softmax(upload(ctx, x, [4, 1000])));
+  assertClose(got, refSoftmax(x, 1000), 1e-6, 'softmax');
+  if (got.some((v) => !Number.isFinite(v))) throw new Error('softmax produced a non-finite value');
+});
+
+test.run();

@@ -1,0 +1,60 @@
+import { suite } from 'uvu';
+import * as ops from '../src/eager.js';
+import { GpuContext } from '../src/gpu/context.js';
+import { gemmBlockCount } from '../src/ops/gemm.js';
+import { assertClose, randomArray, take, upload, withGpu } from './harness.js';
+import { refActivation, refGemm } from './reference.js';
+
+const test = suite('gemm');
+const gpu = withGpu(test);
+
+async function check(ctx: GpuContext, m: number, k: number, n: number, opts: { transB?: boolean; bias?: boolean; relu?: boolean; seed: number; label?: string }) {
+  const a = randomArray(m * k, opts.seed), b = randomArray(k * n, opts.seed + 1);
+  const bias = opts.bias ? randomArray(n, opts.seed + 2) : undefined;
+  const act = opts.relu ? (v: number) => refActivation('relu', v) : undefined;
+  const ref = refGemm(a, b, m, k, n, opts.transB, bias, act);
+  const at = upload(ctx, a, [m, k]);
+  const w = ops.GemmWeight.upload(ctx, b, k, n, opts.transB);
+  const bt = bias ? upload(ctx, bias, [n]) : null;
+  const got = await take(await ops.gemm(at, w, bt, opts.relu ? { kind: 'relu' } : undefined));
+  at.dispose(); w.dispose(); bt?.dispose();
+  assertClose(got, ref, 2e-5, opts.label ?? `gemm ${m}x${k}x${n}${opts.transB ? ' transB' : ''}`, 'normalized');
+  return w.blocks.length;
+}
+
+const shapes: [number, number, number][] = [
+  [1, 1, 1], [1, 7, 5], [3, 17, 64], [4, 64, 4], [5, 33, 31], [64, 64, 64], [67, 129, 71], [128, 256, 96], [2, 1000, 10],
+];
+shapes.forEach(([m, k, n], i) => {
+  test(`${m}x${k}x${n}`, async () => { await check(await gpu(), m, k, n, { seed: i, bias: i % 2 === 0, relu: i % 3 === 0 }); });
+  test(`${m}x${k}x${n} transposed B`, async () => { await check(await gpu(), m, k, n, { seed: 50 + i, transB: true, bias: true }); });
+});
+
+test('a B larger than one binding is split into column blocks (emulated 4 KiB binding limit)', async () => {
+  const small = await GpuContext.create({ capsOverride: { maxStorageBindingBytes: 4096 } });
+  try {
+    // k = 100: 10 columns fit 4 KiB, rounded down to 8 per block → 5 blocks for n = 37.
+    for (const transB of [false, true]) {
+      const blocks = await check(small, 3, 100, 37, { seed: 7, transB, bias: true, relu: true, label: `split transB=${transB}` });
+      if (blocks !== 5) throw new Error(`expected 5 blocks, got ${blocks}`);
+    }
+  } finally {
+    small.dispose();
+  }
+});
+
+test("VGG16 fc1's full 25088×4096 weight (411 MB) runs on a 128 MiB binding limit", async () => {
+  const ctx = await gpu();
+  const [m, k, n] = [1, 25088, 4096];
+  const caps = { ...ctx.caps, maxStorageBindingBytes: Math.min(ctx.caps.maxStorageBindingBytes, 128 * 1024 * 1024) };
+  if (gemmBlockCount({ m, k, n }, caps) < 4) throw new Error('fc1 should need at least 4 blocks at 128 MiB');
+  const a = randomArray(k, 11);
+  const b = randomArray(k * n, 12, -0.01, 0.01);
+  const at = upload(ctx, a, [m, k]);
+  const w = ops.GemmWeight.upload(ctx, b, k, n);
+  const got = await take(await ops.gemm(at, w, null));
+  at.dispose(); w.dispose();
+  assertClose(got, refGemm(a, b, m, k, n), 2e-5, 'fc1', 'normalized');
+});
+
+test.run();
