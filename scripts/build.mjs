@@ -27,7 +27,7 @@ const list = (dir, suffix) => {
 const what = process.argv[2] ?? 'all';
 const jobs = [];
 if (what === 'all' || what === 'lib') {
-  jobs.push(build({ ...node, entryPoints: ['src/index.ts', 'src/cli.ts'], outdir: 'dist', banner: { js: '' } }));
+  jobs.push(build({ ...node, entryPoints: ['src/index.ts', 'src/cli.ts'], outdir: 'dist' }));
 }
 if (what === 'all' || what === 'test') {
   jobs.push(build({ ...node, entryPoints: list('test', '.test.ts'), outdir: 'build/test' }));
