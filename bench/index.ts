@@ -3,6 +3,7 @@ import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { GpuContext } from '../src/gpu/context.js';
 import { benchOps } from './ops.js';
+import { benchVariants } from './variants.js';
 
 function gitCommit(): string {
   try {
@@ -14,11 +15,12 @@ function gitCommit(): string {
 
 async function main(argv: string[]): Promise<void> {
   const [suite = 'ops', filter] = argv;
-  if (suite !== 'ops') throw new Error(`unknown benchmark suite '${suite}' (available: ops)`);
+  if (!['ops', 'variants'].includes(suite)) throw new Error(`unknown benchmark suite '${suite}' (available: ops, variants)`);
   const ctx = await GpuContext.create();
   try {
     console.log(`adapter: ${ctx.description}`);
     console.log(`LP_NUM_THREADS=${process.env.LP_NUM_THREADS ?? '(unset)'}\n`);
+    if (suite === 'variants') return await benchVariants(ctx);
     const results = await benchOps(ctx, filter);
     mkdirSync('bench/results', { recursive: true });
     const file = `bench/results/${suite}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;

@@ -2,8 +2,10 @@
 // @requires activation
 //
 // GEMM view: M = n*oh*ow output pixels, N = oc output channels, K = kh*kw*(c/groups).
-// Each invocation accumulates a TM×TN tile (TM pixels × TN channels) in registers, so each input
-// value it loads is used TN times and each weight TM times. No workgroup memory and no barriers:
+// Each invocation accumulates TM pixels × TN channels in registers, so each input value it loads
+// is used TN times and each weight TM times. Its channels are interleaved with its neighbours'
+// (base + lane + j*WG_X), so the lanes of a workgroup read consecutive weights and write
+// consecutive outputs. No workgroup memory and no barriers:
 // barriers are expensive on CPU adapters (lavapipe), and on GPUs the tiled kernels compete by tuning.
 // The K loop runs (ky, kx) outside and input channels inside, because NHWC keeps those contiguous.
 //
@@ -13,9 +15,9 @@
 //   2 b  bias, oc (zeros when the layer has none)
 //   3 y  NHWC output, n*oh*ow*oc
 //   4 p  Params
-// Grid: x = ceil(oc / TN / WG_X), y = ceil(n*oh*ow / TM / WG_Y).
+// Grid: x = ceil(oc / (TN*WG_X)), y = ceil(n*oh*ow / (TM*WG_Y)).
 // Spec: TM, TN >= 1 (TM*TN accumulators per invocation); WG_X*WG_Y <= 256.
-//   With groups > 1, TN must divide ocg so that a tile never straddles two groups.
+//   With groups > 1, TN*WG_X must divide ocg so that a workgroup never straddles two groups.
 
 struct Params {
   n: u32, h: u32, w: u32, c: u32,
@@ -41,9 +43,9 @@ const WG_Y: u32 = 8u; // @spec
 @group(0) @binding(4) var<uniform> p: Params;
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
-fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let n0 = gid.x * TN;
-  let m0 = gid.y * TM;
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let n0 = wg.x * (WG_X * TN) + lid.x;  // this invocation's channels: n0 + j*WG_X
+  let m0 = (wg.y * WG_Y + lid.y) * TM;
   let m_total = p.n * p.oh * p.ow;
   if (n0 >= p.oc || m0 >= m_total) { return; }
   let ic0 = (n0 / p.ocg) * p.cg;
@@ -61,7 +63,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     ix0[i] = i32(ox * p.stride_w) - i32(p.pad_left);
   }
   var col: array<u32, TN>;
-  for (var j = 0u; j < TN; j++) { col[j] = min(n0 + j, p.oc - 1u); }
+  for (var j = 0u; j < TN; j++) { col[j] = min(n0 + j * WG_X, p.oc - 1u); }
 
   var acc: array<f32, TM * TN>;
   for (var ky = 0u; ky < p.kh; ky++) {
@@ -98,7 +100,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     let m = m0 + i;
     if (m >= m_total) { break; }
     for (var j = 0u; j < TN; j++) {
-      let n = n0 + j;
+      let n = n0 + j * WG_X;
       if (n < p.oc) {
         y[m * p.oc + n] = activate(acc[i * TN + j] + b[n], p.act, p.act_a, p.act_b);
       }

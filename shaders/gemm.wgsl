@@ -3,7 +3,10 @@
 //
 // B is one column block of the full weight: a weight larger than one storage binding is split into
 // blocks by the caller (src/ops/gemm.ts), one dispatch each, all writing into the same C.
-// Each invocation accumulates a TM×TN tile in registers; no workgroup memory, no barriers.
+// Each invocation accumulates TM rows × TN columns in registers; no workgroup memory, no barriers.
+// Its columns are interleaved with its neighbours' (base + lane + j*WG_X), so at every step the
+// lanes of a workgroup load and store consecutive addresses: vector loads on a CPU adapter's SIMD
+// lanes, coalesced accesses on a GPU.
 //
 // Bindings (group 0):
 //   0 a     A, m×k row-major
@@ -11,7 +14,7 @@
 //   2 bias  full bias, ldc values (zeros when there is none)
 //   3 c     C, m×ldc row-major
 //   4 p     Params
-// Grid: x = ceil(nb / TN / WG_X), y = ceil(m / TM / WG_Y).
+// Grid: x = ceil(nb / (TN*WG_X)), y = ceil(m / (TM*WG_Y)).
 // Spec: TM, TN >= 1; WG_X*WG_Y <= 256; TRANS_B 0 or 1.
 
 struct Params {
@@ -35,16 +38,16 @@ const TRANS_B: u32 = 0u; // @spec
 @group(0) @binding(4) var<uniform> p: Params;
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
-fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let n0 = gid.x * TN;
-  let m0 = gid.y * TM;
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let n0 = wg.x * (WG_X * TN) + lid.x;  // this invocation's columns: n0 + j*WG_X
+  let m0 = (wg.y * WG_Y + lid.y) * TM;
   if (n0 >= p.nb || m0 >= p.m) { return; }
 
   // Out-of-range rows and columns are clamped: computed, never stored.
   var row: array<u32, TM>;
   for (var i = 0u; i < TM; i++) { row[i] = min(m0 + i, p.m - 1u) * p.k; }
   var col: array<u32, TN>;
-  for (var j = 0u; j < TN; j++) { col[j] = min(n0 + j, p.nb - 1u); }
+  for (var j = 0u; j < TN; j++) { col[j] = min(n0 + j * WG_X, p.nb - 1u); }
 
   var acc: array<f32, TM * TN>;
   for (var kk = 0u; kk < p.k; kk++) {
@@ -63,7 +66,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     let m = m0 + i;
     if (m >= p.m) { break; }
     for (var j = 0u; j < TN; j++) {
-      let n = n0 + j;
+      let n = n0 + j * WG_X;
       if (n < p.nb) {
         let nc = p.n_offset + n;
         c[m * p.ldc + nc] = activate(acc[i * TN + j] + bias[nc], p.act, p.act_a, p.act_b);

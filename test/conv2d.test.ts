@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as ops from '../src/eager.js';
-import { conv2dRoute, type Conv2dAttrs } from '../src/ops/conv2d.js';
+import { conv2dRoute, type Conv2dAttrs, type Conv2dVariant } from '../src/ops/conv2d.js';
 import type { Activation } from '../src/ops/activation.js';
 import { assertClose, prod, randomArray, take, upload, withGpu } from './harness.js';
 import { refActivation, refConv2d } from './reference.js';
@@ -84,5 +84,21 @@ for (let k = 1; k <= 7; k++)
         n++;
       }
 sweep.forEach((c, i) => test(c.name, () => check(c, 1000 + i)));
+
+// Every register-blocking specialisation computes the same conv, including odd sizes and groups.
+const VARIANTS: Conv2dVariant[] = [
+  { tm: 1, tn: 1, wgX: 64, wgY: 1 }, { tm: 4, tn: 4, wgX: 8, wgY: 8 }, { tm: 8, tn: 8, wgX: 8, wgY: 8 },
+  { tm: 2, tn: 8, wgX: 16, wgY: 4 }, { tm: 8, tn: 8, wgX: 16, wgY: 16 }, { tm: 4, tn: 2, wgX: 4, wgY: 16 },
+];
+for (const v of VARIANTS) {
+  test(`variant TM${v.tm} TN${v.tn} WG${v.wgX}×${v.wgY}`, async () => {
+    const ctx = await gpu();
+    const xShape = [2, 11, 9, 12], wShape = [3, 3, 12, 37];
+    const x = randomArray(prod(xShape), 7), w = randomArray(prod(wShape), 8), b = randomArray(37, 9);
+    const ref = refConv2d({ x, xShape, w, wShape, b, strides: [2, 1], padding: 'same' });
+    const got = await take(await ops.conv2d(upload(ctx, x, xShape), upload(ctx, w, wShape), upload(ctx, b, [37]), { strides: [2, 1], padding: 'same' }, { variant: v }));
+    assertClose(got, ref.y, 2e-5, 'variant', 'normalized');
+  });
+}
 
 test.run();

@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as ops from '../src/eager.js';
 import { GpuContext } from '../src/gpu/context.js';
-import { gemmBlockCount } from '../src/ops/gemm.js';
+import { gemmBlockCount, type GemmVariant } from '../src/ops/gemm.js';
 import { assertClose, randomArray, take, upload, withGpu } from './harness.js';
 import { refActivation, refGemm } from './reference.js';
 
@@ -56,5 +56,27 @@ test("VGG16 fc1's full 25088×4096 weight (411 MB) runs on a 128 MiB binding lim
   at.dispose(); w.dispose();
   assertClose(got, refGemm(a, b, m, k, n), 2e-5, 'fc1', 'normalized');
 });
+
+// Every specialisation the tuner may pick computes the same thing: register-blocked and
+// workgroup-tiled, tile sizes, workgroup shapes, on sizes that divide no tile.
+const VARIANTS: GemmVariant[] = [
+  { tm: 1, tn: 1, wgX: 64, wgY: 1 }, { tm: 1, tn: 4, wgX: 64, wgY: 1 }, { tm: 4, tn: 4, wgX: 8, wgY: 8 },
+  { tm: 8, tn: 8, wgX: 8, wgY: 8 }, { tm: 2, tn: 8, wgX: 16, wgY: 4 }, { tm: 8, tn: 8, wgX: 16, wgY: 16 },
+  { kind: 'tiled', tm: 4, tn: 4, wgX: 16, wgY: 16, tk: 16 }, { kind: 'tiled', tm: 2, tn: 2, wgX: 8, wgY: 8, tk: 8 },
+  { kind: 'tiled', tm: 8, tn: 4, wgX: 8, wgY: 16, tk: 4 }, { kind: 'tiled', tm: 1, tn: 1, wgX: 16, wgY: 16, tk: 32 },
+];
+for (const v of VARIANTS) {
+  const label = `${v.kind ?? 'register'} TM${v.tm} TN${v.tn} WG${v.wgX}×${v.wgY}${v.tk ? ` TK${v.tk}` : ''}`;
+  test(`variant ${label}`, async () => {
+    const ctx = await gpu();
+    for (const [m, k, n, transB] of [[67, 129, 71, false], [3, 40, 9, true], [130, 17, 200, false]] as const) {
+      const a = randomArray(m * k, m), b = randomArray(k * n, n), bias = randomArray(n, k);
+      const at = upload(ctx, a, [m, k]), w = ops.GemmWeight.upload(ctx, b, k, n, transB), bt = upload(ctx, bias, [n]);
+      const got = await take(await ops.gemm(at, w, bt, { kind: 'relu' }, { variant: v }));
+      at.dispose(); w.dispose(); bt.dispose();
+      assertClose(got, refGemm(a, b, m, k, n, transB, bias, (x) => Math.max(0, x)), 2e-5, `${label} ${m}x${k}x${n}`, 'normalized');
+    }
+  });
+}
 
 test.run();

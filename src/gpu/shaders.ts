@@ -8,6 +8,7 @@ import concat from '../../shaders/concat.wgsl';
 import conv2d from '../../shaders/conv2d.wgsl';
 import depthwiseConv2d from '../../shaders/depthwise-conv2d.wgsl';
 import gemm from '../../shaders/gemm.wgsl';
+import gemmTiled from '../../shaders/gemm-tiled.wgsl';
 import globalPool from '../../shaders/global-pool.wgsl';
 import pad from '../../shaders/pad.wgsl';
 import pool2d from '../../shaders/pool2d.wgsl';
@@ -23,6 +24,7 @@ export const KERNELS = {
   conv2d,
   'depthwise-conv2d': depthwiseConv2d,
   gemm,
+  'gemm-tiled': gemmTiled,
   'global-pool': globalPool,
   pad,
   pool2d,

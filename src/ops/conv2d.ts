@@ -62,10 +62,13 @@ export function conv2dRoute(x: Shape, w: Shape, attrs: Conv2dAttrs): Conv2dRoute
   return 'implicit-gemm';
 }
 
-export function defaultConv2dVariant(ocg: number): Conv2dVariant {
-  // TN must divide the channels of a group; 4 keeps weight loads vector-friendly.
-  const tn = [4, 2, 1].find((t) => ocg % t === 0)!;
-  return { tm: 4, tn, wgX: 8, wgY: 8 };
+export function defaultConv2dVariant(groups: number, ocg: number): Conv2dVariant {
+  if (groups === 1) return { tm: 8, tn: 8, wgX: 8, wgY: 8 };
+  // A workgroup's TN*WG_X channels must lie in one group: the largest power of two dividing ocg, up to 64.
+  let span = 1;
+  while (span < 64 && ocg % (span * 2) === 0) span *= 2;
+  const wgX = Math.min(span, 8);
+  return { tm: 4, tn: span / wgX, wgX, wgY: 64 / wgX };
 }
 
 /** Bindings: x, w, b → y (b is the bias, zeros when the layer has none). */
@@ -94,14 +97,16 @@ export function planConv2d(
       bindings: ['x', 'w', 'b', 'y'],
     }];
   }
-  const v = variant ?? defaultConv2dVariant(g.ocg);
-  if (g.groups > 1 && g.ocg % v.tn) throw new Error(`conv2d: variant TN=${v.tn} does not divide ${g.ocg} channels per group`);
+  const v = variant ?? defaultConv2dVariant(g.groups, g.ocg);
+  if (g.groups > 1 && g.ocg % (v.tn * v.wgX)) {
+    throw new Error(`conv2d: variant TN×WG_X = ${v.tn * v.wgX} does not divide ${g.ocg} channels per group`);
+  }
   return [{
     kernel: 'conv2d',
     spec: { TM: v.tm, TN: v.tn, WG_X: v.wgX, WG_Y: v.wgY },
     params: { ...common, cg: g.cg, ocg: g.ocg, ...act },
     workgroups: checkGrid('conv2d', [
-      Math.ceil(g.oc / v.tn / v.wgX), Math.ceil((g.n * g.oh * g.ow) / v.tm / v.wgY), 1,
+      Math.ceil(g.oc / (v.tn * v.wgX)), Math.ceil((g.n * g.oh * g.ow) / (v.tm * v.wgY)), 1,
     ], caps),
     bindings: ['x', 'w', 'b', 'y'],
   }];

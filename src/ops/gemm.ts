@@ -11,17 +11,25 @@ export interface GemmShape {
   transB?: boolean;
 }
 
+/**
+ * How the GEMM is computed. 'register': each invocation keeps a TM×TN tile in registers, no
+ * workgroup memory (best on CPU adapters, where barriers are costly). 'tiled': tiles of A and B are
+ * staged through workgroup memory TK deep (the usual choice on GPUs).
+ */
 export interface GemmVariant {
+  kind?: 'register' | 'tiled';
   tm: number;
   tn: number;
   wgX: number;
   wgY: number;
+  /** K step of the tiled variant. */
+  tk?: number;
 }
 
 export function defaultGemmVariant(m: number, n: number): GemmVariant {
   // A GEMV (m small, as in a Dense layer at batch 1) would waste a TM-row tile; spread over columns instead.
   if (m < 4) return { tm: 1, tn: 4, wgX: 64, wgY: 1 };
-  return { tm: 4, tn: 4, wgX: 8, wgY: 8 };
+  return { tm: 8, tn: 8, wgX: 8, wgY: 8 };
 }
 
 /** Columns per block so that one block of B fits a storage binding; a multiple of 4 unless it is all of n. */
@@ -67,16 +75,21 @@ export function planGemm(
 ): KernelCall[] {
   const { m, k, n } = shape;
   if (m < 1 || k < 1 || n < 1) throw new Error(`gemm: empty shape m=${m} k=${k} n=${n}`);
+  if (variant.wgX * variant.wgY > caps.maxInvocationsPerWorkgroup) {
+    throw new Error(`gemm: workgroup ${variant.wgX}×${variant.wgY} exceeds the device's ${caps.maxInvocationsPerWorkgroup} invocations`);
+  }
   const nb = gemmBlockColumns(k, n, caps);
   const calls: KernelCall[] = [];
   for (let c0 = 0, i = 0; c0 < n; c0 += nb, i++) {
     const cols = Math.min(nb, n - c0);
+    const spec = { TM: variant.tm, TN: variant.tn, WG_X: variant.wgX, WG_Y: variant.wgY, TRANS_B: shape.transB ? 1 : 0 };
+    const tiled = variant.kind === 'tiled';
     calls.push({
-      kernel: 'gemm',
-      spec: { TM: variant.tm, TN: variant.tn, WG_X: variant.wgX, WG_Y: variant.wgY, TRANS_B: shape.transB ? 1 : 0 },
+      kernel: tiled ? 'gemm-tiled' : 'gemm',
+      spec: tiled ? { ...spec, TK: variant.tk ?? 16 } : spec,
       params: { m, k, nb: cols, n_offset: c0, ldc: n, ...activationParams(activation) },
       workgroups: checkGrid('gemm', [
-        Math.ceil(cols / variant.tn / variant.wgX), Math.ceil(m / variant.tm / variant.wgY), 1,
+        Math.ceil(cols / (variant.tn * variant.wgX)), Math.ceil(m / (variant.tm * variant.wgY)), 1,
       ], caps),
       bindings: ['a', `b#${i}`, 'bias', 'c'],
     });
