@@ -14,6 +14,8 @@ export const GEMM_VARIANTS: GemmVariant[] = [
   { tm: 4, tn: 4, wgX: 8, wgY: 8 }, { tm: 4, tn: 4, wgX: 16, wgY: 16 }, { tm: 8, tn: 4, wgX: 8, wgY: 8 },
   { tm: 4, tn: 8, wgX: 8, wgY: 8 }, { tm: 8, tn: 8, wgX: 8, wgY: 8 }, { tm: 2, tn: 8, wgX: 16, wgY: 4 },
   { tm: 8, tn: 8, wgX: 16, wgY: 16 },
+  { kind: 'vec4', tm: 4, tn: 1, wgX: 8, wgY: 8 }, { kind: 'vec4', tm: 8, tn: 2, wgX: 8, wgY: 8 },
+  { kind: 'vec4', tm: 8, tn: 1, wgX: 8, wgY: 8 }, { kind: 'vec4', tm: 4, tn: 2, wgX: 16, wgY: 4 },
   { kind: 'tiled', tm: 4, tn: 4, wgX: 16, wgY: 16, tk: 16 }, { kind: 'tiled', tm: 8, tn: 8, wgX: 8, wgY: 8, tk: 8 },
 ];
 

@@ -9,6 +9,7 @@ import conv2d from '../../shaders/conv2d.wgsl';
 import depthwiseConv2d from '../../shaders/depthwise-conv2d.wgsl';
 import gemm from '../../shaders/gemm.wgsl';
 import gemmTiled from '../../shaders/gemm-tiled.wgsl';
+import gemmVec4 from '../../shaders/gemm-vec4.wgsl';
 import globalPool from '../../shaders/global-pool.wgsl';
 import pad from '../../shaders/pad.wgsl';
 import pool2d from '../../shaders/pool2d.wgsl';
@@ -25,6 +26,7 @@ export const KERNELS = {
   'depthwise-conv2d': depthwiseConv2d,
   gemm,
   'gemm-tiled': gemmTiled,
+  'gemm-vec4': gemmVec4,
   'global-pool': globalPool,
   pad,
   pool2d,

@@ -13,11 +13,13 @@ export interface GemmShape {
 
 /**
  * How the GEMM is computed. 'register': each invocation keeps a TM×TN tile in registers, no
- * workgroup memory (best on CPU adapters, where barriers are costly). 'tiled': tiles of A and B are
- * staged through workgroup memory TK deep (the usual choice on GPUs).
+ * workgroup memory (best on CPU adapters, where barriers are costly). 'vec4': the same with B and
+ * C as vec4 (TN counts column quads; needs n % 4 == 0 and row-major B, else falls back to
+ * 'register'). 'tiled': tiles of A and B staged through workgroup memory TK deep (the usual choice
+ * on GPUs).
  */
 export interface GemmVariant {
-  kind?: 'register' | 'tiled';
+  kind?: 'register' | 'vec4' | 'tiled';
   tm: number;
   tn: number;
   wgX: number;
@@ -79,17 +81,22 @@ export function planGemm(
     throw new Error(`gemm: workgroup ${variant.wgX}×${variant.wgY} exceeds the device's ${caps.maxInvocationsPerWorkgroup} invocations`);
   }
   const nb = gemmBlockColumns(k, n, caps);
+  // vec4 needs every block and C's row to be whole quads; blocks are multiples of 4 unless single.
+  const kind = variant.kind === 'vec4' && (n % 4 || shape.transB) ? 'register' : variant.kind ?? 'register';
+  const colsPerInvocation = kind === 'vec4' ? 4 * variant.tn : variant.tn;
   const calls: KernelCall[] = [];
   for (let c0 = 0, i = 0; c0 < n; c0 += nb, i++) {
     const cols = Math.min(nb, n - c0);
-    const spec = { TM: variant.tm, TN: variant.tn, WG_X: variant.wgX, WG_Y: variant.wgY, TRANS_B: shape.transB ? 1 : 0 };
-    const tiled = variant.kind === 'tiled';
+    const base = { TM: variant.tm, TN: variant.tn, WG_X: variant.wgX, WG_Y: variant.wgY };
+    const spec = kind === 'vec4' ? base : kind === 'tiled'
+      ? { ...base, TK: variant.tk ?? 16, TRANS_B: shape.transB ? 1 : 0 }
+      : { ...base, TRANS_B: shape.transB ? 1 : 0 };
     calls.push({
-      kernel: tiled ? 'gemm-tiled' : 'gemm',
-      spec: tiled ? { ...spec, TK: variant.tk ?? 16 } : spec,
+      kernel: kind === 'vec4' ? 'gemm-vec4' : kind === 'tiled' ? 'gemm-tiled' : 'gemm',
+      spec,
       params: { m, k, nb: cols, n_offset: c0, ldc: n, ...activationParams(activation) },
       workgroups: checkGrid('gemm', [
-        Math.ceil(cols / (variant.tn * variant.wgX)), Math.ceil(m / (variant.tm * variant.wgY)), 1,
+        Math.ceil(cols / (colsPerInvocation * variant.wgX)), Math.ceil(m / (variant.tm * variant.wgY)), 1,
       ], caps),
       bindings: ['a', `b#${i}`, 'bias', 'c'],
     });
