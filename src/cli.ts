@@ -28,13 +28,13 @@ async function info(): Promise<void> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
+  const [command] = argv;
   switch (command) {
     case 'kernels': await runKernelsOnce(); return 0;
     case 'info': await info(); return 0;
     case undefined: case 'help': case '--help': case '-h': console.log(HELP); return 0;
     default:
-      console.error(`webgpu-cnn: unknown command '${command}'${rest.length ? '' : ''}\n\n${HELP}`);
+      console.error(`webgpu-cnn: unknown command '${command}'\n\n${HELP}`);
       return 2;
   }
 }

@@ -1,5 +1,6 @@
 // A float32 tensor living in a GPU buffer. Eager ops return these; dispose() hands the buffer back.
 import type { GpuContext } from './gpu/context.js';
+import { TensorTooLargeError } from './gpu/errors.js';
 import { sizeOf, type Shape } from './ops/kernel-call.js';
 
 export class Tensor {
@@ -29,7 +30,7 @@ export class Tensor {
   static empty(ctx: GpuContext, shape: Shape): Tensor {
     const bytes = 4 * sizeOf(shape);
     if (bytes > ctx.maxBufferBytes) {
-      ctx.createBuffer(bytes, `tensor [${shape.join(', ')}]`); // throws TensorTooLargeError with the numbers
+      throw new TensorTooLargeError(`tensor [${shape.join(', ')}]: ${bytes} bytes exceeds the device's maxBufferSize of ${ctx.maxBufferBytes}`);
     }
     return new Tensor(ctx, ctx.pool.acquire(bytes, 0x80 | 0x4 | 0x8), [...shape], 'pool');
   }

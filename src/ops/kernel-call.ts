@@ -21,13 +21,6 @@ export interface DeviceCaps {
   maxStorageBindingBytes: number;
 }
 
-/** WebGPU's default limits: what every adapter offers. */
-export const DEFAULT_CAPS: DeviceCaps = {
-  maxWorkgroupsPerDimension: 65535,
-  maxInvocationsPerWorkgroup: 256,
-  maxStorageBindingBytes: 128 * 1024 * 1024,
-};
-
 export type Shape = readonly number[];
 
 export function sizeOf(shape: Shape): number {
