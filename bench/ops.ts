@@ -3,7 +3,7 @@
 import { GpuContext } from '../src/gpu/context.js';
 import { opCases } from '../src/tools/op-cases.js';
 import { fmt, formatTable } from '../src/tools/table.js';
-import { sample, stats, type Stats } from './stats.js';
+import { sample, stats, wallMs, type Stats } from './stats.js';
 
 export interface OpResult {
   name: string;
@@ -22,14 +22,8 @@ export async function benchOps(ctx: GpuContext, filter?: string): Promise<OpResu
     const op = c.setup(ctx);
     (await op.run()).dispose(); // compile and warm up
     const gpuSamples: number[] = [];
-    const wall = await sample(async () => {
-      const t0 = performance.now();
-      const y = await op.run(ctx.hasTimestamps ? (t) => gpuSamples.push(t.reduce((s, k) => s + k.ms, 0)) : undefined);
-      await y.read();
-      const ms = performance.now() - t0;
-      y.dispose();
-      return ms;
-    });
+    const onTiming = ctx.hasTimestamps ? (t: { ms: number }[]) => gpuSamples.push(t.reduce((s, k) => s + k.ms, 0)) : undefined;
+    const wall = await sample(() => wallMs(() => op.run(onTiming)));
     op.dispose();
     const gpu = gpuSamples.length ? stats(gpuSamples) : undefined;
     const best = gpu?.median ?? stats(wall).median;

@@ -1,4 +1,5 @@
 // Timing helpers shared by the benchmarks.
+import type { Tensor } from '../src/tensor.js';
 export interface Stats {
   median: number;
   p10: number;
@@ -18,4 +19,14 @@ export async function sample(fn: () => Promise<number>, minRuns = 5, minMs = 200
   const start = performance.now();
   while (out.length < maxRuns && (out.length < minRuns || performance.now() - start < minMs)) out.push(await fn());
   return out;
+}
+
+/** Wall time of one op call including reading its result back, in ms; the result is freed. */
+export async function wallMs(run: () => Promise<Tensor>): Promise<number> {
+  const t0 = performance.now();
+  const y = await run();
+  await y.read();
+  const ms = performance.now() - t0;
+  y.dispose();
+  return ms;
 }

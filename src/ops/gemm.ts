@@ -83,16 +83,16 @@ export function planGemm(
   const nb = gemmBlockColumns(k, n, caps);
   // vec4 needs every block and C's row to be whole quads; blocks are multiples of 4 unless single.
   const kind = variant.kind === 'vec4' && (n % 4 || shape.transB) ? 'register' : variant.kind ?? 'register';
+  const kernel = kind === 'vec4' ? 'gemm-vec4' : kind === 'tiled' ? 'gemm-tiled' : 'gemm';
+  const spec: Record<string, number> = { TM: variant.tm, TN: variant.tn, WG_X: variant.wgX, WG_Y: variant.wgY };
+  if (kind !== 'vec4') spec.TRANS_B = shape.transB ? 1 : 0; // gemm-vec4 reads B row-major only
+  if (kind === 'tiled') spec.TK = variant.tk ?? 16;
   const colsPerInvocation = kind === 'vec4' ? 4 * variant.tn : variant.tn;
   const calls: KernelCall[] = [];
   for (let c0 = 0, i = 0; c0 < n; c0 += nb, i++) {
     const cols = Math.min(nb, n - c0);
-    const base = { TM: variant.tm, TN: variant.tn, WG_X: variant.wgX, WG_Y: variant.wgY };
-    const spec = kind === 'vec4' ? base : kind === 'tiled'
-      ? { ...base, TK: variant.tk ?? 16, TRANS_B: shape.transB ? 1 : 0 }
-      : { ...base, TRANS_B: shape.transB ? 1 : 0 };
     calls.push({
-      kernel: kind === 'vec4' ? 'gemm-vec4' : kind === 'tiled' ? 'gemm-tiled' : 'gemm',
+      kernel,
       spec,
       params: { m, k, nb: cols, n_offset: c0, ldc: n, ...activationParams(activation) },
       workgroups: checkGrid('gemm', [
