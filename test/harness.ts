@@ -91,3 +91,15 @@ export async function take(t: Tensor): Promise<Float32Array> {
     t.dispose();
   }
 }
+
+/** Awaits `p` (or calls it) and checks it fails with a message matching `pattern` (and of `type`). */
+export async function rejects(p: Promise<unknown> | (() => unknown), pattern: RegExp, type?: new (...a: never[]) => Error) {
+  try {
+    await (typeof p === 'function' ? p() : p);
+  } catch (e) {
+    if (type && !(e instanceof type)) throw new Error(`expected ${type.name}, got ${(e as Error).name}: ${(e as Error).message}`);
+    if (pattern.test(String((e as Error).message))) return;
+    throw new Error(`error message ${JSON.stringify((e as Error).message)} does not match ${pattern}`);
+  }
+  throw new Error(`expected an error matching ${pattern}`);
+}

@@ -7,21 +7,10 @@ import { KERNELS, type KernelName } from '../src/gpu/shaders.js';
 import { shaderKeyString, specialize } from '../src/gpu/specialize.js';
 import { planConv2d } from '../src/ops/conv2d.js';
 import { Tensor } from '../src/tensor.js';
-import { randomArray, take, upload, withGpu } from './harness.js';
+import { randomArray, rejects, take, upload, withGpu } from './harness.js';
 
 const test = suite('runtime');
 const gpu = withGpu(test);
-
-async function rejects(p: Promise<unknown> | (() => unknown), pattern: RegExp, type?: new (...a: never[]) => Error) {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (e) {
-    if (type && !(e instanceof type)) throw new Error(`expected ${type.name}, got ${(e as Error).name}: ${(e as Error).message}`);
-    if (pattern.test(String((e as Error).message))) return;
-    throw new Error(`error message ${JSON.stringify((e as Error).message)} does not match ${pattern}`);
-  }
-  throw new Error(`expected an error matching ${pattern}`);
-}
 
 test('specialize rewrites @spec lines in place and keeps line numbers', () => {
   const src = specialize({ kernel: 'conv2d', spec: { TM: 2, TN: 8 } });

@@ -133,41 +133,31 @@ export class GpuContext {
     const profile = options.profile && this.hasTimestamps;
     const querySet = profile ? this.device.createQuerySet({ type: 'timestamp', count: 2 * calls.length }) : undefined;
 
-    this.device.pushErrorScope('out-of-memory');
-    this.device.pushErrorScope('validation');
-    const encoder = this.device.createCommandEncoder();
-    let failure: unknown;
-    try {
-      if (querySet) {
-        calls.forEach((b, i) => {
-          const pass = encoder.beginComputePass({
-            timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 },
-          });
-          this.encodeCall(pass, b, uniforms[i], 0);
-          pass.end();
-        });
-      } else {
-        const pass = encoder.beginComputePass();
-        calls.forEach((b, i) => this.encodeCall(pass, b, uniforms[i], 0));
-        pass.end();
-      }
-    } catch (e) {
-      failure = e;
-    }
     let resolved: GPUBuffer | undefined;
-    if (querySet && !failure) {
-      resolved = this.device.createBuffer({ size: 16 * calls.length, usage: 0x200 | 0x4 }); // QUERY_RESOLVE | COPY_SRC
-      encoder.resolveQuerySet(querySet, 0, 2 * calls.length, resolved, 0);
+    try {
+      await this.scoped(() => {
+        const encoder = this.device.createCommandEncoder();
+        if (querySet) {
+          calls.forEach((b, i) => {
+            const pass = encoder.beginComputePass({
+              timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 },
+            });
+            this.encodeCall(pass, b, uniforms[i], 0);
+            pass.end();
+          });
+          resolved = this.device.createBuffer({ size: 16 * calls.length, usage: 0x200 | 0x4 }); // QUERY_RESOLVE | COPY_SRC
+          encoder.resolveQuerySet(querySet, 0, 2 * calls.length, resolved, 0);
+        } else {
+          const pass = encoder.beginComputePass();
+          calls.forEach((b, i) => this.encodeCall(pass, b, uniforms[i], 0));
+          pass.end();
+        }
+        this.device.queue.submit([encoder.finish()]);
+      });
+    } finally {
+      uniforms.forEach((u) => this.pool.release(u));
+      this.pool.submitted();
     }
-    if (!failure) this.device.queue.submit([encoder.finish()]);
-    uniforms.forEach((u) => this.pool.release(u));
-    this.pool.submitted();
-    const validation = await this.device.popErrorScope();
-    const oom = await this.device.popErrorScope();
-    if (failure) throw failure;
-    if (validation) throw new GpuError(`WebGPU validation error: ${validation.message}`);
-    if (oom) throw new GpuError(`WebGPU out of memory: ${oom.message}`);
-    this.checkHealthy();
     if (!resolved || !querySet) return undefined;
 
     const ticks = new BigInt64Array((await this.readBuffer(resolved, 16 * calls.length)).buffer);
@@ -178,6 +168,30 @@ export class GpuContext {
       kernel: b.call.kernel,
       ms: Number(ticks[2 * i + 1] - ticks[2 * i]) / 1e6,
     }));
+  }
+
+  /**
+   * Runs `fn` (which encodes and submits work) inside validation and out-of-memory error scopes and
+   * throws what they caught, so a bad bind group or an allocation failure surfaces here, not later.
+   */
+  async scoped<T>(fn: () => T): Promise<T> {
+    this.checkHealthy();
+    this.device.pushErrorScope('out-of-memory');
+    this.device.pushErrorScope('validation');
+    let result: T | undefined;
+    let failure: unknown;
+    try {
+      result = fn();
+    } catch (e) {
+      failure = e;
+    }
+    const validation = await this.device.popErrorScope();
+    const oom = await this.device.popErrorScope();
+    if (failure) throw failure;
+    if (validation) throw new GpuError(`WebGPU validation error: ${validation.message}`);
+    if (oom) throw new GpuError(`WebGPU out of memory: ${oom.message}`);
+    this.checkHealthy();
+    return result as T;
   }
 
   /** Copies `bytes` of a buffer back to the CPU. */

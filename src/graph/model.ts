@@ -1,0 +1,321 @@
+// A graph made runnable: weights uploaded once, and per batch size a prepared plan (arena buffers,
+// one uniform buffer holding every call's params, bind groups, staging buffers) built once. run()
+// writes the inputs, records every dispatch into one pass, copies the outputs out, submits once.
+import type { GpuContext } from '../gpu/context.js';
+import { packParams, paramBytes } from '../gpu/params.js';
+import { sizeOf } from '../ops/kernel-call.js';
+import type { Graph, Node, Op } from './ir.js';
+import { validateGraph } from './ir.js';
+import { nodeWeights } from './lower.js';
+import { optimize } from './passes.js';
+import { planGraph, type BufferRef, type ExecutionPlan } from './plan.js';
+
+const STORAGE = 0x80 | 0x4 | 0x8; // STORAGE | COPY_SRC | COPY_DST
+const UNIFORM = 0x40 | 0x8; // UNIFORM | COPY_DST
+const MAP_READ = 0x1 | 0x8; // MAP_READ | COPY_DST
+
+export interface ModelOptions {
+  /** Layers whose outputs run() may return as intermediates: they are neither fused away nor reused. */
+  keep?: Iterable<string>;
+  /** Skip batch-norm folding and activation fusion (for comparing against the unfused graph). */
+  noOptimize?: boolean;
+}
+
+export interface RunOptions {
+  /** Inferred from the input length when omitted. */
+  batch?: number;
+  /** Per-layer GPU times from timestamp queries (each layer gets its own pass). */
+  profile?: boolean;
+  /** Layer names to read back besides the outputs; each must have been in `keep`. */
+  intermediates?: string[];
+}
+
+export interface LayerTiming {
+  /** The node's name; layers fused into it are listed in `fused`. */
+  name: string;
+  fused: string[];
+  kernels: string[];
+  ms: number;
+}
+
+export interface RunResult {
+  outputs: Float32Array[];
+  shapes: number[][];
+  intermediates: Map<string, { data: Float32Array; shape: number[] }>;
+  timings?: LayerTiming[];
+}
+
+export interface MemoryReport {
+  weightBytes: number;
+  /** Arena slots shared by intermediates. */
+  activationBytes: number;
+  /** Input, staging and uniform buffers. */
+  ioBytes: number;
+  peakBytes: number;
+  /** The two largest single activations (for judging the arena). */
+  largestActivations: [number, number];
+}
+
+interface Prepared {
+  plan: ExecutionPlan;
+  slots: GPUBuffer[];
+  inputs: GPUBuffer[];
+  uniform: GPUBuffer;
+  bindGroups: GPUBindGroup[][];
+  staging: Map<string, GPUBuffer>;
+}
+
+/** The op without its weight arrays (shapes and attributes stay), so the CPU copy can be freed after upload. */
+function withoutWeights(op: Op): Op {
+  const none = new Float32Array(0);
+  switch (op.kind) {
+    case 'conv2d': return { ...op, weights: none, bias: undefined };
+    case 'dense': return { ...op, weights: none, bias: undefined };
+    case 'batchnorm': return { ...op, params: { ...op.params, gamma: none, beta: none, mean: new Float32Array(op.params.mean.length), variance: none } };
+    case 'scale': return { ...op, scale: none, offset: none };
+    default: return op;
+  }
+}
+
+export class Model {
+  private readonly prepared = new Map<number, Prepared>();
+  private disposed = false;
+
+  private constructor(
+    readonly ctx: GpuContext,
+    /** The optimized graph, weights stripped. */
+    readonly graph: Graph,
+    private readonly weights: Map<string, Record<string, GPUBuffer>>,
+    readonly weightBytes: number,
+    private readonly keep: ReadonlySet<string>,
+  ) {}
+
+  /** Optimizes the graph, checks every shape, uploads the weights and compiles the batch-1 pipelines. */
+  static async create(ctx: GpuContext, graph: Graph, options: ModelOptions = {}): Promise<Model> {
+    validateGraph(graph);
+    const keep = new Set(options.keep ?? []);
+    const optimized = options.noOptimize ? graph : optimize(graph, keep);
+    const plan = planGraph(optimized, 1, ctx.caps, keep); // validates every layer before any upload
+    const weights = new Map<string, Record<string, GPUBuffer>>();
+    let weightBytes = 0;
+    try {
+      for (const node of optimized.nodes) {
+        const arrays = nodeWeights(node, node.inputs.map((i) => plan.shapes.get(i)!), ctx.caps);
+        const buffers: Record<string, GPUBuffer> = {};
+        for (const [role, data] of Object.entries(arrays)) {
+          buffers[role] = ctx.upload(data, `${node.name}/${role}`);
+          weightBytes += buffers[role].size;
+        }
+        weights.set(node.name, buffers);
+      }
+    } catch (e) {
+      weights.forEach((b) => Object.values(b).forEach((buf) => buf.destroy()));
+      throw e;
+    }
+    const stripped: Graph = { ...optimized, nodes: optimized.nodes.map((n): Node => ({ ...n, op: withoutWeights(n.op) })) };
+    const model = new Model(ctx, stripped, weights, weightBytes, keep);
+    try {
+      await model.prepare(1);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+    return model;
+  }
+
+  get inputShapes(): number[][] {
+    return this.graph.inputs.map((name) => {
+      const op = this.graph.nodes.find((n) => n.name === name)!.op;
+      return op.kind === 'input' ? op.shape : [];
+    });
+  }
+
+  /** Output shapes without the batch axis. */
+  get outputShapes(): number[][] {
+    const plan = this.prepared.get(1)!.plan;
+    return this.graph.outputs.map((name) => plan.shapes.get(name)!.slice(1));
+  }
+
+  /** Plans, allocates and compiles for a batch size once; later runs at that size reuse it. */
+  private async prepare(batch: number): Promise<Prepared> {
+    const cached = this.prepared.get(batch);
+    if (cached) return cached;
+    const { ctx } = this;
+    const plan = planGraph(this.graph, batch, ctx.caps, this.keep);
+    const calls = plan.steps.flatMap((s) => s.calls);
+    await ctx.compile(calls.map((c) => c.call));
+
+    const align = ctx.device.limits.minUniformBufferOffsetAlignment;
+    const offsets: number[] = [];
+    let uniformBytes = 0;
+    for (const c of calls) {
+      offsets.push(uniformBytes);
+      uniformBytes += Math.ceil(paramBytes(c.call.kernel) / align) * align;
+    }
+    const created: GPUBuffer[] = [];
+    const make = (bytes: number, label: string, usage = STORAGE) => {
+      const b = ctx.createBuffer(bytes, label, usage);
+      created.push(b);
+      return b;
+    };
+    try {
+      const slots = plan.slotBytes.map((bytes, i) => make(bytes, `arena slot ${i} (batch ${batch})`));
+      const inputs = plan.inputBytes.map((bytes, i) => make(bytes, `input ${this.graph.inputs[i]} (batch ${batch})`));
+      const uniform = make(Math.max(uniformBytes, 16), 'params', UNIFORM);
+      const packed = new Uint8Array(uniformBytes);
+      calls.forEach((c, i) => packed.set(new Uint8Array(packParams(c.call.kernel, c.call.params)), offsets[i]));
+      ctx.device.queue.writeBuffer(uniform, 0, packed);
+
+      const resolve = (ref: BufferRef): GPUBuffer =>
+        ref.kind === 'slot' ? slots[ref.slot] : ref.kind === 'input' ? inputs[ref.index] : this.weights.get(ref.node)![ref.role];
+      let callIndex = 0;
+      const bindGroups = await ctx.scoped(() =>
+        plan.steps.map((step) =>
+          step.calls.map((c) => {
+            const buffers = c.buffers.map(resolve);
+            return ctx.bindGroup({ call: c.call, buffers, label: step.node.name }, uniform, offsets[callIndex++]);
+          }),
+        ),
+      );
+      const prepared: Prepared = { plan, slots, inputs, uniform, bindGroups, staging: new Map() };
+      for (const name of this.graph.outputs) prepared.staging.set(name, make(4 * sizeOf(plan.shapes.get(name)!), `staging ${name}`, MAP_READ));
+      this.prepared.set(batch, prepared);
+      return prepared;
+    } catch (e) {
+      created.forEach((b) => b.destroy());
+      throw e;
+    }
+  }
+
+  /**
+   * Runs the model on `inputs` (one array per model input, NHWC, batch-major). The batch size is
+   * taken from the input length unless given.
+   */
+  async run(inputs: Float32Array | Float32Array[], options: RunOptions = {}): Promise<RunResult> {
+    if (this.disposed) throw new Error('Model used after dispose()');
+    const xs = Array.isArray(inputs) ? inputs : [inputs];
+    const shapes = this.inputShapes;
+    if (xs.length !== shapes.length) throw new Error(`the model takes ${shapes.length} input(s), got ${xs.length}`);
+    const per = sizeOf(shapes[0]);
+    const batch = options.batch ?? xs[0].length / per;
+    if (!Number.isInteger(batch) || batch < 1) {
+      throw new Error(`input has ${xs[0].length} values, not a whole batch of [${shapes[0].join(', ')}] (${per} each)`);
+    }
+    xs.forEach((x, i) => {
+      if (x.length !== batch * sizeOf(shapes[i])) {
+        throw new Error(`input ${i} ('${this.graph.inputs[i]}') has ${x.length} values, expected ${batch}×[${shapes[i].join(', ')}]`);
+      }
+    });
+    const wanted = options.intermediates ?? [];
+    for (const name of wanted) {
+      if (!this.keep.has(name) && !this.graph.outputs.includes(name)) {
+        throw new Error(`intermediate '${name}' was not kept: create the model with keep: ['${name}']`);
+      }
+    }
+    const p = await this.prepare(batch);
+    const { ctx } = this;
+    for (const name of wanted) {
+      if (!p.staging.has(name)) p.staging.set(name, ctx.createBuffer(4 * sizeOf(p.plan.shapes.get(name)!), `staging ${name}`, MAP_READ));
+    }
+    const reads = [...new Set([...this.graph.outputs, ...wanted])];
+    const profile = !!options.profile && ctx.hasTimestamps;
+    const steps = p.plan.steps.map((s, i) => ({ ...s, groups: p.bindGroups[i] })).filter((s) => s.calls.length);
+    const querySet = profile ? ctx.device.createQuerySet({ type: 'timestamp', count: 2 * steps.length }) : undefined;
+    const resolved = profile ? ctx.device.createBuffer({ size: 16 * steps.length, usage: 0x200 | 0x4 }) : undefined;
+    const ticksStaging = profile ? ctx.device.createBuffer({ size: 16 * steps.length, usage: MAP_READ }) : undefined;
+    try {
+      await ctx.scoped(() => {
+        xs.forEach((x, i) => ctx.device.queue.writeBuffer(p.inputs[i], 0, x.buffer, x.byteOffset, x.byteLength));
+        const encoder = ctx.device.createCommandEncoder();
+        let pass: GPUComputePassEncoder | undefined;
+        steps.forEach((step, i) => {
+          if (querySet || !pass) {
+            pass = encoder.beginComputePass(querySet
+              ? { timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } }
+              : {});
+          }
+          step.calls.forEach((c, j) => {
+            pass!.setPipeline(ctx.pipelines.get(c.call));
+            pass!.setBindGroup(0, step.groups[j]);
+            pass!.dispatchWorkgroups(...c.call.workgroups);
+          });
+          if (querySet) pass.end();
+        });
+        if (!querySet) pass?.end();
+        for (const name of reads) {
+          const ref = p.plan.values.get(name)!;
+          const src = ref.kind === 'slot' ? p.slots[ref.slot] : ref.kind === 'input' ? p.inputs[ref.index] : undefined;
+          if (!src) throw new Error(`'${name}' is a weight, not a value`);
+          encoder.copyBufferToBuffer(src, 0, p.staging.get(name)!, 0, 4 * sizeOf(p.plan.shapes.get(name)!));
+        }
+        if (querySet && resolved && ticksStaging) {
+          encoder.resolveQuerySet(querySet, 0, 2 * steps.length, resolved, 0);
+          encoder.copyBufferToBuffer(resolved, 0, ticksStaging, 0, 16 * steps.length);
+        }
+        ctx.device.queue.submit([encoder.finish()]);
+      });
+      const data = new Map<string, Float32Array>();
+      for (const name of reads) {
+        const staging = p.staging.get(name)!;
+        await staging.mapAsync(0x1);
+        data.set(name, new Float32Array(staging.getMappedRange(0, 4 * sizeOf(p.plan.shapes.get(name)!)).slice(0)));
+        staging.unmap();
+      }
+      let timings: LayerTiming[] | undefined;
+      if (ticksStaging) {
+        await ticksStaging.mapAsync(0x1);
+        const ticks = new BigInt64Array(ticksStaging.getMappedRange().slice(0));
+        ticksStaging.unmap();
+        timings = steps.map((s, i) => ({
+          name: s.node.name,
+          fused: s.node.fused ?? [s.node.name],
+          kernels: s.calls.map((c) => c.call.kernel),
+          ms: Number(ticks[2 * i + 1] - ticks[2 * i]) / 1e6,
+        }));
+      }
+      ctx.checkHealthy();
+      return {
+        outputs: this.graph.outputs.map((n) => data.get(n)!),
+        shapes: this.graph.outputs.map((n) => p.plan.shapes.get(n)!),
+        intermediates: new Map(wanted.map((n) => [n, { data: data.get(n)!, shape: p.plan.shapes.get(n)! }])),
+        timings,
+      };
+    } finally {
+      querySet?.destroy();
+      resolved?.destroy();
+      ticksStaging?.destroy();
+    }
+  }
+
+  /** The first output for `x` (a batch of one or more inputs). */
+  async predict(x: Float32Array, batch?: number): Promise<Float32Array> {
+    return (await this.run(x, { batch })).outputs[0];
+  }
+
+  /** GPU memory held for a forward pass at `batch` (planned without allocating). */
+  memory(batch = 1): MemoryReport {
+    const plan = this.prepared.get(batch)?.plan ?? planGraph(this.graph, batch, this.ctx.caps, this.keep);
+    const activationBytes = plan.slotBytes.reduce((a, b) => a + b, 0);
+    const outputs = this.graph.outputs.reduce((sum, n) => sum + 4 * sizeOf(plan.shapes.get(n)!), 0);
+    const align = this.ctx.device.limits.minUniformBufferOffsetAlignment;
+    const uniform = plan.steps.flatMap((s) => s.calls).reduce((sum, c) => sum + Math.ceil(paramBytes(c.call.kernel) / align) * align, 0);
+    const ioBytes = plan.inputBytes.reduce((a, b) => a + b, 0) + outputs + uniform;
+    const sizes = plan.steps.filter((s) => s.calls.length).map((s) => 4 * sizeOf(plan.shapes.get(s.node.name)!)).sort((a, b) => b - a);
+    return {
+      weightBytes: this.weightBytes, activationBytes, ioBytes,
+      peakBytes: this.weightBytes + activationBytes + ioBytes,
+      largestActivations: [sizes[0] ?? 0, sizes[1] ?? 0],
+    };
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const p of this.prepared.values()) {
+      [...p.slots, ...p.inputs, p.uniform, ...p.staging.values()].forEach((b) => b.destroy());
+    }
+    this.prepared.clear();
+    this.weights.forEach((b) => Object.values(b).forEach((buf) => buf.destroy()));
+    this.weights.clear();
+  }
+}

@@ -1,0 +1,112 @@
+// The planner: from an optimized graph and a batch size, the kernel calls in order with every binding
+// resolved to a weight, a model input, or an arena slot. Intermediates share slots by liveness over
+// the topological order: a slot returns to the free list after the last node that reads it, and a new
+// value takes the smallest free slot big enough (or grows the largest free one). Pure: no device.
+import type { DeviceCaps, KernelCall } from '../ops/kernel-call.js';
+import { sizeOf } from '../ops/kernel-call.js';
+import { isAlias, type Graph, type Node } from './ir.js';
+import { lowerNode } from './lower.js';
+
+export type BufferRef =
+  | { kind: 'weight'; node: string; role: string }
+  | { kind: 'input'; index: number }
+  | { kind: 'slot'; slot: number };
+
+export interface PlannedCall {
+  call: KernelCall;
+  /** One per binding, in binding order. */
+  buffers: BufferRef[];
+}
+
+export interface PlanStep {
+  node: Node;
+  calls: PlannedCall[];
+}
+
+export interface ExecutionPlan {
+  batch: number;
+  shapes: Map<string, number[]>;
+  steps: PlanStep[];
+  /** Where each value lives (aliases resolve to their root). */
+  values: Map<string, BufferRef>;
+  /** Byte size of each arena slot. */
+  slotBytes: number[];
+  inputBytes: number[];
+}
+
+/** Shapes of every value at batch `batch`, lowering each node once. */
+export function planGraph(graph: Graph, batch: number, caps: DeviceCaps, keep: ReadonlySet<string> = new Set()): ExecutionPlan {
+  if (!Number.isInteger(batch) || batch < 1) throw new Error(`batch must be a positive integer, got ${batch}`);
+  const shapes = new Map<string, number[]>();
+  const lowered = graph.nodes.map((node) => {
+    if (node.op.kind === 'input') {
+      shapes.set(node.name, [batch, ...node.op.shape]);
+      return { node, calls: [] as KernelCall[], inputRoles: {} as Record<string, number> };
+    }
+    const low = lowerNode(node, node.inputs.map((i) => shapes.get(i)!), caps);
+    shapes.set(node.name, low.shape);
+    return { node, ...low };
+  });
+
+  // Each value's root: the value whose buffer it shares (itself unless an alias op).
+  const root = new Map<string, string>();
+  for (const { node } of lowered) root.set(node.name, isAlias(node.op) ? root.get(node.inputs[0])! : node.name);
+
+  const lastUse = new Map<string, number>();
+  lowered.forEach(({ node }, i) => node.inputs.forEach((name) => lastUse.set(root.get(name)!, i)));
+  for (const name of [...graph.outputs, ...keep]) {
+    if (!root.has(name)) throw new Error(`${graph.name}: no layer named '${name}'`);
+    lastUse.set(root.get(name)!, Infinity);
+  }
+
+  const values = new Map<string, BufferRef>();
+  const slotBytes: number[] = [];
+  const free: number[] = [];
+  const inputBytes: number[] = [];
+  const releaseAfter = new Map<number, number[]>(); // step index → slots freed after it
+  const steps: PlanStep[] = [];
+
+  lowered.forEach(({ node, calls, inputRoles }, i) => {
+    let ref: BufferRef;
+    if (node.op.kind === 'input') {
+      ref = { kind: 'input', index: graph.inputs.indexOf(node.name) };
+      inputBytes[ref.index] = 4 * sizeOf(shapes.get(node.name)!);
+    } else if (isAlias(node.op)) {
+      ref = values.get(root.get(node.name)!)!;
+    } else {
+      ref = { kind: 'slot', slot: takeSlot(4 * sizeOf(shapes.get(node.name)!), slotBytes, free) };
+      const end = lastUse.get(node.name) ?? i; // a dangling branch is computed, then its slot is free again
+      if (end !== Infinity) releaseAfter.set(end, [...(releaseAfter.get(end) ?? []), ref.slot]);
+    }
+    values.set(node.name, ref);
+    const output = ref;
+    steps.push({
+      node,
+      calls: calls.map((call) => ({
+        call,
+        buffers: call.bindings.map((role, b): BufferRef => {
+          if (b === call.bindings.length - 1) return output;
+          const input = inputRoles[role];
+          return input === undefined ? { kind: 'weight', node: node.name, role } : values.get(node.inputs[input])!;
+        }),
+      })),
+    });
+    free.push(...(releaseAfter.get(i) ?? []));
+  });
+  return { batch, shapes, steps, values, slotBytes, inputBytes };
+}
+
+function takeSlot(bytes: number, slotBytes: number[], free: number[]): number {
+  let best = -1;
+  for (const s of free) if (slotBytes[s] >= bytes && (best < 0 || slotBytes[s] < slotBytes[best])) best = s;
+  if (best < 0 && free.length) {
+    best = free.reduce((a, b) => (slotBytes[b] > slotBytes[a] ? b : a));
+    slotBytes[best] = bytes;
+  }
+  if (best < 0) {
+    slotBytes.push(bytes);
+    return slotBytes.length - 1;
+  }
+  free.splice(free.indexOf(best), 1);
+  return best;
+}

@@ -1,0 +1,142 @@
+// The graph executor: passes, the liveness planner, and whole small graphs against float64 references.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Graph, Node } from '../src/graph/ir.js';
+import { Model } from '../src/graph/model.js';
+import { optimize } from '../src/graph/passes.js';
+import { planGraph } from '../src/graph/plan.js';
+import { assertClose, randomArray, rejects, withGpu } from './harness.js';
+import { refBatchNorm, refConcat, refConv2d, refGemm, refPool2d, refSoftmax } from './reference.js';
+
+const caps = { maxWorkgroupsPerDimension: 65535, maxInvocationsPerWorkgroup: 256, maxStorageBindingBytes: 128 << 20 };
+const relu = (v: number) => Math.max(v, 0);
+
+/** input 8×8×3 → conv 3×3 same (8) → BN → relu ─┬─ conv 1×1 (8) ─ add ─ concat ─ maxpool 2 → flatten → dense 5 → softmax
+ *                                                 └──────────────────┘      │
+ *                                                 conv 3×3 (4) ─────────────┘                                              */
+function testGraph(): { graph: Graph; w: Record<string, Float32Array> } {
+  const w = {
+    c1: randomArray(3 * 3 * 3 * 8, 1), b1: randomArray(8, 2),
+    gamma: randomArray(8, 3, 0.5, 1.5), beta: randomArray(8, 4), mean: randomArray(8, 5), variance: randomArray(8, 6, 0.2, 2),
+    c2: randomArray(8 * 8, 7), b2: randomArray(8, 8), c3: randomArray(3 * 3 * 8 * 4, 9),
+    d: randomArray(4 * 4 * 12 * 5, 10), db: randomArray(5, 11),
+  };
+  const nodes: Node[] = [
+    { name: 'in', op: { kind: 'input', shape: [8, 8, 3] }, inputs: [] },
+    { name: 'conv1', op: { kind: 'conv2d', attrs: { padding: 'same' }, weights: w.c1, shape: [3, 3, 3, 8], bias: w.b1 }, inputs: ['in'] },
+    { name: 'bn1', op: { kind: 'batchnorm', axis: -1, params: { gamma: w.gamma, beta: w.beta, mean: w.mean, variance: w.variance, epsilon: 1e-3 } }, inputs: ['conv1'] },
+    { name: 'relu1', op: { kind: 'activation', activation: { kind: 'relu' } }, inputs: ['bn1'] },
+    { name: 'conv2', op: { kind: 'conv2d', attrs: {}, weights: w.c2, shape: [1, 1, 8, 8], bias: w.b2 }, inputs: ['relu1'] },
+    { name: 'add', op: { kind: 'add' }, inputs: ['conv2', 'relu1'] },
+    { name: 'conv3', op: { kind: 'conv2d', attrs: { padding: 'same' }, weights: w.c3, shape: [3, 3, 8, 4] }, inputs: ['relu1'] },
+    { name: 'cat', op: { kind: 'concat', axis: -1 }, inputs: ['add', 'conv3'] },
+    { name: 'pool', op: { kind: 'pool2d', attrs: { kind: 'max', size: [2, 2] } }, inputs: ['cat'] },
+    { name: 'drop', op: { kind: 'identity' }, inputs: ['pool'] },
+    { name: 'flat', op: { kind: 'reshape', shape: [-1] }, inputs: ['drop'] },
+    { name: 'dense', op: { kind: 'dense', weights: w.d, units: 5, bias: w.db }, inputs: ['flat'] },
+    { name: 'probs', op: { kind: 'softmax' }, inputs: ['dense'] },
+  ];
+  return { graph: { name: 'test', nodes, inputs: ['in'], outputs: ['probs'] }, w };
+}
+
+function reference(x: Float32Array, n: number, w: Record<string, Float32Array>) {
+  const conv1 = refConv2d({ x, xShape: [n, 8, 8, 3], w: w.c1, wShape: [3, 3, 3, 8], b: w.b1, padding: 'same' });
+  const bn = refBatchNorm(conv1.y, conv1.shape, 3, w.gamma, w.beta, w.mean, w.variance, 1e-3).map(relu);
+  const conv2 = refConv2d({ x: bn, xShape: conv1.shape, w: w.c2, wShape: [1, 1, 8, 8], b: w.b2 });
+  const add = conv2.y.map((v, i) => v + bn[i]);
+  const conv3 = refConv2d({ x: bn, xShape: conv1.shape, w: w.c3, wShape: [3, 3, 8, 4], padding: 'same' });
+  const cat = refConcat([{ x: add, shape: conv1.shape }, { x: conv3.y, shape: conv3.shape }], 3);
+  const pool = refPool2d(cat, [n, 8, 8, 12], 'max', [2, 2], [2, 2], 'valid');
+  const dense = refGemm(pool.y, w.d, n, 192, 5, false, w.db);
+  return { relu1: bn, probs: refSoftmax(dense, 5) };
+}
+
+const pure = suite('graph planning');
+
+pure('passes fold the batch norm and the relu into conv1, and keep protects a layer', () => {
+  const { graph } = testGraph();
+  const opt = optimize(graph);
+  assert.equal(opt.nodes.map((n) => n.name), ['in', 'relu1', 'conv2', 'add', 'conv3', 'cat', 'pool', 'drop', 'flat', 'dense', 'probs']);
+  assert.equal(opt.nodes[1].fused, ['conv1', 'bn1', 'relu1']);
+  const kept = optimize(graph, ['bn1']);
+  assert.equal(kept.nodes.find((n) => n.name === 'bn1')?.fused, ['conv1', 'bn1']);
+  assert.ok(kept.nodes.some((n) => n.name === 'relu1' && n.op.kind === 'activation'));
+});
+
+pure('liveness reuses slots: a 20-layer chain needs two, aliases share their root', () => {
+  const nodes: Node[] = [{ name: 'in', op: { kind: 'input', shape: [16, 16, 4] }, inputs: [] }];
+  for (let i = 0; i < 20; i++) nodes.push({ name: `a${i}`, op: { kind: 'activation', activation: { kind: 'relu' } }, inputs: [nodes[nodes.length - 1].name] });
+  nodes.push({ name: 'flat', op: { kind: 'reshape', shape: [-1] }, inputs: ['a19'] });
+  const plan = planGraph({ name: 'chain', nodes, inputs: ['in'], outputs: ['flat'] }, 2, caps);
+  assert.equal(plan.slotBytes, [2 * 16 * 16 * 4 * 4, 2 * 16 * 16 * 4 * 4]);
+  assert.equal(plan.values.get('flat'), plan.values.get('a19'));
+  assert.equal(plan.shapes.get('flat'), [2, 1024]);
+  const kept = planGraph({ name: 'chain', nodes, inputs: ['in'], outputs: ['flat'] }, 1, caps, new Set(['a3', 'a7']));
+  assert.is(kept.slotBytes.length, 4);
+});
+
+pure('errors name the layer: bad shapes, unknown inputs, bad reshape', () => {
+  const { graph } = testGraph();
+  const bad = structuredClone(graph);
+  (bad.nodes[4].op as { shape: number[] }).shape = [1, 1, 9, 8];
+  assert.throws(() => planGraph(bad, 1, caps), /layer 'conv2'.*9 input channels/);
+  const reshape = structuredClone(graph);
+  reshape.nodes[10].op = { kind: 'reshape', shape: [7, -1] };
+  assert.throws(() => planGraph(reshape, 1, caps), /layer 'flat'.*cannot reshape/);
+});
+
+pure.run();
+
+const gpu = suite('graph execution');
+const getCtx = withGpu(gpu);
+
+gpu('a branching graph matches the float64 reference at batch 1 and 3, fused and unfused', async () => {
+  const ctx = await getCtx();
+  const { graph, w } = testGraph();
+  for (const noOptimize of [false, true]) {
+    const model = await Model.create(ctx, graph, { noOptimize, keep: ['relu1'] });
+    try {
+      for (const n of [1, 3]) {
+        const x = randomArray(n * 8 * 8 * 3, 20 + n);
+        const ref = reference(x, n, w);
+        const r = await model.run(x, { intermediates: ['relu1'] });
+        assert.equal(r.shapes[0], [n, 5]);
+        assertClose(r.outputs[0], ref.probs, 1e-5, `probs batch ${n} noOptimize=${noOptimize}`);
+        assertClose(r.intermediates.get('relu1')!.data, ref.relu1, 1e-4, `relu1 batch ${n}`, 'normalized');
+      }
+    } finally {
+      model.dispose();
+    }
+  }
+});
+
+gpu('per-layer timings, memory report, and errors for unkept intermediates and wrong input sizes', async () => {
+  const ctx = await getCtx();
+  const { graph } = testGraph();
+  const model = await Model.create(ctx, graph);
+  try {
+    const r = await model.run(randomArray(8 * 8 * 3, 1), { profile: true });
+    if (ctx.hasTimestamps) {
+      assert.equal(r.timings!.map((t) => t.name), ['relu1', 'conv2', 'add', 'conv3', 'cat', 'pool', 'dense', 'probs']);
+      assert.ok(r.timings!.every((t) => t.ms >= 0));
+    }
+    const mem = model.memory(1);
+    assert.is(mem.weightBytes, 4 * (3 * 3 * 3 * 8 + 8 + 8 * 8 + 8 + 3 * 3 * 8 * 4 + 4 + 192 * 5 + 5));
+    assert.ok(mem.activationBytes < 4 * 8 * 8 * (8 + 8 + 4 + 12), `arena ${mem.activationBytes} bytes should reuse slots`);
+    await rejects(() => model.run(randomArray(8 * 8 * 3, 1), { intermediates: ['conv1'] }), /not kept/);
+    await rejects(() => model.run(randomArray(100, 1)), /not a whole batch/);
+  } finally {
+    model.dispose();
+  }
+});
+
+gpu('a layer too big for the device fails at load with the layer named', async () => {
+  const ctx = await getCtx();
+  const nodes: Node[] = [
+    { name: 'in', op: { kind: 'input', shape: [4000, 4000, 8] }, inputs: [] },
+    { name: 'huge', op: { kind: 'conv2d', attrs: { padding: 'same' }, weights: new Float32Array(8 * 8), shape: [1, 1, 8, 8] }, inputs: ['in'] },
+  ];
+  await rejects(() => Model.create(ctx, { name: 'big', nodes, inputs: ['in'], outputs: ['huge'] }), /huge.*bytes/);
+});
+
+gpu.run();
