@@ -1,6 +1,8 @@
 // The graph executor: passes, the liveness planner, and whole small graphs against float64 references.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { GpuContext } from '../src/gpu/context.js';
+import { TensorTooLargeError } from '../src/gpu/errors.js';
 import type { Graph, Node } from '../src/graph/ir.js';
 import { Model } from '../src/graph/model.js';
 import { optimize } from '../src/graph/passes.js';
@@ -131,12 +133,17 @@ gpu('per-layer timings, memory report, and errors for unkept intermediates and w
 });
 
 gpu('a layer too big for the device fails at load with the layer named', async () => {
-  const ctx = await getCtx();
   const nodes: Node[] = [
-    { name: 'in', op: { kind: 'input', shape: [4000, 4000, 8] }, inputs: [] },
-    { name: 'huge', op: { kind: 'conv2d', attrs: { padding: 'same' }, weights: new Float32Array(8 * 8), shape: [1, 1, 8, 8] }, inputs: ['in'] },
+    { name: 'in', op: { kind: 'input', shape: [1000, 1000, 8] }, inputs: [] },
+    { name: 'huge', op: { kind: 'upsample', factors: [4, 4] }, inputs: ['in'] },
   ];
-  await rejects(() => Model.create(ctx, { name: 'big', nodes, inputs: ['in'], outputs: ['huge'] }), /huge.*bytes/);
+  const graph: Graph = { name: 'big', nodes, inputs: ['in'], outputs: ['huge'] };
+  const small = await GpuContext.create({ capsOverride: { maxStorageBindingBytes: 128 << 20 } });
+  try {
+    await rejects(() => Model.create(small, graph), /layer 'huge' \(upsample\): output \[1, 4000, 4000, 8\] is 512000000 bytes/, TensorTooLargeError);
+  } finally {
+    small.dispose();
+  }
 });
 
 gpu.run();

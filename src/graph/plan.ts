@@ -4,7 +4,8 @@
 // value takes the smallest free slot big enough (or grows the largest free one). Pure: no device.
 import type { DeviceCaps, KernelCall } from '../ops/kernel-call.js';
 import { sizeOf } from '../ops/kernel-call.js';
-import { isAlias, type Graph, type Node } from './ir.js';
+import { TensorTooLargeError } from '../gpu/errors.js';
+import { describeNode, isAlias, type Graph, type Node } from './ir.js';
 import { lowerNode } from './lower.js';
 
 export type BufferRef =
@@ -67,14 +68,21 @@ export function planGraph(graph: Graph, batch: number, caps: DeviceCaps, keep: R
   const steps: PlanStep[] = [];
 
   lowered.forEach(({ node, calls, inputRoles }, i) => {
+    const bytes = 4 * sizeOf(shapes.get(node.name)!);
+    if (bytes > caps.maxStorageBindingBytes) {
+      throw new TensorTooLargeError(
+        `${describeNode(node)}: output [${shapes.get(node.name)!.join(', ')}] is ${bytes} bytes, over the device's ` +
+          `maxStorageBufferBindingSize of ${caps.maxStorageBindingBytes}`,
+      );
+    }
     let ref: BufferRef;
     if (node.op.kind === 'input') {
       ref = { kind: 'input', index: graph.inputs.indexOf(node.name) };
-      inputBytes[ref.index] = 4 * sizeOf(shapes.get(node.name)!);
+      inputBytes[ref.index] = bytes;
     } else if (isAlias(node.op)) {
       ref = values.get(root.get(node.name)!)!;
     } else {
-      ref = { kind: 'slot', slot: takeSlot(4 * sizeOf(shapes.get(node.name)!), slotBytes, free) };
+      ref = { kind: 'slot', slot: takeSlot(bytes, slotBytes, free) };
       const end = lastUse.get(node.name) ?? i; // a dangling branch is computed, then its slot is free again
       if (end !== Infinity) releaseAfter.set(end, [...(releaseAfter.get(end) ?? []), ref.slot]);
     }
