@@ -1,0 +1,158 @@
+// Images in and out of tensors: PNG (upng-js) and JPEG (jpeg-js) decoding, Pillow-exact nearest and
+// bilinear resizing (what Keras's load_img does), center crops, and HWC float conversion.
+import UPNG from 'upng-js';
+import jpeg from 'jpeg-js';
+import { ModelFileError } from './errors.js';
+
+/** 8-bit RGBA pixels, row-major. */
+export interface RgbaImage {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+export type Interpolation = 'nearest' | 'bilinear';
+
+const isPng = (b: Uint8Array) => b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47;
+const isJpeg = (b: Uint8Array) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
+
+/** Decodes a PNG or JPEG from a path (Node) or bytes; anything else fails naming the file. */
+export async function decodeImage(source: string | Uint8Array, name = typeof source === 'string' ? source : 'image'): Promise<RgbaImage> {
+  let bytes: Uint8Array;
+  if (typeof source === 'string') {
+    const fs = await import(/* @vite-ignore */ 'node:fs');
+    if (!fs.existsSync(source)) throw new ModelFileError(name, 'no such file');
+    bytes = new Uint8Array(fs.readFileSync(source));
+  } else {
+    bytes = source;
+  }
+  try {
+    if (isPng(bytes)) {
+      const png = UPNG.decode(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+      if (!png.width || !png.height) throw new Error('no image data');
+      return { width: png.width, height: png.height, data: new Uint8Array(UPNG.toRGBA8(png)[0]) };
+    }
+    if (isJpeg(bytes)) {
+      const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
+      return { width: img.width, height: img.height, data: new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength) };
+    }
+  } catch (e) {
+    throw new ModelFileError(name, `image does not decode: ${(e as Error).message}`);
+  }
+  throw new ModelFileError(name, 'is not a PNG or JPEG image');
+}
+
+/** From a browser ImageData (canvas getImageData), or anything with the same fields. */
+export function fromImageData(image: { width: number; height: number; data: ArrayLike<number> }): RgbaImage {
+  return { width: image.width, height: image.height, data: Uint8Array.from(image.data) };
+}
+
+/**
+ * Pillow's Image.resize: 'nearest' samples source pixel floor((x + 0.5)·in/out); 'bilinear' is
+ * Pillow's separable triangle filter, widened when shrinking (so it antialiases), rounded to 8 bits
+ * after each pass as Pillow does.
+ */
+export function resizeImage(img: RgbaImage, width: number, height: number, interpolation: Interpolation = 'nearest'): RgbaImage {
+  if (width === img.width && height === img.height) return img;
+  if (interpolation === 'nearest') {
+    const out = new Uint8Array(width * height * 4);
+    const sx = img.width / width, sy = img.height / height;
+    for (let y = 0; y < height; y++) {
+      const iy = Math.min(Math.floor((y + 0.5) * sy), img.height - 1);
+      for (let x = 0; x < width; x++) {
+        const ix = Math.min(Math.floor((x + 0.5) * sx), img.width - 1);
+        out.set(img.data.subarray((iy * img.width + ix) * 4, (iy * img.width + ix) * 4 + 4), (y * width + x) * 4);
+      }
+    }
+    return { width, height, data: out };
+  }
+  const horizontal = resamplePass(img.data, img.width, img.height, width, true);
+  return { width, height, data: resamplePass(horizontal, width, img.height, height, false) };
+}
+
+/** One Pillow resampling pass along x (horizontal) or y, with the bilinear (triangle) filter. */
+function resamplePass(src: Uint8Array, w: number, h: number, outSize: number, horizontal: boolean): Uint8Array {
+  const inSize = horizontal ? w : h;
+  if (inSize === outSize) return src;
+  const scale = inSize / outSize;
+  const filterScale = Math.max(scale, 1);
+  const support = filterScale; // the triangle's support is 1
+  const out = new Uint8Array(horizontal ? outSize * h * 4 : w * outSize * 4);
+  for (let o = 0; o < outSize; o++) {
+    const center = (o + 0.5) * scale;
+    const lo = Math.max(Math.trunc(center - support + 0.5), 0);
+    const hi = Math.min(Math.trunc(center + support + 0.5), inSize);
+    const weights: number[] = [];
+    let total = 0;
+    for (let i = lo; i < hi; i++) {
+      const t = Math.abs((i - center + 0.5) / filterScale);
+      const wgt = t < 1 ? 1 - t : 0;
+      weights.push(wgt);
+      total += wgt;
+    }
+    const lines = horizontal ? h : w;
+    for (let line = 0; line < lines; line++) {
+      for (let ch = 0; ch < 4; ch++) {
+        let acc = 0;
+        for (let i = lo; i < hi; i++) {
+          const idx = horizontal ? (line * w + i) * 4 + ch : (i * w + line) * 4 + ch;
+          acc += src[idx] * weights[i - lo];
+        }
+        const v = Math.round(acc / (total || 1));
+        const at = horizontal ? (line * outSize + o) * 4 + ch : (o * w + line) * 4 + ch;
+        out[at] = v < 0 ? 0 : v > 255 ? 255 : v;
+      }
+    }
+  }
+  return out;
+}
+
+/** The central width×height region (Keras's crop after a resize of the shorter side). */
+export function centerCrop(img: RgbaImage, width: number, height: number): RgbaImage {
+  if (width > img.width || height > img.height) throw new Error(`cannot crop ${width}×${height} from a ${img.width}×${img.height} image`);
+  const x0 = Math.floor((img.width - width) / 2), y0 = Math.floor((img.height - height) / 2);
+  const out = new Uint8Array(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    out.set(img.data.subarray(((y0 + y) * img.width + x0) * 4, ((y0 + y) * img.width + x0 + width) * 4), y * width * 4);
+  }
+  return { width, height, data: out };
+}
+
+/** Resizes the shorter side to `size` keeping the aspect ratio, then crops the center size×size. */
+export function resizeAndCenterCrop(img: RgbaImage, size: number, interpolation: Interpolation = 'bilinear'): RgbaImage {
+  const s = size / Math.min(img.width, img.height);
+  const resized = resizeImage(img, Math.max(size, Math.round(img.width * s)), Math.max(size, Math.round(img.height * s)), interpolation);
+  return centerCrop(resized, size, size);
+}
+
+/**
+ * HWC float values 0…255 with 3 (RGB) or 1 channel; one channel is Pillow's 'L' conversion
+ * (ITU-R 601 luma in 16-bit fixed point, rounded), as load_img(color_mode='grayscale') gives.
+ */
+export function imageToArray(img: RgbaImage, channels: 1 | 3 = 3): Float32Array {
+  const n = img.width * img.height;
+  const out = new Float32Array(n * channels);
+  const d = img.data;
+  for (let i = 0; i < n; i++) {
+    if (channels === 1) {
+      out[i] = (d[4 * i] * 19595 + d[4 * i + 1] * 38470 + d[4 * i + 2] * 7471 + 0x8000) >> 16;
+    } else {
+      out[3 * i] = d[4 * i];
+      out[3 * i + 1] = d[4 * i + 1];
+      out[3 * i + 2] = d[4 * i + 2];
+    }
+  }
+  return out;
+}
+
+/** Keras's load_img + img_to_array: decode, resize to width×height, HWC floats 0…255. */
+export async function loadImage(
+  source: string | Uint8Array | RgbaImage,
+  options: { width?: number; height?: number; channels?: 1 | 3; interpolation?: Interpolation; name?: string } = {},
+): Promise<Float32Array> {
+  const img = 'data' in (source as RgbaImage) && 'width' in (source as RgbaImage)
+    ? (source as RgbaImage)
+    : await decodeImage(source as string | Uint8Array, options.name);
+  const sized = resizeImage(img, options.width ?? img.width, options.height ?? img.height, options.interpolation ?? 'nearest');
+  return imageToArray(sized, options.channels ?? 3);
+}

@@ -1,0 +1,149 @@
+// Keras model_config / config.json → a flat list of layers with their inbound layer names, for every
+// variant real files use: Sequential as a bare list (Keras 2.1) or {name, layers} (2.2+), Functional
+// ("Model" in old Keras) with Keras 2 inbound_nodes ([[name, node, tensor, kwargs]]) or Keras 3 ones
+// ({args: [keras tensors]}), and input shapes from InputLayer or batch_input_shape/batch_shape.
+// A model nested as a layer (a VGG16 base inside a Sequential) is inlined, its layers keeping their names.
+import { ModelFileError } from './errors.js';
+
+export interface KerasLayer {
+  className: string;
+  name: string;
+  config: Record<string, unknown>;
+  /** Names of the layers whose outputs this layer reads. */
+  inbound: string[];
+  /** Path of enclosing nested models (outermost first), for locating weights. */
+  scope: string[];
+}
+
+export interface KerasModelSpec {
+  name: string;
+  layers: KerasLayer[];
+  inputs: string[];
+  outputs: string[];
+}
+
+type Json = Record<string, unknown>;
+
+const MODEL_CLASSES = new Set(['Sequential', 'Functional', 'Model']);
+
+/** The input shape (without batch) a layer config declares, if any. */
+export function declaredInputShape(config: Json): (number | null)[] | undefined {
+  const shape = (config.batch_input_shape ?? config.batch_shape) as (number | null)[] | undefined;
+  return shape ? shape.slice(1) : undefined;
+}
+
+export function parseModelConfig(json: Json, file: string): KerasModelSpec {
+  const className = json.class_name as string;
+  if (!MODEL_CLASSES.has(className)) {
+    throw new ModelFileError(file, `model class '${className}' is not Sequential or Functional`);
+  }
+  const layers: KerasLayer[] = [];
+  const io = addModel(json, [], layers, file);
+  const names = new Set<string>();
+  for (const l of layers) {
+    if (names.has(l.name)) throw new ModelFileError(file, `two layers are named '${l.name}'`);
+    names.add(l.name);
+  }
+  return { name: String((json.config as Json | undefined)?.name ?? className), layers, inputs: io.inputs, outputs: io.outputs };
+}
+
+/** Appends a (possibly nested) model's layers; returns its input and output layer names. */
+function addModel(json: Json, scope: string[], out: KerasLayer[], file: string): { inputs: string[]; outputs: string[] } {
+  const config = json.config as Json | Json[];
+  if (json.class_name === 'Sequential') {
+    const list = (Array.isArray(config) ? config : config.layers) as Json[];
+    return addSequential(list, scope, out, file, Array.isArray(config) ? 'sequential' : String(config.name));
+  }
+  return addFunctional(config as Json, scope, out, file);
+}
+
+function layerName(l: Json): string {
+  return String((l.config as Json).name ?? l.name);
+}
+
+function addSequential(list: Json[], scope: string[], out: KerasLayer[], file: string, modelName: string) {
+  if (!list?.length) throw new ModelFileError(file, `Sequential model '${modelName}' has no layers`);
+  let previous: string[] = [];
+  let inputs: string[] = [];
+  list.forEach((l, i) => {
+    const config = l.config as Json;
+    if (i === 0 && l.class_name !== 'InputLayer' && !MODEL_CLASSES.has(String(l.class_name))) {
+      const shape = declaredInputShape(config);
+      if (!shape) throw new ModelFileError(file, `Sequential model '${modelName}' declares no input shape`);
+      const name = `${layerName(l)}_input`;
+      out.push({ className: 'InputLayer', name, config: { batch_input_shape: [null, ...shape] }, inbound: [], scope });
+      previous = [name];
+      inputs = [name];
+    }
+    if (MODEL_CLASSES.has(String(l.class_name))) {
+      const inner = addModel(l, [...scope, layerName(l)], out, file);
+      if (previous.length) connectNestedInput(out, inner.inputs, previous, file);
+      else inputs = inner.inputs;
+      previous = inner.outputs;
+      return;
+    }
+    out.push({ className: String(l.class_name), name: layerName(l), config, inbound: previous, scope });
+    if (l.class_name === 'InputLayer') inputs = [layerName(l)];
+    previous = [layerName(l)];
+  });
+  return { inputs, outputs: previous };
+}
+
+/** A nested model's InputLayer becomes an identity fed by the outer layer before it. */
+function connectNestedInput(out: KerasLayer[], innerInputs: string[], feeds: string[], file: string) {
+  if (innerInputs.length !== feeds.length) throw new ModelFileError(file, `nested model takes ${innerInputs.length} inputs, gets ${feeds.length}`);
+  innerInputs.forEach((name, i) => {
+    const layer = out.find((l) => l.name === name)!;
+    layer.className = 'Dropout'; // an identity: the nested model's input is the outer tensor
+    layer.config = { name };
+    layer.inbound = [feeds[i]];
+  });
+}
+
+/** Every layer name referenced by a Keras 2 or Keras 3 inbound node. */
+function inboundNames(node: unknown): string[] {
+  if (Array.isArray(node)) {
+    // Keras 2: [name, nodeIndex, tensorIndex, kwargs] or a list of those.
+    if (typeof node[0] === 'string' && typeof node[1] === 'number') return [node[0]];
+    return node.flatMap(inboundNames);
+  }
+  if (node && typeof node === 'object') {
+    const o = node as Json;
+    const history = (o.config as Json | undefined)?.keras_history as unknown[] | undefined;
+    if (o.class_name === '__keras_tensor__' && history) return [String(history[0])];
+    return inboundNames(o.args ?? []);
+  }
+  return [];
+}
+
+function ioNames(list: unknown): string[] {
+  if (!Array.isArray(list)) return [];
+  if (typeof list[0] === 'string') return [list[0]];
+  return list.flatMap(ioNames);
+}
+
+function addFunctional(config: Json, scope: string[], out: KerasLayer[], file: string) {
+  const layers = config.layers as Json[];
+  if (!layers?.length) throw new ModelFileError(file, `Functional model '${config.name}' has no layers`);
+  const renamed = new Map<string, string>(); // nested model name → its output layer
+  for (const l of layers) {
+    const name = layerName(l);
+    const nodes = (l.inbound_nodes ?? []) as unknown[];
+    if (nodes.length > 1) {
+      throw new ModelFileError(file, `layer '${name}' (${l.class_name}) is called ${nodes.length} times; shared layers are not supported`);
+    }
+    const inbound = nodes.length ? inboundNames(nodes[0]).map((n) => renamed.get(n) ?? n) : [];
+    if (MODEL_CLASSES.has(String(l.class_name))) {
+      const inner = addModel(l, [...scope, name], out, file);
+      connectNestedInput(out, inner.inputs, inbound, file);
+      if (inner.outputs.length !== 1) throw new ModelFileError(file, `nested model '${name}' must have one output`);
+      renamed.set(name, inner.outputs[0]);
+      continue;
+    }
+    out.push({ className: String(l.class_name), name, config: l.config as Json, inbound, scope });
+  }
+  return {
+    inputs: ioNames(config.input_layers),
+    outputs: ioNames(config.output_layers).map((n) => renamed.get(n) ?? n),
+  };
+}

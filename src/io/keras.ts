@@ -1,0 +1,248 @@
+// Keras model files → Graph. Recognises, by content rather than by extension:
+//  - Keras 3 `.keras` (a zip of config.json + model.weights.h5);
+//  - full-model `.h5` from model.save() (root attribute model_config, weights under /model_weights);
+//  - weights-only legacy `.h5` (root layer_names) and Keras 3 `.weights.h5` (/layers/<key>/vars/<i>),
+//    which need the architecture from elsewhere (`architecture`, e.g. the VGG16 builder).
+// Every layer is checked as supported before any weight is read, and the weights are checked against
+// the shapes their layers imply.
+import type { Graph, Node } from '../graph/ir.js';
+import { ModelFileError } from './errors.js';
+import { Hdf5File, type Float32Dataset } from './hdf5.js';
+import { parseModelConfig, type KerasLayer, type KerasModelSpec } from './keras-config.js';
+import { canonicalClass, convertLayer, expectsWeights, isSupportedLayer } from './keras-layers.js';
+
+export type KerasFormat = 'keras-zip' | 'h5-full-model' | 'h5-weights-only' | 'weights-h5';
+
+export interface KerasLoadOptions {
+  /** Architecture for weights-only files (or to override a file's own config). */
+  architecture?: KerasModelSpec;
+  /** Input shape without batch, for models whose input has unknown dimensions. */
+  inputShape?: number[];
+  /** Name for messages when `source` is bytes. */
+  name?: string;
+}
+
+export interface LoadedKeras {
+  graph: Graph;
+  spec: KerasModelSpec;
+  format: KerasFormat;
+  kerasVersion?: string;
+}
+
+/** Looks up one layer's weight arrays, in Keras order. */
+type WeightSource = (layer: KerasLayer) => Float32Dataset[] | undefined;
+
+async function readSource(source: string | Uint8Array, name: string): Promise<Uint8Array | undefined> {
+  if (typeof source !== 'string') return source;
+  const fs = await import(/* @vite-ignore */ 'node:fs');
+  if (!fs.existsSync(source)) throw new ModelFileError(name, 'no such file');
+  const fd = fs.openSync(source, 'r');
+  const head = new Uint8Array(4);
+  fs.readSync(fd, head, 0, 4, 0);
+  fs.closeSync(fd);
+  // Only a zip is read whole; HDF5 streams from disk.
+  return isZip(head) ? new Uint8Array(fs.readFileSync(source)) : undefined;
+}
+
+const isZip = (b: Uint8Array) => b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04;
+
+export async function loadKerasGraph(source: string | Uint8Array, options: KerasLoadOptions = {}): Promise<LoadedKeras> {
+  const name = options.name ?? (typeof source === 'string' ? source : 'Keras model');
+  const bytes = await readSource(source, name);
+  if (bytes && isZip(bytes)) return loadKerasZip(bytes, name, options);
+  const h5 = await Hdf5File.open(bytes ?? (source as string), name);
+  try {
+    const modelConfig = h5.stringAttr('/', 'model_config');
+    const rootVersion = h5.stringAttr('/', 'keras_version');
+    if (modelConfig !== undefined) {
+      const spec = options.architecture ?? parseModelConfig(parseJson(modelConfig, name, 'model_config'), name);
+      if (!h5.isGroup('/model_weights')) throw new ModelFileError(name, "has a model_config but no 'model_weights' group");
+      const kerasVersion = rootVersion ?? h5.stringAttr('/model_weights', 'keras_version');
+      return build(spec, legacyWeights(h5, '/model_weights', name), name, options, 'h5-full-model', kerasVersion);
+    }
+    if (h5.stringListAttr('/', 'layer_names') !== undefined) {
+      const spec = requireArchitecture(options, name, 'a weights-only Keras file (model.save_weights)');
+      checkLegacyCoverage(h5, spec, name);
+      return build(spec, legacyWeights(h5, '/', name), name, options, 'h5-weights-only', rootVersion);
+    }
+    if (h5.isGroup('/layers')) {
+      const spec = requireArchitecture(options, name, 'a Keras 3 .weights.h5 file');
+      return build(spec, keras3Weights(h5, spec, name), name, options, 'weights-h5', undefined);
+    }
+    throw new ModelFileError(name, 'is HDF5 but not a Keras model: no model_config, layer_names or layers group');
+  } finally {
+    h5.close();
+  }
+}
+
+function requireArchitecture(options: KerasLoadOptions, name: string, what: string): KerasModelSpec {
+  if (!options.architecture) {
+    throw new ModelFileError(name, `is ${what} with no architecture inside; load it with an architecture (e.g. the VGG16 builder)`);
+  }
+  return options.architecture;
+}
+
+function parseJson(text: string, file: string, what: string): Record<string, unknown> {
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch (e) {
+    throw new ModelFileError(file, `${what} is not valid JSON (${(e as Error).message})`);
+  }
+}
+
+async function loadKerasZip(bytes: Uint8Array, name: string, options: KerasLoadOptions): Promise<LoadedKeras> {
+  const { default: JSZip } = await import('jszip');
+  let zip: import('jszip');
+  try {
+    zip = await JSZip.loadAsync(bytes, { checkCRC32: true });
+  } catch (e) {
+    throw new ModelFileError(name, `is not a readable .keras archive: ${(e as Error).message}`);
+  }
+  const entry = async (path: string, type: 'string' | 'uint8array') => {
+    const file = zip.file(path);
+    if (!file) return undefined;
+    try {
+      return await file.async(type);
+    } catch (e) {
+      throw new ModelFileError(name, `archive entry '${path}' is damaged: ${(e as Error).message}`);
+    }
+  };
+  const configText = (await entry('config.json', 'string')) as string | undefined;
+  if (!configText && !options.architecture) throw new ModelFileError(name, '.keras archive has no config.json');
+  const weightsBytes = (await entry('model.weights.h5', 'uint8array')) as Uint8Array | undefined;
+  if (!weightsBytes) {
+    const other = zip.file(/model\.weights/).map((f) => f.name);
+    throw new ModelFileError(name, `.keras archive has no model.weights.h5${other.length ? ` (found ${other.join(', ')}, not supported)` : ''}`);
+  }
+  const metadata = (await entry('metadata.json', 'string')) as string | undefined;
+  const kerasVersion = metadata ? String(parseJson(metadata, name, 'metadata.json').keras_version ?? '') || undefined : undefined;
+  const spec = options.architecture ?? parseModelConfig(parseJson(configText!, name, 'config.json'), name);
+  const h5 = await Hdf5File.open(weightsBytes, `${name} (model.weights.h5)`);
+  try {
+    return build(spec, keras3Weights(h5, spec, h5.name), name, options, 'keras-zip', kerasVersion ?? '3');
+  } finally {
+    h5.close();
+  }
+}
+
+/** Keras 2 layout: <base>/<layer>/ with weight_names relative to that group (nested models: <base>/<model>/). */
+function legacyWeights(h5: Hdf5File, base: string, file: string): WeightSource {
+  const join = (...parts: string[]) => parts.join('/').replace(/\/+/g, '/');
+  return (layer) => {
+    const group = join(base, layer.scope[0] ?? layer.name);
+    if (!h5.isGroup(group)) return undefined;
+    let names = h5.stringListAttr(group, 'weight_names') ?? [];
+    if (layer.scope.length) names = names.filter((n) => n.startsWith(`${layer.name}/`));
+    return names.map((n) => {
+      const path = join(group, n);
+      if (!h5.has(path)) throw new ModelFileError(file, `layer '${layer.name}': weight '${n}' listed but missing at ${path}`);
+      return h5.dataset(path);
+    });
+  };
+}
+
+/** Weights-only files list their layers: every layer holding weights there must exist in the architecture. */
+function checkLegacyCoverage(h5: Hdf5File, spec: KerasModelSpec, file: string): void {
+  const known = new Set(spec.layers.map((l) => l.name));
+  for (const name of h5.stringListAttr('/', 'layer_names') ?? []) {
+    const weights = h5.stringListAttr(`/${name}`, 'weight_names') ?? [];
+    if (weights.length && !known.has(name)) {
+      throw new ModelFileError(file, `holds weights for layer '${name}', which the architecture '${spec.name}' does not have`);
+    }
+  }
+}
+
+/** Keras's naming.to_snake_case, which names the weight groups of .keras files. */
+export function toSnakeCase(className: string): string {
+  return className
+    .replace(/\W+/g, '')
+    .replace(/(.)([A-Z][a-z]+)/g, '$1_$2')
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
+    .toLowerCase();
+}
+
+/**
+ * Keras 3 layout: /layers/<key>/vars/<i>. Keys are the snake_case class name made unique in layer
+ * order (conv2d, conv2d_1, …); files since Keras 3.10 also record the layer name on each vars group.
+ */
+function keras3Weights(h5: Hdf5File, spec: KerasModelSpec, file: string): WeightSource {
+  const byName = new Map<string, string>();
+  const visit = (prefix: string) => {
+    if (!h5.isGroup(prefix)) return;
+    for (const key of h5.keys(prefix)) {
+      const name = h5.stringAttr(`${prefix}/${key}/vars`, 'name');
+      if (name) byName.set(name, `${prefix}/${key}`);
+      if (h5.isGroup(`${prefix}/${key}/layers`)) visit(`${prefix}/${key}/layers`);
+    }
+  };
+  visit('/layers');
+  const derived = new Map<string, string>();
+  const used = new Map<string, number>();
+  for (const layer of spec.layers) {
+    if (layer.scope.length) continue; // nested models need the recorded names
+    const base = toSnakeCase(layer.className);
+    const n = used.get(base);
+    used.set(base, n === undefined ? 0 : n + 1);
+    derived.set(layer.name, `/layers/${n === undefined ? base : `${base}_${n + 1}`}`);
+  }
+  return (layer) => {
+    const group = byName.get(layer.name) ?? (byName.size ? undefined : derived.get(layer.name));
+    if (!group || !h5.isGroup(`${group}/vars`)) {
+      if (layer.scope.length && !byName.size) {
+        throw new ModelFileError(file, `layer '${layer.name}' is inside nested model '${layer.scope.join('/')}', whose weights this Keras version does not name; re-save with Keras ≥ 3.10`);
+      }
+      return undefined;
+    }
+    const keys = h5.keys(`${group}/vars`).sort((a, b) => Number(a) - Number(b));
+    return keys.map((k) => h5.dataset(`${group}/vars/${k}`));
+  };
+}
+
+function kerasMajor(version: string | undefined): number {
+  const major = Number.parseInt(version ?? '', 10);
+  return Number.isFinite(major) ? major : 2;
+}
+
+function build(
+  spec: KerasModelSpec, weightsOf: WeightSource, file: string, options: KerasLoadOptions, format: KerasFormat, kerasVersion?: string,
+): LoadedKeras {
+  const unsupported = spec.layers.filter((l) => !isSupportedLayer(l.className));
+  if (unsupported.length) {
+    const l = unsupported[0];
+    const more = unsupported.length > 1 ? ` (and ${unsupported.length - 1} more: ${unsupported.slice(1).map((u) => `'${u.name}' (${u.className})`).join(', ')})` : '';
+    throw new ModelFileError(file, `layer '${l.name}' has class '${l.className}', which webgpu-cnn does not support${more}`);
+  }
+  const nodes: Node[] = [];
+  for (const layer of spec.layers) {
+    let weights: Float32Dataset[] = [];
+    if (expectsWeights(layer)) {
+      const found = weightsOf(layer);
+      if (!found) throw new ModelFileError(file, `no weights for layer '${layer.name}' (${layer.className}): its weight group is missing`);
+      weights = found;
+    }
+    const inputShape = canonicalClass(layer.className) === 'InputLayer' ? options.inputShape : undefined;
+    nodes.push(...convertLayer(layer, weights, file, { kerasMajor: kerasMajor(kerasVersion), inputShape }));
+  }
+  const graph: Graph = { name: spec.name, nodes: topologicalOrder(nodes, file), inputs: spec.inputs, outputs: spec.outputs };
+  return { graph, spec, format, kerasVersion };
+}
+
+/** Keras lists layers in a valid order in practice; this makes sure (stable, and reports cycles). */
+function topologicalOrder(nodes: Node[], file: string): Node[] {
+  const names = new Set(nodes.map((n) => n.name));
+  for (const n of nodes) {
+    for (const i of n.inputs) if (!names.has(i)) throw new ModelFileError(file, `layer '${n.name}' reads '${i}', which is not a layer`);
+  }
+  const placed = new Set<string>();
+  const out: Node[] = [];
+  const pending = [...nodes];
+  while (pending.length) {
+    // The first layer whose inputs are all placed: keeps Keras's order whenever it is already valid.
+    const i = pending.findIndex((n) => n.inputs.every((input) => placed.has(input)));
+    if (i < 0) throw new ModelFileError(file, `layers ${pending.map((n) => `'${n.name}'`).join(', ')} form a cycle`);
+    const [node] = pending.splice(i, 1);
+    out.push(node);
+    placed.add(node.name);
+  }
+  return out;
+}

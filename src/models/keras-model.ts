@@ -1,0 +1,42 @@
+// Loading a Keras file straight to a runnable Model, recognising Keras's VGG16 weight files.
+import type { GpuContext } from '../gpu/context.js';
+import { Model, type ModelOptions } from '../graph/model.js';
+import { Hdf5File } from '../io/hdf5.js';
+import { loadKerasGraph, type KerasLoadOptions, type LoadedKeras } from '../io/keras.js';
+import { vgg16Architecture, type Vgg16Options } from './vgg16.js';
+
+export interface LoadedModel {
+  model: Model;
+  info: Omit<LoadedKeras, 'graph'>;
+}
+
+/**
+ * A legacy weights-only file whose layers are VGG16's gets the VGG16 architecture (with or without
+ * the top, by whether it holds fc1). Other files carry their own.
+ */
+async function guessArchitecture(source: string | Uint8Array, options: KerasLoadOptions & Vgg16Options): Promise<KerasLoadOptions> {
+  if (options.architecture) return options;
+  let names: string[] | undefined;
+  try {
+    const h5 = await Hdf5File.open(source, options.name);
+    try {
+      if (h5.stringAttr('/', 'model_config') === undefined) names = h5.stringListAttr('/', 'layer_names');
+    } finally {
+      h5.close();
+    }
+  } catch {
+    return options; // not HDF5 (a .keras zip, or damaged): the loader reports it properly
+  }
+  if (!names?.includes('block1_conv1')) return options;
+  const includeTop = names.includes('fc1');
+  return { ...options, architecture: vgg16Architecture({ includeTop, pooling: options.pooling, inputShape: options.inputShape as Vgg16Options['inputShape'] }) };
+}
+
+/** Loads any supported Keras file (see loadKerasGraph) and makes it runnable on `ctx`. */
+export async function loadKerasModel(
+  ctx: GpuContext, source: string | Uint8Array, options: KerasLoadOptions & Vgg16Options & ModelOptions = {},
+): Promise<LoadedModel> {
+  const loaded = await loadKerasGraph(source, await guessArchitecture(source, options));
+  const { graph, ...info } = loaded;
+  return { model: await Model.create(ctx, graph, options), info };
+}
