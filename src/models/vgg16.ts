@@ -9,6 +9,8 @@ export interface Vgg16Options {
   /** Input shape without batch; 224×224×3 with the top (fc1 is sized for it). */
   inputShape?: [number, number, number];
   classes?: number;
+  /** Multiplies every conv's filters and fc1/fc2's units (like MobileNet's alpha); 1 is Keras's VGG16. */
+  width?: number;
 }
 
 const BLOCKS = [[64, 2], [128, 2], [256, 3], [512, 3], [512, 3]] as const;
@@ -19,6 +21,8 @@ export function vgg16Architecture(options: Vgg16Options = {}): KerasModelSpec {
   if (includeTop && (inputShape[0] !== 224 || inputShape[1] !== 224)) {
     throw new Error(`VGG16 with its top needs a 224×224 input, got ${inputShape[0]}×${inputShape[1]}`);
   }
+  const width = options.width ?? 1;
+  const scaled = (n: number) => Math.max(1, Math.round(n * width));
   const layers: KerasLayer[] = [];
   let previous = 'input_1';
   const add = (className: string, name: string, config: Record<string, unknown>) => {
@@ -28,14 +32,14 @@ export function vgg16Architecture(options: Vgg16Options = {}): KerasModelSpec {
   add('InputLayer', 'input_1', { batch_input_shape: [null, ...inputShape] });
   BLOCKS.forEach(([filters, convs], b) => {
     for (let i = 1; i <= convs; i++) {
-      add('Conv2D', `block${b + 1}_conv${i}`, { filters, kernel_size: [3, 3], padding: 'same', activation: 'relu' });
+      add('Conv2D', `block${b + 1}_conv${i}`, { filters: scaled(filters), kernel_size: [3, 3], padding: 'same', activation: 'relu' });
     }
     add('MaxPooling2D', `block${b + 1}_pool`, { pool_size: [2, 2], strides: [2, 2] });
   });
   if (includeTop) {
     add('Flatten', 'flatten', {});
-    add('Dense', 'fc1', { units: 4096, activation: 'relu' });
-    add('Dense', 'fc2', { units: 4096, activation: 'relu' });
+    add('Dense', 'fc1', { units: scaled(4096), activation: 'relu' });
+    add('Dense', 'fc2', { units: scaled(4096), activation: 'relu' });
     add('Dense', 'predictions', { units: options.classes ?? 1000, activation: 'softmax' });
   } else if (options.pooling === 'avg') {
     add('GlobalAveragePooling2D', 'global_average_pooling2d', {});
