@@ -91,3 +91,82 @@ export function chainWeights(spec: KerasModelSpec, inputShape: number[], seed: n
   });
   return out;
 }
+
+export interface FullModelOptions {
+  /** Keras 2 stores names as fixed-length strings, Keras 3 as variable-length ones. */
+  strings: 'fixed' | 'vlen';
+  /** 'prefixed': weight_names 'conv/kernel:0' in subgroup conv/ (Keras 2); 'bare': 'kernel' directly (Keras 3). */
+  weightNames: 'prefixed' | 'bare';
+  kerasVersion: string;
+  /** Split layer_names into layer_names0, layer_names1, … of this many entries (as Keras does past 64 KB). */
+  chunkLayerNames?: number;
+  /** Extra groups under model_weights with their own weights (a nested model: name → [path, arrays]). */
+  nested?: Map<string, { layer: string; arrays: LayerWeights }[]>;
+}
+
+/** A model.save() file: root model_config JSON, model_weights with the §3.1 structure. */
+export async function writeFullModelH5(
+  path: string, modelConfig: unknown, layerNames: string[], weights: Map<string, LayerWeights>, options: FullModelOptions,
+): Promise<void> {
+  const { default: h5wasm } = await import('h5wasm/node');
+  await h5wasm.ready;
+  const f = new h5wasm.File(path, 'w');
+  const strings = (g: import('h5wasm').Group, name: string, list: string[]) => {
+    if (!list.length) g.create_attribute(name, new Float64Array(0), [0]);
+    else if (options.strings === 'fixed') g.create_attribute(name, list, [list.length], `S${Math.max(...list.map((s) => s.length))}`);
+    else g.create_attribute(name, list, [list.length]);
+  };
+  try {
+    f.create_attribute('keras_version', options.kerasVersion);
+    f.create_attribute('backend', 'tensorflow');
+    f.create_attribute('model_config', JSON.stringify(modelConfig));
+    const mw = f.create_group('model_weights');
+    if (options.chunkLayerNames) {
+      for (let i = 0; i * options.chunkLayerNames < layerNames.length; i++) {
+        strings(mw, `layer_names${i}`, layerNames.slice(i * options.chunkLayerNames, (i + 1) * options.chunkLayerNames));
+      }
+    } else {
+      strings(mw, 'layer_names', layerNames);
+    }
+    for (const name of layerNames) {
+      const g = mw.create_group(name);
+      const nested = options.nested?.get(name);
+      if (nested) {
+        strings(g, 'weight_names', nested.flatMap((n) => n.arrays.map((a) => `${n.layer}/${a.name}`)));
+        for (const n of nested) {
+          const inner = g.create_group(n.layer);
+          for (const a of n.arrays) inner.create_dataset({ name: a.name, data: a.data, shape: a.shape, dtype: '<f' });
+        }
+        continue;
+      }
+      const arrays = weights.get(name) ?? [];
+      const bare = options.weightNames === 'bare';
+      strings(g, 'weight_names', arrays.map((a) => (bare ? a.name.replace(':0', '') : `${name}/${a.name}`)));
+      const target = arrays.length && !bare ? g.create_group(name) : g;
+      for (const a of arrays) target.create_dataset({ name: bare ? a.name.replace(':0', '') : a.name, data: a.data, shape: a.shape, dtype: '<f' });
+    }
+  } finally {
+    f.close();
+  }
+}
+
+/** A Keras 3 weights file (model.weights.h5 / .weights.h5): /layers/<key>/vars/<i>, optionally with the name attribute. */
+export async function writeKeras3WeightsH5(
+  path: string, layers: { key: string; name: string; arrays: LayerWeights }[], withNames: boolean,
+): Promise<void> {
+  const { default: h5wasm } = await import('h5wasm/node');
+  await h5wasm.ready;
+  const f = new h5wasm.File(path, 'w');
+  try {
+    const root = f.create_group('layers');
+    for (const l of layers) {
+      const vars = root.create_group(l.key).create_group('vars');
+      if (withNames) vars.create_attribute('name', l.name);
+      l.arrays.forEach((a, i) => vars.create_dataset({ name: String(i), data: a.data, shape: a.shape, dtype: '<f' }));
+    }
+    f.create_group('optimizer').create_group('vars');
+    f.create_group('vars');
+  } finally {
+    f.close();
+  }
+}

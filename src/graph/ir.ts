@@ -33,6 +33,8 @@ export type OpKind = Op['kind'];
 export interface NodeSource {
   className: string;
   file?: string;
+  /** The model layer this node implements, when its name differs (helper nodes such as 'x/linear'). */
+  layer?: string;
 }
 
 export interface Node {
@@ -60,7 +62,7 @@ export function isAlias(op: Op): boolean {
 }
 
 export function describeNode(node: Node): string {
-  return `layer '${node.name}' (${node.source?.className ?? node.op.kind})${node.source?.file ? ` in ${node.source.file}` : ''}`;
+  return `layer '${node.source?.layer ?? node.name}' (${node.source?.className ?? node.op.kind})${node.source?.file ? ` in ${node.source.file}` : ''}`;
 }
 
 /** Number of weight values a node holds (its parameter count). */

@@ -274,7 +274,7 @@ function convert(layer: KerasLayer, weights: Float32Dataset[], options: ConvertO
 export function convertLayer(layer: KerasLayer, weights: Float32Dataset[], file: string, options: ConvertOptions): Node[] {
   try {
     const nodes = convert(layer, weights, options);
-    nodes.forEach((n) => (n.source = { className: layer.className, file }));
+    nodes.forEach((n) => (n.source = { className: layer.className, file, layer: layer.name }));
     return nodes;
   } catch (e) {
     if (!(e instanceof LayerError)) throw e;

@@ -34,7 +34,7 @@ export function parseNpy(bytes: Uint8Array, name = '.npy data'): NpyArray {
   if (bytes.length - dataStart !== count * size) {
     throw new ModelFileError(name, `holds ${bytes.length - dataStart} data bytes, shape (${shape.join(', ')}) of '${descr}' needs ${count * size}`);
   }
-  const raw = bytes.slice(dataStart).buffer; // a copy: aligned for the typed arrays
+  const raw = new Uint8Array(bytes.subarray(dataStart)).buffer; // a copy, aligned for the typed arrays (Buffer.slice would not copy)
   const data = size === 4 ? new Float32Array(raw) : Float32Array.from(size === 8 ? new Float64Array(raw) : new Uint8Array(raw));
   return { shape, data, dtype: size === 1 ? '|u1' : (descr as '<f4' | '<f8') };
 }
