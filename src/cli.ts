@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `webgpu-cnn` command line.
 import { GpuContext } from './gpu/context.js';
+import { classify, inspect, predict, validate } from './tools/keras-commands.js';
 import { runKernelsOnce } from './tools/kernels.js';
 
 const HELP = `webgpu-cnn — WebGPU CNN inference
@@ -8,9 +9,21 @@ const HELP = `webgpu-cnn — WebGPU CNN inference
 Usage: webgpu-cnn <command> [options]
 
 Commands:
+  classify --model vgg16.h5 a.jpg [b.png …] [--top 5] [--preprocess caffe|tf|torch|none]
+              ImageNet top-5 per image, as Keras's decode_predictions prints them
+  predict --model m.h5|m.keras input.png|input.npy [--out y.npy] [--preprocess none|unit|caffe|tf|torch]
+              run any Keras model on an image or a .npy batch; print the output, write it as .npy
+  inspect m.h5|m.keras [--input-shape 224,224,3]
+              layers, output shapes and parameter counts, like model.summary()
+  validate --model m --input x.npy [--expected y.npy] [--layers refdir/] [--tol 1e-4]
+              max abs / relative error per output and per layer against reference .npy files;
+              exits 1 over the tolerance (relative to the reference's max abs)
   kernels     print the adapter and run every kernel once, with a table of times
   info        print the adapter, its limits and features
   help        this text
+
+Model options: --input-shape H,W,C for inputs of unknown size; --interpolation nearest|bilinear
+for image resizing (Keras's load_img default is nearest).
 `;
 
 async function info(): Promise<void> {
@@ -32,6 +45,10 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'kernels': await runKernelsOnce(); return 0;
     case 'info': await info(); return 0;
+    case 'classify': return classify(argv.slice(1));
+    case 'predict': return predict(argv.slice(1));
+    case 'inspect': return inspect(argv.slice(1));
+    case 'validate': return validate(argv.slice(1));
     case undefined: case 'help': case '--help': case '-h': console.log(HELP); return 0;
     default:
       console.error(`webgpu-cnn: unknown command '${command}'\n\n${HELP}`);

@@ -5,6 +5,9 @@ import { Hdf5File } from '../io/hdf5.js';
 import { loadKerasGraph, type KerasLoadOptions, type LoadedKeras } from '../io/keras.js';
 import { vgg16Architecture, type Vgg16Options } from './vgg16.js';
 
+/** For VGG16 weight files: the pooling of a headless model (the input shape is the loader's). */
+type VggChoice = Pick<Vgg16Options, 'pooling'>;
+
 export interface LoadedModel {
   model: Model;
   info: Omit<LoadedKeras, 'graph'>;
@@ -14,7 +17,7 @@ export interface LoadedModel {
  * A legacy weights-only file whose layers are VGG16's gets the VGG16 architecture (with or without
  * the top, by whether it holds fc1). Other files carry their own.
  */
-async function guessArchitecture(source: string | Uint8Array, options: KerasLoadOptions & Vgg16Options): Promise<KerasLoadOptions> {
+async function guessArchitecture(source: string | Uint8Array, options: KerasLoadOptions & VggChoice): Promise<KerasLoadOptions> {
   if (options.architecture) return options;
   let names: string[] | undefined;
   try {
@@ -34,7 +37,7 @@ async function guessArchitecture(source: string | Uint8Array, options: KerasLoad
 
 /** Loads any supported Keras file (see loadKerasGraph) and makes it runnable on `ctx`. */
 export async function loadKerasModel(
-  ctx: GpuContext, source: string | Uint8Array, options: KerasLoadOptions & Vgg16Options & ModelOptions = {},
+  ctx: GpuContext, source: string | Uint8Array, options: KerasLoadOptions & VggChoice & ModelOptions = {},
 ): Promise<LoadedModel> {
   const loaded = await loadKerasGraph(source, await guessArchitecture(source, options));
   const { graph, ...info } = loaded;
