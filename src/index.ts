@@ -8,3 +8,24 @@ export type { Conv2dAttrs } from './ops/conv2d.js';
 export type { Pool2dAttrs } from './ops/pool2d.js';
 export type { Padding } from './ops/padding.js';
 export { foldBatchNorm, type BatchNormParams } from './ops/batchnorm.js';
+
+// Graphs and models
+export type { Graph, Node, Op } from './graph/ir.js';
+export { optimize } from './graph/passes.js';
+export { Model, type ModelOptions, type RunOptions, type RunResult, type LayerTiming, type MemoryReport } from './graph/model.js';
+
+// Files
+export { ModelFileError } from './io/errors.js';
+export { loadKerasGraph, type KerasLoadOptions, type LoadedKeras, type KerasFormat } from './io/keras.js';
+export { parseModelConfig, type KerasModelSpec, type KerasLayer } from './io/keras-config.js';
+export { SUPPORTED_LAYERS } from './io/keras-layers.js';
+export {
+  decodeImage, fromImageData, resizeImage, centerCrop, resizeAndCenterCrop, imageToArray, loadImage,
+  type RgbaImage, type Interpolation,
+} from './io/image.js';
+export { parseNpy, formatNpy, readNpy, writeNpy, type NpyArray } from './io/npy.js';
+
+// Applications
+export { loadKerasModel, loadVgg16, type LoadedModel } from './models/keras-model.js';
+export { vgg16Architecture, type Vgg16Options } from './models/vgg16.js';
+export { preprocessInput, decodePredictions, type PreprocessMode, type Prediction } from './models/imagenet.js';

@@ -58,6 +58,8 @@ export interface MemoryReport {
 
 interface Prepared {
   plan: ExecutionPlan;
+  /** Time spent compiling pipelines this batch size needed (0 when all were cached). */
+  compileMs: number;
   slots: GPUBuffer[];
   inputs: GPUBuffer[];
   uniform: GPUBuffer;
@@ -143,7 +145,9 @@ export class Model {
     const { ctx } = this;
     const plan = planGraph(this.graph, batch, ctx.caps, this.keep);
     const calls = plan.steps.flatMap((s) => s.calls);
+    const compileStart = performance.now();
     await ctx.compile(calls.map((c) => c.call));
+    const compileMs = performance.now() - compileStart;
 
     const align = ctx.device.limits.minUniformBufferOffsetAlignment;
     const offsets: number[] = [];
@@ -177,7 +181,7 @@ export class Model {
           }),
         ),
       );
-      const prepared: Prepared = { plan, slots, inputs, uniform, bindGroups, staging: new Map() };
+      const prepared: Prepared = { plan, compileMs, slots, inputs, uniform, bindGroups, staging: new Map() };
       for (const name of this.graph.outputs) prepared.staging.set(name, make(4 * sizeOf(plan.shapes.get(name)!), `staging ${name}`, MAP_READ));
       this.prepared.set(batch, prepared);
       return prepared;
@@ -285,6 +289,24 @@ export class Model {
       resolved?.destroy();
       ticksStaging?.destroy();
     }
+  }
+
+  /** Pipeline compile time (ms) spent preparing `batch`, or undefined if not prepared yet. */
+  compileMs(batch = 1): number | undefined {
+    return this.prepared.get(batch)?.compileMs;
+  }
+
+  /** Floating-point operations of one forward pass at `batch` (multiply-adds count 2). */
+  flops(batch = 1): number {
+    const plan = this.prepared.get(batch)?.plan ?? planGraph(this.graph, batch, this.ctx.caps, this.keep);
+    let total = 0;
+    for (const { node } of plan.steps) {
+      const out = plan.shapes.get(node.name)!;
+      const op = node.op;
+      if (op.kind === 'conv2d') total += 2 * sizeOf(out) * op.shape[0] * op.shape[1] * op.shape[2];
+      else if (op.kind === 'dense') total += 2 * sizeOf(out) * plan.shapes.get(node.inputs[0])!.at(-1)!;
+    }
+    return total;
   }
 
   /** The first output for `x` (a batch of one or more inputs). */

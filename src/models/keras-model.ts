@@ -43,3 +43,15 @@ export async function loadKerasModel(
   const { graph, ...info } = loaded;
   return { model: await Model.create(ctx, graph, options), info };
 }
+
+/**
+ * Keras's `VGG16(weights=…)`: the VGG16 architecture with Keras's application weight file
+ * (vgg16_weights_tf_dim_ordering_tf_kernels.h5, or the _notop file with `includeTop: false`).
+ */
+export async function loadVgg16(
+  ctx: GpuContext, weightsFile: string | Uint8Array, options: Vgg16Options & ModelOptions = {},
+): Promise<Model> {
+  const architecture = vgg16Architecture(options);
+  const { graph } = await loadKerasGraph(weightsFile, { architecture });
+  return Model.create(ctx, graph, options);
+}

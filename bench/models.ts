@@ -1,0 +1,78 @@
+// `npm run bench -- vgg16`: a full-size VGG16 forward pass at 224×224 from a weight file in Keras's
+// layout (generated once with deterministic weights into bench/.cache/, since the real file is not
+// shipped): load, compile, first run and warm median (p10/p90) at batch 1 and 4, GFLOP/s, per-layer
+// GPU times, and peak GPU memory.
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { GpuContext } from '../src/gpu/context.js';
+import type { Model } from '../src/graph/model.js';
+import { loadKerasModel } from '../src/models/keras-model.js';
+import { vgg16Architecture } from '../src/models/vgg16.js';
+import { fmt, formatTable } from '../src/tools/table.js';
+import { chainWeights, writeLegacyWeightsH5 } from '../test/keras-writer.js';
+import { randomArray } from '../test/harness.js';
+import { sample, stats, type Stats } from './stats.js';
+
+const CACHE = 'bench/.cache';
+
+export async function vgg16WeightsFile(): Promise<string> {
+  const file = `${CACHE}/vgg16_generated_weights.h5`;
+  if (existsSync(file)) return file;
+  mkdirSync(CACHE, { recursive: true });
+  console.log(`writing ${file} (138M parameters, once)…`);
+  const spec = vgg16Architecture();
+  await writeLegacyWeightsH5(`${file}.tmp`, spec, chainWeights(spec, [224, 224, 3], 300));
+  renameSync(`${file}.tmp`, file);
+  return file;
+}
+
+export interface BatchResult {
+  batch: number;
+  compileMs: number;
+  firstMs: number;
+  warm: Stats;
+  gflops: number;
+  peakBytes: number;
+}
+
+async function timeRun(model: Model, x: Float32Array): Promise<number> {
+  const t0 = performance.now();
+  await model.predict(x);
+  return performance.now() - t0;
+}
+
+export async function benchVgg16(ctx: GpuContext): Promise<object> {
+  const file = await vgg16WeightsFile();
+  const t0 = performance.now();
+  const { model } = await loadKerasModel(ctx, file);
+  const loadMs = performance.now() - t0;
+  try {
+    const batches: BatchResult[] = [];
+    for (const batch of [1, 4]) {
+      const x = randomArray(batch * 224 * 224 * 3, batch, -120, 120);
+      const firstMs = await timeRun(model, x);
+      const warm = stats(await sample(() => timeRun(model, x), 5, 0, 5));
+      const mem = model.memory(batch);
+      const r = { batch, compileMs: model.compileMs(batch)!, firstMs, warm, gflops: model.flops(batch) / warm.median / 1e6, peakBytes: mem.peakBytes };
+      batches.push(r);
+      console.log(`  batch ${batch}: first ${fmt(firstMs, 0)} ms, warm median ${fmt(warm.median, 0)} ms`);
+    }
+    const profiled = await model.run(randomArray(224 * 224 * 3, 9, -120, 120), { profile: true });
+    const layers = profiled.timings ?? [];
+    const gpuTotal = layers.reduce((s, l) => s + l.ms, 0);
+    console.log(`\nVGG16 224×224 (${(model.flops(1) / 1e9).toFixed(2)} GFLOP per image), load + upload + compile ${fmt(loadMs, 0)} ms`);
+    console.log(formatTable(
+      ['batch', 'compile ms', 'first run ms', 'warm median ms', 'p10', 'p90', 'GFLOP/s', 'peak GPU MB'],
+      batches.map((b) => [b.batch, fmt(b.compileMs, 0), fmt(b.firstMs, 0), fmt(b.warm.median, 0), fmt(b.warm.p10, 0), fmt(b.warm.p90, 0), fmt(b.gflops), fmt(b.peakBytes / 2 ** 20, 0)]),
+    ));
+    if (layers.length) {
+      console.log(`\nper-layer GPU time, batch 1 (timestamp queries; ${fmt(gpuTotal, 0)} ms in all):`);
+      console.log(formatTable(['layer', 'kernels', 'ms', '%'], layers.map((l) => [l.fused.join('+'), l.kernels.join(', '), fmt(l.ms), fmt((100 * l.ms) / gpuTotal, 1)])));
+    }
+    const mem = model.memory(1);
+    console.log(`\nGPU memory, batch 1: weights ${fmt(mem.weightBytes / 2 ** 20, 0)} MB + activations ${fmt(mem.activationBytes / 2 ** 20, 1)} MB + io ${fmt(mem.ioBytes / 2 ** 20, 1)} MB = ${fmt(mem.peakBytes / 2 ** 20, 0)} MB ` +
+      `(bound 1.15 × (weights + two largest activations) = ${fmt((1.15 * (mem.weightBytes + mem.largestActivations[0] + mem.largestActivations[1])) / 2 ** 20, 0)} MB)`);
+    return { model: 'vgg16', input: [224, 224, 3], loadMs, batches, layers, memory: mem };
+  } finally {
+    model.dispose();
+  }
+}
