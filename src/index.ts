@@ -20,7 +20,7 @@ export { loadKerasGraph, type KerasLoadOptions, type LoadedKeras, type KerasForm
 export { parseModelConfig, type KerasModelSpec, type KerasLayer } from './io/keras-config.js';
 export { SUPPORTED_LAYERS } from './io/keras-layers.js';
 export {
-  decodeImage, fromImageData, resizeImage, centerCrop, resizeAndCenterCrop, imageToArray, loadImage,
+  decodeImage, fromImageData, fromImageSource, resizeImage, centerCrop, resizeAndCenterCrop, imageToArray, loadImage,
   type RgbaImage, type Interpolation,
 } from './io/image.js';
 export { parseNpy, formatNpy, readNpy, writeNpy, type NpyArray } from './io/npy.js';

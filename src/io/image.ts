@@ -156,3 +156,15 @@ export async function loadImage(
   const sized = resizeImage(img, options.width ?? img.width, options.height ?? img.height, options.interpolation ?? 'nearest');
   return imageToArray(sized, options.channels ?? 3);
 }
+
+/** A browser image source (ImageBitmap, canvas, <img>, a <video> frame) drawn to an RGBA image. */
+export function fromImageSource(source: CanvasImageSource & { width?: number; height?: number }): RgbaImage {
+  const el = source as { naturalWidth?: number; naturalHeight?: number; videoWidth?: number; videoHeight?: number; width: number; height: number };
+  const width = el.videoWidth || el.naturalWidth || Number(el.width);
+  const height = el.videoHeight || el.naturalHeight || Number(el.height);
+  if (typeof OffscreenCanvas === 'undefined') throw new Error('fromImageSource needs a browser (OffscreenCanvas)');
+  const g = new OffscreenCanvas(width, height).getContext('2d');
+  if (!g) throw new Error('no 2D canvas context');
+  g.drawImage(source, 0, 0);
+  return fromImageData(g.getImageData(0, 0, width, height));
+}
