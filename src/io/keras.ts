@@ -203,6 +203,14 @@ function kerasMajor(version: string | undefined): number {
   return Number.isFinite(major) ? major : 2;
 }
 
+/** A graph from an architecture and weight arrays by layer name (in Keras order), as the loaders build it. */
+export function buildKerasGraph(
+  spec: KerasModelSpec, weights: Map<string, Float32Dataset[]>, options: KerasLoadOptions & { kerasVersion?: string } = {},
+): Graph {
+  const file = options.name ?? spec.name;
+  return build(spec, (l) => weights.get(l.name), file, options, 'h5-full-model', options.kerasVersion).graph;
+}
+
 function build(
   spec: KerasModelSpec, weightsOf: WeightSource, file: string, options: KerasLoadOptions, format: KerasFormat, kerasVersion?: string,
 ): LoadedKeras {
