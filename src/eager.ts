@@ -8,8 +8,8 @@ import { planBinary, planSoftmax, type BinaryOp } from './ops/elementwise.js';
 import { defaultGemmVariant, planGemm, splitGemmWeight, type GemmShape, type GemmVariant } from './ops/gemm.js';
 import type { KernelCall, Shape } from './ops/kernel-call.js';
 import {
-  concatOutputShape, flattenShape, padOutputShape, planConcat, planPad, planTranspose, planUpsample,
-  transposeOutputShape, upsampleOutputShape,
+  concatOutputShape, flattenShape, padOutputShape, planConcat, planPad, planSlice, planTranspose, planUpsample,
+  sliceOutputShape, transposeOutputShape, upsampleOutputShape,
 } from './ops/layout.js';
 import { globalPoolOutputShape, planGlobalPool, planPool2d, pool2dOutputShape, type Pool2dAttrs } from './ops/pool2d.js';
 import { Tensor } from './tensor.js';
@@ -149,6 +149,11 @@ export async function concat(inputs: Tensor[], axis = -1, options?: RunOptions):
   inputs.forEach((t, i) => (tensors[`x#${i}`] = t));
   const y = Tensor.empty(inputs[0].ctx, concatOutputShape(shapes, axis));
   return execute(planConcat(shapes, axis, y.ctx.caps), tensors, y, options);
+}
+
+/** x[…, begin:begin+size, …] along `axis`. */
+export async function slice(x: Tensor, axis: number, begin: number, size: number, options?: RunOptions): Promise<Tensor> {
+  return execute([planSlice(x.shape, axis, begin, size, x.ctx.caps)], { x }, Tensor.empty(x.ctx, sliceOutputShape(x.shape, axis, size)), options);
 }
 
 export async function upsample(x: Tensor, factors: readonly [number, number], options?: RunOptions): Promise<Tensor> {

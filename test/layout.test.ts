@@ -25,6 +25,18 @@ for (const axis of [0, 1, 2, -2]) {
   });
 }
 
+for (const [shape, axis, begin, size] of [[[2, 5, 4, 6], -1, 3, 3], [[1, 3, 3, 8], 3, 0, 4], [[2, 5, 4, 6], 1, 1, 2]] as [number[], number, number, number][]) {
+  test(`slice [${shape}] axis ${axis} [${begin}, ${begin + size})`, async () => {
+    const ctx = await gpu();
+    const x = randomArray(prod(shape), 7);
+    const ax = axis < 0 ? shape.length + axis : axis;
+    const inner = prod(shape.slice(ax + 1)), outer = prod(shape.slice(0, ax));
+    const expected: number[] = [];
+    for (let o = 0; o < outer; o++) for (let a = begin; a < begin + size; a++) for (let i = 0; i < inner; i++) expected.push(x[(o * shape[ax] + a) * inner + i]);
+    assertClose(await take(await ops.slice(upload(ctx, x, shape), axis, begin, size)), expected, 0, 'slice');
+  });
+}
+
 test('concat rejects mismatched shapes with the input index', async () => {
   const ctx = await gpu();
   try {

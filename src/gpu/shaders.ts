@@ -5,6 +5,7 @@ import batchnorm from '../../shaders/batchnorm.wgsl';
 import binary from '../../shaders/binary.wgsl';
 import commonActivation from '../../shaders/common/activation.wgsl';
 import concat from '../../shaders/concat.wgsl';
+import slice from '../../shaders/slice.wgsl';
 import conv2d from '../../shaders/conv2d.wgsl';
 import depthwiseConv2d from '../../shaders/depthwise-conv2d.wgsl';
 import gemm from '../../shaders/gemm.wgsl';
@@ -22,6 +23,7 @@ export const KERNELS = {
   batchnorm,
   binary,
   concat,
+  slice,
   conv2d,
   'depthwise-conv2d': depthwiseConv2d,
   gemm,

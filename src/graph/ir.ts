@@ -24,6 +24,7 @@ export type Op =
   /** Target shape without the batch axis; one entry may be -1. No data moves. */
   | { kind: 'reshape'; shape: number[] }
   | { kind: 'transpose'; perm: number[] }
+  | { kind: 'slice'; axis: number; begin: number; size: number }
   /** Dropout at inference, and any layer that passes its input through. No data moves. */
   | { kind: 'identity' };
 

@@ -8,8 +8,8 @@ import { planBinary, planSoftmax } from '../ops/elementwise.js';
 import { planGemm, splitGemmWeight } from '../ops/gemm.js';
 import { sizeOf, type DeviceCaps, type KernelCall, type Shape } from '../ops/kernel-call.js';
 import {
-  concatOutputShape, padOutputShape, planConcat, planPad, planTranspose, planUpsample, transposeOutputShape,
-  upsampleOutputShape,
+  concatOutputShape, padOutputShape, planConcat, planPad, planSlice, planTranspose, planUpsample, sliceOutputShape,
+  transposeOutputShape, upsampleOutputShape,
 } from '../ops/layout.js';
 import { globalPoolOutputShape, planGlobalPool, planPool2d, pool2dOutputShape } from '../ops/pool2d.js';
 import { describeNode, type Node, type Op } from './ir.js';
@@ -96,6 +96,8 @@ function lowerOp(op: Op, inputs: Shape[], caps: DeviceCaps): Lowered {
       return { shape: upsampleOutputShape(x, op.factors), calls: [planUpsample(x, op.factors, caps)], inputRoles: X };
     case 'pad':
       return { shape: padOutputShape(x, op.pads), calls: [planPad(x, op.pads, caps)], inputRoles: X };
+    case 'slice':
+      return { shape: sliceOutputShape(x, op.axis, op.size), calls: [planSlice(x, op.axis, op.begin, op.size, caps)], inputRoles: X };
     case 'transpose':
       return { shape: transposeOutputShape(x, op.perm), calls: [planTranspose(x, op.perm, caps)], inputRoles: X };
   }

@@ -41,6 +41,29 @@ export function planConcat(inputs: readonly Shape[], axis: number, caps: DeviceC
   });
 }
 
+/** y = x[…, begin:begin+size, …] along `axis`. Bindings: x → y. */
+export function planSlice(x: Shape, axis: number, begin: number, size: number, caps: DeviceCaps): KernelCall {
+  const ax = normAxis('slice', axis, x.length);
+  if (!(Number.isInteger(begin) && Number.isInteger(size) && begin >= 0 && size >= 1 && begin + size <= x[ax])) {
+    throw new Error(`slice: [${begin}, ${begin + size}) is outside axis ${axis} of size ${x[ax]}`);
+  }
+  const inner = sizeOf(x.slice(ax + 1));
+  const total = (sizeOf(x) / x[ax]) * size;
+  return {
+    kernel: 'slice',
+    spec: { WG: ELEMENTWISE_WG },
+    params: { total, in_axis: x[ax], out_axis: size, inner, offset: begin },
+    workgroups: grid1d(total, ELEMENTWISE_WG, caps),
+    bindings: ['x', 'y'],
+  };
+}
+
+export function sliceOutputShape(x: Shape, axis: number, size: number): number[] {
+  const out = [...x];
+  out[normAxis('slice', axis, x.length)] = size;
+  return out;
+}
+
 /** Nearest-neighbour upsampling of NHWC. Bindings: x → y. */
 export function planUpsample(x: Shape, factors: readonly [number, number], caps: DeviceCaps): KernelCall {
   assertRank('upsample', 'input', x, 4);
