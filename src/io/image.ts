@@ -1,8 +1,8 @@
-// Images in and out of tensors: PNG (upng-js) and JPEG (jpeg-js) decoding, Pillow-exact nearest and
+// Images in and out of tensors: PNG (upng-js) and JPEG (MozJPEG, see jpeg.ts) decoding, Pillow-exact nearest and
 // bilinear resizing (what Keras's load_img does), center crops, and HWC float conversion.
 import UPNG from 'upng-js';
-import jpeg from 'jpeg-js';
 import { ModelFileError } from './errors.js';
+import { decodeJpeg } from './jpeg.js';
 
 /** 8-bit RGBA pixels, row-major. */
 export interface RgbaImage {
@@ -32,13 +32,10 @@ export async function decodeImage(source: string | Uint8Array, name = typeof sou
       if (!png.width || !png.height) throw new Error('no image data');
       return { width: png.width, height: png.height, data: new Uint8Array(UPNG.toRGBA8(png)[0]) };
     }
-    if (isJpeg(bytes)) {
-      const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
-      return { width: img.width, height: img.height, data: new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength) };
-    }
   } catch (e) {
     throw new ModelFileError(name, `image does not decode: ${(e as Error).message}`);
   }
+  if (isJpeg(bytes)) return decodeJpeg(bytes, name);
   throw new ModelFileError(name, 'is not a PNG or JPEG image');
 }
 

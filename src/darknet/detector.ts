@@ -1,0 +1,149 @@
+// Object detection the Darknet way: load a cfg + weights (the bundled Yolo-Fastest by default),
+// letterbox the image, run the network, decode the [yolo] heads, NMS per class.
+import { assetUrl } from '../assets.js';
+import { GpuContext } from '../gpu/context.js';
+import { Model, type LayerTiming } from '../graph/model.js';
+import { ModelFileError } from '../io/errors.js';
+import { decodeImage, type RgbaImage } from '../io/image.js';
+import { letterbox as letterboxImage, stretch } from './letterbox.js';
+import { buildDarknet, type DarknetNetwork } from './network.js';
+import { activateHead, decodeHead, nmsSort, toDetections, type Candidate, type Detection } from './yolo.js';
+
+export type { Detection } from './yolo.js';
+
+/** A file path (Node), its bytes, or text/bytes already in memory. */
+export type Source = string | Uint8Array;
+
+export interface DetectorOptions {
+  cfg: Source | URL;
+  weights: Source | URL;
+  /** Class names, one per line (coco.names), or the list. */
+  names?: Source | URL | string[];
+  /** Run at this input size (multiple of 32) instead of the cfg's width × height. */
+  inputSize?: [number, number];
+  /** Uses this device (else creates one, owned and disposed by the detector). */
+  ctx?: GpuContext;
+}
+
+export interface DetectOptions {
+  /** Darknet's -thresh (objectness and class probability), default 0.5. */
+  thresh?: number;
+  /** NMS IoU threshold, default 0.45. */
+  nms?: number;
+  /** Letterbox (Darknet's default) or plain stretch resize. */
+  letterbox?: boolean;
+  /** Per-layer GPU times. */
+  profile?: boolean;
+}
+
+export interface DetectResult {
+  detections: Detection[];
+  width: number;
+  height: number;
+  /** Milliseconds: decode + letterbox, forward pass (incl. readback), yolo decoding + NMS. */
+  timings: { preprocessMs: number; inferenceMs: number; postprocessMs: number };
+  layers?: LayerTiming[];
+}
+
+/** The bundled default: Yolo-Fastest 1.1 (COCO, 320×320), public domain. */
+export const BUNDLED = {
+  cfg: 'darknet/yolo-fastest-1.1.cfg',
+  weights: 'darknet/yolo-fastest-1.1.weights',
+  names: 'darknet/coco.names',
+};
+
+async function readBytes(source: Source | URL, what: string): Promise<{ bytes: Uint8Array; name: string }> {
+  if (source instanceof Uint8Array) return { bytes: source, name: what };
+  if (typeof source === 'string' || source instanceof URL) {
+    if (typeof process !== 'undefined' && process.versions?.node && !(source instanceof URL && source.protocol.startsWith('http'))) {
+      const fs = await import(/* @vite-ignore */ 'node:fs');
+      const { fileURLToPath } = await import(/* @vite-ignore */ 'node:url');
+      const path = source instanceof URL ? fileURLToPath(source) : source;
+      if (!fs.existsSync(path)) throw new ModelFileError(path, 'no such file');
+      return { bytes: new Uint8Array(fs.readFileSync(path)), name: path };
+    }
+    const res = await fetch(source);
+    if (!res.ok) throw new ModelFileError(String(source), `fetch failed: ${res.status} ${res.statusText}`);
+    return { bytes: new Uint8Array(await res.arrayBuffer()), name: String(source) };
+  }
+  throw new Error(`${what}: unsupported source`);
+}
+
+async function readText(source: Source | URL, what: string): Promise<{ text: string; name: string }> {
+  // A string containing a newline is the text itself (a cfg or names list pasted in).
+  if (typeof source === 'string' && source.includes('\n')) return { text: source, name: what };
+  const { bytes, name } = await readBytes(source, what);
+  return { text: new TextDecoder().decode(bytes), name };
+}
+
+export class Detector {
+  private constructor(
+    readonly network: Omit<DarknetNetwork, 'graph'>,
+    readonly model: Model,
+    readonly names: string[],
+    private readonly ownsCtx: boolean,
+  ) {}
+
+  /** Loads a detector; with no options, the bundled Yolo-Fastest. */
+  static async load(options: Partial<DetectorOptions> = {}): Promise<Detector> {
+    const cfg = await readText(options.cfg ?? (await assetUrl(BUNDLED.cfg)), 'cfg');
+    const weights = await readBytes(options.weights ?? (await assetUrl(BUNDLED.weights)), 'weights');
+    const namesSource = options.names ?? (options.cfg ? undefined : await assetUrl(BUNDLED.names));
+    const names = Array.isArray(namesSource)
+      ? namesSource
+      : namesSource ? (await readText(namesSource, 'names')).text.split(/\r?\n/).map((s) => s.trim()).filter(Boolean) : [];
+    const { graph, ...network } = buildDarknet(cfg.text, cfg.name, { bytes: weights.bytes, file: weights.name }, options.inputSize);
+    const ctx = options.ctx ?? (await GpuContext.create());
+    try {
+      const model = await Model.create(ctx, graph);
+      return new Detector(network, model, names, !options.ctx);
+    } catch (e) {
+      if (!options.ctx) ctx.dispose();
+      throw e;
+    }
+  }
+
+  /** The network's input for an image: letterboxed (or stretched) HWC floats in 0…1. */
+  prepare(image: RgbaImage, letterbox = this.network.letterbox): Float32Array {
+    const { width, height } = this.network;
+    return (letterbox ? letterboxImage(image, width, height) : stretch(image, width, height)).data;
+  }
+
+  /** Raw head outputs (NHWC, before Darknet's logistic) for a prepared input. */
+  async forward(input: Float32Array, profile = false): Promise<{ outputs: Float32Array[]; shapes: number[][]; layers?: LayerTiming[] }> {
+    const r = await this.model.run(input, { profile });
+    return { outputs: r.outputs, shapes: r.shapes, layers: r.timings };
+  }
+
+  /** Detections in image pixels for a file, encoded bytes, or decoded RGBA image. */
+  async detect(image: string | Uint8Array | RgbaImage, options: DetectOptions = {}): Promise<DetectResult> {
+    const thresh = options.thresh ?? 0.5, nms = options.nms ?? 0.45;
+    const letterbox = options.letterbox ?? this.network.letterbox;
+    const t0 = performance.now();
+    const img = isRgba(image) ? image : await decodeImage(image as string | Uint8Array);
+    const input = this.prepare(img, letterbox);
+    const t1 = performance.now();
+    const { outputs, shapes, layers } = await this.forward(input, options.profile);
+    const t2 = performance.now();
+    const geometry = { netW: this.network.width, netH: this.network.height, imageW: img.width, imageH: img.height, letterbox };
+    const candidates: Candidate[] = [];
+    this.network.heads.forEach((head, i) => candidates.push(...decodeHead(activateHead(outputs[i], head), shapes[i], head, geometry, thresh)));
+    const classes = this.network.heads[0].classes;
+    const detections = toDetections(nmsSort(candidates, classes, nms), this.names, img.width, img.height, thresh);
+    const t3 = performance.now();
+    return {
+      detections, width: img.width, height: img.height, layers,
+      timings: { preprocessMs: t1 - t0, inferenceMs: t2 - t1, postprocessMs: t3 - t2 },
+    };
+  }
+
+  dispose(): void {
+    const ctx = this.model.ctx;
+    this.model.dispose();
+    if (this.ownsCtx) ctx.dispose();
+  }
+}
+
+function isRgba(x: unknown): x is RgbaImage {
+  return typeof x === 'object' && x !== null && 'data' in x && 'width' in x && !(x instanceof Uint8Array);
+}
