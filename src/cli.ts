@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `webgpu-cnn` command line.
 import { GpuContext } from './gpu/context.js';
+import { detect, detectVideo } from './tools/darknet-commands.js';
 import { classify, inspect, predict, validate } from './tools/keras-commands.js';
 import { runKernelsOnce } from './tools/kernels.js';
 
@@ -9,6 +10,15 @@ const HELP = `webgpu-cnn — WebGPU CNN inference
 Usage: webgpu-cnn <command> [options]
 
 Commands:
+  detect [--cfg c.cfg --weights w.weights --names coco.names] img.jpg [more …] [--out path]
+              detect objects the Darknet way (letterbox, [yolo] heads, per-class NMS); with no
+              model arguments it uses the bundled Yolo-Fastest 1.1 (COCO). Prints Darknet's
+              "dog: 61%" lines and "dog 0.61 (x1, y1) (x2, y2)" lines, and writes an annotated
+              image next to each input (NAME_detections.jpg) or to --out
+              options: --thresh 0.5 --nms 0.45 --size 416 --no-letterbox --profile
+  detect-video in.mp4 out.mp4 | frames/ outdir/   [same model options]
+              detect frame by frame (video through ffmpeg, or a directory of frames), print each
+              frame's boxes and the frames per second, write the annotated video or frames
   classify --model vgg16.h5 a.jpg [b.png …] [--top 5] [--preprocess caffe|tf|torch|none]
               ImageNet top-5 per image, as Keras's decode_predictions prints them
   predict --model m.h5|m.keras input.png|input.npy [--out y.npy] [--preprocess none|unit|caffe|tf|torch]
@@ -45,6 +55,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'kernels': await runKernelsOnce(); return 0;
     case 'info': await info(); return 0;
+    case 'detect': return detect(argv.slice(1));
+    case 'detect-video': return detectVideo(argv.slice(1));
     case 'classify': return classify(argv.slice(1));
     case 'predict': return predict(argv.slice(1));
     case 'inspect': return inspect(argv.slice(1));

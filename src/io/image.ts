@@ -165,3 +165,22 @@ export function fromImageSource(source: CanvasImageSource & { width?: number; he
   g.drawImage(source, 0, 0);
   return fromImageData(g.getImageData(0, 0, width, height));
 }
+
+/** PNG or JPEG bytes of an image, by the file extension of `name` (default JPEG). */
+export async function encodeImage(img: RgbaImage, name: string): Promise<Uint8Array> {
+  if (/\.png$/i.test(name)) {
+    const buf = img.data.buffer.slice(img.data.byteOffset, img.data.byteOffset + img.data.byteLength) as ArrayBuffer;
+    return new Uint8Array(UPNG.encode([buf], img.width, img.height, 0));
+  }
+  const { encodeJpeg } = await import('./jpeg.js');
+  return encodeJpeg(img);
+}
+
+/** Writes an image through a temporary file and a rename (no half-written files). */
+export async function saveImage(img: RgbaImage, path: string): Promise<void> {
+  const fs = await import(/* @vite-ignore */ 'node:fs');
+  const bytes = await encodeImage(img, path);
+  const tmp = `${path}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, bytes);
+  fs.renameSync(tmp, path);
+}
