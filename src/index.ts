@@ -29,3 +29,10 @@ export { parseNpy, formatNpy, readNpy, writeNpy, type NpyArray } from './io/npy.
 export { loadKerasModel, loadVgg16, type LoadedModel } from './models/keras-model.js';
 export { vgg16Architecture, type Vgg16Options } from './models/vgg16.js';
 export { preprocessInput, decodePredictions, type PreprocessMode, type Prediction } from './models/imagenet.js';
+
+// Darknet / YOLO
+export { Detector, BUNDLED, type DetectorOptions, type DetectOptions, type DetectResult, type Detection } from './darknet/detector.js';
+export { buildDarknet, type DarknetNetwork, type YoloHead } from './darknet/network.js';
+export { letterbox, stretch } from './darknet/letterbox.js';
+export { drawDetections, classColor } from './darknet/draw.js';
+export { encodeImage, saveImage } from './io/image.js';

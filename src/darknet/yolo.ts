@@ -106,7 +106,8 @@ export function boxIou(a: RelBox, b: RelBox): number {
 export function nmsSort(cands: Candidate[], classes: number, iou: number): Candidate[] {
   const kept = cands.filter((c) => c.objectness !== 0);
   for (let k = 0; k < classes; k++) {
-    const order = [...kept].sort((a, b) => b.probs[k] - a.probs[k]);
+    // Candidates at 0 for this class neither suppress nor matter when suppressed: leave them out.
+    const order = kept.filter((c) => c.probs[k] > 0).sort((a, b) => b.probs[k] - a.probs[k]);
     for (let i = 0; i < order.length; i++) {
       if (order[i].probs[k] === 0) continue;
       for (let j = i + 1; j < order.length; j++) {
