@@ -94,6 +94,7 @@ export function opCases(size: 'small' | 'full'): OpCase[] {
     unaryCase('residual add + relu', 'binary', img, n * h * w * c, 2, (x, o) => ops.add(x, x, { kind: 'relu' }, o)),
     unaryCase('softmax 1000', 'softmax', [big ? 64 : 4, 1000], (big ? 64 : 4) * 1000, 4, (x, o) => ops.softmax(x, o)),
     unaryCase('concat 2 × channels', 'concat', img, 2 * n * h * w * c, 0, (x, o) => ops.concat([x, x], -1, o)),
+    unaryCase('channel slice (route group)', 'slice', img, (n * h * w * c) / 2, 0, (x, o) => ops.slice(x, -1, c / 2, c / 2, o)),
     unaryCase('upsample ×2', 'upsample', img, 4 * n * h * w * c, 0, (x, o) => ops.upsample(x, [2, 2], o)),
     unaryCase('zero pad 1', 'pad', img, n * (h + 2) * (w + 2) * c, 0, (x, o) => ops.pad(x, [1, 1, 1, 1], o)),
     unaryCase('NHWC → NCHW', 'transpose', img, n * h * w * c, 0, (x, o) => ops.transpose(x, [0, 3, 1, 2], o)),
