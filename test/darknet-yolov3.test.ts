@@ -163,6 +163,34 @@ test('a detector from files detects on a real image at 416 (generated weights: t
   }
 });
 
+test('route groups/group_id takes a channel slice; an old header (seen as int32) is 16 bytes', async () => {
+  const cfg = [
+    '[net]', 'width=32', 'height=32', 'channels=3',
+    '[convolutional]', 'filters=8', 'size=3', 'stride=1', 'pad=1', 'activation=leaky',
+    '[route]', 'layers=-1', 'groups=2', 'group_id=1',
+    '[convolutional]', 'filters=18', 'size=1', 'stride=1', 'pad=0', 'activation=linear',
+    '[yolo]', 'mask=0,1,2', 'anchors=10,14, 23,27, 37,58', 'classes=1', 'num=3',
+  ].join('\n');
+  const params = 8 + 8 * 3 * 9 + 18 + 18 * 4;
+  const bytes = new Uint8Array(16 + 4 * params);
+  const view = new DataView(bytes.buffer);
+  view.setInt32(4, 1, true); // version 0.1.0: `seen` is an int32
+  const values = randomArray(params, 5);
+  values.forEach((v, i) => view.setFloat32(16 + 4 * i, v, true));
+  const net = buildDarknet(cfg, 'groups.cfg', { bytes, file: 'groups.weights' });
+  assert.is(net.version?.minor, 1);
+  const model = await Model.create(await gpu(), net.graph, { keep: ['0_conv', '1_route'] });
+  try {
+    const r = await model.run(randomArray(32 * 32 * 3, 6), { intermediates: ['0_conv', '1_route'] });
+    const conv = r.intermediates.get('0_conv')!.data, route = r.intermediates.get('1_route')!;
+    assert.equal(route.shape, [1, 32, 32, 4]);
+    const expected = Array.from({ length: 32 * 32 * 4 }, (_, i) => conv[Math.floor(i / 4) * 8 + 4 + (i % 4)]);
+    assert.equal(Array.from(route.data), expected);
+  } finally {
+    model.dispose();
+  }
+});
+
 // Bad input: each a clear error.
 const tiny = () => readFileSync('assets/darknet/yolov3-tiny.cfg', 'utf8');
 
