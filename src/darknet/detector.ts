@@ -5,20 +5,21 @@ import { GpuContext } from '../gpu/context.js';
 import { Model, type LayerTiming } from '../graph/model.js';
 import { ModelFileError } from '../io/errors.js';
 import { decodeImage, type RgbaImage } from '../io/image.js';
+import { readBytes, sourceName, type ByteSource } from '../io/source.js';
 import { letterbox as letterboxImage, stretch } from './letterbox.js';
 import { buildDarknet, type DarknetNetwork } from './network.js';
 import { activateHead, decodeHead, nmsSort, toDetections, type Candidate, type Detection } from './yolo.js';
 
 export type { Detection } from './yolo.js';
 
-/** A file path (Node), its bytes, or text/bytes already in memory. */
-export type Source = string | Uint8Array;
+/** A path (Node), URL, File/Blob or bytes; cfg and names may also be the text itself. */
+export type Source = ByteSource;
 
 export interface DetectorOptions {
-  cfg: Source | URL;
-  weights: Source | URL;
+  cfg: Source;
+  weights: Source;
   /** Class names, one per line (coco.names), or the list. */
-  names?: Source | URL | string[];
+  names?: Source | string[];
   /** Run at this input size (multiple of 32) instead of the cfg's width × height. */
   inputSize?: [number, number];
   /** Uses this device (else creates one, owned and disposed by the detector). */
@@ -52,28 +53,11 @@ export const BUNDLED = {
   names: 'darknet/coco.names',
 };
 
-async function readBytes(source: Source | URL, what: string): Promise<{ bytes: Uint8Array; name: string }> {
-  if (source instanceof Uint8Array) return { bytes: source, name: what };
-  if (typeof source === 'string' || source instanceof URL) {
-    if (typeof process !== 'undefined' && process.versions?.node && !(source instanceof URL && source.protocol.startsWith('http'))) {
-      const fs = await import(/* @vite-ignore */ 'node:fs');
-      const { fileURLToPath } = await import(/* @vite-ignore */ 'node:url');
-      const path = source instanceof URL ? fileURLToPath(source) : source;
-      if (!fs.existsSync(path)) throw new ModelFileError(path, 'no such file');
-      return { bytes: new Uint8Array(fs.readFileSync(path)), name: path };
-    }
-    const res = await fetch(source);
-    if (!res.ok) throw new ModelFileError(String(source), `fetch failed: ${res.status} ${res.statusText}`);
-    return { bytes: new Uint8Array(await res.arrayBuffer()), name: String(source) };
-  }
-  throw new Error(`${what}: unsupported source`);
-}
-
-async function readText(source: Source | URL, what: string): Promise<{ text: string; name: string }> {
+async function readText(source: ByteSource, what: string): Promise<{ text: string; name: string }> {
   // A string containing a newline is the text itself (a cfg or names list pasted in).
   if (typeof source === 'string' && source.includes('\n')) return { text: source, name: what };
-  const { bytes, name } = await readBytes(source, what);
-  return { text: new TextDecoder().decode(bytes), name };
+  const name = sourceName(source, what);
+  return { text: new TextDecoder().decode(await readBytes(source, name)), name };
 }
 
 export class Detector {
@@ -87,7 +71,8 @@ export class Detector {
   /** Loads a detector; with no options, the bundled Yolo-Fastest. */
   static async load(options: Partial<DetectorOptions> = {}): Promise<Detector> {
     const cfg = await readText(options.cfg ?? (await assetUrl(BUNDLED.cfg)), 'cfg');
-    const weights = await readBytes(options.weights ?? (await assetUrl(BUNDLED.weights)), 'weights');
+    const weightsSource = options.weights ?? (await assetUrl(BUNDLED.weights));
+    const weights = { name: sourceName(weightsSource, 'weights'), bytes: await readBytes(weightsSource, sourceName(weightsSource, 'weights')) };
     const namesSource = options.names ?? (options.cfg ? undefined : await assetUrl(BUNDLED.names));
     const names = Array.isArray(namesSource)
       ? namesSource
@@ -116,11 +101,11 @@ export class Detector {
   }
 
   /** Detections in image pixels for a file, encoded bytes, or decoded RGBA image. */
-  async detect(image: string | Uint8Array | RgbaImage, options: DetectOptions = {}): Promise<DetectResult> {
+  async detect(image: ByteSource | RgbaImage, options: DetectOptions = {}): Promise<DetectResult> {
     const thresh = options.thresh ?? 0.5, nms = options.nms ?? 0.45;
     const letterbox = options.letterbox ?? this.network.letterbox;
     const t0 = performance.now();
-    const img = isRgba(image) ? image : await decodeImage(image as string | Uint8Array);
+    const img = isRgba(image) ? image : await decodeImage(image);
     const input = this.prepare(img, letterbox);
     const t1 = performance.now();
     const { outputs, shapes, layers } = await this.forward(input, options.profile);

@@ -2,6 +2,7 @@
 // disk by path; bytes (a .keras archive's inner file) go through a temporary file. Everything the
 // Keras loaders need is here: attributes as strings or string lists, groups, float32 datasets.
 import { ModelFileError } from './errors.js';
+import { isNode } from './source.js';
 
 type H5Module = typeof import('h5wasm');
 type H5Group = import('h5wasm').Group;
@@ -9,12 +10,18 @@ type H5Dataset = import('h5wasm').Dataset;
 
 let h5: Promise<H5Module> | undefined;
 
+interface MemFs {
+  writeFile(path: string, data: Uint8Array): void;
+  unlink(path: string): void;
+}
+let memfs: MemFs | undefined;
+
 async function loadH5wasm(): Promise<H5Module> {
-  const isNode = typeof process !== 'undefined' && !!process.versions?.node;
-  // A computed specifier keeps the browser bundle from pulling in the Node build.
-  const mod = (await import(/* @vite-ignore */ isNode ? 'h5wasm/node' : 'h5wasm')) as { default: H5Module };
+  // The browser bundle maps 'h5wasm/node' to nothing (scripts/build.mjs); only Node takes that branch.
+  const mod = (isNode ? await import('h5wasm/node') : await import('h5wasm')) as unknown as { default: H5Module };
   const lib = mod.default;
   const module = await lib.ready;
+  memfs = (module as unknown as { FS: MemFs }).FS;
   // HDF5 errors become exceptions carrying the library's own diagnosis, instead of text on stderr.
   module.activate_throwing_error_handler();
   return lib;
@@ -49,7 +56,7 @@ export class Hdf5File {
       const fs = await import(/* @vite-ignore */ 'node:fs');
       if (!fs.existsSync(path)) throw new ModelFileError(name, 'no such file');
     } else {
-      ({ path, cleanup } = await writeTemporary(source));
+      ({ path, cleanup } = isNode ? await writeTemporary(source) : writeMemfs(source));
     }
     let file: import('h5wasm').File | undefined;
     try {
@@ -160,6 +167,16 @@ function toList(v: unknown): unknown[] {
   if (Array.isArray(v)) return v;
   if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<number>);
   return [v];
+}
+
+let memfsCount = 0;
+
+/** In browsers the bytes go into h5wasm's in-memory file system. */
+function writeMemfs(bytes: Uint8Array): { path: string; cleanup: () => void } {
+  const fs = memfs!;
+  const path = `/webgpu-cnn-${++memfsCount}.h5`;
+  fs.writeFile(path, bytes);
+  return { path, cleanup: () => fs.unlink(path) };
 }
 
 async function writeTemporary(bytes: Uint8Array): Promise<{ path: string; cleanup: () => void }> {

@@ -3,6 +3,7 @@
 import UPNG from 'upng-js';
 import { ModelFileError } from './errors.js';
 import { decodeJpeg } from './jpeg.js';
+import { readBytes, sourceName, type ByteSource } from './source.js';
 
 /** 8-bit RGBA pixels, row-major. */
 export interface RgbaImage {
@@ -16,16 +17,9 @@ export type Interpolation = 'nearest' | 'bilinear';
 const isPng = (b: Uint8Array) => b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47;
 const isJpeg = (b: Uint8Array) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
 
-/** Decodes a PNG or JPEG from a path (Node) or bytes; anything else fails naming the file. */
-export async function decodeImage(source: string | Uint8Array, name = typeof source === 'string' ? source : 'image'): Promise<RgbaImage> {
-  let bytes: Uint8Array;
-  if (typeof source === 'string') {
-    const fs = await import(/* @vite-ignore */ 'node:fs');
-    if (!fs.existsSync(source)) throw new ModelFileError(name, 'no such file');
-    bytes = new Uint8Array(fs.readFileSync(source));
-  } else {
-    bytes = source;
-  }
+/** Decodes a PNG or JPEG from a path, URL, File/Blob or bytes; anything else fails naming the file. */
+export async function decodeImage(source: ByteSource, name = sourceName(source, 'image')): Promise<RgbaImage> {
+  const bytes = await readBytes(source, name);
   try {
     if (isPng(bytes)) {
       const png = UPNG.decode(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
@@ -144,12 +138,12 @@ export function imageToArray(img: RgbaImage, channels: 1 | 3 = 3): Float32Array 
 
 /** Keras's load_img + img_to_array: decode, resize to width×height, HWC floats 0…255. */
 export async function loadImage(
-  source: string | Uint8Array | RgbaImage,
+  source: ByteSource | RgbaImage,
   options: { width?: number; height?: number; channels?: 1 | 3; interpolation?: Interpolation; name?: string } = {},
 ): Promise<Float32Array> {
   const img = 'data' in (source as RgbaImage) && 'width' in (source as RgbaImage)
     ? (source as RgbaImage)
-    : await decodeImage(source as string | Uint8Array, options.name);
+    : await decodeImage(source as ByteSource, options.name);
   const sized = resizeImage(img, options.width ?? img.width, options.height ?? img.height, options.interpolation ?? 'nearest');
   return imageToArray(sized, options.channels ?? 3);
 }

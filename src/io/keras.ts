@@ -8,6 +8,7 @@
 import type { Graph, Node } from '../graph/ir.js';
 import { ModelFileError } from './errors.js';
 import { Hdf5File, type Float32Dataset } from './hdf5.js';
+import { isNode, readBytes, sourceName, type ByteSource } from './source.js';
 import { parseModelConfig, type KerasLayer, type KerasModelSpec } from './keras-config.js';
 import { canonicalClass, convertLayer, expectsWeights, isSupportedLayer } from './keras-layers.js';
 
@@ -32,8 +33,9 @@ export interface LoadedKeras {
 /** Looks up one layer's weight arrays, in Keras order. */
 type WeightSource = (layer: KerasLayer) => Float32Dataset[] | undefined;
 
-async function readSource(source: string | Uint8Array, name: string): Promise<Uint8Array | undefined> {
-  if (typeof source !== 'string') return source;
+/** The whole file, unless it is an HDF5 file on a local disk (then undefined: h5wasm reads it lazily). */
+async function readSource(source: ByteSource, name: string): Promise<Uint8Array | undefined> {
+  if (typeof source !== 'string' || !isNode) return readBytes(source, name);
   const fs = await import(/* @vite-ignore */ 'node:fs');
   if (!fs.existsSync(source)) throw new ModelFileError(name, 'no such file');
   const fd = fs.openSync(source, 'r');
@@ -46,8 +48,8 @@ async function readSource(source: string | Uint8Array, name: string): Promise<Ui
 
 const isZip = (b: Uint8Array) => b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04;
 
-export async function loadKerasGraph(source: string | Uint8Array, options: KerasLoadOptions = {}): Promise<LoadedKeras> {
-  const name = options.name ?? (typeof source === 'string' ? source : 'Keras model');
+export async function loadKerasGraph(source: ByteSource, options: KerasLoadOptions = {}): Promise<LoadedKeras> {
+  const name = options.name ?? sourceName(source, 'Keras model');
   const bytes = await readSource(source, name);
   if (bytes && isZip(bytes)) return loadKerasZip(bytes, name, options);
   const h5 = await Hdf5File.open(bytes ?? (source as string), name);

@@ -2,6 +2,7 @@
 import type { GpuContext } from '../gpu/context.js';
 import { Model, type ModelOptions } from '../graph/model.js';
 import { Hdf5File } from '../io/hdf5.js';
+import { isNode, readBytes, type ByteSource } from '../io/source.js';
 import { loadKerasGraph, type KerasLoadOptions, type LoadedKeras } from '../io/keras.js';
 import { vgg16Architecture, type Vgg16Options } from './vgg16.js';
 
@@ -17,11 +18,13 @@ export interface LoadedModel {
  * A legacy weights-only file whose layers are VGG16's gets the VGG16 architecture (with or without
  * the top, by whether it holds fc1). Other files carry their own.
  */
-async function guessArchitecture(source: string | Uint8Array, options: KerasLoadOptions & VggChoice): Promise<KerasLoadOptions> {
+async function guessArchitecture(source: ByteSource, options: KerasLoadOptions & VggChoice): Promise<KerasLoadOptions> {
   if (options.architecture) return options;
   let names: string[] | undefined;
   try {
-    const h5 = await Hdf5File.open(source, options.name);
+    const local = typeof source === 'string' && isNode ? source : await readBytes(source);
+    if (!(typeof local === 'string') && local[0] === 0x50 && local[1] === 0x4b) return options; // a .keras zip
+    const h5 = await Hdf5File.open(local, options.name);
     try {
       if (h5.stringAttr('/', 'model_config') === undefined) names = h5.stringListAttr('/', 'layer_names');
     } finally {
@@ -37,7 +40,7 @@ async function guessArchitecture(source: string | Uint8Array, options: KerasLoad
 
 /** Loads any supported Keras file (see loadKerasGraph) and makes it runnable on `ctx`. */
 export async function loadKerasModel(
-  ctx: GpuContext, source: string | Uint8Array, options: KerasLoadOptions & VggChoice & ModelOptions = {},
+  ctx: GpuContext, source: ByteSource, options: KerasLoadOptions & VggChoice & ModelOptions = {},
 ): Promise<LoadedModel> {
   const loaded = await loadKerasGraph(source, await guessArchitecture(source, options));
   const { graph, ...info } = loaded;
@@ -49,7 +52,7 @@ export async function loadKerasModel(
  * (vgg16_weights_tf_dim_ordering_tf_kernels.h5, or the _notop file with `includeTop: false`).
  */
 export async function loadVgg16(
-  ctx: GpuContext, weightsFile: string | Uint8Array, options: Vgg16Options & ModelOptions = {},
+  ctx: GpuContext, weightsFile: ByteSource, options: Vgg16Options & ModelOptions = {},
 ): Promise<Model> {
   const architecture = vgg16Architecture(options);
   const { graph } = await loadKerasGraph(weightsFile, { architecture });
