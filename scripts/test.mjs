@@ -1,6 +1,7 @@
-// Runs every test bundle in its own Node process (each owns one WebGPU device) and prints
-// the closing line `N passed, N failed`.
+// Runs every test bundle in its own Node process (each owns one WebGPU device), then the
+// browser-capable ones in headless Chromium, and prints the closing line `N passed, N failed`.
 import { spawn } from 'node:child_process';
+import { runBrowserTests } from './test-browser.mjs';
 import { readdirSync } from 'node:fs';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -33,6 +34,13 @@ for (const file of files) {
     console.error(`${file}: exited with code ${out.code}`);
   }
 }
-console.log(`\n${files.length} test files in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+console.log(`\n${files.length} test files in Node in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+// The same test files again in headless Chromium (those that need no Node module).
+const browserStarted = Date.now();
+const browser = await runBrowserTests(only);
+passed += browser.passed;
+failed += browser.failed;
+console.log(`\n${browser.files ?? 0} test files in Chromium in ${((Date.now() - browserStarted) / 1000).toFixed(1)} s`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

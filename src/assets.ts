@@ -4,7 +4,13 @@ const CANDIDATES = ['../assets/', '../../assets/'];
 
 export async function assetUrl(name: string): Promise<URL> {
   const urls = CANDIDATES.map((c) => new URL(c + name, import.meta.url));
-  if (typeof process === 'undefined' || !process.versions?.node) return urls[0];
+  if (typeof process === 'undefined' || !process.versions?.node) {
+    for (const u of urls) {
+      const head = await fetch(u, { method: 'HEAD' }).catch(() => undefined);
+      if (head?.ok) return u;
+    }
+    return urls[0];
+  }
   const fs = await import(/* @vite-ignore */ 'node:fs');
   return urls.find((u) => fs.existsSync(u)) ?? urls[0];
 }

@@ -1,14 +1,14 @@
 // Image decoding and resizing against Pillow's own outputs (what Keras's load_img uses).
-import { readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { centerCrop, decodeImage, imageToArray, resizeAndCenterCrop, resizeImage } from '../src/io/image.js';
 import { parseNpy } from '../src/io/npy.js';
+import { fixtureBytes } from './fixtures.js';
 
 const test = suite('images');
 const dir = 'test/fixtures/pillow';
 
-const pillow = (f: string) => parseNpy(readFileSync(`${dir}/${f}`), f);
+const pillow = async (f: string) => parseNpy(await fixtureBytes(`${dir}/${f}`), f);
 
 function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   assert.is(a.length, b.length);
@@ -21,20 +21,20 @@ for (const [w, h] of [[16, 20], [60, 50], [8, 8]]) {
   test(`nearest resize to ${w}×${h} is Pillow's exactly`, async () => {
     const src = await decodeImage(`${dir}/src_37x29.png`);
     const ours = imageToArray(resizeImage(src, w, h, 'nearest'));
-    const ref = pillow(`nearest_${w}x${h}.npy`);
+    const ref = await pillow(`nearest_${w}x${h}.npy`);
     assert.equal(ref.shape, [h, w, 3]);
     assert.is(maxDiff(ours, ref.data), 0);
   });
   test(`bilinear resize to ${w}×${h} is Pillow's within 1 level`, async () => {
     const src = await decodeImage(`${dir}/src_37x29.png`);
     // Pillow accumulates in fixed point; rounding may differ by one 8-bit level.
-    assert.ok(maxDiff(imageToArray(resizeImage(src, w, h, 'bilinear')), pillow(`bilinear_${w}x${h}.npy`).data) <= 1);
+    assert.ok(maxDiff(imageToArray(resizeImage(src, w, h, 'bilinear')), (await pillow(`bilinear_${w}x${h}.npy`)).data) <= 1);
   });
 }
 
 test("grayscale is Pillow's convert('L') exactly", async () => {
   const src = await decodeImage(`${dir}/src_37x29.png`);
-  assert.is(maxDiff(imageToArray(src, 1), pillow('gray.npy').data), 0);
+  assert.is(maxDiff(imageToArray(src, 1), (await pillow('gray.npy')).data), 0);
 });
 
 test('center crop takes the middle; resize-and-crop keeps the aspect ratio', async () => {

@@ -1,16 +1,17 @@
 // The Keras layer converter (config + weights → graph → Model) against real Keras outputs: the
 // keras-js cases for every channels-last configuration of the layers the converter maps.
-import { readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import { Model } from '../src/graph/model.js';
 import type { KerasModelSpec } from '../src/io/keras-config.js';
 import { buildKerasGraph } from '../src/io/keras.js';
+import { kerasJsCases, loadKerasJs } from './fixtures.js';
 import { assertClose, randomArray, withGpu } from './harness.js';
 import { refConv2d, refSoftmax } from './reference.js';
 
 interface Arr { data: number[]; shape: number[] }
 interface Case { input: Arr; weights?: Arr[]; expected: Arr }
-const load = (f: string): Record<string, Case> => JSON.parse(readFileSync(`test/fixtures/keras-js/${f}`, 'utf8'));
+await loadKerasJs();
+const load = (f: string) => kerasJsCases<Case>(f);
 
 const test = suite('keras converter on real Keras outputs');
 const gpu = withGpu(test);

@@ -1,18 +1,19 @@
 // Every case of keras-js's layer tests (outputs computed by real Keras 2.x; configurations from
 // test/fixtures/keras-js/CASES.md), run through the kernels and compared to 1e-5.
-import { readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as ops from '../src/eager.js';
 import type { GpuContext } from '../src/gpu/context.js';
 import type { Activation } from '../src/ops/activation.js';
 import type { Tensor } from '../src/tensor.js';
+import { fixtureText, kerasJsCases, loadKerasJs } from './fixtures.js';
 import { assertClose, take, upload, withGpu } from './harness.js';
 
 interface Arr { data: number[]; shape: number[] }
 interface Case { input: Arr; weights?: Arr[]; expected: Arr }
 
 const DIR = 'test/fixtures/keras-js';
-const load = (f: string): Record<string, Case> => JSON.parse(readFileSync(`${DIR}/${f}`, 'utf8'));
+await loadKerasJs();
+const load = (f: string) => kerasJsCases<Case>(f);
 
 const test = suite('keras-js layer tests (real Keras outputs)');
 const gpu = withGpu(test);
@@ -111,7 +112,7 @@ async function channelsFirst(x: Tensor, body: (nhwc: Tensor) => Promise<Tensor>)
   return out;
 }
 const isChannelsFirst = (key: string, table: string) => new RegExp(`\\| ${key.replace(/\./g, '\\.')} \\|[^\\n]*channels_first`).test(table);
-const CASES_MD = readFileSync(`${DIR}/CASES.md`, 'utf8');
+const CASES_MD = await fixtureText(`${DIR}/CASES.md`);
 
 const ZERO_PAD: Record<string, [number, number, number, number]> = {
   0: [1, 1, 1, 1], 1: [1, 1, 1, 1], 2: [3, 3, 2, 2], 3: [3, 3, 2, 2], 4: [1, 2, 3, 4], 5: [2, 2, 2, 2],
