@@ -1,7 +1,7 @@
 // Bundles the library, CLI, tests and benchmarks with esbuild. `.wgsl` files are inlined as text,
 // the one way shaders reach both Node and browsers.
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -60,8 +60,11 @@ if (what === 'all' || what === 'lib' || what === 'browser') {
 }
 if (what === 'all' || what === 'test') {
   jobs.push(build({ ...node, entryPoints: list('test', '.test.ts'), outdir: 'build/test' }));
-  // The same test files, bundled for the page the browser runner opens (scripts/test-browser.mjs).
-  jobs.push(build({ ...browser, entryPoints: list('test', '.test.ts'), outdir: 'build/browser-test' }).then(() => copyJpegWasm('build/browser-test')));
+  // The same test files, bundled for the page the browser runner opens (scripts/test-browser.mjs):
+  // all but those that need Node (they import a node: module or the scripts).
+  const browserCapable = list('test', '.test.ts').filter((f) => !/from ['"](node:|\.\.\/scripts\/)/.test(readFileSync(join(root, f), 'utf8')));
+  rmSync(join(root, 'build/browser-test'), { recursive: true, force: true });
+  jobs.push(build({ ...browser, entryPoints: browserCapable, outdir: 'build/browser-test' }).then(() => copyJpegWasm('build/browser-test')));
 }
 if (what === 'all' || what === 'bench') {
   jobs.push(build({ ...node, entryPoints: list('bench', '.ts'), outdir: 'build/bench' }));

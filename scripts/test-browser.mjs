@@ -1,5 +1,5 @@
-// Runs the browser-capable test bundles (build/browser-test/*.test.js: every test file that imports
-// no `node:` module) in headless Chromium, one fresh page per file, each on the browser's own
+// Runs the browser test bundles (build/browser-test/*.test.js: scripts/build.mjs bundles every test
+// file that needs no Node module) in headless Chromium, one fresh page per file, each on the browser's own
 // WebGPU (SwiftShader in Debian's chromium). Prints uvu's output and returns the totals.
 // Uses Debian's /usr/bin/chromium through playwright-core; never downloads a browser.
 import { createServer } from 'node:http';
@@ -7,7 +7,12 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 
-const root = new URL('..', import.meta.url).pathname;
+// The repository root: up from this file (which may be bundled into build/test/) to package.json.
+const root = (() => {
+  let dir = new URL('.', import.meta.url).pathname;
+  while (dir !== '/' && !existsSync(join(dir, 'package.json'))) dir = join(dir, '..') + '/';
+  return dir;
+})();
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
   '--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update',
@@ -83,7 +88,6 @@ export async function runBrowserTests(only = []) {
   const dir = join(root, 'build/browser-test');
   const files = readdirSync(dir)
     .filter((f) => f.endsWith('.test.js'))
-    .filter((f) => !/from ['"]node:/.test(readFileSync(join(root, 'test', f.replace(/\.js$/, '.ts')), 'utf8')))
     .filter((f) => !only.length || only.some((o) => f.includes(o)))
     .sort();
   if (!files.length) return { passed: 0, failed: 0 };
@@ -112,7 +116,7 @@ export async function runBrowserTests(only = []) {
   return { passed, failed, files: files.length };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1]?.endsWith("scripts/test-browser.mjs")) {
   const r = await runBrowserTests(process.argv.slice(2));
   console.log(`\n${r.files ?? 0} test files in chromium\n${r.passed} passed, ${r.failed} failed`);
   process.exit(r.failed ? 1 : 0);
