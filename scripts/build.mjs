@@ -58,6 +58,10 @@ if (what === 'all' || what === 'lib' || what === 'browser') {
   jobs.push(build({ ...browser, entryPoints: { browser: 'src/index.ts' }, outdir: 'dist', splitting: true, chunkNames: '[name]-[hash]' })
     .then(() => copyJpegWasm('dist')));
 }
+if (what === 'all' || what === 'demo') {
+  jobs.push(build({ ...browser, entryPoints: ['demo/demo.ts'], outdir: 'build/demo', splitting: true, chunkNames: '[name]-[hash]' })
+    .then(() => copyJpegWasm('build/demo')));
+}
 if (what === 'all' || what === 'test') {
   jobs.push(build({ ...node, entryPoints: list('test', '.test.ts'), outdir: 'build/test' }));
   // The same test files, bundled for the page the browser runner opens (scripts/test-browser.mjs):

@@ -21,7 +21,7 @@ export const CHROMIUM_ARGS = [
 const TYPES = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.html': 'text/html', '.json': 'application/json', '.wasm': 'application/wasm', '.png': 'image/png', '.jpg': 'image/jpeg', '.map': 'application/json' };
 
 /** Serves the repository read-only on 127.0.0.1 (a secure context, so navigator.gpu exists). */
-export async function serveRepo(extra = {}) {
+export async function serveRepo(extra = {}, port = 0) {
   const server = createServer((req, res) => {
     const url = new URL(req.url, 'http://x');
     if (extra[url.pathname]) {
@@ -38,7 +38,7 @@ export async function serveRepo(extra = {}) {
     res.setHeader('content-type', TYPES[extname(path)] ?? 'application/octet-stream');
     res.end(readFileSync(path));
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
   return { server, origin: `http://127.0.0.1:${server.address().port}` };
 }
 
