@@ -49,4 +49,35 @@ test('Yolo-Fastest heads and a Keras 3 MNIST model agree between Node and Chromi
   }
 });
 
+test('in Chromium, an <img>, an ImageBitmap and a canvas give the same pixels as decoding the PNG', async () => {
+  const { server, origin } = await serveRepo({ '/index.html': '<!doctype html><title>images</title>' });
+  const browser = await launchChromium();
+  try {
+    const page = await browser.context.newPage();
+    await page.goto(`${origin}/index.html`);
+    const same = await page.evaluate(async () => {
+      const bundle = '/dist/browser.js';
+      const lib = await import(bundle);
+      const url = '/test/fixtures/pillow/src_37x29.png';
+      const decoded = await lib.decodeImage(url);
+      const img = new Image();
+      img.src = url;
+      await img.decode();
+      const bitmap = await createImageBitmap(await (await fetch(url)).blob());
+      const canvas = document.createElement('canvas');
+      canvas.width = 37;
+      canvas.height = 29;
+      canvas.getContext('2d')!.drawImage(bitmap, 0, 0);
+      return [img, bitmap, canvas].map((source) => {
+        const got = lib.fromImageSource(source);
+        return got.width === 37 && got.height === 29 && got.data.every((v: number, i: number) => v === decoded.data[i]);
+      });
+    });
+    assert.equal(same, [true, true, true]);
+  } finally {
+    await browser.close();
+    server.close();
+  }
+});
+
 test.run();
