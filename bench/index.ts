@@ -22,7 +22,7 @@ async function main(argv: string[]): Promise<void> {
   try {
     console.log(`adapter: ${ctx.description}`);
     console.log(`LP_NUM_THREADS=${process.env.LP_NUM_THREADS ?? '(unset)'}\n`);
-    if (suite === 'variants') return await benchVariants(ctx);
+    if (suite === 'variants') return await benchVariants(ctx, filter);
     const results = suite === 'vgg16' ? await benchVgg16(ctx) : suite === 'yolo' ? await benchYolo(ctx, filter) : await benchOps(ctx, filter);
     mkdirSync('bench/results', { recursive: true });
     const file = `bench/results/${suite}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;

@@ -55,6 +55,8 @@ const cases: ConvCase[] = [
   { name: 'grouped with odd group width', x: [1, 7, 7, 6], k: [3, 3], oc: 9, groups: 3 },
   { name: 'no bias, leaky 0.1 (Darknet)', x: [1, 13, 13, 16], k: [3, 3], oc: 32, padding: 'same', bias: false, act: { kind: 'leaky', alpha: 0.1 } },
   { name: 'channels 64 → 64, 3x3 VGG-style, oc not a tile multiple', x: [1, 14, 14, 64], k: [3, 3], oc: 62, padding: 'same', act: { kind: 'relu' } },
+  { name: 'wide conv (TN16 default), oc 200 not a multiple of 128, batch 2', x: [2, 9, 11, 24], k: [3, 3], oc: 200, padding: 'same', act: { kind: 'relu' } },
+  { name: 'wide 1x1 conv (GEMM TN16), oc 130', x: [1, 10, 9, 40], k: [1, 1], oc: 130 },
   { name: 'kernel larger than input with same padding', x: [1, 3, 3, 2], k: [5, 5], oc: 3, padding: 'same' },
 ];
 cases.forEach((c, i) => test(c.name, () => check(c, 100 + i)));

@@ -24,6 +24,7 @@ async function check(ctx: GpuContext, m: number, k: number, n: number, opts: { t
 
 const shapes: [number, number, number][] = [
   [1, 1, 1], [1, 7, 5], [3, 17, 64], [4, 64, 4], [5, 33, 31], [64, 64, 64], [67, 129, 71], [128, 256, 96], [2, 1000, 10],
+  [70, 65, 200], [130, 64, 129],
 ];
 shapes.forEach(([m, k, n], i) => {
   test(`${m}x${k}x${n}`, async () => { await check(await gpu(), m, k, n, { seed: i, bias: i % 2 === 0, relu: i % 3 === 0 }); });
@@ -62,6 +63,7 @@ test("VGG16 fc1's full 25088×4096 weight (411 MB) runs on a 128 MiB binding lim
 const VARIANTS: GemmVariant[] = [
   { tm: 1, tn: 1, wgX: 64, wgY: 1 }, { tm: 1, tn: 4, wgX: 64, wgY: 1 }, { tm: 4, tn: 4, wgX: 8, wgY: 8 },
   { tm: 8, tn: 8, wgX: 8, wgY: 8 }, { tm: 2, tn: 8, wgX: 16, wgY: 4 }, { tm: 8, tn: 8, wgX: 16, wgY: 16 },
+  { tm: 8, tn: 16, wgX: 8, wgY: 8 },
   { kind: 'vec4', tm: 4, tn: 1, wgX: 8, wgY: 8 }, { kind: 'vec4', tm: 8, tn: 2, wgX: 8, wgY: 8 }, { kind: 'vec4', tm: 3, tn: 3, wgX: 4, wgY: 16 },
   { kind: 'tiled', tm: 4, tn: 4, wgX: 16, wgY: 16, tk: 16 }, { kind: 'tiled', tm: 2, tn: 2, wgX: 8, wgY: 8, tk: 8 },
   { kind: 'tiled', tm: 8, tn: 4, wgX: 8, wgY: 16, tk: 4 }, { kind: 'tiled', tm: 1, tn: 1, wgX: 16, wgY: 16, tk: 32 },
