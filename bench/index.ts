@@ -1,11 +1,17 @@
-// `npm run bench -- <suite> [filter]`. Prints tables and writes JSON to bench/results/.
+// `npm run bench [-- <suite> [filter]] [--peers] [--compare a.json b.json]`.
+//   no suite: ops, vgg16 and yolo in turn;  --peers: the same work through TF.js's WebGPU backend.
+// Prints tables and writes JSON (and, for --peers, Markdown) to bench/results/.
 import { execSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { GpuContext } from '../src/gpu/context.js';
+import { fmt, formatTable } from '../src/tools/table.js';
 import { benchVgg16 } from './models.js';
 import { benchOps } from './ops.js';
-import { benchYolo } from './yolo.js';
+import { benchPeers, type PeerRow } from './peers.js';
 import { benchVariants } from './variants.js';
+import { benchYolo } from './yolo.js';
+
+const SUITES = ['ops', 'variants', 'vgg16', 'yolo', 'peers'] as const;
 
 function gitCommit(): string {
   try {
@@ -15,19 +21,58 @@ function gitCommit(): string {
   }
 }
 
+function peersMarkdown(adapter: string, rows: PeerRow[]): string {
+  const lines = [
+    `Adapter: ${adapter}; warm medians including readback, identical weights, one process.`, '',
+    '| work | webgpu-cnn ms | TF.js WebGPU ms | TF.js / ours | max diff / max out |', '|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.work} | ${fmt(r.ours.median, 1)} | ${r.tfjs ? fmt(r.tfjs.median, 1) : `– (${r.error})`} | ${r.ratio ? `${fmt(r.ratio, 2)}×` : '–'} | ${r.agreement?.toExponential(1) ?? '–'} |`),
+  ];
+  return lines.join('\n') + '\n';
+}
+
+/** Medians of two result files of the same suite, row by row (rows matched by name). */
+function compare(a: string, b: string): void {
+  const [ra, rb] = [a, b].map((f) => JSON.parse(readFileSync(f, 'utf8')));
+  if (ra.adapter !== rb.adapter) throw new Error(`different adapters: '${ra.adapter}' vs '${rb.adapter}'; compare runs on the same adapter`);
+  const rowsOf = (r: { results: unknown }) => {
+    const list = Array.isArray(r.results) ? r.results : (r.results as { batches?: unknown[] }).batches ?? [];
+    return new Map((list as Record<string, unknown>[]).map((x) => [String(x.name ?? x.work ?? x.model ?? `batch ${x.batch}`), x]));
+  };
+  const median = (x: Record<string, unknown>) =>
+    ((x.gpu ?? x.wall ?? x.forward ?? x.ours ?? x.warm) as { median: number } | undefined)?.median;
+  const [ma, mb] = [rowsOf(ra), rowsOf(rb)];
+  const rows = [...ma.keys()].filter((k) => mb.has(k)).map((k) => {
+    const [x, y] = [median(ma.get(k)!), median(mb.get(k)!)];
+    return [k, fmt(x), fmt(y), x && y ? `${fmt(x / y, 2)}×` : '–'];
+  });
+  console.log(`${a} (${ra.commit}) vs ${b} (${rb.commit}) on ${ra.adapter}`);
+  console.log(formatTable(['row', 'A median ms', 'B median ms', 'A / B'], rows));
+}
+
 async function main(argv: string[]): Promise<void> {
-  const [suite = 'ops', filter] = argv;
-  if (!['ops', 'variants', 'vgg16', 'yolo'].includes(suite)) throw new Error(`unknown benchmark suite '${suite}' (available: ops, variants, vgg16, yolo)`);
+  if (argv[0] === '--compare') return compare(argv[1], argv[2]);
+  const peers = argv.includes('--peers');
+  const [first, second] = argv.filter((a) => a !== '--peers');
+  const suites = peers ? ['peers'] : first ? [first] : ['ops', 'vgg16', 'yolo'];
+  const filter = peers ? first : second;
+  for (const s of suites) if (!(SUITES as readonly string[]).includes(s)) throw new Error(`unknown benchmark suite '${s}' (available: ${SUITES.join(', ')})`);
   const ctx = await GpuContext.create();
   try {
     console.log(`adapter: ${ctx.description}`);
     console.log(`LP_NUM_THREADS=${process.env.LP_NUM_THREADS ?? '(unset)'}\n`);
-    if (suite === 'variants') return await benchVariants(ctx, filter);
-    const results = suite === 'vgg16' ? await benchVgg16(ctx) : suite === 'yolo' ? await benchYolo(ctx, filter) : await benchOps(ctx, filter);
-    mkdirSync('bench/results', { recursive: true });
-    const file = `bench/results/${suite}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
-    writeFileSync(file, JSON.stringify({ suite, adapter: ctx.description, commit: gitCommit(), date: new Date().toISOString(), env: { LP_NUM_THREADS: process.env.LP_NUM_THREADS ?? null }, results }, null, 2));
-    console.log(`\nwrote ${file}`);
+    for (const suite of suites) {
+      if (suite === 'variants') {
+        await benchVariants(ctx, filter);
+        continue;
+      }
+      const results = suite === 'vgg16' ? await benchVgg16(ctx) : suite === 'yolo' ? await benchYolo(ctx, filter)
+        : suite === 'peers' ? await benchPeers(ctx, filter) : await benchOps(ctx, filter);
+      mkdirSync('bench/results', { recursive: true });
+      const base = `bench/results/${suite}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      writeFileSync(`${base}.json`, JSON.stringify({ suite, adapter: ctx.description, commit: gitCommit(), date: new Date().toISOString(), env: { LP_NUM_THREADS: process.env.LP_NUM_THREADS ?? null }, results }, null, 2));
+      if (suite === 'peers') writeFileSync(`${base}.md`, peersMarkdown(ctx.description, results as PeerRow[]));
+      console.log(`\nwrote ${base}.json${suite === 'peers' ? ' and .md' : ''}\n`);
+    }
   } finally {
     ctx.dispose();
   }

@@ -12,7 +12,7 @@ import { sample, stats, type Stats } from './stats.js';
 
 const CACHE = 'bench/.cache';
 
-function generatedWeights(cfg: string): string {
+export function generatedWeights(cfg: string): string {
   const file = `${CACHE}/${cfg.replace('.cfg', '')}_generated.weights`;
   if (!existsSync(file)) {
     mkdirSync(CACHE, { recursive: true });
