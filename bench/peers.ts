@@ -68,6 +68,8 @@ export interface PeerRow {
   ratio?: number;
   /** max |ours − tfjs| / max |tfjs| over all outputs. */
   agreement?: number;
+  /** max |tfjs| (so that an agreement of 0 on all-zero outputs cannot pass unnoticed). */
+  scale?: number;
   error?: string;
 }
 
@@ -103,6 +105,7 @@ export async function benchPeers(ctx: GpuContext, filter?: string): Promise<Peer
           scale = Math.max(scale, Math.abs(theirs[i][j]));
         }));
         row.agreement = diff / (scale || 1);
+        row.scale = scale;
         row.ratio = row.tfjs.median / row.ours.median;
       } finally {
         peer.dispose();
@@ -114,8 +117,8 @@ export async function benchPeers(ctx: GpuContext, filter?: string): Promise<Peer
     console.log(`  ${w.name}: ours ${fmt(row.ours.median, 1)} ms, TF.js ${fmt(row.tfjs?.median, 1)} ms${row.error ? ` (${row.error})` : ''}`);
   }
   console.log('\n' + formatTable(
-    ['work', 'ours median ms', 'p10', 'p90', 'TF.js WebGPU ms', 'TF.js / ours', 'max |diff| / max |out|'],
-    rows.map((r) => [r.work, fmt(r.ours.median, 1), fmt(r.ours.p10, 1), fmt(r.ours.p90, 1), r.tfjs ? fmt(r.tfjs.median, 1) : `– (${r.error})`, r.ratio ? `${fmt(r.ratio, 2)}×` : '–', r.agreement !== undefined ? r.agreement.toExponential(1) : '–']),
+    ['work', 'ours median ms', 'p10', 'p90', 'TF.js WebGPU ms', 'TF.js / ours', 'max |out|', 'max |diff| / max |out|'],
+    rows.map((r) => [r.work, fmt(r.ours.median, 1), fmt(r.ours.p10, 1), fmt(r.ours.p90, 1), r.tfjs ? fmt(r.tfjs.median, 1) : `– (${r.error})`, r.ratio ? `${fmt(r.ratio, 2)}×` : '–', r.scale?.toExponential(2) ?? '–', r.agreement !== undefined ? r.agreement.toExponential(1) : '–']),
   ));
   console.log('Warm medians including readback, same process, same adapter, identical weights. ONNX Runtime Web is not run: it needs ONNX files of these models, which nothing here can export offline.');
   return rows;
