@@ -11,11 +11,12 @@
 // Bindings (group 0):
 //   0 a     A, m×k row-major
 //   1 b     B block: k×nb row-major, or nb×k when TRANS_B = 1 (PyTorch/Darknet-style weights)
-//   2 bias  full bias, ldc values (zeros when there is none)
+//   2 bias  full bias, ldc values (zeros when there is none; not read when BIAS = 0)
 //   3 c     C, m×ldc row-major
 //   4 p     Params
-// Grid: x = ceil(nb / (TN*WG_X)), y = ceil(m / (TM*WG_Y)).
-// Spec: TM, TN >= 1; WG_X*WG_Y <= 256; TRANS_B 0 or 1.
+// Grid: x = ceil(nb / (TN*WG_X)), y = ceil(m / (TM*WG_Y)), z = batch: GEMM z reads A, B and writes C
+// at z × batch_a / batch_b / batch_c elements further on (Winograd's 16 independent products).
+// Spec: TM, TN >= 1; WG_X*WG_Y <= 256; TRANS_B 0 or 1; BIAS 0 or 1.
 
 struct Params {
   m: u32, k: u32,
@@ -23,6 +24,7 @@ struct Params {
   n_offset: u32,  // first column of this block in C
   ldc: u32,       // columns of C
   act: u32, act_a: f32, act_b: f32,
+  batch_a: u32, batch_b: u32, batch_c: u32,  // element strides between batched products
 }
 
 const TM: u32 = 4u; // @spec
@@ -30,6 +32,7 @@ const TN: u32 = 4u; // @spec
 const WG_X: u32 = 8u; // @spec
 const WG_Y: u32 = 8u; // @spec
 const TRANS_B: u32 = 0u; // @spec
+const BIAS: u32 = 1u; // @spec
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<f32>;
@@ -43,9 +46,12 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   let m0 = (wg.y * WG_Y + lid.y) * TM;
   if (n0 >= p.nb || m0 >= p.m) { return; }
 
+  let a0 = wg.z * p.batch_a;
+  let b0 = wg.z * p.batch_b;
+  let c0 = wg.z * p.batch_c;
   // Out-of-range rows and columns are clamped: computed, never stored.
   var row: array<u32, TM>;
-  for (var i = 0u; i < TM; i++) { row[i] = min(m0 + i, p.m - 1u) * p.k; }
+  for (var i = 0u; i < TM; i++) { row[i] = a0 + min(m0 + i, p.m - 1u) * p.k; }
   var col: array<u32, TN>;
   for (var j = 0u; j < TN; j++) { col[j] = min(n0 + j * WG_X, p.nb - 1u); }
 
@@ -55,7 +61,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
     for (var i = 0u; i < TM; i++) { av[i] = a[row[i] + kk]; }
     for (var j = 0u; j < TN; j++) {
       var bv: f32;
-      if (TRANS_B == 1u) { bv = b[col[j] * p.k + kk]; } else { bv = b[kk * p.nb + col[j]]; }
+      if (TRANS_B == 1u) { bv = b[b0 + col[j] * p.k + kk]; } else { bv = b[b0 + kk * p.nb + col[j]]; }
       for (var i = 0u; i < TM; i++) {
         acc[i * TN + j] = fma(av[i], bv, acc[i * TN + j]);
       }
@@ -69,7 +75,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       let n = n0 + j * WG_X;
       if (n < p.nb) {
         let nc = p.n_offset + n;
-        c[m * p.ldc + nc] = activate(acc[i * TN + j] + bias[nc], p.act, p.act_a, p.act_b);
+        var v = acc[i * TN + j];
+        if (BIAS == 1u) { v += bias[nc]; }
+        c[c0 + m * p.ldc + nc] = activate(v, p.act, p.act_a, p.act_b);
       }
     }
   }

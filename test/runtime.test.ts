@@ -43,9 +43,9 @@ test('Params layout is read from each kernel source; packing checks names, types
     if (!paramLayout(name).length) throw new Error(`${name}: empty Params`);
   }
   const fields = paramLayout('gemm').map((f) => `${f.name}:${f.type}`).join(' ');
-  if (fields !== 'm:u32 k:u32 nb:u32 n_offset:u32 ldc:u32 act:u32 act_a:f32 act_b:f32') throw new Error(fields);
-  const buf = new DataView(packParams('gemm', { m: 3, k: 4, nb: 5, n_offset: 6, ldc: 7, act: 1, act_a: 0.5, act_b: 6 }));
-  if (buf.getUint32(4, true) !== 4 || buf.getFloat32(24, true) !== 0.5 || buf.byteLength !== 32) throw new Error('packing layout');
+  if (fields !== 'm:u32 k:u32 nb:u32 n_offset:u32 ldc:u32 act:u32 act_a:f32 act_b:f32 batch_a:u32 batch_b:u32 batch_c:u32') throw new Error(fields);
+  const buf = new DataView(packParams('gemm', { m: 3, k: 4, nb: 5, n_offset: 6, ldc: 7, act: 1, act_a: 0.5, act_b: 6, batch_a: 8, batch_b: 9, batch_c: 10 }));
+  if (buf.getUint32(4, true) !== 4 || buf.getFloat32(24, true) !== 0.5 || buf.getUint32(40, true) !== 10 || buf.byteLength !== 48) throw new Error('packing layout');
   await rejects(() => packParams('gemm', { m: 3 }), /Params\.k not given/);
   await rejects(() => packParams('softmax', { rows: 1, cols: 2, extra: 1 }), /unknown Params field\(s\) extra/);
   await rejects(() => packParams('softmax', { rows: -1, cols: 2 }), /out of u32 range/);

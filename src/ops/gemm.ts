@@ -9,6 +9,10 @@ export interface GemmShape {
   n: number;
   /** B stored as n×k (each output's weights contiguous) instead of k×n. */
   transB?: boolean;
+  /** `count` independent products, each A, B and C `strideA/B/C` elements after the previous one (register kind only). */
+  batch?: { count: number; strideA: number; strideB: number; strideC: number };
+  /** Skip the bias (the bias binding is then never read). */
+  noBias?: boolean;
 }
 
 /**
@@ -89,6 +93,10 @@ export function planGemm(
   const spec: Record<string, number> = { TM: variant.tm, TN: variant.tn, WG_X: variant.wgX, WG_Y: variant.wgY };
   if (kind !== 'vec4') spec.TRANS_B = shape.transB ? 1 : 0; // gemm-vec4 reads B row-major only
   if (kind === 'tiled') spec.TK = variant.tk ?? 16;
+  const batch = shape.batch ?? { count: 1, strideA: 0, strideB: 0, strideC: 0 };
+  if (kernel === 'gemm') spec.BIAS = shape.noBias ? 0 : 1;
+  else if (shape.batch || shape.noBias) throw new Error(`gemm: batched or bias-free products need the register kind, not '${kind}'`);
+  if (batch.count > 1 && nb !== n) throw new Error('gemm: a batched product must fit one binding per B');
   const colsPerInvocation = kind === 'vec4' ? 4 * variant.tn : variant.tn;
   const calls: KernelCall[] = [];
   for (let c0 = 0, i = 0; c0 < n; c0 += nb, i++) {
@@ -96,9 +104,12 @@ export function planGemm(
     calls.push({
       kernel,
       spec,
-      params: { m, k, nb: cols, n_offset: c0, ldc: n, ...activationParams(activation) },
+      params: {
+        m, k, nb: cols, n_offset: c0, ldc: n, ...activationParams(activation),
+        ...(kernel === 'gemm' ? { batch_a: batch.strideA, batch_b: batch.strideB, batch_c: batch.strideC } : {}),
+      },
       workgroups: checkGrid('gemm', [
-        Math.ceil(cols / (colsPerInvocation * variant.wgX)), Math.ceil(m / (variant.tm * variant.wgY)), 1,
+        Math.ceil(cols / (colsPerInvocation * variant.wgX)), Math.ceil(m / (variant.tm * variant.wgY)), batch.count,
       ], caps),
       bindings: ['a', `b#${i}`, 'bias', 'c'],
     });
