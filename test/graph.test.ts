@@ -132,6 +132,35 @@ gpu('per-layer timings, memory report, and errors for unkept intermediates and w
   }
 });
 
+const WINOGRAD_CASES: { x: number[]; oc: number; padding: 'same' | 'valid' | [number, number, number, number] }[] = [
+  { x: [2, 9, 7, 32], oc: 40, padding: 'same' },
+  { x: [1, 8, 8, 64], oc: 64, padding: 'valid' },
+  { x: [1, 13, 10, 33], oc: 129, padding: [2, 0, 1, 1] },
+  { x: [4, 96, 96, 64], oc: 64, padding: 'same' }, // 9216 tiles: three chunks within 16 MiB temporaries
+];
+for (const c of WINOGRAD_CASES) {
+  gpu(`Winograd F(2×2,3×3) conv [${c.x}] → ${c.oc}, padding ${JSON.stringify(c.padding)}, matches the float64 reference`, async () => {
+    const ctx = await getCtx();
+    const w = randomArray(9 * c.x[3] * c.oc, 31), b = randomArray(c.oc, 32);
+    const nodes: Node[] = [
+      { name: 'in', op: { kind: 'input', shape: c.x.slice(1) }, inputs: [] },
+      { name: 'conv', op: { kind: 'conv2d', attrs: { padding: c.padding, activation: { kind: 'leaky', alpha: 0.1 } }, weights: w, shape: [3, 3, c.x[3], c.oc], bias: b }, inputs: ['in'] },
+    ];
+    const model = await Model.create(ctx, { name: 'wino', nodes, inputs: ['in'], outputs: ['conv'] });
+    try {
+      const x = randomArray(c.x.reduce((p, q) => p * q, 1), 33);
+      const r = await model.run(x, { profile: true });
+      const chunks = Math.ceil((c.x[0] * Math.ceil(r.shapes[0][1] / 2) * Math.ceil(r.shapes[0][2] / 2) * 16 * 4 * Math.max(c.x[3], c.oc)) / (16 << 20));
+      if (ctx.hasTimestamps) assert.equal(r.timings![0].kernels, Array(chunks).fill(['winograd-input', 'gemm', 'winograd-output']).flat());
+      const ref = refConv2d({ x, xShape: c.x, w, wShape: [3, 3, c.x[3], c.oc], b, padding: c.padding, act: (v) => (v > 0 ? v : 0.1 * v) });
+      assert.equal(r.shapes[0], ref.shape);
+      assertClose(r.outputs[0], ref.y, 2e-5, 'winograd', 'normalized');
+    } finally {
+      model.dispose();
+    }
+  });
+}
+
 gpu('a layer too big for the device fails at load with the layer named', async () => {
   const nodes: Node[] = [
     { name: 'in', op: { kind: 'input', shape: [1000, 1000, 8] }, inputs: [] },

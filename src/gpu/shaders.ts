@@ -8,6 +8,8 @@ import concat from '../../shaders/concat.wgsl';
 import slice from '../../shaders/slice.wgsl';
 import conv2d from '../../shaders/conv2d.wgsl';
 import depthwiseConv2d from '../../shaders/depthwise-conv2d.wgsl';
+import winogradInput from '../../shaders/winograd-input.wgsl';
+import winogradOutput from '../../shaders/winograd-output.wgsl';
 import gemm from '../../shaders/gemm.wgsl';
 import gemmTiled from '../../shaders/gemm-tiled.wgsl';
 import gemmVec4 from '../../shaders/gemm-vec4.wgsl';
@@ -26,6 +28,8 @@ export const KERNELS = {
   slice,
   conv2d,
   'depthwise-conv2d': depthwiseConv2d,
+  'winograd-input': winogradInput,
+  'winograd-output': winogradOutput,
   gemm,
   'gemm-tiled': gemmTiled,
   'gemm-vec4': gemmVec4,

@@ -13,13 +13,24 @@ import {
 } from '../ops/layout.js';
 import { globalPoolOutputShape, planGlobalPool, planPool2d, pool2dOutputShape } from '../ops/pool2d.js';
 import { describeNode, type Node, type Op } from './ir.js';
+import { planWinograd, winogradApplies, winogradWeights } from '../ops/winograd.js';
 
 export interface Lowered {
   shape: number[];
   calls: KernelCall[];
   /** Binding role → index into node.inputs. */
   inputRoles: Record<string, number>;
+  /** Bytes of the scratch buffers the calls bind as 'tmp#0', 'tmp#1', … (alive only during the node). */
+  temps?: number[];
 }
+
+export interface LowerOptions {
+  /** Run 3×3 stride-1 convolutions as Winograd F(2×2, 3×3) where it applies (default true). */
+  winograd?: boolean;
+}
+
+const useWinograd = (x: Shape, op: Op & { kind: 'conv2d' }, options: LowerOptions) =>
+  options.winograd !== false && winogradApplies(x, op.shape, op.attrs);
 
 const X = { x: 0 };
 
@@ -35,7 +46,7 @@ export function reshapeTarget(input: Shape, target: readonly number[]): number[]
   return [input[0], ...target.map((d) => (d === -1 ? total / knownSize : d))];
 }
 
-function lowerOp(op: Op, inputs: Shape[], caps: DeviceCaps): Lowered {
+function lowerOp(op: Op, inputs: Shape[], caps: DeviceCaps, options: LowerOptions): Lowered {
   const x = inputs[0];
   switch (op.kind) {
     case 'input':
@@ -44,8 +55,11 @@ function lowerOp(op: Op, inputs: Shape[], caps: DeviceCaps): Lowered {
       return { shape: [...x], calls: [], inputRoles: {} };
     case 'reshape':
       return { shape: reshapeTarget(x, op.shape), calls: [], inputRoles: {} };
-    case 'conv2d':
-      return { shape: conv2dOutputShape(x, op.shape, op.attrs), calls: planConv2d(x, op.shape, op.attrs, caps), inputRoles: X };
+    case 'conv2d': {
+      const shape = conv2dOutputShape(x, op.shape, op.attrs);
+      if (useWinograd(x, op, options)) return { shape, ...planWinograd(x, op.shape, op.attrs, caps), inputRoles: X };
+      return { shape, calls: planConv2d(x, op.shape, op.attrs, caps), inputRoles: X };
+    }
     case 'dense': {
       const k = x[x.length - 1];
       // Zero-length weights: a model's copy after upload, already checked at load.
@@ -104,20 +118,23 @@ function lowerOp(op: Op, inputs: Shape[], caps: DeviceCaps): Lowered {
 }
 
 /** Output shape and kernel calls of one node; errors name the layer. */
-export function lowerNode(node: Node, inputs: Shape[], caps: DeviceCaps): Lowered {
+export function lowerNode(node: Node, inputs: Shape[], caps: DeviceCaps, options: LowerOptions = {}): Lowered {
   try {
-    return lowerOp(node.op, inputs, caps);
+    return lowerOp(node.op, inputs, caps, options);
   } catch (e) {
     throw new Error(`${describeNode(node)}: ${(e as Error).message}`);
   }
 }
 
 /** The node's weights by binding role, in the layout its kernels read (dense kernels split into blocks). */
-export function nodeWeights(node: Node, inputs: Shape[], caps: DeviceCaps): Record<string, Float32Array> {
+export function nodeWeights(node: Node, inputs: Shape[], caps: DeviceCaps, options: LowerOptions = {}): Record<string, Float32Array> {
   const op = node.op;
   switch (op.kind) {
-    case 'conv2d':
-      return { w: op.weights, b: op.bias ?? new Float32Array(op.shape[3]) };
+    case 'conv2d': {
+      const b = op.bias ?? new Float32Array(op.shape[3]);
+      if (useWinograd(inputs[0], op, options)) return { u: winogradWeights(op.weights, op.shape[2], op.shape[3]), b };
+      return { w: op.weights, b };
+    }
     case 'dense': {
       const k = op.weights.length / op.units;
       const weights: Record<string, Float32Array> = { bias: op.bias ?? new Float32Array(op.units) };

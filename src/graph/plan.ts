@@ -6,7 +6,7 @@ import type { DeviceCaps, KernelCall } from '../ops/kernel-call.js';
 import { sizeOf } from '../ops/kernel-call.js';
 import { TensorTooLargeError } from '../gpu/errors.js';
 import { describeNode, isAlias, type Graph, type Node } from './ir.js';
-import { lowerNode } from './lower.js';
+import { lowerNode, type LowerOptions } from './lower.js';
 
 export type BufferRef =
   | { kind: 'weight'; node: string; role: string }
@@ -36,15 +36,17 @@ export interface ExecutionPlan {
 }
 
 /** Shapes of every value at batch `batch`, lowering each node once. */
-export function planGraph(graph: Graph, batch: number, caps: DeviceCaps, keep: ReadonlySet<string> = new Set()): ExecutionPlan {
+export function planGraph(
+  graph: Graph, batch: number, caps: DeviceCaps, keep: ReadonlySet<string> = new Set(), options: LowerOptions = {},
+): ExecutionPlan {
   if (!Number.isInteger(batch) || batch < 1) throw new Error(`batch must be a positive integer, got ${batch}`);
   const shapes = new Map<string, number[]>();
   const lowered = graph.nodes.map((node) => {
     if (node.op.kind === 'input') {
       shapes.set(node.name, [batch, ...node.op.shape]);
-      return { node, calls: [] as KernelCall[], inputRoles: {} as Record<string, number> };
+      return { node, calls: [] as KernelCall[], inputRoles: {} as Record<string, number>, temps: [] as number[] };
     }
-    const low = lowerNode(node, node.inputs.map((i) => shapes.get(i)!), caps);
+    const low = lowerNode(node, node.inputs.map((i) => shapes.get(i)!), caps, options);
     shapes.set(node.name, low.shape);
     return { node, ...low };
   });
@@ -67,7 +69,7 @@ export function planGraph(graph: Graph, batch: number, caps: DeviceCaps, keep: R
   const releaseAfter = new Map<number, number[]>(); // step index → slots freed after it
   const steps: PlanStep[] = [];
 
-  lowered.forEach(({ node, calls, inputRoles }, i) => {
+  lowered.forEach(({ node, calls, inputRoles, temps = [] }, i) => {
     const bytes = 4 * sizeOf(shapes.get(node.name)!);
     if (bytes > caps.maxStorageBindingBytes) {
       throw new TensorTooLargeError(
@@ -88,18 +90,27 @@ export function planGraph(graph: Graph, batch: number, caps: DeviceCaps, keep: R
     }
     values.set(node.name, ref);
     const output = ref;
+    // Scratch buffers: taken after the output (so never the same slot), free again right after the node.
+    const tempRefs = temps.map((bytes): BufferRef => {
+      if (bytes > caps.maxStorageBindingBytes) {
+        throw new TensorTooLargeError(`${describeNode(node)}: a ${bytes}-byte scratch buffer is over the device's maxStorageBufferBindingSize of ${caps.maxStorageBindingBytes}`);
+      }
+      return { kind: 'slot', slot: takeSlot(bytes, slotBytes, free) };
+    });
     steps.push({
       node,
       calls: calls.map((call) => ({
         call,
         buffers: call.bindings.map((role, b): BufferRef => {
-          if (b === call.bindings.length - 1) return output;
+          if (b === call.bindings.length - 1 && !role.startsWith('tmp#')) return output;
+          if (role.startsWith('tmp#')) return tempRefs[Number(role.slice(4))];
+          if (role === 'y') return output;
           const input = inputRoles[role];
           return input === undefined ? { kind: 'weight', node: node.name, role } : values.get(node.inputs[input])!;
         }),
       })),
     });
-    free.push(...(releaseAfter.get(i) ?? []));
+    free.push(...(releaseAfter.get(i) ?? []), ...tempRefs.map((r) => (r as { slot: number }).slot));
   });
   return { batch, shapes, steps, values, slotBytes, inputBytes };
 }

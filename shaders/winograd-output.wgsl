@@ -1,0 +1,59 @@
+// winograd-output — the output transform of Winograd F(2×2, 3×3): Y = Aᵀ M A for every tile, plus the
+// bias and the activation, written to the 2×2 output pixels of the tile that lie inside the image.
+// @requires activation
+//
+// Bindings (group 0):
+//   0 m  16 × tiles × oc (the 16 GEMM products)
+//   1 b  bias, oc
+//   2 y  NHWC output, n*oh*ow*oc
+//   3 p  Params
+// Grid: 1-D over tiles*oc invocations in workgroups of WG, folded into y past the dimension limit.
+// Spec: WG <= 256.
+
+struct Params {
+  total: u32,  // chunk tiles * oc
+  tile_offset: u32,  // first tile of this chunk
+  oh: u32, ow: u32, oc: u32,
+  tiles_h: u32, tiles_w: u32,
+  act: u32, act_a: f32, act_b: f32,
+}
+
+const WG: u32 = 64u; // @spec
+
+@group(0) @binding(0) var<storage, read> m: array<f32>;
+@group(0) @binding(1) var<storage, read> b: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(3) var<uniform> p: Params;
+
+@compute @workgroup_size(WG, 1, 1)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let idx = gid.x + gid.y * nwg.x * WG;
+  if (idx >= p.total) { return; }
+  let o = idx % p.oc;
+  let tile = p.tile_offset + idx / p.oc;
+  let tx = tile % p.tiles_w;
+  let ty = (tile / p.tiles_w) % p.tiles_h;
+  let img = tile / (p.tiles_w * p.tiles_h);
+
+  var q: array<f32, 16>;
+  for (var k = 0u; k < 16u; k++) { q[k] = m[k * p.total + idx]; }
+  // Aᵀ q: combine rows (Aᵀ = [1 1 1 0; 0 1 −1 −1]).
+  var t: array<f32, 8>;
+  for (var j = 0; j < 4; j++) {
+    t[j] = q[j] + q[4 + j] + q[8 + j];
+    t[4 + j] = q[4 + j] - q[8 + j] - q[12 + j];
+  }
+  let bias = b[o];
+  for (var i = 0u; i < 2u; i++) {
+    let oy = 2u * ty + i;
+    if (oy >= p.oh) { break; }
+    let r = i * 4u;
+    var row = array<f32, 2>(t[r] + t[r + 1u] + t[r + 2u], t[r + 1u] - t[r + 2u] - t[r + 3u]);
+    for (var j = 0u; j < 2u; j++) {
+      let ox = 2u * tx + j;
+      if (ox < p.ow) {
+        y[((img * p.oh + oy) * p.ow + ox) * p.oc + o] = activate(row[j] + bias, p.act, p.act_a, p.act_b);
+      }
+    }
+  }
+}
