@@ -23,6 +23,8 @@ export const GEMM_VARIANTS: GemmVariant[] = [
   { tm: 4, tn: 16, wgX: 8, wgY: 8 }, { tm: 8, tn: 24, wgX: 8, wgY: 8 }, { tm: 8, tn: 32, wgX: 8, wgY: 8 },
   { tm: 4, tn: 32, wgX: 8, wgY: 8 }, { tm: 8, tn: 16, wgX: 16, wgY: 4 }, { tm: 8, tn: 16, wgX: 4, wgY: 16 },
   { tm: 6, tn: 16, wgX: 8, wgY: 8 }, { tm: 8, tn: 16, wgX: 8, wgY: 4 },
+  { kind: 'vec4', tm: 8, tn: 4, wgX: 8, wgY: 8 }, { kind: 'vec4', tm: 8, tn: 3, wgX: 8, wgY: 8 }, { kind: 'vec4', tm: 4, tn: 4, wgX: 8, wgY: 8 },
+  { kind: 'vec4', tm: 12, tn: 2, wgX: 8, wgY: 8 },
   { kind: 'vec4', tm: 4, tn: 1, wgX: 8, wgY: 8 }, { kind: 'vec4', tm: 8, tn: 2, wgX: 8, wgY: 8 },
   { kind: 'vec4', tm: 8, tn: 1, wgX: 8, wgY: 8 }, { kind: 'vec4', tm: 4, tn: 2, wgX: 16, wgY: 4 },
   { kind: 'tiled', tm: 4, tn: 4, wgX: 16, wgY: 16, tk: 16 }, { kind: 'tiled', tm: 8, tn: 8, wgX: 8, wgY: 8, tk: 8 },
