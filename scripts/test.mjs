@@ -3,6 +3,8 @@
 import { spawn } from 'node:child_process';
 import { runBrowserTests } from './test-browser.mjs';
 import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const only = process.argv.slice(2);
@@ -16,7 +18,9 @@ const started = Date.now();
 for (const file of files) {
   const out = await new Promise((resolve) => {
     let text = '';
-    const child = spawn(process.execPath, ['--enable-source-maps', `build/test/${file}`], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    // A tuning cache of its own: variants a developer tuned on this machine must not change what tests see.
+    const env = { ...process.env, WEBGPU_CNN_TUNING: join(tmpdir(), `webgpu-cnn-test-tuning-${process.pid}.json`) };
+    const child = spawn(process.execPath, ['--enable-source-maps', `build/test/${file}`], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (d) => { text += d; process.stdout.write(d); });
     child.stderr.on('data', (d) => {
       // Dawn prints limit adjustments on every device; they are not test output.

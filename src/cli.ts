@@ -4,6 +4,7 @@ import { GpuContext } from './gpu/context.js';
 import { detect, detectVideo } from './tools/darknet-commands.js';
 import { classify, inspect, predict, validate } from './tools/keras-commands.js';
 import { runKernelsOnce } from './tools/kernels.js';
+import { tuneCommand } from './tools/tune-command.js';
 
 const HELP = `webgpu-cnn — WebGPU CNN inference
 
@@ -28,6 +29,10 @@ Commands:
   validate --model m --input x.npy [--expected y.npy] [--layers refdir/] [--tol 1e-4]
               max abs / relative error per output and per layer against reference .npy files;
               exits 1 over the tolerance (relative to the reference's max abs)
+  tune [--model m.h5 …] [--cfg c.cfg …] [--size 416] [--batch 1] [--all]
+              time the kernel variants for each shape class of these models (default: yolov3,
+              yolov3-tiny, Yolo-Fastest) on this adapter and cache the fastest; later runs on the
+              same adapter use them ($WEBGPU_CNN_TUNING or ~/.cache/webgpu-cnn/tuning.json)
   kernels     print the adapter and run every kernel once, with a table of times
   info        print the adapter, its limits and features
   help        this text
@@ -56,6 +61,7 @@ async function main(argv: string[]): Promise<number> {
     case 'kernels': await runKernelsOnce(); return 0;
     case 'info': await info(); return 0;
     case 'detect': return detect(argv.slice(1));
+    case 'tune': return tuneCommand(argv.slice(1));
     case 'detect-video': return detectVideo(argv.slice(1));
     case 'classify': return classify(argv.slice(1));
     case 'predict': return predict(argv.slice(1));

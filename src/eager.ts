@@ -5,7 +5,7 @@ import { type Activation, planActivation } from './ops/activation.js';
 import { planBatchNorm, batchNormAffine, type BatchNormParams } from './ops/batchnorm.js';
 import { conv2dOutputShape, planConv2d, type Conv2dAttrs, type Conv2dVariant } from './ops/conv2d.js';
 import { planBinary, planSoftmax, type BinaryOp } from './ops/elementwise.js';
-import { defaultGemmVariant, planGemm, splitGemmWeight, type GemmShape, type GemmVariant } from './ops/gemm.js';
+import { chooseGemmVariant, planGemm, splitGemmWeight, type GemmShape, type GemmVariant } from './ops/gemm.js';
 import type { KernelCall, Shape } from './ops/kernel-call.js';
 import {
   concatOutputShape, flattenShape, padOutputShape, planConcat, planPad, planSlice, planTranspose, planUpsample,
@@ -84,7 +84,7 @@ export async function gemm(
   const k = a.shape[a.shape.length - 1];
   if (k !== b.k) throw new Error(`gemm: A has ${k} columns, B has ${b.k} rows`);
   const m = a.size / k;
-  const calls = planGemm({ m, k, n: b.n, transB: b.transB }, activation, a.ctx.caps, options?.variant ?? defaultGemmVariant(m, b.n));
+  const calls = planGemm({ m, k, n: b.n, transB: b.transB }, activation, a.ctx.caps, options?.variant ?? chooseGemmVariant(m, b.n, a.ctx.caps));
   const y = Tensor.empty(a.ctx, [...a.shape.slice(0, -1), b.n]);
   const biasT = bias ?? zeros(a, b.n);
   const tensors: Record<string, Tensor> = { a, bias: biasT };

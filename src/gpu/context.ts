@@ -6,6 +6,7 @@ import { acquireDevice, describeAdapter, type AcquiredDevice, type DeviceOptions
 import { GpuError, TensorTooLargeError } from './errors.js';
 import { packParams, paramBytes } from './params.js';
 import { PipelineCache } from './pipeline-cache.js';
+import { loadTuning } from './tuning-cache.js';
 
 /** A KernelCall with its buffers resolved, in binding order (the params uniform is added here). */
 export interface BoundCall {
@@ -61,8 +62,16 @@ export class GpuContext {
    * `capsOverride` makes planning assume tighter limits than the device has, to emulate a smaller
    * device (Chromium's software adapter, a 128 MiB binding limit) on a bigger one.
    */
-  static async create(options: DeviceOptions & { capsOverride?: Partial<DeviceCaps> } = {}): Promise<GpuContext> {
-    return new GpuContext(await acquireDevice(options), options.capsOverride);
+  static async create(options: DeviceOptions & { capsOverride?: Partial<DeviceCaps>; tuning?: boolean } = {}): Promise<GpuContext> {
+    const ctx = new GpuContext(await acquireDevice(options), options.capsOverride);
+    // Variants tuned earlier on this adapter (webgpu-cnn tune), unless asked not to.
+    if (options.tuning !== false && !options.capsOverride?.tuned) ctx.useTuning(await loadTuning(ctx.description));
+    return ctx;
+  }
+
+  /** Plans from now on use these variants where a shape class has one (see src/tools/tuner.ts). */
+  useTuning(table: DeviceCaps['tuned']): void {
+    this.caps.tuned = table && Object.keys(table).length ? table : undefined;
   }
 
   /** Throws if the device was lost or reported an error outside any scope. */

@@ -24,6 +24,8 @@ export interface ModelOptions {
    * multiplies, at a relative error around 1e-6 instead of the direct conv's 1e-7. Default true.
    */
   winograd?: boolean;
+  /** Tune this model's shape classes that this adapter has no cached choice for, before planning. */
+  tune?: boolean;
 }
 
 export interface RunOptions {
@@ -101,6 +103,7 @@ export class Model {
   /** Optimizes the graph, checks every shape, uploads the weights and compiles the batch-1 pipelines. */
   static async create(ctx: GpuContext, graph: Graph, options: ModelOptions = {}): Promise<Model> {
     validateGraph(graph);
+    if (options.tune) await (await import('../tools/tuner.js')).tuneGraph(ctx, graph);
     const keep = new Set(options.keep ?? []);
     const optimized = options.noOptimize ? graph : optimize(graph, keep);
     const lowering: LowerOptions = { winograd: options.winograd };

@@ -3,8 +3,8 @@
 // one; depthwise (one input channel per group) has its own kernel; everything else is the
 // register-blocked implicit GEMM.
 import { activationParams, type Activation } from './activation.js';
-import { defaultGemmVariant, planGemm } from './gemm.js';
-import { assertRank, checkGrid, ELEMENTWISE_WG, grid1d, type DeviceCaps, type KernelCall, type Shape } from './kernel-call.js';
+import { chooseGemmVariant, planGemm } from './gemm.js';
+import { assertRank, checkGrid, ELEMENTWISE_WG, grid1d, type DeviceCaps, type KernelCall, type Shape, type TileVariant } from './kernel-call.js';
 import { windows2d, type Padding } from './padding.js';
 
 export interface Conv2dAttrs {
@@ -15,11 +15,11 @@ export interface Conv2dAttrs {
   activation?: Activation;
 }
 
-export interface Conv2dVariant {
-  tm: number;
-  tn: number;
-  wgX: number;
-  wgY: number;
+export type Conv2dVariant = Pick<TileVariant, 'tm' | 'tn' | 'wgX' | 'wgY'>;
+
+/** The tuning class of an implicit-GEMM conv: kernel size, stride, narrow or wide output. */
+export function conv2dClass(kh: number, kw: number, stride: number, oc: number): string {
+  return `conv2d k${kh}x${kw} s${stride} oc${oc < 128 ? 'S' : 'L'}`;
 }
 
 interface ConvGeometry {
@@ -82,7 +82,7 @@ export function planConv2d(
   const route = conv2dRoute(x, w, attrs);
   if (route === 'gemm') {
     const m = g.n * g.h * g.w;
-    const calls = planGemm({ m, k: g.c, n: g.oc }, attrs.activation, caps, defaultGemmVariant(m, g.oc));
+    const calls = planGemm({ m, k: g.c, n: g.oc }, attrs.activation, caps, chooseGemmVariant(m, g.oc, caps));
     if (calls.length > 1) throw new Error(`conv2d: 1×1 weights of ${g.c}×${g.oc} exceed one storage binding`);
     return [{ ...calls[0], bindings: ['x', 'w', 'b', 'y'] }];
   }
@@ -99,7 +99,8 @@ export function planConv2d(
       bindings: ['x', 'w', 'b', 'y'],
     }];
   }
-  const v = variant ?? defaultConv2dVariant(g.groups, g.ocg);
+  const tuned = g.groups === 1 ? caps.tuned?.[conv2dClass(g.kh, g.kw, g.sh, g.oc)] : undefined;
+  const v = variant ?? tuned ?? defaultConv2dVariant(g.groups, g.ocg);
   if (g.groups > 1 && g.ocg % (v.tn * v.wgX)) {
     throw new Error(`conv2d: variant TN×WG_X = ${v.tn * v.wgX} does not divide ${g.ocg} channels per group`);
   }

@@ -1,7 +1,7 @@
 // C = act(A · B + bias), register-blocked; a B larger than one storage binding is split into
 // column blocks, each bound and dispatched on its own (VGG16's fc1 is 25088×4096 f32 ≈ 411 MB).
 import { activationParams, type Activation } from './activation.js';
-import { checkGrid, type DeviceCaps, type KernelCall } from './kernel-call.js';
+import { checkGrid, type DeviceCaps, type KernelCall, type TileVariant } from './kernel-call.js';
 
 export interface GemmShape {
   m: number;
@@ -22,14 +22,16 @@ export interface GemmShape {
  * 'register'). 'tiled': tiles of A and B staged through workgroup memory TK deep (the usual choice
  * on GPUs).
  */
-export interface GemmVariant {
-  kind?: 'register' | 'vec4' | 'tiled';
-  tm: number;
-  tn: number;
-  wgX: number;
-  wgY: number;
-  /** K step of the tiled variant. */
-  tk?: number;
+export type GemmVariant = TileVariant;
+
+/** The tuning class of a GEMM: rows (GEMV / small / large), columns (narrow / wide), quads, batched. */
+export function gemmClass(m: number, n: number, batched = false): string {
+  return `${batched ? 'gemm-batched' : 'gemm'} m${m < 4 ? 'V' : m < 256 ? 'S' : 'L'} n${n < 128 ? 'S' : 'L'}${n % 4 ? '' : '4'}`;
+}
+
+/** The tuned variant for this class on this adapter, else the measured default. */
+export function chooseGemmVariant(m: number, n: number, caps?: DeviceCaps, batched = false): GemmVariant {
+  return caps?.tuned?.[gemmClass(m, n, batched)] ?? defaultGemmVariant(m, n);
 }
 
 export function defaultGemmVariant(m: number, n: number): GemmVariant {
@@ -79,7 +81,7 @@ export function splitGemmWeight(b: Float32Array, shape: GemmShape, caps: DeviceC
 /** Bindings: a, b#0…b#(blocks-1), bias → c. Call i binds block i as its B. */
 export function planGemm(
   shape: GemmShape, activation: Activation | undefined, caps: DeviceCaps,
-  variant: GemmVariant = defaultGemmVariant(shape.m, shape.n),
+  variant: GemmVariant = chooseGemmVariant(shape.m, shape.n, caps, !!shape.batch),
 ): KernelCall[] {
   const { m, k, n } = shape;
   if (m < 1 || k < 1 || n < 1) throw new Error(`gemm: empty shape m=${m} k=${k} n=${n}`);

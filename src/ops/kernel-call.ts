@@ -14,11 +14,23 @@ export interface KernelCall {
   bindings: string[];
 }
 
+/** A register-blocked (or vec4 / workgroup-tiled) tile configuration of the GEMM and conv kernels. */
+export interface TileVariant {
+  kind?: 'register' | 'vec4' | 'tiled';
+  tm: number;
+  tn: number;
+  wgX: number;
+  wgY: number;
+  tk?: number;
+}
+
 /** What an op needs to know about the device to plan (taken from the requested limits). */
 export interface DeviceCaps {
   maxWorkgroupsPerDimension: number;
   maxInvocationsPerWorkgroup: number;
   maxStorageBindingBytes: number;
+  /** Variants measured fastest on this adapter, by shape class (see src/tools/tuner.ts). */
+  tuned?: Readonly<Record<string, TileVariant>>;
 }
 
 export type Shape = readonly number[];

@@ -4,7 +4,7 @@
 // (Y = Aᵀ M A, bias, activation). V and M live in two temporaries.
 import { activationParams } from './activation.js';
 import type { Conv2dAttrs } from './conv2d.js';
-import { defaultGemmVariant, planGemm } from './gemm.js';
+import { chooseGemmVariant, planGemm } from './gemm.js';
 import { ELEMENTWISE_WG, grid1d, type DeviceCaps, type KernelCall, type Shape } from './kernel-call.js';
 import { windows2d } from './padding.js';
 
@@ -46,7 +46,7 @@ export function planWinograd(x: Shape, w: Shape, attrs: Conv2dAttrs, caps: Devic
     });
     const [gemm] = planGemm(
       { m: count, k: c, n: oc, noBias: true, batch: { count: 16, strideA: count * c, strideB: c * oc, strideC: count * oc } },
-      undefined, caps, defaultGemmVariant(count, oc),
+      undefined, caps, chooseGemmVariant(count, oc, caps, true),
     );
     // The GEMM reads V, binds u as B (its bias goes unread: the output transform adds it) and writes M.
     calls.push({ ...gemm, bindings: ['tmp#0', 'u', 'b', 'tmp#1'] });

@@ -1,0 +1,152 @@
+// The per-adapter tuner: for each shape class a model uses (GEMM by rows/columns, batched Winograd
+// GEMM, implicit-GEMM conv by kernel/stride/width), time the candidate tile variants on that model's
+// own layer shape, keep the fastest, and cache the table keyed by the adapter (a JSON file in Node,
+// localStorage in browsers). Planners consult it through DeviceCaps.tuned.
+import * as ops from '../eager.js';
+import type { GpuContext } from '../gpu/context.js';
+import type { Graph } from '../graph/ir.js';
+import { optimize } from '../graph/passes.js';
+import { planGraph } from '../graph/plan.js';
+import { conv2dClass, conv2dRoute } from '../ops/conv2d.js';
+import { defaultGemmVariant, gemmClass } from '../ops/gemm.js';
+import type { TileVariant } from '../ops/kernel-call.js';
+import { winogradApplies } from '../ops/winograd.js';
+import { Tensor } from '../tensor.js';
+import { loadTuning, saveTuning, type TuningTable } from '../gpu/tuning-cache.js';
+import { pseudoRandom } from './op-cases.js';
+
+export type { TuningTable };
+
+
+/** One class to tune, with the shape it is measured on. */
+export interface TuneCase {
+  key: string;
+  gemm?: { m: number; k: number; n: number };
+  conv?: { x: number[]; w: number[]; stride: number; padding: 'same' | 'valid' | [number, number, number, number] };
+}
+
+export interface TuneResult {
+  key: string;
+  chosen: TileVariant;
+  ms: number;
+  defaultMs: number;
+}
+
+const REGISTER: TileVariant[] = [
+  { tm: 8, tn: 8, wgX: 8, wgY: 8 }, { tm: 8, tn: 16, wgX: 8, wgY: 8 }, { tm: 4, tn: 8, wgX: 8, wgY: 8 },
+  { tm: 8, tn: 4, wgX: 8, wgY: 8 }, { tm: 4, tn: 4, wgX: 8, wgY: 8 },
+];
+const GEMM: TileVariant[] = [
+  ...REGISTER,
+  { kind: 'vec4', tm: 8, tn: 2, wgX: 8, wgY: 8 }, { kind: 'vec4', tm: 8, tn: 4, wgX: 8, wgY: 8 },
+  // Workgroup-memory tiling: slow on CPU adapters, usually the winner on real GPUs.
+  { kind: 'tiled', tm: 4, tn: 4, wgX: 16, wgY: 16, tk: 16 }, { kind: 'tiled', tm: 8, tn: 8, wgX: 8, wgY: 8, tk: 8 },
+];
+const GEMV: TileVariant[] = [
+  { tm: 1, tn: 4, wgX: 64, wgY: 1 }, { tm: 1, tn: 8, wgX: 32, wgY: 1 }, { tm: 1, tn: 2, wgX: 64, wgY: 1 }, { kind: 'vec4', tm: 1, tn: 1, wgX: 64, wgY: 1 },
+];
+
+export function candidatesFor(key: string, maxInvocations: number): TileVariant[] {
+  const list = key.startsWith('gemm-batched') || key.startsWith('conv2d') ? REGISTER : key.includes(' mV ') ? GEMV : GEMM;
+  return list.filter((v) => v.wgX * v.wgY <= maxInvocations);
+}
+
+/** The tunable classes of a graph at `batch`, each with its first layer's shape. */
+export function tuneCasesForGraph(graph: Graph, caps: GpuContext['caps'], batch = 1): TuneCase[] {
+  const opt = optimize(graph);
+  const plan = planGraph(opt, batch, caps);
+  const cases = new Map<string, TuneCase>();
+  const add = (c: TuneCase) => { if (!cases.has(c.key)) cases.set(c.key, c); };
+  for (const node of opt.nodes) {
+    const op = node.op;
+    const x = plan.shapes.get(node.inputs[0]!);
+    if (!x) continue;
+    if (op.kind === 'dense') {
+      const k = x[x.length - 1], m = x.reduce((a, b) => a * b, 1) / k;
+      add({ key: gemmClass(m, op.units), gemm: { m, k, n: op.units } });
+    } else if (op.kind === 'conv2d') {
+      const [kh, kw, cg, oc] = op.shape;
+      const out = plan.shapes.get(node.name)!;
+      if (winogradApplies(x, op.shape, op.attrs)) {
+        const tiles = Math.min(x[0] * Math.ceil(out[1] / 2) * Math.ceil(out[2] / 2), Math.floor((16 << 20) / (64 * Math.max(cg, oc))));
+        add({ key: gemmClass(tiles, oc, true), gemm: { m: tiles, k: cg, n: oc } });
+        continue;
+      }
+      const route = conv2dRoute(x, op.shape, op.attrs);
+      if (route === 'gemm') add({ key: gemmClass(out[0] * out[1] * out[2], oc), gemm: { m: out[0] * out[1] * out[2], k: cg, n: oc } });
+      if (route === 'implicit-gemm' && (op.attrs.groups ?? 1) === 1) {
+        const stride = op.attrs.strides?.[0] ?? 1;
+        add({ key: conv2dClass(kh, kw, stride, oc), conv: { x, w: op.shape, stride, padding: (op.attrs.padding ?? 'valid') as 'same' | 'valid' | [number, number, number, number] } });
+      }
+    }
+  }
+  return [...cases.values()];
+}
+
+async function timeVariant(run: () => Promise<Tensor>): Promise<number> {
+  (await run()).dispose(); // compile and warm up
+  const times: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    const y = await run();
+    await y.read();
+    times.push(performance.now() - t0);
+    y.dispose();
+  }
+  return times.sort((a, b) => a - b)[1];
+}
+
+/** Times every candidate of every case; returns the fastest per class (and what the default took). */
+export async function tune(ctx: GpuContext, cases: TuneCase[], log: (line: string) => void = () => {}): Promise<TuneResult[]> {
+  const results: TuneResult[] = [];
+  for (const c of cases) {
+    let run: (v: TileVariant) => Promise<Tensor>;
+    const owned: { dispose(): void }[] = [];
+    let fallback: TileVariant;
+    if (c.gemm) {
+      const { m, k, n } = c.gemm;
+      const a = Tensor.fromArray(ctx, pseudoRandom(m * k, 1), [m, k]);
+      const w = ops.GemmWeight.upload(ctx, pseudoRandom(k * n, 2), k, n);
+      owned.push(a, w);
+      run = (v) => ops.gemm(a, w, null, undefined, { variant: v });
+      fallback = defaultGemmVariant(m, n);
+    } else {
+      const { x: xs, w: ws, stride, padding } = c.conv!;
+      const x = Tensor.fromArray(ctx, pseudoRandom(xs.reduce((p, q) => p * q, 1), 3), xs);
+      const w = Tensor.fromArray(ctx, pseudoRandom(ws.reduce((p, q) => p * q, 1), 4), ws);
+      owned.push(x, w);
+      run = (v) => ops.conv2d(x, w, null, { strides: [stride, stride], padding }, { variant: v });
+      fallback = ws[3] >= 128 ? { tm: 8, tn: 16, wgX: 8, wgY: 8 } : { tm: 8, tn: 8, wgX: 8, wgY: 8 };
+    }
+    try {
+      let best: { v: TileVariant; ms: number } | undefined;
+      let defaultMs = NaN;
+      for (const v of candidatesFor(c.key, ctx.caps.maxInvocationsPerWorkgroup)) {
+        const ms = await timeVariant(() => run(v));
+        if (JSON.stringify(v) === JSON.stringify(fallback)) defaultMs = ms;
+        if (!best || ms < best.ms) best = { v, ms };
+      }
+      if (Number.isNaN(defaultMs)) defaultMs = await timeVariant(() => run(fallback));
+      results.push({ key: c.key, chosen: best!.v, ms: best!.ms, defaultMs });
+      log(`${c.key}: ${describe(best!.v)} ${best!.ms.toFixed(1)} ms (default ${defaultMs.toFixed(1)} ms)`);
+    } finally {
+      owned.forEach((o) => o.dispose());
+    }
+  }
+  return results;
+}
+
+export function describe(v: TileVariant): string {
+  return `${v.kind ?? 'register'} TM${v.tm} TN${v.tn} WG${v.wgX}×${v.wgY}${v.tk ? ` TK${v.tk}` : ''}`;
+}
+
+/** Tunes the classes of `graph` this adapter has no choice for yet, caches them, and starts using them. */
+export async function tuneGraph(ctx: GpuContext, graph: Graph, log?: (line: string) => void): Promise<TuneResult[]> {
+  const known = { ...(await loadTuning(ctx.description)), ...ctx.caps.tuned };
+  const missing = tuneCasesForGraph(graph, ctx.caps).filter((c) => !known[c.key]);
+  const results = await tune(ctx, missing, log);
+  const table = Object.fromEntries(results.map((r) => [r.key, r.chosen]));
+  if (results.length) await saveTuning(ctx.description, table);
+  ctx.useTuning({ ...known, ...table });
+  return results;
+}
