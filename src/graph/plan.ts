@@ -102,9 +102,8 @@ export function planGraph(
       calls: calls.map((call) => ({
         call,
         buffers: call.bindings.map((role, b): BufferRef => {
-          if (b === call.bindings.length - 1 && !role.startsWith('tmp#')) return output;
           if (role.startsWith('tmp#')) return tempRefs[Number(role.slice(4))];
-          if (role === 'y') return output;
+          if (b === call.bindings.length - 1) return output;
           const input = inputRoles[role];
           return input === undefined ? { kind: 'weight', node: node.name, role } : values.get(node.inputs[input])!;
         }),

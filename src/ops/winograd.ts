@@ -25,15 +25,22 @@ export function winogradApplies(x: Shape, w: Shape, attrs: Conv2dAttrs): boolean
 /** Each temporary holds at most this much (and one binding): large layers run in chunks of tiles. */
 const TEMP_BUDGET = 16 * 1024 * 1024;
 
-/** Bindings: x, u (transformed weights), b → y, with temporaries tmp#0 and tmp#1. */
-export function planWinograd(x: Shape, w: Shape, attrs: Conv2dAttrs, caps: DeviceCaps): WinogradPlan {
+/** Output tiles of the layer, and how many go through the transforms and GEMMs at a time. */
+export function winogradTiles(x: Shape, w: Shape, attrs: Conv2dAttrs, caps: DeviceCaps) {
   const [n, h, wd, c] = x;
-  const oc = w[3];
   const win = windows2d(h, wd, [3, 3], [1, 1], [1, 1], attrs.padding ?? 'valid');
   const tilesH = Math.ceil(win.oh / 2), tilesW = Math.ceil(win.ow / 2);
   const tiles = n * tilesH * tilesW;
-  const perTile = 4 * 16 * Math.max(c, oc);
+  const perTile = 4 * 16 * Math.max(c, w[3]);
   const chunk = Math.max(1, Math.min(tiles, Math.floor(Math.min(TEMP_BUDGET, caps.maxStorageBindingBytes) / perTile)));
+  return { win, tilesH, tilesW, tiles, chunk };
+}
+
+/** Bindings: x, u (transformed weights), b → y, with temporaries tmp#0 and tmp#1. */
+export function planWinograd(x: Shape, w: Shape, attrs: Conv2dAttrs, caps: DeviceCaps): WinogradPlan {
+  const [, h, wd, c] = x;
+  const oc = w[3];
+  const { win, tilesH, tilesW, tiles, chunk } = winogradTiles(x, w, attrs, caps);
   const calls: KernelCall[] = [];
   for (let t0 = 0; t0 < tiles; t0 += chunk) {
     const count = Math.min(chunk, tiles - t0);

@@ -10,7 +10,7 @@ import { planGraph } from '../graph/plan.js';
 import { conv2dClass, conv2dRoute } from '../ops/conv2d.js';
 import { defaultGemmVariant, gemmClass } from '../ops/gemm.js';
 import type { TileVariant } from '../ops/kernel-call.js';
-import { winogradApplies } from '../ops/winograd.js';
+import { winogradApplies, winogradTiles } from '../ops/winograd.js';
 import { Tensor } from '../tensor.js';
 import { loadTuning, saveTuning, type TuningTable } from '../gpu/tuning-cache.js';
 import { pseudoRandom } from './op-cases.js';
@@ -68,8 +68,8 @@ export function tuneCasesForGraph(graph: Graph, caps: GpuContext['caps'], batch 
       const [kh, kw, cg, oc] = op.shape;
       const out = plan.shapes.get(node.name)!;
       if (winogradApplies(x, op.shape, op.attrs)) {
-        const tiles = Math.min(x[0] * Math.ceil(out[1] / 2) * Math.ceil(out[2] / 2), Math.floor((16 << 20) / (64 * Math.max(cg, oc))));
-        add({ key: gemmClass(tiles, oc, true), gemm: { m: tiles, k: cg, n: oc } });
+        const { chunk } = winogradTiles(x, op.shape, op.attrs, caps);
+        add({ key: gemmClass(chunk, oc, true), gemm: { m: chunk, k: cg, n: oc } });
         continue;
       }
       const route = conv2dRoute(x, op.shape, op.attrs);
