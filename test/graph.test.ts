@@ -7,6 +7,7 @@ import type { Graph, Node } from '../src/graph/ir.js';
 import { Model } from '../src/graph/model.js';
 import { optimize } from '../src/graph/passes.js';
 import { planGraph } from '../src/graph/plan.js';
+import { WINOGRAD_SCRATCH_BYTES, winogradTileFor } from '../src/ops/winograd.js';
 import { assertClose, randomArray, rejects, withGpu } from './harness.js';
 import { refBatchNorm, refConcat, refConv2d, refGemm, refPool2d, refSoftmax } from './reference.js';
 
@@ -136,7 +137,9 @@ const WINOGRAD_CASES: { x: number[]; oc: number; padding: 'same' | 'valid' | [nu
   { x: [2, 9, 7, 32], oc: 40, padding: 'same' },
   { x: [1, 8, 8, 64], oc: 64, padding: 'valid' },
   { x: [1, 13, 10, 33], oc: 129, padding: [2, 0, 1, 1] },
-  { x: [4, 96, 96, 64], oc: 64, padding: 'same' }, // 9216 tiles: three chunks within 16 MiB temporaries
+  { x: [4, 96, 96, 64], oc: 64, padding: 'same' }, // several chunks of scratch
+  { x: [1, 10, 9, 300], oc: 48, padding: 'same' }, // > 256 input channels: F(2×2)
+  { x: [2, 11, 13, 48], oc: 70, padding: 'valid' }, // F(4×4) with partial tiles at the edges
 ];
 for (const c of WINOGRAD_CASES) {
   gpu(`Winograd F(2×2,3×3) conv [${c.x}] → ${c.oc}, padding ${JSON.stringify(c.padding)}, matches the float64 reference`, async () => {
@@ -150,8 +153,10 @@ for (const c of WINOGRAD_CASES) {
     try {
       const x = randomArray(c.x.reduce((p, q) => p * q, 1), 33);
       const r = await model.run(x, { profile: true });
-      const chunks = Math.ceil((c.x[0] * Math.ceil(r.shapes[0][1] / 2) * Math.ceil(r.shapes[0][2] / 2) * 16 * 4 * Math.max(c.x[3], c.oc)) / (16 << 20));
-      if (ctx.hasTimestamps) assert.equal(r.timings![0].kernels, Array(chunks).fill(['winograd-input', 'gemm', 'winograd-output']).flat());
+      const m = winogradTileFor([3, 3, c.x[3], c.oc]);
+      const chunks = Math.ceil((c.x[0] * Math.ceil(r.shapes[0][1] / m) * Math.ceil(r.shapes[0][2] / m) * (m + 2) ** 2 * 4 * Math.max(c.x[3], c.oc)) / WINOGRAD_SCRATCH_BYTES);
+      const names = m === 2 ? ['winograd-input', 'gemm', 'winograd-output'] : ['winograd4-input', 'gemm', 'winograd4-output'];
+      if (ctx.hasTimestamps) assert.equal(r.timings![0].kernels, Array(chunks).fill(names).flat());
       const ref = refConv2d({ x, xShape: c.x, w, wShape: [3, 3, c.x[3], c.oc], b, padding: c.padding, act: (v) => (v > 0 ? v : 0.1 * v) });
       assert.equal(r.shapes[0], ref.shape);
       assertClose(r.outputs[0], ref.y, 2e-5, 'winograd', 'normalized');

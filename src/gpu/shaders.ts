@@ -10,6 +10,8 @@ import conv2d from '../../shaders/conv2d.wgsl';
 import depthwiseConv2d from '../../shaders/depthwise-conv2d.wgsl';
 import winogradInput from '../../shaders/winograd-input.wgsl';
 import winogradOutput from '../../shaders/winograd-output.wgsl';
+import winograd4Input from '../../shaders/winograd4-input.wgsl';
+import winograd4Output from '../../shaders/winograd4-output.wgsl';
 import gemm from '../../shaders/gemm.wgsl';
 import gemmTiled from '../../shaders/gemm-tiled.wgsl';
 import gemmVec4 from '../../shaders/gemm-vec4.wgsl';
@@ -30,6 +32,8 @@ export const KERNELS = {
   'depthwise-conv2d': depthwiseConv2d,
   'winograd-input': winogradInput,
   'winograd-output': winogradOutput,
+  'winograd4-input': winograd4Input,
+  'winograd4-output': winograd4Output,
   gemm,
   'gemm-tiled': gemmTiled,
   'gemm-vec4': gemmVec4,

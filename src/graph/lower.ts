@@ -13,7 +13,7 @@ import {
 } from '../ops/layout.js';
 import { globalPoolOutputShape, planGlobalPool, planPool2d, pool2dOutputShape } from '../ops/pool2d.js';
 import { describeNode, type Node, type Op } from './ir.js';
-import { planWinograd, winogradApplies, winogradWeights } from '../ops/winograd.js';
+import { planWinograd, winogradApplies, winogradTileFor, winogradWeights } from '../ops/winograd.js';
 
 export interface Lowered {
   shape: number[];
@@ -132,7 +132,7 @@ export function nodeWeights(node: Node, inputs: Shape[], caps: DeviceCaps, optio
   switch (op.kind) {
     case 'conv2d': {
       const b = op.bias ?? new Float32Array(op.shape[3]);
-      if (useWinograd(inputs[0], op, options)) return { u: winogradWeights(op.weights, op.shape[2], op.shape[3]), b };
+      if (useWinograd(inputs[0], op, options)) return { u: winogradWeights(op.weights, op.shape[2], op.shape[3], winogradTileFor(op.shape)), b };
       return { w: op.weights, b };
     }
     case 'dense': {
