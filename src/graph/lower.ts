@@ -25,7 +25,7 @@ export interface Lowered {
 }
 
 export interface LowerOptions {
-  /** Run 3×3 stride-1 convolutions as Winograd F(2×2, 3×3) where it applies (default true). */
+  /** Run 3×3 stride-1 convolutions as Winograd where it applies (default true). */
   winograd?: boolean;
 }
 

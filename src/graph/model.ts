@@ -20,8 +20,9 @@ export interface ModelOptions {
   /** Skip batch-norm folding and activation fusion (for comparing against the unfused graph). */
   noOptimize?: boolean;
   /**
-   * Run 3×3 stride-1 convolutions (≥ 32 channels in and out) as Winograd F(2×2, 3×3): 2.25× fewer
-   * multiplies, at a relative error around 1e-6 instead of the direct conv's 1e-7. Default true.
+   * Run 3×3 stride-1 convolutions (≥ 32 channels in and out) as Winograd F(4×4, 3×3) or F(2×2, 3×3)
+   * (src/ops/winograd.ts): 4× or 2.25× fewer multiplies, at a relative error around 1e-6 instead of the
+   * direct conv's 1e-7. Default true.
    */
   winograd?: boolean;
   /** Tune this model's shape classes that this adapter has no cached choice for, before planning. */
