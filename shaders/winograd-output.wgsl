@@ -5,10 +5,12 @@
 // Bindings (group 0):
 //   0 m  16 × tiles × oc (the 16 GEMM products)
 //   1 b  bias, oc
-//   2 y  NHWC output, n*oh*ow*oc
-//   3 p  Params
+//   2 r  residual, NHWC like y (bound to b and never read when RESIDUAL = 0)
+//   3 y  NHWC output, n*oh*ow*oc
+//   4 p  Params
 // Grid: 1-D over tiles*oc invocations in workgroups of WG, folded into y past the dimension limit.
-// Spec: WG <= 256.
+// Spec: WG <= 256; RESIDUAL 0 (none), 1 (y = act(conv) + r: Darknet's [shortcut] after a conv),
+//   2 (y = act(conv + r): Keras's Add followed by an activation).
 
 struct Params {
   total: u32,  // chunk tiles * oc
@@ -19,11 +21,20 @@ struct Params {
 }
 
 const WG: u32 = 64u; // @spec
+const RESIDUAL: u32 = 0u; // @spec
 
 @group(0) @binding(0) var<storage, read> m: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
-@group(0) @binding(3) var<uniform> p: Params;
+@group(0) @binding(2) var<storage, read> r: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(4) var<uniform> p: Params;
+
+fn epilogue(v: f32, at: u32) -> f32 {
+  if (RESIDUAL == 2u) { return activate(v + r[at], p.act, p.act_a, p.act_b); }
+  let a = activate(v, p.act, p.act_a, p.act_b);
+  if (RESIDUAL == 1u) { return a + r[at]; }
+  return a;
+}
 
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
@@ -52,7 +63,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     for (var j = 0u; j < 2u; j++) {
       let ox = 2u * tx + j;
       if (ox < p.ow) {
-        y[((img * p.oh + oy) * p.ow + ox) * p.oc + o] = activate(row[j] + bias, p.act, p.act_a, p.act_b);
+        let at = ((img * p.oh + oy) * p.ow + ox) * p.oc + o;
+        y[at] = epilogue(row[j] + bias, at);
       }
     }
   }

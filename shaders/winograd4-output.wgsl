@@ -5,10 +5,12 @@
 // Bindings (group 0):
 //   0 m  36 × chunk tiles × oc (the 36 GEMM products)
 //   1 b  bias, oc
-//   2 y  NHWC output, n*oh*ow*oc
-//   3 p  Params
+//   2 r  residual, NHWC like y (bound to b and never read when RESIDUAL = 0)
+//   3 y  NHWC output, n*oh*ow*oc
+//   4 p  Params
 // Grid: 1-D over chunk tiles*oc invocations in workgroups of WG, folded into y past the dimension limit.
-// Spec: WG <= 256.
+// Spec: WG <= 256; RESIDUAL 0 (none), 1 (y = act(conv) + r: Darknet's [shortcut] after a conv),
+//   2 (y = act(conv + r): Keras's Add followed by an activation).
 
 struct Params {
   total: u32,  // chunk tiles * oc
@@ -19,6 +21,7 @@ struct Params {
 }
 
 const WG: u32 = 64u; // @spec
+const RESIDUAL: u32 = 0u; // @spec
 
 // Aᵀ (4×6, row-major) of F(4, 3).
 const AT = array<f32, 24>(
@@ -30,8 +33,16 @@ const AT = array<f32, 24>(
 
 @group(0) @binding(0) var<storage, read> m: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
-@group(0) @binding(3) var<uniform> p: Params;
+@group(0) @binding(2) var<storage, read> r: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(4) var<uniform> p: Params;
+
+fn epilogue(v: f32, at: u32) -> f32 {
+  if (RESIDUAL == 2u) { return activate(v + r[at], p.act, p.act_a, p.act_b); }
+  let a = activate(v, p.act, p.act_a, p.act_b);
+  if (RESIDUAL == 1u) { return a + r[at]; }
+  return a;
+}
 
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
@@ -63,7 +74,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
       if (ox >= p.ow) { break; }
       var s = 0.0;
       for (var k = 0u; k < 6u; k++) { s += t[i * 6u + k] * AT[j * 6u + k]; }
-      y[((img * p.oh + oy) * p.ow + ox) * p.oc + o] = activate(s + bias, p.act, p.act_a, p.act_b);
+      let at = ((img * p.oh + oy) * p.ow + ox) * p.oc + o;
+      y[at] = epilogue(s + bias, at);
     }
   }
 }

@@ -166,6 +166,38 @@ for (const c of WINOGRAD_CASES) {
   });
 }
 
+gpu('residual adds fold into the Winograd conv before them (Darknet and Keras orders), and match float64', async () => {
+  const ctx = await getCtx();
+  const c = 48;
+  const w1 = randomArray(9 * c * c, 41), w2 = randomArray(9 * c * c, 42), b1 = randomArray(c, 43), b2 = randomArray(c, 44);
+  const leaky = (v: number) => (v > 0 ? v : 0.1 * v);
+  const relu = (v: number) => Math.max(v, 0);
+  for (const order of ['darknet', 'keras'] as const) {
+    const conv2Act = order === 'darknet' ? { kind: 'leaky' as const, alpha: 0.1 } : undefined;
+    const nodes: Node[] = [
+      { name: 'in', op: { kind: 'input', shape: [10, 9, c] }, inputs: [] },
+      { name: 'c1', op: { kind: 'conv2d', attrs: { padding: 'same', activation: { kind: 'leaky', alpha: 0.1 } }, weights: w1, shape: [3, 3, c, c], bias: b1 }, inputs: ['in'] },
+      { name: 'c2', op: { kind: 'conv2d', attrs: { padding: 'same', activation: conv2Act }, weights: w2, shape: [3, 3, c, c], bias: b2 }, inputs: ['c1'] },
+      { name: 'sum', op: { kind: 'add' }, inputs: ['c2', 'c1'] },
+      ...(order === 'keras' ? [{ name: 'out', op: { kind: 'activation' as const, activation: { kind: 'relu' as const } }, inputs: ['sum'] }] : []),
+    ];
+    const output = order === 'keras' ? 'out' : 'sum';
+    const model = await Model.create(ctx, { name: order, nodes, inputs: ['in'], outputs: [output] });
+    try {
+      const fused = model.graph.nodes.find((n) => n.name === output)!;
+      assert.is(fused.op.kind, 'conv2d', `${order}: ${model.graph.nodes.map((n) => n.name)}`);
+      assert.is((fused.op as { residual?: string }).residual, order === 'darknet' ? 'after' : 'before');
+      const x = randomArray(2 * 10 * 9 * c, 45);
+      const y1 = refConv2d({ x, xShape: [2, 10, 9, c], w: w1, wShape: [3, 3, c, c], b: b1, padding: 'same', act: leaky });
+      const y2 = refConv2d({ x: y1.y, xShape: y1.shape, w: w2, wShape: [3, 3, c, c], b: b2, padding: 'same', act: order === 'darknet' ? leaky : undefined });
+      const expected = y2.y.map((v, i) => (order === 'darknet' ? v + y1.y[i] : relu(v + y1.y[i])));
+      assertClose(await model.predict(x), expected, 2e-5, `residual ${order}`, 'normalized');
+    } finally {
+      model.dispose();
+    }
+  }
+});
+
 gpu('a layer too big for the device fails at load with the layer named', async () => {
   const nodes: Node[] = [
     { name: 'in', op: { kind: 'input', shape: [1000, 1000, 8] }, inputs: [] },

@@ -8,7 +8,11 @@ import type { Pool2dAttrs } from '../ops/pool2d.js';
 
 export type Op =
   | { kind: 'input'; shape: number[] }
-  | { kind: 'conv2d'; attrs: Conv2dAttrs; weights: Float32Array; shape: [number, number, number, number]; bias?: Float32Array }
+  /**
+   * With `residual`, the node's second input is added in the epilogue: 'after' the activation
+   * (Darknet's [shortcut] after a conv) or 'before' it (Keras's Add followed by an activation).
+   */
+  | { kind: 'conv2d'; attrs: Conv2dAttrs; weights: Float32Array; shape: [number, number, number, number]; bias?: Float32Array; residual?: 'after' | 'before' }
   | { kind: 'dense'; weights: Float32Array; units: number; bias?: Float32Array; activation?: Activation }
   | { kind: 'pool2d'; attrs: Pool2dAttrs }
   | { kind: 'global-pool'; pool: 'max' | 'avg'; keepDims: boolean }

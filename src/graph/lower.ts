@@ -57,7 +57,12 @@ function lowerOp(op: Op, inputs: Shape[], caps: DeviceCaps, options: LowerOption
       return { shape: reshapeTarget(x, op.shape), calls: [], inputRoles: {} };
     case 'conv2d': {
       const shape = conv2dOutputShape(x, op.shape, op.attrs);
-      if (useWinograd(x, op, options)) return { shape, ...planWinograd(x, op.shape, op.attrs, caps), inputRoles: X };
+      if (useWinograd(x, op, options)) {
+        if (op.residual && inputs[1]?.join() !== shape.join()) throw new Error(`residual [${inputs[1]}] does not match the output [${shape}]`);
+        const plan = planWinograd(x, op.shape, op.attrs, caps, winogradTileFor(op.shape), op.residual);
+        return { shape, ...plan, inputRoles: op.residual ? { x: 0, r: 1 } : X };
+      }
+      if (op.residual) throw new Error('a fused residual needs the Winograd route (3×3, stride 1, ≥ 32 channels)');
       return { shape, calls: planConv2d(x, op.shape, op.attrs, caps), inputRoles: X };
     }
     case 'dense': {

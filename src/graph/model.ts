@@ -7,7 +7,8 @@ import { sizeOf } from '../ops/kernel-call.js';
 import type { Graph, Node, Op } from './ir.js';
 import { validateGraph } from './ir.js';
 import { nodeWeights, type LowerOptions } from './lower.js';
-import { optimize } from './passes.js';
+import { fuseResidualPass, optimize } from './passes.js';
+import { winogradApplies } from '../ops/winograd.js';
 import { planGraph, type BufferRef, type ExecutionPlan } from './plan.js';
 
 const STORAGE = 0x80 | 0x4 | 0x8; // STORAGE | COPY_SRC | COPY_DST
@@ -75,6 +76,15 @@ interface Prepared {
   staging: Map<string, GPUBuffer>;
 }
 
+/** Residual adds folded into the Winograd convs before them (the only route whose epilogue has one). */
+function fuseResiduals(graph: Graph, keep: ReadonlySet<string>, caps: GpuContext['caps'], lowering: LowerOptions): Graph {
+  if (lowering.winograd === false) return graph;
+  const shapes = planGraph(graph, 1, caps, keep, lowering).shapes;
+  const protect = new Set([...keep, ...graph.outputs]);
+  return fuseResidualPass(graph, protect, (conv) =>
+    conv.op.kind === 'conv2d' && winogradApplies(shapes.get(conv.inputs[0])!, conv.op.shape, conv.op.attrs));
+}
+
 /** The op without its weight arrays (shapes and attributes stay), so the CPU copy can be freed after upload. */
 function withoutWeights(op: Op): Op {
   const none = new Float32Array(0);
@@ -106,8 +116,8 @@ export class Model {
     validateGraph(graph);
     if (options.tune) await (await import('../tools/tuner.js')).tuneGraph(ctx, graph);
     const keep = new Set(options.keep ?? []);
-    const optimized = options.noOptimize ? graph : optimize(graph, keep);
     const lowering: LowerOptions = { winograd: options.winograd };
+    const optimized = options.noOptimize ? graph : fuseResiduals(optimize(graph, keep), keep, ctx.caps, lowering);
     const plan = planGraph(optimized, 1, ctx.caps, keep, lowering); // validates every layer before any upload
     const weights = new Map<string, Record<string, GPUBuffer>>();
     let weightBytes = 0;

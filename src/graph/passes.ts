@@ -73,6 +73,41 @@ export function fuseActivationPass(graph: Graph, keep: ReadonlySet<string>): Gra
   });
 }
 
+/**
+ * Folds an add into the conv that produces one of its operands: the conv's epilogue adds the other
+ * operand, after its activation (Darknet's shortcut: leaky conv, linear add) or before the add's
+ * activation (Keras: linear conv, Add, ReLU). `fusable` says which convs have a kernel for it (the
+ * Winograd route, known only with shapes). The other operand must already exist where the conv runs.
+ */
+export function fuseResidualPass(graph: Graph, keep: ReadonlySet<string>, fusable: (conv: Node) => boolean): Graph {
+  const counts = consumerCounts(graph);
+  const byName = new Map(graph.nodes.map((n) => [n.name, n]));
+  const index = new Map(graph.nodes.map((n, i) => [n.name, i]));
+  const replaced = new Map<string, Node>(); // conv name → merged node
+  const dropped = new Set<string>();
+  for (const node of graph.nodes) {
+    if (node.op.kind !== 'add' || node.inputs.length !== 2) continue;
+    for (const [c, o] of [[0, 1], [1, 0]]) {
+      const conv = byName.get(node.inputs[c]);
+      const other = node.inputs[o];
+      if (!conv || conv.op.kind !== 'conv2d' || conv.op.residual || replaced.has(conv.name)) continue;
+      if (counts.get(conv.name) !== 1 || keep.has(conv.name) || !fusable(conv)) continue;
+      if (index.get(other)! >= index.get(conv.name)!) continue;
+      const convAct = conv.op.attrs.activation, addAct = node.op.activation;
+      const residual = isLinear(addAct) ? 'after' : isLinear(convAct) ? 'before' : undefined;
+      if (!residual) continue;
+      replaced.set(conv.name, {
+        name: node.name, inputs: [conv.inputs[0], other], source: conv.source,
+        op: { ...conv.op, residual, attrs: { ...conv.op.attrs, activation: residual === 'after' ? convAct : addAct } },
+        fused: [...(conv.fused ?? [conv.name]), ...(node.fused ?? [node.name])],
+      });
+      dropped.add(node.name);
+      break;
+    }
+  }
+  return { ...graph, nodes: graph.nodes.filter((n) => !dropped.has(n.name)).map((n) => replaced.get(n.name) ?? n) };
+}
+
 /** The standard pipeline: fold batch norms, then fuse activations. */
 export function optimize(graph: Graph, keep: Iterable<string> = []): Graph {
   const protect = new Set([...keep, ...graph.outputs]);

@@ -48,7 +48,13 @@ export function winogradTiles(x: Shape, w: Shape, attrs: Conv2dAttrs, caps: Devi
 }
 
 /** Bindings: x, u (transformed weights), b → y, with temporaries tmp#0 and tmp#1. */
-export function planWinograd(x: Shape, w: Shape, attrs: Conv2dAttrs, caps: DeviceCaps, m: WinogradTile = winogradTileFor(w)): WinogradPlan {
+/**
+ * `residual`: 'after' adds the binding 'r' after the activation (Darknet's shortcut), 'before' adds it
+ * before (Keras's Add then activation); without it the bias buffer fills that binding, unread.
+ */
+export function planWinograd(
+  x: Shape, w: Shape, attrs: Conv2dAttrs, caps: DeviceCaps, m: WinogradTile = winogradTileFor(w), residual?: 'after' | 'before',
+): WinogradPlan {
   const [, h, wd, c] = x;
   const oc = w[3];
   const { win, tilesH, tilesW, tiles, chunk } = winogradTiles(x, w, attrs, caps, m);
@@ -72,10 +78,10 @@ export function planWinograd(x: Shape, w: Shape, attrs: Conv2dAttrs, caps: Devic
     calls.push({ ...gemm, bindings: ['tmp#0', 'u', 'b', 'tmp#1'] });
     calls.push({
       kernel: outputKernel,
-      spec: { WG: ELEMENTWISE_WG },
+      spec: { WG: ELEMENTWISE_WG, RESIDUAL: residual === 'after' ? 1 : residual === 'before' ? 2 : 0 },
       params: { total: count * oc, tile_offset: t0, oh: win.oh, ow: win.ow, oc, tiles_h: tilesH, tiles_w: tilesW, ...activationParams(attrs.activation) },
       workgroups: grid1d(count * oc, ELEMENTWISE_WG, caps),
-      bindings: ['tmp#1', 'b', 'y'],
+      bindings: ['tmp#1', 'b', residual ? 'r' : 'b', 'y'],
     });
   }
   return { calls, temps: [4 * points * chunk * c, 4 * points * chunk * oc] };
