@@ -3,6 +3,8 @@
 // Output tiles are 4×4, so tile (ty, tx) reads input rows 4ty − pad_top … +5 and columns
 // 4tx − pad_left … +5 (zeros outside the image). Tiles are numbered p = (img·tiles_h + ty)·tiles_w + tx,
 // and a chunk of them starts at tile_offset. V is stored as 36 matrices of chunk tiles × channels.
+// winograd-input.wgsl does F(2×2) with its transform written out by hand: a generic kernel for both
+// (matrix loops, M as a spec constant) made YOLOv3 about 5% slower on lavapipe, so they stay apart.
 //
 // Bindings (group 0):
 //   0 x  NHWC input, n*h*w*c
