@@ -1,5 +1,6 @@
 // winograd4-output — the output transform of Winograd F(4×4, 3×3): Y = Aᵀ M A for every tile, plus the
 // bias and the activation, written to the 4×4 output pixels of the tile that lie inside the image.
+// Kept apart from winograd-output.wgsl (F(2×2), written out by hand) for speed; see winograd4-input.wgsl.
 // @requires activation
 //
 // Bindings (group 0):

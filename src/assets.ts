@@ -1,10 +1,12 @@
 // Where the bundled files (assets/) are: beside dist/ in the package, and two levels up from the
 // build/<kind>/ bundles of tests and benchmarks.
+import { isNode } from './env.js';
+
 const CANDIDATES = ['../assets/', '../../assets/'];
 
 export async function assetUrl(name: string): Promise<URL> {
   const urls = CANDIDATES.map((c) => new URL(c + name, import.meta.url));
-  if (typeof process === 'undefined' || !process.versions?.node) {
+  if (!isNode) {
     for (const u of urls) {
       const head = await fetch(u, { method: 'HEAD' }).catch(() => undefined);
       if (head?.ok) return u;

@@ -1,5 +1,6 @@
 // The only code that knows where WebGPU comes from: `navigator.gpu` in browsers, Dawn (npm `webgpu`)
 // in Node. Everything else receives a GPUDevice.
+import { isNode } from '../env.js';
 
 /**
  * Dawn's GPU object. It must stay referenced while any device made from it lives: once it is
@@ -11,7 +12,7 @@ let nodeGpuUsers = 0;
 
 async function gpuEntryPoint(): Promise<GPU> {
   if (typeof navigator !== 'undefined' && navigator.gpu) return navigator.gpu;
-  if (typeof process === 'undefined' || !process.versions?.node) {
+  if (!isNode) {
     throw new Error('WebGPU is not available: navigator.gpu is missing (in Chrome, enable WebGPU or use a recent version)');
   }
   if (!nodeGpu) {

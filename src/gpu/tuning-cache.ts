@@ -1,6 +1,7 @@
 // The tuning cache: the tile variant chosen per shape class, keyed by the adapter's description, in
 // a JSON file in Node ($WEBGPU_CNN_TUNING or ~/.cache/webgpu-cnn/tuning.json) and in localStorage in
 // browsers. Written by the tuner (src/tools/tuner.ts), read when a GpuContext is created.
+import { isNode } from '../env.js';
 import type { TileVariant } from '../ops/kernel-call.js';
 
 export type TuningTable = Record<string, TileVariant>;
@@ -12,7 +13,6 @@ async function cacheFile(): Promise<string> {
   return process.env.WEBGPU_CNN_TUNING ?? path.join(os.homedir(), '.cache', 'webgpu-cnn', 'tuning.json');
 }
 
-const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 const STORAGE_KEY = 'webgpu-cnn-tuning';
 
 async function readStore(): Promise<Store> {

@@ -2,6 +2,7 @@
 // @jsquash/jpeg). It upsamples chroma the way libjpeg and stb_image do, so Darknet's and Keras's
 // pipelines see within a level or two of the pixels they would; pure-JS decoders that replicate
 // chroma drift enough to move detection boxes by pixels.
+import { isNode } from '../env.js';
 import { ModelFileError } from './errors.js';
 
 type Codec = 'dec' | 'enc';
@@ -22,7 +23,7 @@ async function load<F>(codec: Codec): Promise<Loaded<F>> {
     : await import('@jsquash/jpeg/encode.js');
   // libjpeg reports problems through stderr; keep them for the error message instead.
   const options = { print: (m: string) => messages.push(m), printErr: (m: string) => messages.push(m) };
-  if (typeof process !== 'undefined' && process.versions?.node) {
+  if (isNode) {
     const [{ createRequire }, fs] = await Promise.all([import(/* @vite-ignore */ 'node:module'), import(/* @vite-ignore */ 'node:fs')]);
     const path = createRequire(import.meta.url).resolve(`@jsquash/jpeg/codec/${codec}/mozjpeg_${codec}.wasm`);
     // init(module, options) exists in the JS; the bundled typings only declare init(options).

@@ -4,7 +4,8 @@ import { ModelFileError } from './errors.js';
 
 export type ByteSource = string | URL | Uint8Array | ArrayBuffer | Blob;
 
-export const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+export { isNode } from '../env.js';
+import { isNode } from '../env.js';
 
 /** A name for messages: the path or URL, else `fallback`. */
 export function sourceName(source: ByteSource, fallback: string): string {
