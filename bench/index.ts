@@ -1,5 +1,6 @@
-// `npm run bench [-- <suite> [filter]] [--peers] [--compare a.json b.json]`.
-//   no suite: ops, vgg16 and yolo in turn;  --peers: the same work through TF.js's WebGPU backend.
+// `npm run bench [-- <suite> [filter]] [--peers] [--peer tfjs|ort] [--compare a.json b.json]`.
+//   no suite: ops, vgg16 and yolo in turn;  --peers: the same work through TF.js's WebGPU backend
+//   and ONNX Runtime Web's WebGPU provider (--peer: only one of them).
 // Prints tables and writes JSON (and, for --peers, Markdown) to bench/results/.
 import { execSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -7,7 +8,7 @@ import { GpuContext } from '../src/gpu/context.js';
 import { fmt, formatTable } from '../src/tools/table.js';
 import { benchVgg16 } from './models.js';
 import { benchOps } from './ops.js';
-import { benchPeers, type PeerRow } from './peers.js';
+import { benchPeers, PEER_LABELS, peerCells, type PeerRow } from './peers.js';
 import { benchVariants } from './variants.js';
 import { benchYolo } from './yolo.js';
 
@@ -22,10 +23,12 @@ function gitCommit(): string {
 }
 
 function peersMarkdown(adapter: string, rows: PeerRow[]): string {
+  const names = [...new Set(rows.flatMap((r) => Object.keys(r.peers)))] as (keyof typeof PEER_LABELS)[];
+  const header = ['work', 'webgpu-cnn ms', ...names.flatMap((n) => [`${PEER_LABELS[n]} ms`, `${PEER_LABELS[n]} / ours`, 'max diff / max out'])];
   const lines = [
     `Adapter: ${adapter}; warm medians including readback, identical weights, one process.`, '',
-    '| work | webgpu-cnn ms | TF.js WebGPU ms | TF.js / ours | max diff / max out |', '|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.work} | ${fmt(r.ours.median, 1)} | ${r.tfjs ? fmt(r.tfjs.median, 1) : `– (${r.error})`} | ${r.ratio ? `${fmt(r.ratio, 2)}×` : '–'} | ${r.agreement?.toExponential(1) ?? '–'} |`),
+    `| ${header.join(' | ')} |`, `|${header.map(() => '---|').join('')}`,
+    ...rows.map((r) => `| ${[r.work, fmt(r.ours.median, 1), ...names.flatMap((n) => peerCells(r.peers[n]))].join(' | ')} |`),
   ];
   return lines.join('\n') + '\n';
 }
@@ -52,9 +55,11 @@ function compare(a: string, b: string): void {
 async function main(argv: string[]): Promise<void> {
   if (argv[0] === '--compare') return compare(argv[1], argv[2]);
   const peers = argv.includes('--peers');
-  const [first, second] = argv.filter((a) => a !== '--peers');
-  const suites = peers ? ['peers'] : first ? [first] : ['ops', 'vgg16', 'yolo'];
-  const filter = peers ? first : second;
+  const onlyAt = argv.indexOf('--peer');
+  const only = onlyAt >= 0 ? argv[onlyAt + 1] : undefined;
+  const [first, second] = argv.filter((a, i) => a !== '--peers' && i !== onlyAt && (onlyAt < 0 || i !== onlyAt + 1));
+  const suites = peers || only ? ['peers'] : first ? [first] : ['ops', 'vgg16', 'yolo'];
+  const filter = peers || only ? first : second;
   for (const s of suites) if (!(SUITES as readonly string[]).includes(s)) throw new Error(`unknown benchmark suite '${s}' (available: ${SUITES.join(', ')})`);
   const ctx = await GpuContext.create();
   try {
@@ -66,7 +71,7 @@ async function main(argv: string[]): Promise<void> {
         continue;
       }
       const results = suite === 'vgg16' ? await benchVgg16(ctx) : suite === 'yolo' ? await benchYolo(ctx, filter)
-        : suite === 'peers' ? await benchPeers(ctx, filter) : await benchOps(ctx, filter);
+        : suite === 'peers' ? await benchPeers(ctx, filter, only) : await benchOps(ctx, filter);
       mkdirSync('bench/results', { recursive: true });
       const base = `bench/results/${suite}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
       writeFileSync(`${base}.json`, JSON.stringify({ suite, adapter: ctx.description, commit: gitCommit(), date: new Date().toISOString(), env: { LP_NUM_THREADS: process.env.LP_NUM_THREADS ?? null }, results }, null, 2));

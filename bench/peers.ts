@@ -1,6 +1,7 @@
-// `npm run bench -- --peers`: the same work, with identical weights, through webgpu-cnn and through
-// TensorFlow.js's WebGPU backend, in one process on the same adapter. Each row: warm medians
-// including readback, the ratio TF.js / ours, and how closely the outputs agree.
+// `npm run bench -- --peers`: the same work, with identical weights, through webgpu-cnn, through
+// TensorFlow.js's WebGPU backend and through ONNX Runtime Web's WebGPU provider, in one process on
+// the same adapter. Each row: warm medians including readback, the ratio peer / ours, and how closely
+// the outputs agree.
 import { readFileSync } from 'node:fs';
 import { buildDarknet } from '../src/darknet/network.js';
 import type { GpuContext } from '../src/gpu/context.js';
@@ -13,6 +14,7 @@ import { pseudoRandom } from '../src/tools/op-cases.js';
 import { fmt, formatTable } from '../src/tools/table.js';
 import { vgg16WeightsFile } from './models.js';
 import { sample, stats, type Stats } from './stats.js';
+import { loadOrtWebgpu, ortGraph } from './ort-peer.js';
 import { loadTfWebgpu, tfGraph } from './tfjs-peer.js';
 import { generatedWeights } from './yolo.js';
 
@@ -61,17 +63,29 @@ const WORK: Work[] = [
   { name: 'Yolo-Fastest 320', graph: darknet('assets/darknet/yolo-fastest-1.1.cfg', () => 'assets/darknet/yolo-fastest-1.1.weights', 320), input: [320, 320, 3], batch: 1, runs: 10 },
 ];
 
-export interface PeerRow {
-  work: string;
-  ours: Stats;
-  tfjs?: Stats;
+/** One peer's result on one row. */
+export interface PeerResult {
+  stats?: Stats;
+  /** peer median / our median. */
   ratio?: number;
-  /** max |ours − tfjs| / max |tfjs| over all outputs. */
+  /** max |ours − peer| / max |peer| over all outputs. */
   agreement?: number;
-  /** max |tfjs| (so that an agreement of 0 on all-zero outputs cannot pass unnoticed). */
+  /** max |peer| (so that an agreement of 0 on all-zero outputs cannot pass unnoticed). */
   scale?: number;
   error?: string;
 }
+
+export interface PeerRow {
+  work: string;
+  ours: Stats;
+  peers: Partial<Record<PeerName, PeerResult>>;
+}
+
+type Runner = { run(x: Float32Array, batch: number): Promise<Float32Array[]>; dispose(): unknown };
+type PeerName = 'tfjs' | 'ort';
+interface Peer { name: PeerName; label: string; open(graph: Graph): Promise<Runner> }
+
+export const PEER_LABELS: Record<PeerName, string> = { tfjs: 'TF.js WebGPU', ort: 'ORT-Web WebGPU' };
 
 async function timed(fn: () => Promise<unknown>, runs: number): Promise<Stats> {
   await fn(); // compile and warm up
@@ -82,44 +96,76 @@ async function timed(fn: () => Promise<unknown>, runs: number): Promise<Stats> {
   }, runs, 0, runs));
 }
 
-export async function benchPeers(ctx: GpuContext, filter?: string): Promise<PeerRow[]> {
+async function loadPeers(only?: PeerName): Promise<Peer[]> {
   const { create } = (await import(/* @vite-ignore */ 'webgpu')) as { create: (o: string[]) => GPU };
-  const tf = await loadTfWebgpu(create([]));
-  console.log(`TF.js ${tf.version_core} on backend '${tf.getBackend()}'\n`);
+  const gpu = create([]);
+  const peers: Peer[] = [];
+  if (!only || only === 'tfjs') {
+    const tf = await loadTfWebgpu(gpu);
+    console.log(`TF.js ${tf.version_core} on backend '${tf.getBackend()}'`);
+    peers.push({ name: 'tfjs', label: PEER_LABELS.tfjs, open: async (g) => tfGraph(tf, g) });
+  }
+  if (!only || only === 'ort') {
+    const ort = await loadOrtWebgpu(gpu);
+    console.log(`ONNX Runtime Web ${ort.env.versions.web} with the webgpu execution provider`);
+    peers.push({ name: 'ort', label: PEER_LABELS.ort, open: (g) => ortGraph(ort, g) });
+  }
+  console.log('');
+  return peers;
+}
+
+async function runPeer(peer: Peer, graph: Graph, w: Work, x: Float32Array, ours: Float32Array[], oursMedian: number): Promise<PeerResult> {
+  try {
+    const runner = await peer.open(graph);
+    try {
+      const result: PeerResult = { stats: await timed(() => runner.run(x, w.batch), w.runs) };
+      const theirs = await runner.run(x, w.batch);
+      let diff = 0, scale = 0;
+      ours.forEach((o, i) => o.forEach((v, j) => {
+        diff = Math.max(diff, Math.abs(v - theirs[i][j]));
+        scale = Math.max(scale, Math.abs(theirs[i][j]));
+      }));
+      return { ...result, agreement: diff / (scale || 1), scale, ratio: result.stats!.median / oursMedian };
+    } finally {
+      await runner.dispose();
+    }
+  } catch (e) {
+    return { error: (e as Error).message.split('\n')[0] };
+  }
+}
+
+/** `only` restricts the run to one peer ('tfjs' or 'ort'). */
+export async function benchPeers(ctx: GpuContext, filter?: string, only?: string): Promise<PeerRow[]> {
+  if (only && !(only in PEER_LABELS)) throw new Error(`unknown peer '${only}' (available: ${Object.keys(PEER_LABELS).join(', ')})`);
+  const peers = await loadPeers(only as PeerName | undefined);
   const rows: PeerRow[] = [];
   for (const w of WORK.filter((x) => !filter || x.name.toLowerCase().includes(filter.toLowerCase()))) {
     const graph = await w.graph();
     const x = pseudoRandom(w.batch * w.input.reduce((a, b) => a * b, 1), 9);
     const model = await Model.create(ctx, graph);
-    const row: PeerRow = { work: w.name, ours: await timed(() => model.run(x, { batch: w.batch }), w.runs) };
+    const row: PeerRow = { work: w.name, ours: await timed(() => model.run(x, { batch: w.batch }), w.runs), peers: {} };
     const ours = (await model.run(x, { batch: w.batch })).outputs;
     model.dispose();
-    try {
-      const peer = tfGraph(tf, optimize(graph));
-      try {
-        row.tfjs = await timed(() => peer.run(x, w.batch), w.runs);
-        const theirs = await peer.run(x, w.batch);
-        let diff = 0, scale = 0;
-        ours.forEach((o, i) => o.forEach((v, j) => {
-          diff = Math.max(diff, Math.abs(v - theirs[i][j]));
-          scale = Math.max(scale, Math.abs(theirs[i][j]));
-        }));
-        row.agreement = diff / (scale || 1);
-        row.scale = scale;
-        row.ratio = row.tfjs.median / row.ours.median;
-      } finally {
-        peer.dispose();
-      }
-    } catch (e) {
-      row.error = (e as Error).message.split('\n')[0];
-    }
+    const optimized = optimize(graph);
+    for (const peer of peers) row.peers[peer.name] = await runPeer(peer, optimized, w, x, ours, row.ours.median);
     rows.push(row);
-    console.log(`  ${w.name}: ours ${fmt(row.ours.median, 1)} ms, TF.js ${fmt(row.tfjs?.median, 1)} ms${row.error ? ` (${row.error})` : ''}`);
+    console.log(`  ${w.name}: ours ${fmt(row.ours.median, 1)} ms${peers.map((p) => {
+      const r = row.peers[p.name]!;
+      return `, ${p.label} ${r.stats ? `${fmt(r.stats.median, 1)} ms` : `failed (${r.error})`}`;
+    }).join('')}`);
   }
+  const names = peers.map((p) => p.name);
   console.log('\n' + formatTable(
-    ['work', 'ours median ms', 'p10', 'p90', 'TF.js WebGPU ms', 'TF.js / ours', 'max |out|', 'max |diff| / max |out|'],
-    rows.map((r) => [r.work, fmt(r.ours.median, 1), fmt(r.ours.p10, 1), fmt(r.ours.p90, 1), r.tfjs ? fmt(r.tfjs.median, 1) : `– (${r.error})`, r.ratio ? `${fmt(r.ratio, 2)}×` : '–', r.scale?.toExponential(2) ?? '–', r.agreement !== undefined ? r.agreement.toExponential(1) : '–']),
+    ['work', 'ours median ms', 'p10', 'p90', ...names.flatMap((n) => [`${PEER_LABELS[n]} ms`, 'peer / ours', 'max |diff| / max |out|'])],
+    rows.map((r) => [r.work, fmt(r.ours.median, 1), fmt(r.ours.p10, 1), fmt(r.ours.p90, 1), ...names.flatMap((n) => peerCells(r.peers[n]))]),
   ));
-  console.log('Warm medians including readback, same process, same adapter, identical weights. ONNX Runtime Web is not run: it needs ONNX files of these models, which nothing here can export offline.');
+  console.log('Warm medians including readback, same process, same adapter, identical weights (the optimized graph; ONNX Runtime gets it as an ONNX file).');
   return rows;
+}
+
+/** A peer's cells for one row: its median, the ratio and the agreement. */
+export function peerCells(r: PeerResult | undefined): string[] {
+  if (!r) return ['–', '–', '–'];
+  if (!r.stats) return [`– (${r.error})`, '–', '–'];
+  return [fmt(r.stats.median, 1), `${fmt(r.ratio!, 2)}×`, `${r.agreement!.toExponential(1)} of ${r.scale!.toExponential(1)}`];
 }

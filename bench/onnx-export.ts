@@ -1,0 +1,225 @@
+// Writes a graph as an ONNX model, so that ONNX Runtime Web can run the benchmark's work with the
+// very same weights. Dev-only, for the benchmark: the ONNX protobuf schema comes from `onnx-proto`.
+//
+// ONNX convolutions and pools are NCHW while the graph is NHWC, so 4-D values are carried in NCHW:
+// the input is transposed once, channel axes are remapped, and a value goes back to NHWC only where
+// memory order matters (flatten, dense, softmax, outputs). ONNX Runtime's own layout pass then does
+// what it prefers on its WebGPU provider.
+import onnxProto from 'onnx-proto';
+import type { Graph, Node } from '../src/graph/ir.js';
+import type { Activation } from '../src/ops/activation.js';
+import { planGraph } from '../src/graph/plan.js';
+import { windowAxis, type Padding } from '../src/ops/padding.js';
+
+const { onnx } = onnxProto;
+type NodeProto = import('onnx-proto').onnx.INodeProto;
+type TensorProto = import('onnx-proto').onnx.ITensorProto;
+type AttributeProto = import('onnx-proto').onnx.IAttributeProto;
+
+const FLOAT = 1, INT64 = 7;
+const NHWC_TO_NCHW = [0, 3, 1, 2], NCHW_TO_NHWC = [0, 2, 3, 1];
+/** Bindings above this fail on a 128 MiB adapter: dense weights are split by columns below it. */
+const MAX_BINDING_BYTES = 128 * 1024 * 1024;
+
+/** Shapes only: limits loose enough that no benchmark graph is refused. */
+const LOOSE_CAPS = { maxWorkgroupsPerDimension: 65535, maxInvocationsPerWorkgroup: 256, maxStorageBindingBytes: 2 ** 31 };
+
+interface Value { name: string; nchw: boolean; rank: number }
+
+function attr(name: string, v: number | number[] | string | Float32Array): AttributeProto {
+  if (typeof v === 'string') return { name, type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(v) };
+  if (Array.isArray(v)) return { name, type: onnx.AttributeProto.AttributeType.INTS, ints: v };
+  if (v instanceof Float32Array) return { name, type: onnx.AttributeProto.AttributeType.FLOATS, floats: [...v] };
+  return Number.isInteger(v) && !name.startsWith('alpha') ? { name, type: onnx.AttributeProto.AttributeType.INT, i: v } : { name, type: onnx.AttributeProto.AttributeType.FLOAT, f: v };
+}
+
+class Builder {
+  readonly nodes: NodeProto[] = [];
+  readonly initializers: TensorProto[] = [];
+  private count = 0;
+
+  fresh(base: string): string {
+    return `${base}#${this.count++}`;
+  }
+
+  node(opType: string, input: string[], base: string, attrs: AttributeProto[] = []): string {
+    const out = this.fresh(base);
+    this.nodes.push({ opType, input, output: [out], name: out, attribute: attrs });
+    return out;
+  }
+
+  floats(base: string, data: Float32Array, dims: number[]): string {
+    const name = this.fresh(base);
+    this.initializers.push({ name, dims, dataType: FLOAT, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
+    return name;
+  }
+
+  ints(base: string, data: number[]): string {
+    const name = this.fresh(base);
+    this.initializers.push({ name, dims: [data.length], dataType: INT64, rawData: new Uint8Array(BigInt64Array.from(data.map(BigInt)).buffer) });
+    return name;
+  }
+
+  nhwc(v: Value): Value {
+    return v.nchw ? { name: this.node('Transpose', [v.name], 'to_nhwc', [attr('perm', NCHW_TO_NHWC)]), nchw: false, rank: 4 } : v;
+  }
+
+  activation(x: string, a: Activation | undefined, base: string): string {
+    switch (a?.kind ?? 'linear') {
+      case 'linear': return x;
+      case 'relu': {
+        const r = a as { maxValue?: number; negativeSlope?: number };
+        if (r.negativeSlope) throw new Error('ONNX export: relu with a negative slope not mapped');
+        return r.maxValue === undefined ? this.node('Relu', [x], base) : this.node('Clip', [x, this.floats('min', new Float32Array([0]), []), this.floats('max', new Float32Array([r.maxValue]), [])], base);
+      }
+      case 'relu6': return this.node('Clip', [x, this.floats('min', new Float32Array([0]), []), this.floats('max', new Float32Array([6]), [])], base);
+      case 'leaky': return this.node('LeakyRelu', [x], base, [attr('alpha', (a as { alpha: number }).alpha)]);
+      case 'sigmoid': return this.node('Sigmoid', [x], base);
+      case 'tanh': return this.node('Tanh', [x], base);
+      default: throw new Error(`ONNX export: activation ${a?.kind} not mapped`);
+    }
+  }
+}
+
+/** NHWC axis of a value (negative allowed) → its axis in the value's current layout. */
+function axisOf(v: Value, axis: number): number {
+  const a = axis < 0 ? axis + v.rank : axis;
+  return v.nchw ? NHWC_TO_NCHW.indexOf(a) : a;
+}
+
+/**
+ * Explicit ONNX pads [top, left, bottom, right] for a window over an NHWC input: 'same' is resolved
+ * here because ONNX Runtime's SAME_UPPER rejects dilations.
+ */
+function windowPads(
+  x: number[], pad: Padding | 'darknet' | undefined, k: readonly number[], s: readonly number[] = [1, 1], d: readonly number[] = [1, 1],
+): AttributeProto {
+  if (pad === 'darknet') throw new Error('ONNX export: darknet padding is resolved by the loader');
+  const mode = (i: 0 | 1) => (typeof pad === 'string' || pad === undefined ? pad ?? 'valid' : ([pad[2 * i], pad[2 * i + 1]] as const));
+  const y = windowAxis(x[1], k[0], s[0], d[0], mode(0));
+  const w = windowAxis(x[2], k[1], s[1], d[1], mode(1));
+  return attr('pads', [y.before, w.before, y.after, w.after]);
+}
+
+function lowerNode(g: Builder, node: Node, xs: Value[], shape: number[], maxBindingBytes: number): Value {
+  const op = node.op;
+  const x = xs[0];
+  const base = node.name;
+  switch (op.kind) {
+    case 'identity': return x;
+    case 'conv2d': {
+      if (!x.nchw) throw new Error('ONNX export: conv2d input is not 4-D');
+      const [kh, kw, cg, oc] = op.shape;
+      const oihw = new Float32Array(op.weights.length);
+      for (let o = 0; o < oc; o++) for (let c = 0; c < cg; c++) for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) {
+        oihw[((o * cg + c) * kh + i) * kw + j] = op.weights[((i * kw + j) * cg + c) * oc + o];
+      }
+      const inputs = [x.name, g.floats(`${base}/W`, oihw, [oc, cg, kh, kw]), g.floats(`${base}/B`, op.bias ?? new Float32Array(oc), [oc])];
+      let y = g.node('Conv', inputs, base, [
+        attr('kernel_shape', [kh, kw]), attr('strides', [...(op.attrs.strides ?? [1, 1])]),
+        attr('dilations', [...(op.attrs.dilations ?? [1, 1])]), attr('group', op.attrs.groups ?? 1),
+        windowPads(shape, op.attrs.padding, [kh, kw], op.attrs.strides, op.attrs.dilations),
+      ]);
+      if (op.residual === 'before') y = g.node('Add', [y, xs[1].name], `${base}/add`);
+      y = g.activation(y, op.attrs.activation, `${base}/act`);
+      if (op.residual === 'after') y = g.node('Add', [y, xs[1].name], `${base}/add`);
+      return { name: y, nchw: true, rank: 4 };
+    }
+    case 'dense': {
+      const v = g.nhwc(x);
+      const k = op.weights.length / op.units;
+      const bias = op.bias ?? new Float32Array(op.units);
+      const blocks = Math.ceil((4 * op.weights.length) / maxBindingBytes);
+      const cols = Math.ceil(op.units / blocks / 4) * 4;
+      const parts: string[] = [];
+      for (let c0 = 0; c0 < op.units; c0 += cols) {
+        const n = Math.min(cols, op.units - c0);
+        const block = new Float32Array(k * n);
+        for (let r = 0; r < k; r++) block.set(op.weights.subarray(r * op.units + c0, r * op.units + c0 + n), r * n);
+        const mm = g.node('MatMul', [v.name, g.floats(`${base}/W`, block, [k, n])], base);
+        parts.push(g.node('Add', [mm, g.floats(`${base}/B`, bias.slice(c0, c0 + n), [n])], `${base}/bias`));
+      }
+      const y = parts.length === 1 ? parts[0] : g.node('Concat', parts, `${base}/concat`, [attr('axis', -1)]);
+      return { name: g.activation(y, op.activation, `${base}/act`), nchw: false, rank: v.rank };
+    }
+    case 'pool2d': {
+      const { kind, size, padding = 'valid' } = op.attrs;
+      const strides = op.attrs.strides ?? size;
+      const attrs = [attr('kernel_shape', [...size]), attr('strides', [...strides]), windowPads(shape, padding, size, strides)];
+      return { name: g.node(kind === 'max' ? 'MaxPool' : 'AveragePool', [x.name], base, attrs), nchw: true, rank: 4 };
+    }
+    case 'global-pool': {
+      const y = g.node(op.pool === 'avg' ? 'GlobalAveragePool' : 'GlobalMaxPool', [x.name], base);
+      return op.keepDims ? { name: y, nchw: true, rank: 4 } : { name: g.node('Flatten', [y], `${base}/flatten`), nchw: false, rank: 2 };
+    }
+    case 'activation': return { ...x, name: g.activation(x.name, op.activation, base) };
+    case 'softmax': {
+      const v = g.nhwc(x);
+      return { ...v, name: g.node('Softmax', [v.name], base, [attr('axis', -1)]) };
+    }
+    case 'add': {
+      const [a, b] = x.nchw === xs[1].nchw ? xs : [g.nhwc(x), g.nhwc(xs[1])];
+      return { ...a, name: g.activation(g.node('Add', [a.name, b.name], base), op.activation, `${base}/act`) };
+    }
+    case 'concat': return { ...x, name: g.node('Concat', xs.map((v) => v.name), base, [attr('axis', axisOf(x, op.axis))]) };
+    case 'upsample': {
+      const scales = g.floats(`${base}/scales`, new Float32Array([1, 1, ...op.factors]), [4]);
+      return { ...x, name: g.node('Resize', [x.name, '', scales], base, [attr('mode', 'nearest'), attr('coordinate_transformation_mode', 'asymmetric'), attr('nearest_mode', 'floor')]) };
+    }
+    case 'pad': {
+      const [t, b, l, r] = op.pads;
+      return { ...x, name: g.node('Pad', [x.name, g.ints(`${base}/pads`, [0, 0, t, l, 0, 0, b, r])], base) };
+    }
+    case 'slice': {
+      const axis = axisOf(x, op.axis);
+      const inputs = [x.name, g.ints(`${base}/starts`, [op.begin]), g.ints(`${base}/ends`, [op.begin + op.size]), g.ints(`${base}/axes`, [axis])];
+      return { ...x, name: g.node('Slice', inputs, base) };
+    }
+    case 'reshape': {
+      const v = g.nhwc(x);
+      return { name: g.node('Reshape', [v.name, g.ints(`${base}/shape`, [0, ...op.shape])], base), nchw: false, rank: op.shape.length + 1 };
+    }
+    case 'transpose': {
+      const v = g.nhwc(x);
+      return { ...v, name: g.node('Transpose', [v.name], base, [attr('perm', op.perm)]) };
+    }
+    default: throw new Error(`ONNX export: op ${op.kind} not mapped`);
+  }
+}
+
+/** The graph as ONNX bytes with a symbolic batch axis; input and output names are the graph's. */
+export function toOnnx(graph: Graph, { maxBindingBytes = MAX_BINDING_BYTES } = {}): Uint8Array {
+  const g = new Builder();
+  const values = new Map<string, Value>();
+  const shapes = planGraph(graph, 1, LOOSE_CAPS).shapes;
+  for (const node of graph.nodes) {
+    if (node.op.kind === 'input') {
+      const rank = node.op.shape.length + 1;
+      values.set(node.name, rank === 4
+        ? { name: g.node('Transpose', [node.name], 'to_nchw', [attr('perm', NHWC_TO_NCHW)]), nchw: true, rank }
+        : { name: node.name, nchw: false, rank });
+      continue;
+    }
+    values.set(node.name, lowerNode(g, node, node.inputs.map((i) => values.get(i)!), shapes.get(node.inputs[0])!, maxBindingBytes));
+  }
+  const outputs = graph.outputs.map((o) => {
+    const v = g.nhwc(values.get(o)!);
+    g.nodes.push({ opType: 'Identity', input: [v.name], output: [o], name: `${o}/output` });
+    return { name: o, type: { tensorType: { elemType: FLOAT } } };
+  });
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    opsetImport: [{ domain: '', version: 17 }],
+    producerName: 'webgpu-cnn bench',
+    graph: {
+      name: graph.name,
+      input: graph.inputs.map((name) => ({
+        name, type: { tensorType: { elemType: FLOAT, shape: { dim: [{ dimParam: 'N' }, ...shapes.get(name)!.slice(1).map((d) => ({ dimValue: d }))] } } },
+      })),
+      output: outputs,
+      initializer: g.initializers,
+      node: g.nodes,
+    },
+  });
+  return onnx.ModelProto.encode(model).finish();
+}
