@@ -1,18 +1,19 @@
 // `npm run bench [-- <suite> [filter]] [--peers] [--peer tfjs|ort] [--compare a.json b.json]`.
 //   no suite: ops, vgg16 and yolo in turn;  --peers: the same work through TF.js's WebGPU backend
-//   and ONNX Runtime Web's WebGPU provider (--peer: only one of them).
+//   and ONNX Runtime Web's WebGPU provider (--peer: only one of them);  f16: f32 vs f16 weights.
 // Prints tables and writes JSON (and, for --peers, Markdown) to bench/results/.
 import { execSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { GpuContext } from '../src/gpu/context.js';
 import { fmt, formatTable } from '../src/tools/table.js';
 import { benchVgg16 } from './models.js';
+import { benchF16 } from './f16.js';
 import { benchOps } from './ops.js';
 import { benchPeers, PEER_LABELS, peerCells, type PeerRow } from './peers.js';
 import { benchVariants } from './variants.js';
 import { benchYolo } from './yolo.js';
 
-const SUITES = ['ops', 'variants', 'vgg16', 'yolo', 'peers'] as const;
+const SUITES = ['ops', 'variants', 'vgg16', 'yolo', 'peers', 'f16'] as const;
 
 function gitCommit(): string {
   try {
@@ -71,7 +72,7 @@ async function main(argv: string[]): Promise<void> {
         continue;
       }
       const results = suite === 'vgg16' ? await benchVgg16(ctx) : suite === 'yolo' ? await benchYolo(ctx, filter)
-        : suite === 'peers' ? await benchPeers(ctx, filter, only) : await benchOps(ctx, filter);
+        : suite === 'peers' ? await benchPeers(ctx, filter, only) : suite === 'f16' ? await benchF16(ctx, filter) : await benchOps(ctx, filter);
       mkdirSync('bench/results', { recursive: true });
       const base = `bench/results/${suite}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
       writeFileSync(`${base}.json`, JSON.stringify({ suite, adapter: ctx.description, commit: gitCommit(), date: new Date().toISOString(), env: { LP_NUM_THREADS: process.env.LP_NUM_THREADS ?? null }, results }, null, 2));

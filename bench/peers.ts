@@ -18,7 +18,7 @@ import { loadOrtWebgpu, ortGraph } from './ort-peer.js';
 import { loadTfWebgpu, tfGraph } from './tfjs-peer.js';
 import { generatedWeights } from './yolo.js';
 
-interface Work {
+export interface Work {
   name: string;
   graph: () => Promise<Graph>;
   input: number[];
@@ -54,7 +54,7 @@ const darknet = (cfg: string, weights: () => string, size: number) => async () =
   return buildDarknet(readFileSync(cfg, 'utf8'), cfg, { bytes: new Uint8Array(readFileSync(w)), file: w }, [size, size]).graph;
 };
 
-const WORK: Work[] = [
+export const WORK: Work[] = [
   { name: 'matmul 1024³', graph: async () => denseGraph(1024, 1024, 1024), input: [1024], batch: 1024, runs: 10 },
   { name: 'conv 3×3 256→512 + BN + leaky, 52×52', graph: async () => convBnLeakyGraph(), input: [52, 52, 256], batch: 1, runs: 5 },
   { name: 'VGG16 224×224', graph: async () => (await loadKerasGraph(await vgg16WeightsFile(), { architecture: vgg16Architecture() })).graph, input: [224, 224, 3], batch: 1, runs: 3 },

@@ -1,5 +1,6 @@
 // conv2d — y = act(conv2d(x, w) + b) as an implicit GEMM, register-blocked.
 // @requires activation
+// @enable-f16
 //
 // GEMM view: M = n*oh*ow output pixels, N = oc output channels, K = kh*kw*(c/groups).
 // Each invocation accumulates TM pixels × TN channels in registers, so each input value it loads
@@ -16,7 +17,8 @@
 //   3 y  NHWC output, n*oh*ow*oc
 //   4 p  Params
 // Grid: x = ceil(oc / (TN*WG_X)), y = ceil(n*oh*ow / (TM*WG_Y)).
-// Spec: TM, TN >= 1 (TM*TN accumulators per invocation); WG_X*WG_Y <= 256.
+// Spec: TM, TN >= 1 (TM*TN accumulators per invocation); WG_X*WG_Y <= 256; F16 = 1 stores w as f16
+//   (read into f32: the sums stay f32).
 //   With groups > 1, TN*WG_X must divide ocg so that a workgroup never straddles two groups.
 
 struct Params {
@@ -35,9 +37,10 @@ const TM: u32 = 4u; // @spec
 const TN: u32 = 4u; // @spec
 const WG_X: u32 = 8u; // @spec
 const WG_Y: u32 = 8u; // @spec
+alias WEIGHT = f32; // @f16
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> w: array<f32>;
+@group(0) @binding(1) var<storage, read> w: array<WEIGHT>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 @group(0) @binding(4) var<uniform> p: Params;
@@ -87,7 +90,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
         }
         let wbase = (wrow + ic) * p.oc;
         for (var j = 0u; j < TN; j++) {
-          let wv = w[wbase + col[j]];
+          let wv = f32(w[wbase + col[j]]);
           for (var i = 0u; i < TM; i++) {
             acc[i * TN + j] = fma(xv[i], wv, acc[i * TN + j]);
           }

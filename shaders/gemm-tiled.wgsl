@@ -2,6 +2,7 @@
 // real GPUs, where sharing tiles between invocations saves memory bandwidth. (On CPU adapters the
 // barriers cost more than they save; the tuner picks per adapter.)
 // @requires activation
+// @enable-f16
 //
 // A workgroup computes a BM×BN block of C (BM = WG_Y*TM rows, BN = WG_X*TN columns). K advances in
 // steps of TK: all invocations cooperatively copy an A tile (BM×TK) and a B tile (TK×BN) into
@@ -32,13 +33,14 @@ const WG_X: u32 = 16u; // @spec
 const WG_Y: u32 = 16u; // @spec
 const TK: u32 = 16u; // @spec
 const TRANS_B: u32 = 0u; // @spec
+alias WEIGHT = f32; // @f16 (F16 = 1: B stored as f16, read into f32)
 
 const BM: u32 = WG_Y * TM;
 const BN: u32 = WG_X * TN;
 const THREADS: u32 = WG_X * WG_Y;
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
-@group(0) @binding(1) var<storage, read> b: array<f32>;
+@group(0) @binding(1) var<storage, read> b: array<WEIGHT>;
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 @group(0) @binding(4) var<uniform> p: Params;
@@ -67,7 +69,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       let n = col0 + e % BN;
       var v = 0.0;
       if (kk < p.k && n < p.nb) {
-        if (TRANS_B == 1u) { v = b[n * p.k + kk]; } else { v = b[kk * p.nb + n]; }
+        if (TRANS_B == 1u) { v = f32(b[n * p.k + kk]); } else { v = f32(b[kk * p.nb + n]); }
       }
       b_tile[e] = v;
     }

@@ -2,6 +2,7 @@
 // vec4<f32>: four adjacent columns per load, store and FMA. Requires nb and ldc multiples of 4 and
 // a row-major (not transposed) B; the planner falls back to gemm.wgsl otherwise.
 // @requires activation
+// @enable-f16
 //
 // Each invocation computes TM rows × TN column quads (4*TN columns). Quads are interleaved across
 // the workgroup's lanes (base + lane + j*WG_X), so neighbouring lanes touch neighbouring 16 bytes.
@@ -13,7 +14,7 @@
 //   3 c     C, m×ldc row-major, as ldc/4 vec4 per row
 //   4 p     Params
 // Grid: x = ceil(nb / (4*TN*WG_X)), y = ceil(m / (TM*WG_Y)).
-// Spec: TM, TN >= 1; WG_X*WG_Y <= 256.
+// Spec: TM, TN >= 1; WG_X*WG_Y <= 256; F16 = 1 stores B as f16 (read into f32).
 
 struct Params {
   m: u32, k: u32,
@@ -27,9 +28,10 @@ const TM: u32 = 4u; // @spec
 const TN: u32 = 2u; // @spec
 const WG_X: u32 = 8u; // @spec
 const WG_Y: u32 = 8u; // @spec
+alias WEIGHT = f32; // @f16
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
-@group(0) @binding(1) var<storage, read> b: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> b: array<vec4<WEIGHT>>;
 @group(0) @binding(2) var<storage, read> bias: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> c: array<vec4<f32>>;
 @group(0) @binding(4) var<uniform> p: Params;
@@ -56,7 +58,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
     var av: array<f32, TM>;
     for (var i = 0u; i < TM; i++) { av[i] = a[row[i] + kk]; }
     for (var j = 0u; j < TN; j++) {
-      let bv = b[kk * quads + col[j]];
+      let bv = vec4<f32>(b[kk * quads + col[j]]);
       for (var i = 0u; i < TM; i++) {
         acc[i * TN + j] = fma(vec4<f32>(av[i]), bv, acc[i * TN + j]);
       }

@@ -1,5 +1,6 @@
 // gemm — C[:, n_offset : n_offset+nb] = act(A · B + bias), register-blocked.
 // @requires activation
+// @enable-f16
 //
 // B is one column block of the full weight: a weight larger than one storage binding is split into
 // blocks by the caller (src/ops/gemm.ts), one dispatch each, all writing into the same C.
@@ -16,7 +17,8 @@
 //   4 p     Params
 // Grid: x = ceil(nb / (TN*WG_X)), y = ceil(m / (TM*WG_Y)), z = batch: GEMM z reads A, B and writes C
 // at z × batch_a / batch_b / batch_c elements further on (Winograd's 16 independent products).
-// Spec: TM, TN >= 1; WG_X*WG_Y <= 256; TRANS_B 0 or 1; BIAS 0 or 1.
+// Spec: TM, TN >= 1; WG_X*WG_Y <= 256; TRANS_B 0 or 1; BIAS 0 or 1; F16 = 1 stores B as f16 (read
+// into f32: the sums stay f32).
 
 struct Params {
   m: u32, k: u32,
@@ -33,9 +35,10 @@ const WG_X: u32 = 8u; // @spec
 const WG_Y: u32 = 8u; // @spec
 const TRANS_B: u32 = 0u; // @spec
 const BIAS: u32 = 1u; // @spec
+alias WEIGHT = f32; // @f16
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
-@group(0) @binding(1) var<storage, read> b: array<f32>;
+@group(0) @binding(1) var<storage, read> b: array<WEIGHT>;
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 @group(0) @binding(4) var<uniform> p: Params;
@@ -61,7 +64,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
     for (var i = 0u; i < TM; i++) { av[i] = a[row[i] + kk]; }
     for (var j = 0u; j < TN; j++) {
       var bv: f32;
-      if (TRANS_B == 1u) { bv = b[b0 + col[j] * p.k + kk]; } else { bv = b[b0 + kk * p.nb + col[j]]; }
+      if (TRANS_B == 1u) { bv = f32(b[b0 + col[j] * p.k + kk]); } else { bv = f32(b[b0 + kk * p.nb + col[j]]); }
       for (var i = 0u; i < TM; i++) {
         acc[i * TN + j] = fma(av[i], bv, acc[i * TN + j]);
       }

@@ -16,7 +16,7 @@ Commands:
               model arguments it uses the bundled Yolo-Fastest 1.1 (COCO). Prints Darknet's
               "dog: 61%" lines and "dog 0.61 (x1, y1) (x2, y2)" lines, and writes an annotated
               image next to each input (NAME_detections.jpg) or to --out
-              options: --thresh 0.5 --nms 0.45 --size 416 --no-letterbox --profile
+              options: --thresh 0.5 --nms 0.45 --size 416 --no-letterbox --profile --f16
   detect-video in.mp4 out.mp4 | frames/ outdir/   [same model options]
               detect frame by frame (video through ffmpeg, or a directory of frames), print each
               frame's boxes and the frames per second, write the annotated video or frames
@@ -38,7 +38,9 @@ Commands:
   help        this text
 
 Model options: --input-shape H,W,C for inputs of unknown size; --interpolation nearest|bilinear
-for image resizing (Keras's load_img default is nearest).
+for image resizing (Keras's load_img default is nearest); --f16 stores conv and dense weights as
+f16 (half the memory; sums stay f32; needs the adapter's shader-f16 feature).
+validate --f16 reports what that costs against the reference outputs.
 `;
 
 async function info(): Promise<void> {

@@ -81,6 +81,17 @@ test('validate passes against reference outputs and per-layer references, and fa
   const bad = cli('validate', '--model', model, '--input', join(dir, 'x.npy'), '--expected', join(dir, 'y_wrong.npy'));
   assert.is(bad.code, 1);
   assert.match(bad.out, /output out\s+1\.000e-2\s+\S+\s+FAIL/);
+  // --f16 reports what f16 weights cost: a visible error, within f16's rounding; or, without
+  // shader-f16, a clear refusal.
+  const half = cli('validate', '--model', model, '--input', join(dir, 'x.npy'), '--expected', join(dir, 'y.npy'), '--layers', refs, '--f16', '--tol', '5e-3');
+  if (/shader-f16/.test(cli('info').out)) {
+    assert.is(half.code, 0, half.out + half.err);
+    const rel = Number(/^conv\s+\S+\s+(\S+)\s+ok/m.exec(half.out)?.[1]);
+    assert.ok(rel > 1e-6 && rel < 5e-3, `conv with f16 weights: max rel err ${rel}`);
+  } else {
+    assert.is(half.code, 1);
+    assert.match(half.err, /shader-f16/);
+  }
 });
 
 test('errors reach the user as one clear line and exit 1', () => {

@@ -24,6 +24,8 @@ export interface DetectorOptions {
   inputSize?: [number, number];
   /** Uses this device (else creates one, owned and disposed by the detector). */
   ctx?: GpuContext;
+  /** Conv weights stored as f16 (see ModelOptions.f16Weights; needs shader-f16). */
+  f16Weights?: boolean;
 }
 
 export interface DetectOptions {
@@ -80,7 +82,7 @@ export class Detector {
     const { graph, ...network } = buildDarknet(cfg.text, cfg.name, { bytes: weights.bytes, file: weights.name }, options.inputSize);
     const ctx = options.ctx ?? (await GpuContext.create());
     try {
-      const model = await Model.create(ctx, graph);
+      const model = await Model.create(ctx, graph, { f16Weights: options.f16Weights });
       return new Detector(network, model, names, !options.ctx);
     } catch (e) {
       if (!options.ctx) ctx.dispose();

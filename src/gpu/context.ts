@@ -90,7 +90,7 @@ export class GpuContext {
   }
 
   /** A new storage buffer holding `data`; the caller owns it. */
-  upload(data: Float32Array, label: string): GPUBuffer {
+  upload(data: Float32Array | Uint16Array, label: string): GPUBuffer {
     const buffer = this.createBuffer(data.byteLength, label);
     this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
     return buffer;

@@ -1,6 +1,8 @@
 // The one specialisation mechanism: module-scope lines `const NAME: TYPE = VALUE; // @spec` are
 // rewritten in place with the requested values. Line numbers never move, so compiler messages point
 // into the .wgsl file; `// @requires NAME` libraries are appended after the kernel for the same reason.
+// The spec F16 = 1 switches a kernel's weights to half precision, also line for line: the line
+// `// @enable-f16` becomes `enable f16;` and each `alias NAME = f32; // @f16` becomes an f16 alias.
 import { COMMON, KERNELS, kernelFile, type KernelName } from './shaders.js';
 
 export type Spec = Readonly<Record<string, number>>;
@@ -13,6 +15,8 @@ export interface ShaderKey {
 
 const SPEC_LINE = /^const\s+([A-Z][A-Z0-9_]*)\s*:\s*(u32|i32|f32)\s*=\s*[^;]+;\s*\/\/\s*@spec\b.*$/;
 const REQUIRES_LINE = /^\s*\/\/\s*@requires\s+([\w-]+)\s*$/;
+const ENABLE_F16_LINE = /^\/\/\s*@enable-f16\s*$/;
+const F16_ALIAS_LINE = /^alias\s+([A-Z][A-Z0-9_]*)\s*=\s*f32;\s*\/\/\s*@f16\b.*$/;
 
 export function shaderKeyString(key: ShaderKey): string {
   const spec = Object.keys(key.spec)
@@ -42,7 +46,16 @@ export function specialize(key: ShaderKey): SpecializedSource {
   const lines = KERNELS[key.kernel].split('\n');
   const unused = new Set(Object.keys(key.spec));
   const requires: string[] = [];
+  const f16 = key.spec.F16;
+  if (f16 !== undefined) {
+    if (f16 !== 0 && f16 !== 1) throw new Error(`spec F16: ${f16} is not 0 or 1`);
+    if (!lines.some((l) => ENABLE_F16_LINE.test(l))) throw new Error(`${file}: has no f16 variant (spec F16)`);
+    unused.delete('F16');
+  }
   for (let i = 0; i < lines.length; i++) {
+    if (f16 === 1 && ENABLE_F16_LINE.test(lines[i])) lines[i] = 'enable f16;';
+    const alias = F16_ALIAS_LINE.exec(lines[i]);
+    if (f16 === 1 && alias) lines[i] = `alias ${alias[1]} = f16; // @f16`;
     const req = REQUIRES_LINE.exec(lines[i]);
     if (req) requires.push(req[1]);
     const m = SPEC_LINE.exec(lines[i]);

@@ -27,6 +27,20 @@ export interface Lowered {
 export interface LowerOptions {
   /** Run 3×3 stride-1 convolutions as Winograd where it applies (default true). */
   winograd?: boolean;
+  /**
+   * Store conv and dense weights as f16 (needs the adapter's shader-f16): half the weight memory and
+   * bandwidth; the kernels read them into f32, so sums and activations stay f32.
+   */
+  f16Weights?: boolean;
+}
+
+/** Kernels whose weight operand (binding 1) has an f16 variant (the F16 spec). */
+const F16_WEIGHT_KERNELS = new Set(['conv2d', 'gemm', 'gemm-vec4', 'gemm-tiled']);
+
+function withF16Weights(low: Lowered, weightRoles: ReadonlySet<string>): Lowered {
+  const calls = low.calls.map((call) => (F16_WEIGHT_KERNELS.has(call.kernel) && weightRoles.has(call.bindings[1].replace(/#\d+$/, ''))
+    ? { ...call, spec: { ...call.spec, F16: 1 } } : call));
+  return { ...low, calls };
 }
 
 const useWinograd = (x: Shape, op: Op & { kind: 'conv2d' }, options: LowerOptions) =>
@@ -125,7 +139,8 @@ function lowerOp(op: Op, inputs: Shape[], caps: DeviceCaps, options: LowerOption
 /** Output shape and kernel calls of one node; errors name the layer. */
 export function lowerNode(node: Node, inputs: Shape[], caps: DeviceCaps, options: LowerOptions = {}): Lowered {
   try {
-    return lowerOp(node.op, inputs, caps, options);
+    const low = lowerOp(node.op, inputs, caps, options);
+    return options.f16Weights ? withF16Weights(low, new Set(['w', 'u', 'b'])) : low;
   } catch (e) {
     throw new Error(`${describeNode(node)}: ${(e as Error).message}`);
   }

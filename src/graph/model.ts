@@ -3,6 +3,7 @@
 // writes the inputs, records every dispatch into one pass, copies the outputs out, submits once.
 import type { GpuContext } from '../gpu/context.js';
 import { packParams, paramBytes } from '../gpu/params.js';
+import { toF16Array } from '../gpu/f16.js';
 import { sizeOf } from '../ops/kernel-call.js';
 import type { Graph, Node, Op } from './ir.js';
 import { validateGraph } from './ir.js';
@@ -28,6 +29,12 @@ export interface ModelOptions {
   winograd?: boolean;
   /** Tune this model's shape classes that this adapter has no cached choice for, before planning. */
   tune?: boolean;
+  /**
+   * Store the conv and dense weights as f16 (needs the adapter's shader-f16 feature): half the weight
+   * memory and bandwidth. Kernels read them into f32, so sums and activations stay f32; the error is
+   * that of rounding each weight to 11 significant bits (`npm run bench` reports it per model).
+   */
+  f16Weights?: boolean;
 }
 
 export interface RunOptions {
@@ -97,6 +104,18 @@ function withoutWeights(op: Op): Op {
   }
 }
 
+/** 'node/role' of every weight some kernel reads as f16 (calls specialised with F16 = 1 bind it at 1). */
+function f16WeightRoles(plan: ExecutionPlan): Set<string> {
+  const roles = new Set<string>();
+  for (const step of plan.steps) {
+    for (const { call, buffers } of step.calls) {
+      const ref = buffers[1];
+      if (call.spec.F16 === 1 && ref?.kind === 'weight') roles.add(`${ref.node}/${ref.role}`);
+    }
+  }
+  return roles;
+}
+
 export class Model {
   private readonly prepared = new Map<number, Prepared>();
   private disposed = false;
@@ -116,17 +135,21 @@ export class Model {
     validateGraph(graph);
     if (options.tune) await (await import('../tools/tuner.js')).tuneGraph(ctx, graph);
     const keep = new Set(options.keep ?? []);
-    const lowering: LowerOptions = { winograd: options.winograd };
+    if (options.f16Weights && !ctx.device.features.has('shader-f16')) {
+      throw new Error(`f16 weights need the shader-f16 feature, which this adapter (${ctx.description}) does not offer`);
+    }
+    const lowering: LowerOptions = { winograd: options.winograd, f16Weights: options.f16Weights };
     const optimized = options.noOptimize ? graph : fuseResiduals(optimize(graph, keep), keep, ctx.caps, lowering);
     const plan = planGraph(optimized, 1, ctx.caps, keep, lowering); // validates every layer before any upload
     const weights = new Map<string, Record<string, GPUBuffer>>();
     let weightBytes = 0;
+    const f16 = f16WeightRoles(plan);
     try {
       for (const node of optimized.nodes) {
         const arrays = nodeWeights(node, node.inputs.map((i) => plan.shapes.get(i)!), ctx.caps, lowering);
         const buffers: Record<string, GPUBuffer> = {};
         for (const [role, data] of Object.entries(arrays)) {
-          buffers[role] = ctx.upload(data, `${node.name}/${role}`);
+          buffers[role] = ctx.upload(f16.has(`${node.name}/${role}`) ? toF16Array(data) : data, `${node.name}/${role}`);
           weightBytes += buffers[role].size;
         }
         weights.set(node.name, buffers);

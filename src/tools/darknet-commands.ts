@@ -19,15 +19,16 @@ const MODEL_OPTIONS = {
   size: { type: 'string' },
   'no-letterbox': { type: 'boolean', default: false },
   profile: { type: 'boolean', default: false },
+  f16: { type: 'boolean', default: false },
 } as const;
 
-type ModelValues = { cfg?: string; weights?: string; names?: string; size?: string };
+type ModelValues = { cfg?: string; weights?: string; names?: string; size?: string; f16?: boolean };
 
 async function loadDetector(v: ModelValues): Promise<Detector> {
   if (!!v.cfg !== !!v.weights) throw new Error('give both --cfg and --weights (or neither, for the bundled Yolo-Fastest)');
   const dims = v.size?.split(/[x×,]/).map(Number);
   const size: [number, number] | undefined = dims ? [dims[0], dims[1] ?? dims[0]] : undefined;
-  return Detector.load({ cfg: v.cfg, weights: v.weights, names: v.names, inputSize: size });
+  return Detector.load({ cfg: v.cfg, weights: v.weights, names: v.names, inputSize: size, f16Weights: v.f16 });
 }
 
 /** Darknet's lines ("dog: 61%") then keras-yolo3's ("dog 0.61 (114, 190) (406, 507)"). */

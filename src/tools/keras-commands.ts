@@ -55,13 +55,16 @@ const MODEL_OPTIONS = {
   preprocess: { type: 'string' },
   interpolation: { type: 'string', default: 'nearest' },
   'input-shape': { type: 'string' },
+  f16: { type: 'boolean', default: false },
 } as const;
 
-async function withModel<T>(modelPath: string | undefined, inputShape: string | undefined, keep: string[], fn: (m: Model) => Promise<T>): Promise<T> {
-  if (!modelPath) throw new Error('--model is required');
+async function withModel<T>(
+  values: { model?: string; 'input-shape'?: string; f16?: boolean }, keep: string[], fn: (m: Model) => Promise<T>,
+): Promise<T> {
+  if (!values.model) throw new Error('--model is required');
   const ctx = await GpuContext.create();
   try {
-    const { model } = await loadKerasModel(ctx, modelPath, { inputShape: parseShape(inputShape), keep });
+    const { model } = await loadKerasModel(ctx, values.model, { inputShape: parseShape(values['input-shape']), keep, f16Weights: values.f16 });
     try {
       return await fn(model);
     } finally {
@@ -80,7 +83,7 @@ export async function classify(argv: string[]): Promise<number> {
   if (!positionals.length) throw new Error('classify: give one or more image files');
   const top = Number(values.top);
   const batchSize = Math.max(1, Number(values.batch));
-  return withModel(values.model, values['input-shape'], [], async (model) => {
+  return withModel(values, [], async (model) => {
     const shape = model.inputShapes[0];
     if (model.outputShapes[0].join() !== '1000') {
       throw new Error(`classify needs an ImageNet model with 1000 classes; this one outputs [${model.outputShapes[0].join(', ')}] (use predict)`);
@@ -107,7 +110,7 @@ export async function predict(argv: string[]): Promise<number> {
     args: argv, allowPositionals: true, options: { ...MODEL_OPTIONS, out: { type: 'string', short: 'o' } },
   });
   if (positionals.length !== 1) throw new Error('predict: give one input (.npy or an image)');
-  return withModel(values.model, values['input-shape'], [], async (model) => {
+  return withModel(values, [], async (model) => {
     const { x, batch } = await loadInput(positionals[0], model, (values.preprocess ?? 'none') as Preprocess, values.interpolation as Interpolation);
     const r = await model.run(x, { batch });
     const [y, shape] = [r.outputs[0], r.shapes[0]];
@@ -181,7 +184,7 @@ export async function validate(argv: string[]): Promise<number> {
   const tol = Number(values.tol);
   const layerRefs = values.layers ? readdirSync(values.layers).filter((f) => f.endsWith('.npy')).map((f) => f.slice(0, -4)).sort() : [];
   if (values.layers && !layerRefs.length) throw new Error(`${values.layers}: no .npy files`);
-  return withModel(values.model, values['input-shape'], layerRefs, async (model) => {
+  return withModel(values, layerRefs, async (model) => {
     const { x, batch } = await loadInput(values.input!, model, (values.preprocess ?? 'none') as Preprocess, values.interpolation as Interpolation);
     const r = await model.run(x, { batch, intermediates: layerRefs });
     const rows: ErrorRow[] = [];
