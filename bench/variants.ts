@@ -28,6 +28,11 @@ export const GEMM_VARIANTS: GemmVariant[] = [
   { kind: 'vec4', tm: 4, tn: 1, wgX: 8, wgY: 8 }, { kind: 'vec4', tm: 8, tn: 2, wgX: 8, wgY: 8 },
   { kind: 'vec4', tm: 8, tn: 1, wgX: 8, wgY: 8 }, { kind: 'vec4', tm: 4, tn: 2, wgX: 16, wgY: 4 },
   { kind: 'tiled', tm: 4, tn: 4, wgX: 16, wgY: 16, tk: 16 }, { kind: 'tiled', tm: 8, tn: 8, wgX: 8, wgY: 8, tk: 8 },
+  // A shared across a subgroup by broadcast (adapters with subgroups of ≥ 8 lanes).
+  { kind: 'subgroup', tm: 8, tn: 2, wgX: 8, wgY: 1 }, { kind: 'subgroup', tm: 16, tn: 2, wgX: 8, wgY: 1 },
+  { kind: 'subgroup', tm: 16, tn: 4, wgX: 8, wgY: 1 }, { kind: 'subgroup', tm: 32, tn: 2, wgX: 8, wgY: 1 },
+  { kind: 'subgroup', tm: 32, tn: 4, wgX: 8, wgY: 1 }, { kind: 'subgroup', tm: 32, tn: 4, wgX: 32, wgY: 1 },
+  { kind: 'subgroup', tm: 16, tn: 4, wgX: 16, wgY: 1 }, { kind: 'subgroup', tm: 64, tn: 2, wgX: 8, wgY: 1 },
 ];
 
 const label = (v: GemmVariant) => `${v.kind ?? 'register'} TM${v.tm} TN${v.tn} WG${v.wgX}×${v.wgY}${v.tk ? ` TK${v.tk}` : ''}`;

@@ -114,6 +114,7 @@ const VARIANTS: [string, TileVariant][] = [
   ['vec4', { kind: 'vec4', tm: 4, tn: 2, wgX: 8, wgY: 8 }],
   ['workgroup-tiled', { kind: 'tiled', tm: 4, tn: 4, wgX: 8, wgY: 8, tk: 8 }],
   ['register', { kind: 'register', tm: 2, tn: 4, wgX: 8, wgY: 8 }],
+  ['subgroup', { kind: 'subgroup', tm: 16, tn: 2, wgX: 8, wgY: 1 }],
 ];
 for (const [label, variant] of VARIANTS) {
   test(`the ${label} GEMM reads f16 weights (dense 33×120 → 64)`, async () => {
@@ -128,7 +129,9 @@ for (const [label, variant] of VARIANTS) {
     try {
       const x = randomArray(33 * 120, 13);
       const r = await model.run(x, { batch: 33, profile: true });
-      if (ctx.hasTimestamps) assert.equal(r.timings![0].kernels, [variant.kind === 'vec4' ? 'gemm-vec4' : variant.kind === 'tiled' ? 'gemm-tiled' : 'gemm']);
+      const subgroups = (ctx.caps.subgroupMinSize ?? 0) >= 8; // else the subgroup kind falls back to the register one
+      const kernel = variant.kind === 'vec4' ? 'gemm-vec4' : variant.kind === 'tiled' ? 'gemm-tiled' : variant.kind === 'subgroup' && subgroups ? 'gemm-subgroup' : 'gemm';
+      if (ctx.hasTimestamps) assert.equal(r.timings![0].kernels, [kernel]);
       assertClose(r.outputs[0], refGemm(x, roundF16(weights), 33, 120, 64, false, bias), 1e-5, label, 'normalized');
     } finally {
       model.dispose();

@@ -31,6 +31,28 @@ shapes.forEach(([m, k, n], i) => {
   test(`${m}x${k}x${n} transposed B`, async () => { await check(await gpu(), m, k, n, { seed: 50 + i, transB: true, bias: true }); });
 });
 
+// The subgroup kernel (A shared by broadcast) at each candidate tile, on shapes with ragged edges in
+// rows and columns. Where the device has no subgroups of ≥ 8 lanes the planner falls back, and the
+// same checks then cover the fallback.
+const SUBGROUP_TILES: GemmVariant[] = [
+  { kind: 'subgroup', tm: 16, tn: 4, wgX: 8, wgY: 1 }, { kind: 'subgroup', tm: 8, tn: 1, wgX: 16, wgY: 1 },
+  { kind: 'subgroup', tm: 32, tn: 2, wgX: 8, wgY: 1 },
+];
+for (const v of SUBGROUP_TILES) {
+  test(`subgroup GEMM TM${v.tm} TN${v.tn} WG${v.wgX} on ragged shapes`, async () => {
+    const ctx = await gpu();
+    for (const [m, k, n, seed] of [[37, 29, 44, 1], [5, 70, 132, 2], [70, 3, 8, 3]]) {
+      const a = randomArray(m * k, seed), b = randomArray(k * n, seed + 1), bias = randomArray(n, seed + 2);
+      const at = upload(ctx, a, [m, k]);
+      const w = ops.GemmWeight.upload(ctx, b, k, n);
+      const bt = upload(ctx, bias, [n]);
+      const got = await take(await ops.gemm(at, w, bt, { kind: 'relu' }, { variant: v }));
+      at.dispose(); w.dispose(); bt.dispose();
+      assertClose(got, refGemm(a, b, m, k, n, false, bias, (x) => refActivation('relu', x)), 2e-5, `${m}x${k}x${n}`, 'normalized');
+    }
+  });
+}
+
 test('a B larger than one binding is split into column blocks (emulated 4 KiB binding limit)', async () => {
   const small = await GpuContext.create({ capsOverride: { maxStorageBindingBytes: 4096 } });
   try {

@@ -24,6 +24,11 @@ export interface KernelTiming {
 const STORAGE = 0x80 | 0x4 | 0x8; // STORAGE | COPY_SRC | COPY_DST, without relying on Node globals
 const UNIFORM = 0x40 | 0x8; // UNIFORM | COPY_DST
 
+/** The adapter's smallest subgroup size (older implementations do not report it: assume the WebGPU minimum, 4). */
+function subgroupMinSize(adapter: GPUAdapter): number {
+  return (adapter.info as GPUAdapterInfo & { subgroupMinSize?: number }).subgroupMinSize ?? 4;
+}
+
 export class GpuContext {
   readonly device: GPUDevice;
   readonly adapter: GPUAdapter;
@@ -46,6 +51,7 @@ export class GpuContext {
       maxWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
       maxInvocationsPerWorkgroup: device.limits.maxComputeInvocationsPerWorkgroup,
       maxStorageBindingBytes: device.limits.maxStorageBufferBindingSize,
+      ...(device.features.has('subgroups' as GPUFeatureName) ? { subgroupMinSize: subgroupMinSize(adapter) } : {}),
       ...capsOverride,
     };
     this.maxBufferBytes = device.limits.maxBufferSize;

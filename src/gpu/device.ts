@@ -45,7 +45,7 @@ export interface AcquiredDevice {
 
 export interface DeviceOptions {
   powerPreference?: GPUPowerPreference;
-  /** Features to enable when the adapter has them (timestamp-query and shader-f16 by default). */
+  /** Features to enable when the adapter has them (timestamp-query, shader-f16 and subgroups by default). */
   optionalFeatures?: GPUFeatureName[];
 }
 
@@ -81,7 +81,7 @@ export async function acquireDevice(options: DeviceOptions = {}): Promise<Acquir
   // Ask for what the adapter really has: defaults would cap a binding at 128 MiB and a buffer at 256 MiB.
   const requiredLimits: Record<string, number> = {};
   for (const name of LIMIT_NAMES) requiredLimits[name] = adapter.limits[name];
-  const wanted = options.optionalFeatures ?? ['timestamp-query', 'shader-f16'];
+  const wanted = options.optionalFeatures ?? ['timestamp-query', 'shader-f16', 'subgroups' as GPUFeatureName];
   const requiredFeatures = wanted.filter((f) => adapter!.features.has(f));
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   let released = false;

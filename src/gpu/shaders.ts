@@ -13,6 +13,7 @@ import winogradOutput from '../../shaders/winograd-output.wgsl';
 import winograd4Input from '../../shaders/winograd4-input.wgsl';
 import winograd4Output from '../../shaders/winograd4-output.wgsl';
 import gemm from '../../shaders/gemm.wgsl';
+import gemmSubgroup from '../../shaders/gemm-subgroup.wgsl';
 import gemmTiled from '../../shaders/gemm-tiled.wgsl';
 import gemmVec4 from '../../shaders/gemm-vec4.wgsl';
 import globalPool from '../../shaders/global-pool.wgsl';
@@ -35,6 +36,7 @@ export const KERNELS = {
   'winograd4-input': winograd4Input,
   'winograd4-output': winograd4Output,
   gemm,
+  'gemm-subgroup': gemmSubgroup,
   'gemm-tiled': gemmTiled,
   'gemm-vec4': gemmVec4,
   'global-pool': globalPool,

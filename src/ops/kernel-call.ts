@@ -16,7 +16,7 @@ export interface KernelCall {
 
 /** A register-blocked (or vec4 / workgroup-tiled) tile configuration of the GEMM and conv kernels. */
 export interface TileVariant {
-  kind?: 'register' | 'vec4' | 'tiled';
+  kind?: 'register' | 'vec4' | 'tiled' | 'subgroup';
   tm: number;
   tn: number;
   wgX: number;
@@ -29,6 +29,11 @@ export interface DeviceCaps {
   maxWorkgroupsPerDimension: number;
   maxInvocationsPerWorkgroup: number;
   maxStorageBindingBytes: number;
+  /**
+   * The smallest subgroup the device may run, when it has the subgroups feature (else absent): the
+   * subgroup GEMM shares A across 8 lanes and needs at least that many.
+   */
+  subgroupMinSize?: number;
   /** Variants measured fastest on this adapter, by shape class (see src/tools/tuner.ts). */
   tuned?: Readonly<Record<string, TileVariant>>;
 }

@@ -42,12 +42,20 @@ const GEMM: TileVariant[] = [
   // Workgroup-memory tiling: slow on CPU adapters, usually the winner on real GPUs.
   { kind: 'tiled', tm: 4, tn: 4, wgX: 16, wgY: 16, tk: 16 }, { kind: 'tiled', tm: 8, tn: 8, wgX: 8, wgY: 8, tk: 8 },
 ];
+/** A shared by subgroup broadcast: only where the device has subgroups of ≥ 8 lanes. */
+const SUBGROUP: TileVariant[] = [
+  { kind: 'subgroup', tm: 16, tn: 4, wgX: 8, wgY: 1 }, { kind: 'subgroup', tm: 16, tn: 2, wgX: 8, wgY: 1 },
+  { kind: 'subgroup', tm: 8, tn: 4, wgX: 8, wgY: 1 }, { kind: 'subgroup', tm: 16, tn: 1, wgX: 8, wgY: 1 },
+  { kind: 'subgroup', tm: 32, tn: 2, wgX: 8, wgY: 1 }, { kind: 'subgroup', tm: 16, tn: 4, wgX: 16, wgY: 1 },
+];
 const GEMV: TileVariant[] = [
   { tm: 1, tn: 4, wgX: 64, wgY: 1 }, { tm: 1, tn: 8, wgX: 32, wgY: 1 }, { tm: 1, tn: 2, wgX: 64, wgY: 1 }, { kind: 'vec4', tm: 1, tn: 1, wgX: 64, wgY: 1 },
 ];
 
-export function candidatesFor(key: string, maxInvocations: number): TileVariant[] {
-  const list = key.startsWith('gemm-batched') || key.startsWith('conv2d') ? REGISTER : key.includes(' mV ') ? GEMV : GEMM;
+export function candidatesFor(key: string, maxInvocations: number, subgroupMinSize = 0): TileVariant[] {
+  const subgroup = subgroupMinSize >= 8 && key.endsWith('4') ? SUBGROUP : []; // classes with whole column quads
+  const list = key.startsWith('conv2d') ? REGISTER : key.startsWith('gemm-batched') ? [...REGISTER, ...subgroup]
+    : key.includes(' mV ') ? GEMV : [...GEMM, ...subgroup];
   return list.filter((v) => v.wgX * v.wgY <= maxInvocations);
 }
 
@@ -109,7 +117,7 @@ export async function tune(ctx: GpuContext, cases: TuneCase[], log: (line: strin
       const w = ops.GemmWeight.upload(ctx, pseudoRandom(k * n, 2), k, n);
       owned.push(a, w);
       run = (v) => ops.gemm(a, w, null, undefined, { variant: v });
-      fallback = defaultGemmVariant(m, n);
+      fallback = defaultGemmVariant(m, n, ctx.caps);
     } else {
       const { x: xs, w: ws, stride, padding } = c.conv!;
       const x = Tensor.fromArray(ctx, pseudoRandom(xs.reduce((p, q) => p * q, 1), 3), xs);
@@ -121,7 +129,7 @@ export async function tune(ctx: GpuContext, cases: TuneCase[], log: (line: strin
     try {
       let best: { v: TileVariant; ms: number } | undefined;
       let defaultMs = NaN;
-      for (const v of candidatesFor(c.key, ctx.caps.maxInvocationsPerWorkgroup)) {
+      for (const v of candidatesFor(c.key, ctx.caps.maxInvocationsPerWorkgroup, ctx.caps.subgroupMinSize)) {
         const ms = await timeVariant(() => run(v));
         if (JSON.stringify(v) === JSON.stringify(fallback)) defaultMs = ms;
         if (!best || ms < best.ms) best = { v, ms };
