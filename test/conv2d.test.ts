@@ -103,4 +103,25 @@ for (const v of VARIANTS) {
   });
 }
 
+// The subgroup kind (input values shared by broadcast) at each candidate tile, with a stride, a
+// dilation and explicit padding; oc = 36 is whole quads, 37 is not and must fall back to the
+// register kind. Without subgroups of ≥ 8 lanes every case falls back, and is checked the same way.
+const SUBGROUP_VARIANTS: Conv2dVariant[] = [
+  { kind: 'subgroup', tm: 16, tn: 4, wgX: 8, wgY: 1 }, { kind: 'subgroup', tm: 8, tn: 1, wgX: 16, wgY: 1 },
+  { kind: 'subgroup', tm: 32, tn: 2, wgX: 8, wgY: 1 },
+];
+for (const v of SUBGROUP_VARIANTS) {
+  for (const oc of [36, 37]) {
+    test(`subgroup variant TM${v.tm} TN${v.tn} WG${v.wgX}, oc ${oc}`, async () => {
+      const ctx = await gpu();
+      const xShape = [2, 11, 9, 12], wShape = [3, 3, 12, oc];
+      const x = randomArray(prod(xShape), 17), w = randomArray(prod(wShape), 18), b = randomArray(oc, 19);
+      const attrs: Conv2dAttrs = { strides: [2, 1], dilations: [1, 2], padding: [1, 2, 0, 3], activation: { kind: 'relu' } };
+      const ref = refConv2d({ x, xShape, w, wShape, b, strides: [2, 1], dilations: [1, 2], padding: [1, 2, 0, 3], act: (q) => Math.max(q, 0) });
+      const got = await take(await ops.conv2d(upload(ctx, x, xShape), upload(ctx, w, wShape), upload(ctx, b, [oc]), attrs, { variant: v }));
+      assertClose(got, ref.y, 2e-5, 'subgroup variant', 'normalized');
+    });
+  }
+}
+
 test.run();

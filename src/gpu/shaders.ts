@@ -7,6 +7,7 @@ import commonActivation from '../../shaders/common/activation.wgsl';
 import concat from '../../shaders/concat.wgsl';
 import slice from '../../shaders/slice.wgsl';
 import conv2d from '../../shaders/conv2d.wgsl';
+import conv2dSubgroup from '../../shaders/conv2d-subgroup.wgsl';
 import depthwiseConv2d from '../../shaders/depthwise-conv2d.wgsl';
 import winogradInput from '../../shaders/winograd-input.wgsl';
 import winogradOutput from '../../shaders/winograd-output.wgsl';
@@ -30,6 +31,7 @@ export const KERNELS = {
   concat,
   slice,
   conv2d,
+  'conv2d-subgroup': conv2dSubgroup,
   'depthwise-conv2d': depthwiseConv2d,
   'winograd-input': winogradInput,
   'winograd-output': winogradOutput,

@@ -35,7 +35,7 @@ export interface LowerOptions {
 }
 
 /** Kernels whose weight operand (binding 1) has an f16 variant (the F16 spec). */
-const F16_WEIGHT_KERNELS = new Set(['conv2d', 'gemm', 'gemm-vec4', 'gemm-tiled', 'gemm-subgroup']);
+const F16_WEIGHT_KERNELS = new Set(['conv2d', 'conv2d-subgroup', 'gemm', 'gemm-vec4', 'gemm-tiled', 'gemm-subgroup']);
 
 function withF16Weights(low: Lowered, weightRoles: ReadonlySet<string>): Lowered {
   const calls = low.calls.map((call) => (F16_WEIGHT_KERNELS.has(call.kernel) && weightRoles.has(call.bindings[1].replace(/#\d+$/, ''))

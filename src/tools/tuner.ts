@@ -7,7 +7,7 @@ import type { GpuContext } from '../gpu/context.js';
 import type { Graph } from '../graph/ir.js';
 import { optimize } from '../graph/passes.js';
 import { planGraph } from '../graph/plan.js';
-import { conv2dClass, conv2dRoute } from '../ops/conv2d.js';
+import { conv2dClass, conv2dRoute, defaultConv2dVariant } from '../ops/conv2d.js';
 import { defaultGemmVariant, gemmClass } from '../ops/gemm.js';
 import type { TileVariant } from '../ops/kernel-call.js';
 import { winogradApplies, winogradTiles } from '../ops/winograd.js';
@@ -54,7 +54,9 @@ const GEMV: TileVariant[] = [
 
 export function candidatesFor(key: string, maxInvocations: number, subgroupMinSize = 0): TileVariant[] {
   const subgroup = subgroupMinSize >= 8 && key.endsWith('4') ? SUBGROUP : []; // classes with whole column quads
-  const list = key.startsWith('conv2d') ? REGISTER : key.startsWith('gemm-batched') ? [...REGISTER, ...subgroup]
+  // conv classes do not record oc % 4; the planner falls back from the subgroup kind where it does not fit.
+  const convSubgroup = subgroupMinSize >= 8 ? SUBGROUP : [];
+  const list = key.startsWith('conv2d') ? [...REGISTER, ...convSubgroup] : key.startsWith('gemm-batched') ? [...REGISTER, ...subgroup]
     : key.includes(' mV ') ? GEMV : [...GEMM, ...subgroup];
   return list.filter((v) => v.wgX * v.wgY <= maxInvocations);
 }
@@ -124,7 +126,7 @@ export async function tune(ctx: GpuContext, cases: TuneCase[], log: (line: strin
       const w = Tensor.fromArray(ctx, pseudoRandom(ws.reduce((p, q) => p * q, 1), 4), ws);
       owned.push(x, w);
       run = (v) => ops.conv2d(x, w, null, { strides: [stride, stride], padding }, { variant: v });
-      fallback = ws[3] >= 128 ? { tm: 8, tn: 16, wgX: 8, wgY: 8 } : { tm: 8, tn: 8, wgX: 8, wgY: 8 };
+      fallback = defaultConv2dVariant(1, ws[3], ctx.caps);
     }
     try {
       let best: { v: TileVariant; ms: number } | undefined;
