@@ -32,7 +32,8 @@ export const GEMM_VARIANTS: GemmVariant[] = [
   { kind: 'subgroup', tm: 8, tn: 2, wgX: 8, wgY: 1 }, { kind: 'subgroup', tm: 16, tn: 2, wgX: 8, wgY: 1 },
   { kind: 'subgroup', tm: 16, tn: 4, wgX: 8, wgY: 1 }, { kind: 'subgroup', tm: 32, tn: 2, wgX: 8, wgY: 1 },
   { kind: 'subgroup', tm: 32, tn: 4, wgX: 8, wgY: 1 }, { kind: 'subgroup', tm: 32, tn: 4, wgX: 32, wgY: 1 },
-  { kind: 'subgroup', tm: 16, tn: 4, wgX: 16, wgY: 1 }, { kind: 'subgroup', tm: 64, tn: 2, wgX: 8, wgY: 1 },
+  { kind: 'subgroup', tm: 16, tn: 4, wgX: 16, wgY: 1 }, { kind: 'subgroup', tm: 32, tn: 3, wgX: 8, wgY: 1 },
+  { kind: 'subgroup', tm: 24, tn: 4, wgX: 8, wgY: 1 }, { kind: 'subgroup', tm: 16, tn: 6, wgX: 8, wgY: 1 },
 ];
 
 const label = (v: GemmVariant) => `${v.kind ?? 'register'} TM${v.tm} TN${v.tn} WG${v.wgX}×${v.wgY}${v.tk ? ` TK${v.tk}` : ''}`;

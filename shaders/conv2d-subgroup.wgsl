@@ -20,8 +20,8 @@
 //   3 y  NHWC output, n*oh*ow*oc, as oc/4 quads per pixel
 //   4 p  Params (conv2d.wgsl's; cg = c and ocg = oc here)
 // Grid: x = ceil(oc / (4*TN*WG_X)), y = ceil(n*oh*ow / TM).
-// Spec: TM a multiple of 8; TN >= 1 quads per lane, TM×TN ≤ 64 (see gemm-subgroup.wgsl); WG_X a
-//   multiple of 8; F16 = 1 stores w as f16 (read into f32).
+// Spec: TM 8, 16, 24 or 32 (one to four 8-pixel blocks); TN 1 to 8 quads per lane; WG_X a multiple
+//   of 8; F16 = 1 stores w as f16 (read into f32).
 enable subgroups;
 
 struct Params {
@@ -41,7 +41,8 @@ const TN: u32 = 4u; // @spec
 const WG_X: u32 = 8u; // @spec
 alias WEIGHT = f32; // @f16
 
-const BLOCKS: u32 = TM / 8u;
+const BLOCKS: u32 = TM / 8u;  // 1 to 4
+const BLOCK_ACC: u32 = 8u * TN;
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> w: array<vec4<WEIGHT>>;
@@ -54,6 +55,36 @@ fn activate4(v: vec4<f32>) -> vec4<f32> {
                    activate(v.z, p.act, p.act_a, p.act_b), activate(v.w, p.act, p.act_a, p.act_b));
 }
 
+// One 8-pixel block's share of one (ky, kx, ic) step: pixel i's value reaches every lane by broadcast
+// from lane i. Each block keeps its own accumulator array so that the compiler unrolls the i and j
+// loops (see gemm-subgroup.wgsl).
+fn accumulate(acc: ptr<function, array<vec4<f32>, BLOCK_ACC>>, mine: f32, wv: ptr<function, array<vec4<f32>, TN>>) {
+  for (var i = 0u; i < 8u; i++) {
+    let xv = vec4<f32>(subgroupShuffle(mine, i));
+    for (var j = 0u; j < TN; j++) { (*acc)[i * TN + j] = fma(xv, (*wv)[j], (*acc)[i * TN + j]); }
+  }
+}
+
+fn store(acc: ptr<function, array<vec4<f32>, BLOCK_ACC>>, m0: u32, q0: u32) {
+  let quads = p.oc / 4u;
+  let m_total = p.n * p.oh * p.ow;
+  for (var i = 0u; i < 8u; i++) {
+    let m = m0 + i;
+    if (m >= m_total) { break; }
+    for (var j = 0u; j < TN; j++) {
+      let q = q0 + j * WG_X;
+      if (q < quads) { y[m * quads + q] = activate4((*acc)[i * TN + j] + b[q]); }
+    }
+  }
+}
+
+/** This lane's input value for one block at (ky, kx, ic): its pixel's, or 0 in the padding. */
+fn fetch(xoff: i32, ic: u32) -> f32 {
+  var v = 0.0;
+  if (xoff >= 0) { v = x[u32(xoff) + ic]; }
+  return v;
+}
+
 @compute @workgroup_size(WG_X, 1, 1)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u,
         @builtin(subgroup_invocation_id) lane: u32) {
@@ -63,9 +94,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   let m_total = p.n * p.oh * p.ow;
 
   // The pixel this lane fetches for its subgroup in each 8-pixel block (clamped at the end).
-  var img: array<u32, BLOCKS>;
-  var iy0: array<i32, BLOCKS>;
-  var ix0: array<i32, BLOCKS>;
+  var img: array<u32, 4>;
+  var iy0: array<i32, 4>;
+  var ix0: array<i32, 4>;
   for (var r = 0u; r < BLOCKS; r++) {
     let m = min(m0 + 8u * r + lane % 8u, m_total - 1u);
     let t = m / p.ow;
@@ -76,11 +107,14 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   var col: array<u32, TN>;
   for (var j = 0u; j < TN; j++) { col[j] = min(q0 + j * WG_X, quads - 1u); }
 
-  var acc: array<vec4<f32>, TM * TN>;
+  var acc0: array<vec4<f32>, BLOCK_ACC>;
+  var acc1: array<vec4<f32>, BLOCK_ACC>;
+  var acc2: array<vec4<f32>, BLOCK_ACC>;
+  var acc3: array<vec4<f32>, BLOCK_ACC>;
   for (var ky = 0u; ky < p.kh; ky++) {
     for (var kx = 0u; kx < p.kw; kx++) {
       // Offset of (pixel, channel 0) in x, or -1 where the tap falls in the padding.
-      var xoff: array<i32, BLOCKS>;
+      var xoff: array<i32, 4>;
       for (var r = 0u; r < BLOCKS; r++) {
         let iy = iy0[r] + i32(ky * p.dil_h);
         let ix = ix0[r] + i32(kx * p.dil_w);
@@ -91,28 +125,16 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       for (var ic = 0u; ic < p.c; ic++) {
         var wv: array<vec4<f32>, TN>;
         for (var j = 0u; j < TN; j++) { wv[j] = vec4<f32>(w[(wrow + ic) * quads + col[j]]); }
-        for (var r = 0u; r < BLOCKS; r++) {
-          var mine = 0.0;
-          if (xoff[r] >= 0) { mine = x[u32(xoff[r]) + ic]; }
-          for (var i = 0u; i < 8u; i++) {
-            let xv = vec4<f32>(subgroupShuffle(mine, i));
-            for (var j = 0u; j < TN; j++) {
-              acc[(8u * r + i) * TN + j] = fma(xv, wv[j], acc[(8u * r + i) * TN + j]);
-            }
-          }
-        }
+        accumulate(&acc0, fetch(xoff[0], ic), &wv);
+        if (BLOCKS > 1u) { accumulate(&acc1, fetch(xoff[1], ic), &wv); }
+        if (BLOCKS > 2u) { accumulate(&acc2, fetch(xoff[2], ic), &wv); }
+        if (BLOCKS > 3u) { accumulate(&acc3, fetch(xoff[3], ic), &wv); }
       }
     }
   }
 
-  for (var i = 0u; i < TM; i++) {
-    let m = m0 + i;
-    if (m >= m_total) { break; }
-    for (var j = 0u; j < TN; j++) {
-      let q = q0 + j * WG_X;
-      if (q < quads) {
-        y[m * quads + q] = activate4(acc[i * TN + j] + b[q]);
-      }
-    }
-  }
+  store(&acc0, m0, q0);
+  if (BLOCKS > 1u) { store(&acc1, m0 + 8u, q0); }
+  if (BLOCKS > 2u) { store(&acc2, m0 + 16u, q0); }
+  if (BLOCKS > 3u) { store(&acc3, m0 + 24u, q0); }
 }

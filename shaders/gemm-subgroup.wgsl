@@ -8,9 +8,7 @@
 // a bounds check per lane, and those loads, not the FMAs, set the speed. Here lane l of a subgroup
 // loads row 8r + l%8 of each 8-row block r, and the rows reach every lane by broadcast (a register
 // shuffle). Each lane then loads only its own B quads, so every value of A and B is read once per
-// subgroup. On lavapipe this took a 1024³ GEMM from 21 to 32–34 GFLOP/s (TM 16, TN 4, WG_X 8).
-// Keep TM×TN ≤ 64: past that the compiler stops unrolling the loops, the accumulators go to indexed
-// memory, and TM 32 × TN 4 ran at 3.3 GFLOP/s (hand-unrolled, the same tile reached 39).
+// subgroup. On lavapipe this took a 1024³ GEMM from 21 to 36–37 GFLOP/s (TM 32, TN 4, WG_X 8).
 //
 // Requirements (checked by the planner): the subgroups feature, subgroups of at least 8 lanes, nb and
 // ldc multiples of 4, B row-major. Every lane runs every step (rows and columns past the edge are
@@ -24,7 +22,7 @@
 //   4 p     Params
 // Grid: x = ceil(nb / (4*TN*WG_X)), y = ceil(m / TM), z = batch: product z reads A, B and writes C
 // at z × batch_a / batch_b / batch_c elements further on (Winograd's 16 or 36 products).
-// Spec: TM a multiple of 8; TN >= 1 quads per lane (TM×TN ≤ 64, see above); WG_X a multiple of 8,
+// Spec: TM 8, 16, 24 or 32 (one to four 8-row blocks); TN 1 to 8 quads per lane; WG_X a multiple of 8,
 //   at most 256; BIAS 0 or 1;
 //   F16 = 1 stores B as f16 (read into f32).
 enable subgroups;
@@ -44,7 +42,8 @@ const WG_X: u32 = 8u; // @spec
 const BIAS: u32 = 1u; // @spec
 alias WEIGHT = f32; // @f16
 
-const BLOCKS: u32 = TM / 8u;
+const BLOCKS: u32 = TM / 8u;  // 1 to 4
+const BLOCK_ACC: u32 = 8u * TN;
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<vec4<WEIGHT>>;
@@ -57,6 +56,35 @@ fn activate4(v: vec4<f32>) -> vec4<f32> {
                    activate(v.z, p.act, p.act_a, p.act_b), activate(v.w, p.act, p.act_a, p.act_b));
 }
 
+// One 8-row block's share of a step of k: row i of the block reaches every lane by broadcast from
+// lane i, and meets this lane's TN quads of B. A block's accumulators are their own array, indexed
+// only by the unrolled i and j: one array indexed by the block too made the compiler stop unrolling
+// past 64 accumulators (TM 32 × TN 4 then ran at 3.3 GFLOP/s).
+fn accumulate(acc: ptr<function, array<vec4<f32>, BLOCK_ACC>>, mine: f32, bv: ptr<function, array<vec4<f32>, TN>>) {
+  for (var i = 0u; i < 8u; i++) {
+    let av = vec4<f32>(subgroupShuffle(mine, i));
+    for (var j = 0u; j < TN; j++) { (*acc)[i * TN + j] = fma(av, (*bv)[j], (*acc)[i * TN + j]); }
+  }
+}
+
+fn store(acc: ptr<function, array<vec4<f32>, BLOCK_ACC>>, m0: u32, q0: u32, c0: u32) {
+  let quads = p.nb / 4u;
+  let ldq = p.ldc / 4u;
+  let qoff = p.n_offset / 4u;
+  for (var i = 0u; i < 8u; i++) {
+    let m = m0 + i;
+    if (m >= p.m) { break; }
+    for (var j = 0u; j < TN; j++) {
+      let q = q0 + j * WG_X;
+      if (q < quads) {
+        var v = (*acc)[i * TN + j];
+        if (BIAS == 1u) { v += bias[qoff + q]; }
+        c[c0 + m * ldq + qoff + q] = activate4(v);
+      }
+    }
+  }
+}
+
 @compute @workgroup_size(WG_X, 1, 1)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u,
         @builtin(subgroup_invocation_id) lane: u32) {
@@ -66,40 +94,28 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   let a0 = wg.z * p.batch_a;
   let b0 = wg.z * (p.batch_b / 4u);
 
-  // The rows of A this lane fetches for its subgroup, one per 8-row block (clamped at the edge).
-  var arow: array<u32, BLOCKS>;
+  // The row of A this lane fetches for its subgroup in each 8-row block (clamped at the edge).
+  var arow: array<u32, 4>;
   for (var r = 0u; r < BLOCKS; r++) { arow[r] = a0 + min(m0 + 8u * r + lane % 8u, p.m - 1u) * p.k; }
   var col: array<u32, TN>;
   for (var j = 0u; j < TN; j++) { col[j] = b0 + min(q0 + j * WG_X, quads - 1u); }
 
-  var acc: array<vec4<f32>, TM * TN>;
+  var acc0: array<vec4<f32>, BLOCK_ACC>;
+  var acc1: array<vec4<f32>, BLOCK_ACC>;
+  var acc2: array<vec4<f32>, BLOCK_ACC>;
+  var acc3: array<vec4<f32>, BLOCK_ACC>;
   for (var kk = 0u; kk < p.k; kk++) {
     var bv: array<vec4<f32>, TN>;
     for (var j = 0u; j < TN; j++) { bv[j] = vec4<f32>(b[col[j] + kk * quads]); }
-    for (var r = 0u; r < BLOCKS; r++) {
-      let mine = a[arow[r] + kk];
-      for (var i = 0u; i < 8u; i++) {
-        let av = vec4<f32>(subgroupShuffle(mine, i));
-        for (var j = 0u; j < TN; j++) {
-          acc[(8u * r + i) * TN + j] = fma(av, bv[j], acc[(8u * r + i) * TN + j]);
-        }
-      }
-    }
+    accumulate(&acc0, a[arow[0] + kk], &bv);
+    if (BLOCKS > 1u) { accumulate(&acc1, a[arow[1] + kk], &bv); }
+    if (BLOCKS > 2u) { accumulate(&acc2, a[arow[2] + kk], &bv); }
+    if (BLOCKS > 3u) { accumulate(&acc3, a[arow[3] + kk], &bv); }
   }
 
   let c0 = wg.z * (p.batch_c / 4u);
-  let ldq = p.ldc / 4u;
-  let qoff = p.n_offset / 4u;
-  for (var i = 0u; i < TM; i++) {
-    let m = m0 + i;
-    if (m >= p.m) { break; }
-    for (var j = 0u; j < TN; j++) {
-      let q = q0 + j * WG_X;
-      if (q < quads) {
-        var v = acc[i * TN + j];
-        if (BIAS == 1u) { v += bias[qoff + q]; }
-        c[c0 + m * ldq + qoff + q] = activate4(v);
-      }
-    }
-  }
+  store(&acc0, m0, q0, c0);
+  if (BLOCKS > 1u) { store(&acc1, m0 + 8u, q0, c0); }
+  if (BLOCKS > 2u) { store(&acc2, m0 + 16u, q0, c0); }
+  if (BLOCKS > 3u) { store(&acc3, m0 + 24u, q0, c0); }
 }

@@ -93,7 +93,7 @@ test('timestamp queries give per-kernel times when the adapter has them', async 
   let timings: { kernel: string; ms: number }[] = [];
   const x = upload(ctx, randomArray(1 * 16 * 16 * 8, 1), [1, 16, 16, 8]);
   await take(await ops.conv2d(x, upload(ctx, randomArray(3 * 3 * 8 * 8, 2), [3, 3, 8, 8]), null, { padding: 'same' }, { onTiming: (t) => (timings = t) }));
-  if (timings.length !== 1 || timings[0].kernel !== 'conv2d' || !(timings[0].ms >= 0 && timings[0].ms < 10_000)) {
+  if (timings.length !== 1 || !timings[0].kernel.startsWith('conv2d') || !(timings[0].ms >= 0 && timings[0].ms < 10_000)) {
     throw new Error(`timings ${JSON.stringify(timings)}`);
   }
 });

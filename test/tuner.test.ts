@@ -34,7 +34,7 @@ test('tune picks one of the candidates, the cache keeps it per adapter, and plan
   const ctx = await gpu();
   const key = conv2dClass(3, 3, 2, 24);
   const [r] = await tune(ctx, [{ key, conv: { x: [1, 20, 20, 8], w: [3, 3, 8, 24], stride: 2, padding: 'same' } }]);
-  assert.ok(candidatesFor(key, 256).some((v) => JSON.stringify(v) === JSON.stringify(r.chosen)));
+  assert.ok(candidatesFor(key, 256, ctx.caps.subgroupMinSize).some((v) => JSON.stringify(v) === JSON.stringify(r.chosen)));
   assert.ok(r.ms > 0 && r.defaultMs > 0);
   const { saveTuning } = await import('../src/gpu/tuning-cache.js');
   await saveTuning(ctx.description, { [key]: r.chosen });
@@ -44,7 +44,8 @@ test('tune picks one of the candidates, the cache keeps it per adapter, and plan
   const fresh = await GpuContext.create();
   try {
     const [call] = planConv2d([1, 20, 20, 8], [3, 3, 8, 24], { strides: [2, 2], padding: 'same' }, fresh.caps);
-    assert.equal([call.spec.TM, call.spec.TN, call.spec.WG_X, call.spec.WG_Y], [r.chosen.tm, r.chosen.tn, r.chosen.wgX, r.chosen.wgY]);
+    assert.is(call.kernel, r.chosen.kind === 'subgroup' ? 'conv2d-subgroup' : 'conv2d');
+    assert.equal([call.spec.TM, call.spec.TN, call.spec.WG_X], [r.chosen.tm, r.chosen.tn, r.chosen.wgX]);
   } finally {
     fresh.dispose();
   }

@@ -109,8 +109,8 @@ export function planConv2d(
   const tuned = g.groups === 1 ? caps.tuned?.[conv2dClass(g.kh, g.kw, g.sh, g.oc)] : undefined;
   let v = variant ?? tuned ?? defaultConv2dVariant(g.groups, g.ocg, caps);
   if (v.kind === 'subgroup') {
-    if (v.tm % 8 || v.wgX % 8 || v.tm * v.tn > 64) {
-      throw new Error(`conv2d: the subgroup kind needs TM and WG_X multiples of 8 and TM×TN ≤ 64, got TM ${v.tm}, TN ${v.tn}, WG_X ${v.wgX}`);
+    if (v.tm % 8 || v.tm > 32 || v.wgX % 8 || v.tn > 8) {
+      throw new Error(`conv2d: the subgroup kind needs TM a multiple of 8 up to 32, WG_X a multiple of 8 and TN ≤ 8, got TM ${v.tm}, TN ${v.tn}, WG_X ${v.wgX}`);
     }
     if (subgroupConvFits(g.groups, g.oc, caps)) {
       return [{
