@@ -1,6 +1,7 @@
 import { suite } from 'uvu';
 import * as ops from '../src/eager.js';
-import { conv2dRoute, type Conv2dAttrs, type Conv2dVariant } from '../src/ops/conv2d.js';
+import * as assert from 'uvu/assert';
+import { conv2dRoute, planConv2d, type Conv2dAttrs, type Conv2dVariant } from '../src/ops/conv2d.js';
 import type { Activation } from '../src/ops/activation.js';
 import { assertClose, prod, randomArray, take, upload, withGpu } from './harness.js';
 import { refActivation, refConv2d } from './reference.js';
@@ -51,6 +52,9 @@ const cases: ConvCase[] = [
   { name: '1x1 strided conv stays implicit GEMM', x: [1, 9, 7, 8], k: [1, 1], oc: 8, strides: [2, 2] },
   { name: 'depthwise, multiplier 1', x: [2, 9, 9, 17], k: [3, 3], oc: 17, groups: 17, padding: 'same' },
   { name: 'depthwise, multiplier 3, stride 2', x: [1, 10, 11, 5], k: [3, 3], oc: 15, groups: 5, strides: [2, 2], padding: 'same', act: { kind: 'relu6' } },
+  { name: 'depthwise in channel quads, 4 pixels per invocation, ragged width', x: [2, 9, 10, 12], k: [3, 3], oc: 12, groups: 12, padding: 'same', act: { kind: 'relu' } },
+  { name: 'depthwise in quads, stride 2, dilation 2, explicit pads', x: [1, 13, 11, 8], k: [3, 3], oc: 8, groups: 8, strides: [2, 2], dilations: [2, 2], padding: [2, 1, 0, 3] },
+  { name: 'depthwise in quads, 5×3 kernel, valid, one column out', x: [1, 7, 3, 4], k: [5, 3], oc: 4, groups: 4, padding: 'valid' },
   { name: 'grouped (4 groups of 16)', x: [1, 8, 8, 64], k: [3, 3], oc: 64, groups: 4, padding: 'same' },
   { name: 'grouped with odd group width', x: [1, 7, 7, 6], k: [3, 3], oc: 9, groups: 3 },
   { name: 'no bias, leaky 0.1 (Darknet)', x: [1, 13, 13, 16], k: [3, 3], oc: 32, padding: 'same', bias: false, act: { kind: 'leaky', alpha: 0.1 } },
@@ -60,6 +64,13 @@ const cases: ConvCase[] = [
   { name: 'kernel larger than input with same padding', x: [1, 3, 3, 2], k: [5, 5], oc: 3, padding: 'same' },
 ];
 cases.forEach((c, i) => test(c.name, () => check(c, 100 + i)));
+
+test('depthwise convs with channels in quads take the vec4 kernel, others the scalar one', () => {
+  const caps = { maxWorkgroupsPerDimension: 65535, maxInvocationsPerWorkgroup: 256, maxStorageBindingBytes: 1 << 27 };
+  assert.is(planConv2d([1, 9, 10, 12], [3, 3, 1, 12], { groups: 12 }, caps)[0].kernel, 'depthwise-conv2d-vec4');
+  assert.is(planConv2d([1, 9, 10, 17], [3, 3, 1, 17], { groups: 17 }, caps)[0].kernel, 'depthwise-conv2d');
+  assert.is(planConv2d([1, 9, 10, 4], [3, 3, 1, 8], { groups: 4 }, caps)[0].kernel, 'depthwise-conv2d'); // multiplier 2
+});
 
 // Generated sweep: every kernel size × stride × dilation × padding mode, rotating batch, channels and groups.
 const CHANNELS = [1, 3, 17, 64];

@@ -9,6 +9,7 @@ import slice from '../../shaders/slice.wgsl';
 import conv2d from '../../shaders/conv2d.wgsl';
 import conv2dSubgroup from '../../shaders/conv2d-subgroup.wgsl';
 import depthwiseConv2d from '../../shaders/depthwise-conv2d.wgsl';
+import depthwiseConv2dVec4 from '../../shaders/depthwise-conv2d-vec4.wgsl';
 import winogradInput from '../../shaders/winograd-input.wgsl';
 import winogradOutput from '../../shaders/winograd-output.wgsl';
 import winograd4Input from '../../shaders/winograd4-input.wgsl';
@@ -33,6 +34,7 @@ export const KERNELS = {
   conv2d,
   'conv2d-subgroup': conv2dSubgroup,
   'depthwise-conv2d': depthwiseConv2d,
+  'depthwise-conv2d-vec4': depthwiseConv2dVec4,
   'winograd-input': winogradInput,
   'winograd-output': winogradOutput,
   'winograd4-input': winograd4Input,
