@@ -157,7 +157,8 @@ for (const c of WINOGRAD_CASES) {
       const chunks = Math.ceil((c.x[0] * Math.ceil(r.shapes[0][1] / m) * Math.ceil(r.shapes[0][2] / m) * (m + 2) ** 2 * 4 * Math.max(c.x[3], c.oc)) / WINOGRAD_SCRATCH_BYTES);
       // The batched GEMM shares A by subgroup broadcast where the device allows it (see planGemm).
       const gemm = (ctx.caps.subgroupMinSize ?? 0) >= 8 && c.oc % 4 === 0 ? 'gemm-subgroup' : 'gemm';
-      const names = m === 2 ? ['winograd-input', gemm, 'winograd-output'] : ['winograd4-input', gemm, 'winograd4-output'];
+      const output4 = c.oc % 4 ? 'winograd4-output' : 'winograd4-output-vec4';
+      const names = m === 2 ? ['winograd-input', gemm, 'winograd-output'] : ['winograd4-input', gemm, output4];
       if (ctx.hasTimestamps) assert.equal(r.timings![0].kernels, Array(chunks).fill(names).flat());
       const ref = refConv2d({ x, xShape: c.x, w, wShape: [3, 3, c.x[3], c.oc], b, padding: c.padding, act: (v) => (v > 0 ? v : 0.1 * v) });
       assert.equal(r.shapes[0], ref.shape);

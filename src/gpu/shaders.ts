@@ -14,6 +14,7 @@ import winogradInput from '../../shaders/winograd-input.wgsl';
 import winogradOutput from '../../shaders/winograd-output.wgsl';
 import winograd4Input from '../../shaders/winograd4-input.wgsl';
 import winograd4Output from '../../shaders/winograd4-output.wgsl';
+import winograd4OutputVec4 from '../../shaders/winograd4-output-vec4.wgsl';
 import gemm from '../../shaders/gemm.wgsl';
 import gemmSubgroup from '../../shaders/gemm-subgroup.wgsl';
 import gemmTiled from '../../shaders/gemm-tiled.wgsl';
@@ -39,6 +40,7 @@ export const KERNELS = {
   'winograd-output': winogradOutput,
   'winograd4-input': winograd4Input,
   'winograd4-output': winograd4Output,
+  'winograd4-output-vec4': winograd4OutputVec4,
   gemm,
   'gemm-subgroup': gemmSubgroup,
   'gemm-tiled': gemmTiled,

@@ -64,7 +64,9 @@ export function planWinograd(
   const oc = w[3];
   const { win, tilesH, tilesW, tiles, chunk } = winogradTiles(x, w, attrs, caps, m);
   const points = (m + 2) ** 2;
-  const [inputKernel, outputKernel] = m === 2 ? ['winograd-input', 'winograd-output'] as const : ['winograd4-input', 'winograd4-output'] as const;
+  const [inputKernel, outputKernel] = m === 2 ? ['winograd-input', 'winograd-output'] as const
+    : ['winograd4-input', oc % 4 ? 'winograd4-output' : 'winograd4-output-vec4'] as const;
+  const outputLanes = outputKernel === 'winograd4-output-vec4' ? 4 : 1; // channels per invocation
   const calls: KernelCall[] = [];
   for (let t0 = 0; t0 < tiles; t0 += chunk) {
     const count = Math.min(chunk, tiles - t0);
@@ -85,7 +87,7 @@ export function planWinograd(
       kernel: outputKernel,
       spec: { WG: ELEMENTWISE_WG, RESIDUAL: residual === 'after' ? 1 : residual === 'before' ? 2 : 0 },
       params: { total: count * oc, tile_offset: t0, oh: win.oh, ow: win.ow, oc, tiles_h: tilesH, tiles_w: tilesW, ...activationParams(attrs.activation) },
-      workgroups: grid1d(count * oc, ELEMENTWISE_WG, caps),
+      workgroups: grid1d((count * oc) / outputLanes, ELEMENTWISE_WG, caps),
       bindings: ['tmp#1', 'b', residual ? 'r' : 'b', 'y'],
     });
   }
