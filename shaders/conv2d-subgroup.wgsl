@@ -50,10 +50,6 @@ const BLOCK_ACC: u32 = 8u * TN;
 @group(0) @binding(3) var<storage, read_write> y: array<vec4<f32>>;
 @group(0) @binding(4) var<uniform> p: Params;
 
-fn activate4(v: vec4<f32>) -> vec4<f32> {
-  return vec4<f32>(activate(v.x, p.act, p.act_a, p.act_b), activate(v.y, p.act, p.act_a, p.act_b),
-                   activate(v.z, p.act, p.act_a, p.act_b), activate(v.w, p.act, p.act_a, p.act_b));
-}
 
 // One 8-pixel block's share of one (ky, kx, ic) step: pixel i's value reaches every lane by broadcast
 // from lane i. Each block keeps its own accumulator array so that the compiler unrolls the i and j
@@ -73,7 +69,7 @@ fn store(acc: ptr<function, array<vec4<f32>, BLOCK_ACC>>, m0: u32, q0: u32) {
     if (m >= m_total) { break; }
     for (var j = 0u; j < TN; j++) {
       let q = q0 + j * WG_X;
-      if (q < quads) { y[m * quads + q] = activate4((*acc)[i * TN + j] + b[q]); }
+      if (q < quads) { y[m * quads + q] = activate4((*acc)[i * TN + j] + b[q], p.act, p.act_a, p.act_b); }
     }
   }
 }

@@ -36,10 +36,6 @@ const WG: u32 = 64u; // @spec
 @group(0) @binding(3) var<storage, read_write> y: array<vec4<f32>>;
 @group(0) @binding(4) var<uniform> p: Params;
 
-fn activate4(v: vec4<f32>) -> vec4<f32> {
-  return vec4<f32>(activate(v.x, p.act, p.act_a, p.act_b), activate(v.y, p.act, p.act_a, p.act_b),
-                   activate(v.z, p.act, p.act_a, p.act_b), activate(v.w, p.act, p.act_a, p.act_b));
-}
 
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
@@ -72,6 +68,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let bv = b[q];
   for (var i = 0u; i < TX; i++) {
     let ox = ox0 + i;
-    if (ox < p.ow) { y[((img * p.oh + oy) * p.ow + ox) * quads + q] = activate4(acc[i] + bv); }
+    if (ox < p.ow) { y[((img * p.oh + oy) * p.ow + ox) * quads + q] = activate4(acc[i] + bv, p.act, p.act_a, p.act_b); }
   }
 }

@@ -51,10 +51,6 @@ const BLOCK_ACC: u32 = 8u * TN;
 @group(0) @binding(3) var<storage, read_write> c: array<vec4<f32>>;
 @group(0) @binding(4) var<uniform> p: Params;
 
-fn activate4(v: vec4<f32>) -> vec4<f32> {
-  return vec4<f32>(activate(v.x, p.act, p.act_a, p.act_b), activate(v.y, p.act, p.act_a, p.act_b),
-                   activate(v.z, p.act, p.act_a, p.act_b), activate(v.w, p.act, p.act_a, p.act_b));
-}
 
 // One 8-row block's share of a step of k: row i of the block reaches every lane by broadcast from
 // lane i, and meets this lane's TN quads of B. A block's accumulators are their own array, indexed
@@ -79,7 +75,7 @@ fn store(acc: ptr<function, array<vec4<f32>, BLOCK_ACC>>, m0: u32, q0: u32, c0: 
       if (q < quads) {
         var v = (*acc)[i * TN + j];
         if (BIAS == 1u) { v += bias[qoff + q]; }
-        c[c0 + m * ldq + qoff + q] = activate4(v);
+        c[c0 + m * ldq + qoff + q] = activate4(v, p.act, p.act_a, p.act_b);
       }
     }
   }

@@ -36,10 +36,6 @@ alias WEIGHT = f32; // @f16
 @group(0) @binding(3) var<storage, read_write> c: array<vec4<f32>>;
 @group(0) @binding(4) var<uniform> p: Params;
 
-fn activate4(v: vec4<f32>) -> vec4<f32> {
-  return vec4<f32>(activate(v.x, p.act, p.act_a, p.act_b), activate(v.y, p.act, p.act_a, p.act_b),
-                   activate(v.z, p.act, p.act_a, p.act_b), activate(v.w, p.act, p.act_a, p.act_b));
-}
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -73,7 +69,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
     for (var j = 0u; j < TN; j++) {
       let q = q0 + j * WG_X;
       if (q < quads) {
-        c[m * ldq + qoff + q] = activate4(acc[i * TN + j] + bias[qoff + q]);
+        c[m * ldq + qoff + q] = activate4(acc[i * TN + j] + bias[qoff + q], p.act, p.act_a, p.act_b);
       }
     }
   }

@@ -33,14 +33,10 @@ const RESIDUAL: u32 = 0u; // @spec
 @group(0) @binding(3) var<storage, read_write> y: array<vec4<f32>>;
 @group(0) @binding(4) var<uniform> p: Params;
 
-fn activate4(v: vec4<f32>) -> vec4<f32> {
-  return vec4<f32>(activate(v.x, p.act, p.act_a, p.act_b), activate(v.y, p.act, p.act_a, p.act_b),
-                   activate(v.z, p.act, p.act_a, p.act_b), activate(v.w, p.act, p.act_a, p.act_b));
-}
 
 fn epilogue(v: vec4<f32>, at: u32) -> vec4<f32> {
-  if (RESIDUAL == 2u) { return activate4(v + r[at]); }
-  let a = activate4(v);
+  if (RESIDUAL == 2u) { return activate4(v + r[at], p.act, p.act_a, p.act_b); }
+  let a = activate4(v, p.act, p.act_a, p.act_b);
   if (RESIDUAL == 1u) { return a + r[at]; }
   return a;
 }

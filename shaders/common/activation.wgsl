@@ -43,3 +43,8 @@ fn activate(v: f32, kind: u32, a: f32, b: f32) -> f32 {
     default: { return v; }
   }
 }
+
+/** activate() on each lane of a channel quad (the vec4 kernels). */
+fn activate4(v: vec4<f32>, kind: u32, a: f32, b: f32) -> vec4<f32> {
+  return vec4<f32>(activate(v.x, kind, a, b), activate(v.y, kind, a, b), activate(v.z, kind, a, b), activate(v.w, kind, a, b));
+}
