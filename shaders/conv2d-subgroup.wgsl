@@ -1,6 +1,7 @@
 // conv2d-subgroup — y = act(conv2d(x, w) + b) as an implicit GEMM whose input values are loaded once
 // per subgroup and shared by subgroupBroadcast; weights, bias and output as vec4 channel quads.
 // @requires activation
+// @requires subgroup-tile
 // @enable-f16
 //
 // The register-blocked conv2d.wgsl has every lane load the same TM input values at each step (its
@@ -50,16 +51,6 @@ const BLOCK_ACC: u32 = 8u * TN;
 @group(0) @binding(3) var<storage, read_write> y: array<vec4<f32>>;
 @group(0) @binding(4) var<uniform> p: Params;
 
-
-// One 8-pixel block's share of one (ky, kx, ic) step: pixel i's value reaches every lane by broadcast
-// from lane i. Each block keeps its own accumulator array so that the compiler unrolls the i and j
-// loops (see gemm-subgroup.wgsl).
-fn accumulate(acc: ptr<function, array<vec4<f32>, BLOCK_ACC>>, mine: f32, wv: ptr<function, array<vec4<f32>, TN>>) {
-  for (var i = 0u; i < 8u; i++) {
-    let xv = vec4<f32>(subgroupShuffle(mine, i));
-    for (var j = 0u; j < TN; j++) { (*acc)[i * TN + j] = fma(xv, (*wv)[j], (*acc)[i * TN + j]); }
-  }
-}
 
 fn store(acc: ptr<function, array<vec4<f32>, BLOCK_ACC>>, m0: u32, q0: u32) {
   let quads = p.oc / 4u;

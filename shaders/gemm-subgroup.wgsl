@@ -1,6 +1,7 @@
 // gemm-subgroup — C[:, n_offset : n_offset+nb] = act(A · B + bias) with each value of A loaded once per
 // subgroup and shared by subgroupBroadcast, and B, bias and C as vec4 column quads.
 // @requires activation
+// @requires subgroup-tile
 // @enable-f16
 //
 // Why: every lane of a workgroup needs the same TM values of A at each step of k. Loaded per lane,
@@ -51,17 +52,6 @@ const BLOCK_ACC: u32 = 8u * TN;
 @group(0) @binding(3) var<storage, read_write> c: array<vec4<f32>>;
 @group(0) @binding(4) var<uniform> p: Params;
 
-
-// One 8-row block's share of a step of k: row i of the block reaches every lane by broadcast from
-// lane i, and meets this lane's TN quads of B. A block's accumulators are their own array, indexed
-// only by the unrolled i and j: one array indexed by the block too made the compiler stop unrolling
-// past 64 accumulators (TM 32 × TN 4 then ran at 3.3 GFLOP/s).
-fn accumulate(acc: ptr<function, array<vec4<f32>, BLOCK_ACC>>, mine: f32, bv: ptr<function, array<vec4<f32>, TN>>) {
-  for (var i = 0u; i < 8u; i++) {
-    let av = vec4<f32>(subgroupShuffle(mine, i));
-    for (var j = 0u; j < TN; j++) { (*acc)[i * TN + j] = fma(av, (*bv)[j], (*acc)[i * TN + j]); }
-  }
-}
 
 fn store(acc: ptr<function, array<vec4<f32>, BLOCK_ACC>>, m0: u32, q0: u32, c0: u32) {
   let quads = p.nb / 4u;

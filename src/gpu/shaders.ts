@@ -4,6 +4,7 @@ import activation from '../../shaders/activation.wgsl';
 import batchnorm from '../../shaders/batchnorm.wgsl';
 import binary from '../../shaders/binary.wgsl';
 import commonActivation from '../../shaders/common/activation.wgsl';
+import commonSubgroupTile from '../../shaders/common/subgroup-tile.wgsl';
 import concat from '../../shaders/concat.wgsl';
 import slice from '../../shaders/slice.wgsl';
 import conv2d from '../../shaders/conv2d.wgsl';
@@ -54,7 +55,7 @@ export const KERNELS = {
 } as const;
 
 /** Shared function libraries a kernel can pull in with a `// @requires NAME` header line. */
-export const COMMON: Record<string, string> = { activation: commonActivation };
+export const COMMON: Record<string, string> = { activation: commonActivation, 'subgroup-tile': commonSubgroupTile };
 
 export type KernelName = keyof typeof KERNELS;
 
