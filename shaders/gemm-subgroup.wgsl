@@ -19,12 +19,14 @@
 //   0 a     A, m×k row-major (scalars)
 //   1 b     B block, k×nb row-major, as nb/4 quads per row
 //   2 bias  full bias, ldc/4 quads (zeros, or not read when BIAS = 0)
-//   3 c     C, m×ldc row-major, as ldc/4 quads per row
-//   4 p     Params
+//   3 r     residual, laid out like C (bound to bias and never read when RESIDUAL = 0)
+//   4 c     C, m×ldc row-major, as ldc/4 quads per row
+//   5 p     Params
 // Grid: x = ceil(nb / (4*TN*WG_X)), y = ceil(m / TM), z = batch: product z reads A, B and writes C
 // at z × batch_a / batch_b / batch_c elements further on (Winograd's 16 or 36 products).
 // Spec: TM 8, 16, 24 or 32 (one to four 8-row blocks); TN 1 to 8 quads per lane; WG_X a multiple of 8,
-//   at most 256; BIAS 0 or 1;
+//   at most 256; BIAS 0 or 1; RESIDUAL 0 (none), 1 (c = act(A·B + bias) + r: Darknet's [shortcut]
+//   after a 1×1 conv) or 2 (c = act(A·B + bias + r): Keras's Add followed by an activation);
 //   F16 = 1 stores B as f16 (read into f32).
 enable subgroups;
 
@@ -41,6 +43,7 @@ const TM: u32 = 32u; // @spec
 const TN: u32 = 4u; // @spec
 const WG_X: u32 = 8u; // @spec
 const BIAS: u32 = 1u; // @spec
+const RESIDUAL: u32 = 0u; // @spec
 alias WEIGHT = f32; // @f16
 
 const BLOCKS: u32 = TM / 8u;  // 1 to 4
@@ -49,8 +52,9 @@ const BLOCK_ACC: u32 = 8u * TN;
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<vec4<WEIGHT>>;
 @group(0) @binding(2) var<storage, read> bias: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> c: array<vec4<f32>>;
-@group(0) @binding(4) var<uniform> p: Params;
+@group(0) @binding(3) var<storage, read> r: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> c: array<vec4<f32>>;
+@group(0) @binding(5) var<uniform> p: Params;
 
 
 fn store(acc: ptr<function, array<vec4<f32>, BLOCK_ACC>>, m0: u32, q0: u32, c0: u32) {
@@ -65,7 +69,11 @@ fn store(acc: ptr<function, array<vec4<f32>, BLOCK_ACC>>, m0: u32, q0: u32, c0: 
       if (q < quads) {
         var v = (*acc)[i * TN + j];
         if (BIAS == 1u) { v += bias[qoff + q]; }
-        c[c0 + m * ldq + qoff + q] = activate4(v, p.act, p.act_a, p.act_b);
+        let at = c0 + m * ldq + qoff + q;
+        if (RESIDUAL == 2u) { v += r[at]; }
+        v = activate4(v, p.act, p.act_a, p.act_b);
+        if (RESIDUAL == 1u) { v += r[at]; }
+        c[at] = v;
       }
     }
   }

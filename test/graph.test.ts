@@ -120,7 +120,9 @@ gpu('per-layer timings, memory report, and errors for unkept intermediates and w
   try {
     const r = await model.run(randomArray(8 * 8 * 3, 1), { profile: true });
     if (ctx.hasTimestamps) {
-      assert.equal(r.timings!.map((t) => t.name), ['relu1', 'conv2', 'add', 'conv3', 'cat', 'pool', 'dense', 'probs']);
+      // With subgroups, the add folds into the 1×1 conv2 before it (its GEMM has a residual epilogue).
+      const conv2 = (ctx.caps.subgroupMinSize ?? 0) >= 8 ? [] : ['conv2'];
+      assert.equal(r.timings!.map((t) => t.name), ['relu1', ...conv2, 'add', 'conv3', 'cat', 'pool', 'dense', 'probs']);
       assert.ok(r.timings!.every((t) => t.ms >= 0));
     }
     const mem = model.memory(1);
@@ -195,6 +197,44 @@ gpu('residual adds fold into the Winograd conv before them (Darknet and Keras or
       const y2 = refConv2d({ x: y1.y, xShape: y1.shape, w: w2, wShape: [3, 3, c, c], b: b2, padding: 'same', act: order === 'darknet' ? leaky : undefined });
       const expected = y2.y.map((v, i) => (order === 'darknet' ? v + y1.y[i] : relu(v + y1.y[i])));
       assertClose(await model.predict(x), expected, 2e-5, `residual ${order}`, 'normalized');
+    } finally {
+      model.dispose();
+    }
+  }
+});
+
+gpu('residual adds fold into a 1×1 conv on the subgroup GEMM (both orders) and match float64; elsewhere they stay', async () => {
+  const ctx = await getCtx();
+  const c = 12, k = 20;
+  const w1 = randomArray(c * k, 51), b1 = randomArray(k, 52), w2 = randomArray(k * c, 53), b2 = randomArray(c, 54);
+  const relu = (v: number) => Math.max(v, 0);
+  const subgroups = (ctx.caps.subgroupMinSize ?? 0) >= 8;
+  for (const order of ['darknet', 'keras'] as const) {
+    // A MobileNetV2-style bottleneck: 1×1 expand (relu), 1×1 project (linear), add the input.
+    const nodes: Node[] = [
+      { name: 'in', op: { kind: 'input', shape: [7, 9, c] }, inputs: [] },
+      { name: 'expand', op: { kind: 'conv2d', attrs: { activation: { kind: 'relu' } }, weights: w1, shape: [1, 1, c, k], bias: b1 }, inputs: ['in'] },
+      { name: 'project', op: { kind: 'conv2d', attrs: {}, weights: w2, shape: [1, 1, k, c], bias: b2 }, inputs: ['expand'] },
+      // Darknet puts a [dropout] between them (Yolo-Fastest): it folds in with the add.
+      ...(order === 'darknet' ? [{ name: 'drop', op: { kind: 'identity' as const }, inputs: ['project'] }] : []),
+      { name: 'sum', op: { kind: 'add' }, inputs: [order === 'darknet' ? 'drop' : 'project', 'in'] },
+      ...(order === 'keras' ? [{ name: 'out', op: { kind: 'activation' as const, activation: { kind: 'relu' as const } }, inputs: ['sum'] }] : []),
+    ];
+    const output = order === 'keras' ? 'out' : 'sum';
+    const model = await Model.create(ctx, { name: order, nodes, inputs: ['in'], outputs: [output] });
+    try {
+      const fused = model.graph.nodes.find((n) => n.name === output)!;
+      // With subgroups the add rides on the project conv's GEMM; without, it stays a separate node.
+      assert.is(fused.op.kind === 'conv2d', subgroups, model.graph.nodes.map((n) => `${n.name}:${n.op.kind}`).join());
+      if (subgroups) {
+        assert.is((fused.op as { residual?: string }).residual, order === 'darknet' ? 'after' : 'before');
+        if (order === 'darknet') assert.equal(fused.fused, ['project', 'drop', 'sum']);
+      }
+      const x = randomArray(2 * 7 * 9 * c, 55);
+      const e = refConv2d({ x, xShape: [2, 7, 9, c], w: w1, wShape: [1, 1, c, k], b: b1, act: relu });
+      const p = refConv2d({ x: e.y, xShape: e.shape, w: w2, wShape: [1, 1, k, c], b: b2 });
+      const expected = p.y.map((v, i) => (order === 'darknet' ? v + x[i] : relu(v + x[i])));
+      assertClose(await model.predict(x), expected, 2e-5, `1×1 residual ${order}`, 'normalized');
     } finally {
       model.dispose();
     }

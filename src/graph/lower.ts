@@ -3,7 +3,7 @@
 // (the output) is one of the node's weights, from `nodeWeights`.
 import { planActivation } from '../ops/activation.js';
 import { batchNormAffine, planBatchNorm } from '../ops/batchnorm.js';
-import { conv2dOutputShape, planConv2d } from '../ops/conv2d.js';
+import { conv2dOutputShape, planConv2d, residualFits } from '../ops/conv2d.js';
 import { planBinary, planSoftmax } from '../ops/elementwise.js';
 import { planGemm, splitGemmWeight } from '../ops/gemm.js';
 import { sizeOf, type DeviceCaps, type KernelCall, type Shape } from '../ops/kernel-call.js';
@@ -76,8 +76,11 @@ function lowerOp(op: Op, inputs: Shape[], caps: DeviceCaps, options: LowerOption
         const plan = planWinograd(x, op.shape, op.attrs, caps, winogradTileFor(op.shape), op.residual);
         return { shape, ...plan, inputRoles: op.residual ? { x: 0, r: 1 } : X };
       }
-      if (op.residual) throw new Error('a fused residual needs the Winograd route (3×3, stride 1, ≥ 32 channels)');
-      return { shape, calls: planConv2d(x, op.shape, op.attrs, caps), inputRoles: X };
+      if (op.residual && inputs[1]?.join() !== shape.join()) throw new Error(`residual [${inputs[1]}] does not match the output [${shape}]`);
+      if (op.residual && !residualFits(x, op.shape, op.attrs, caps)) {
+        throw new Error('a fused residual needs the Winograd route (3×3, stride 1, ≥ 32 channels) or a 1×1 conv on the subgroup GEMM');
+      }
+      return { shape, calls: planConv2d(x, op.shape, op.attrs, caps, undefined, op.residual), inputRoles: op.residual ? { x: 0, r: 1 } : X };
     }
     case 'dense': {
       const k = x[x.length - 1];

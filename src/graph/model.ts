@@ -9,6 +9,7 @@ import type { Graph, Node, Op } from './ir.js';
 import { validateGraph } from './ir.js';
 import { nodeWeights, type LowerOptions } from './lower.js';
 import { fuseResidualPass, optimize } from './passes.js';
+import { residualFits } from '../ops/conv2d.js';
 import { winogradApplies } from '../ops/winograd.js';
 import { planGraph, type BufferRef, type ExecutionPlan } from './plan.js';
 
@@ -83,13 +84,15 @@ interface Prepared {
   staging: Map<string, GPUBuffer>;
 }
 
-/** Residual adds folded into the Winograd convs before them (the only route whose epilogue has one). */
+/** Residual adds folded into the convs before them whose epilogue has one: Winograd, and 1×1 convs on the subgroup GEMM. */
 function fuseResiduals(graph: Graph, keep: ReadonlySet<string>, caps: GpuContext['caps'], lowering: LowerOptions): Graph {
-  if (lowering.winograd === false) return graph;
   const shapes = planGraph(graph, 1, caps, keep, lowering).shapes;
   const protect = new Set([...keep, ...graph.outputs]);
-  return fuseResidualPass(graph, protect, (conv) =>
-    conv.op.kind === 'conv2d' && winogradApplies(shapes.get(conv.inputs[0])!, conv.op.shape, conv.op.attrs));
+  return fuseResidualPass(graph, protect, (conv) => {
+    if (conv.op.kind !== 'conv2d') return false;
+    const x = shapes.get(conv.inputs[0])!;
+    return (lowering.winograd !== false && winogradApplies(x, conv.op.shape, conv.op.attrs)) || residualFits(x, conv.op.shape, conv.op.attrs, caps);
+  });
 }
 
 /** The op without its weight arrays (shapes and attributes stay), so the CPU copy can be freed after upload. */

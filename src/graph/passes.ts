@@ -78,6 +78,7 @@ export function fuseActivationPass(graph: Graph, keep: ReadonlySet<string>): Gra
  * operand, after its activation (Darknet's shortcut: leaky conv, linear add) or before the add's
  * activation (Keras: linear conv, Add, ReLU). `fusable` says which convs have a kernel for it (the
  * Winograd route, known only with shapes). The other operand must already exist where the conv runs.
+ * Pass-through nodes between the conv and the add (used only there) are folded in too.
  */
 export function fuseResidualPass(graph: Graph, keep: ReadonlySet<string>, fusable: (conv: Node) => boolean): Graph {
   const counts = consumerCounts(graph);
@@ -88,7 +89,13 @@ export function fuseResidualPass(graph: Graph, keep: ReadonlySet<string>, fusabl
   for (const node of graph.nodes) {
     if (node.op.kind !== 'add' || node.inputs.length !== 2) continue;
     for (const [c, o] of [[0, 1], [1, 0]]) {
-      const conv = byName.get(node.inputs[c]);
+      // Pass-through nodes between the conv and the add (Darknet's [dropout]) go with the add.
+      const between: string[] = [];
+      let conv = byName.get(node.inputs[c]);
+      while (conv?.op.kind === 'identity' && counts.get(conv.name) === 1 && !keep.has(conv.name)) {
+        between.push(conv.name);
+        conv = byName.get(conv.inputs[0]);
+      }
       const other = node.inputs[o];
       if (!conv || conv.op.kind !== 'conv2d' || conv.op.residual || replaced.has(conv.name)) continue;
       if (counts.get(conv.name) !== 1 || keep.has(conv.name) || !fusable(conv)) continue;
@@ -99,9 +106,10 @@ export function fuseResidualPass(graph: Graph, keep: ReadonlySet<string>, fusabl
       replaced.set(conv.name, {
         name: node.name, inputs: [conv.inputs[0], other], source: conv.source,
         op: { ...conv.op, residual, attrs: { ...conv.op.attrs, activation: residual === 'after' ? convAct : addAct } },
-        fused: [...(conv.fused ?? [conv.name]), ...(node.fused ?? [node.name])],
+        fused: [...(conv.fused ?? [conv.name]), ...between.reverse(), ...(node.fused ?? [node.name])],
       });
       dropped.add(node.name);
+      between.forEach((name) => dropped.add(name));
       break;
     }
   }

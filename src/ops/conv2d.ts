@@ -84,18 +84,29 @@ export function defaultConv2dVariant(groups: number, ocg: number, caps?: DeviceC
 }
 
 /** Bindings: x, w, b → y (b is the bias, zeros when the layer has none). */
+/** Whether planConv2d can fuse a residual add into this conv: a 1×1 conv whose GEMM runs on the subgroup kernel. */
+export function residualFits(x: Shape, w: Shape, attrs: Conv2dAttrs, caps: DeviceCaps): boolean {
+  return conv2dRoute(x, w, attrs) === 'gemm' && planConv2d(x, w, attrs, caps)[0].kernel === 'gemm-subgroup';
+}
+
+/**
+ * `residual` adds the binding 'r' (laid out like y) 'after' or 'before' the activation; only a 1×1
+ * conv that runs on the subgroup GEMM supports it (see residualFits).
+ */
 export function planConv2d(
-  x: Shape, w: Shape, attrs: Conv2dAttrs, caps: DeviceCaps, variant?: Conv2dVariant,
+  x: Shape, w: Shape, attrs: Conv2dAttrs, caps: DeviceCaps, variant?: Conv2dVariant, residual?: 'after' | 'before',
 ): KernelCall[] {
   const g = geometry(x, w, attrs);
   const act = activationParams(attrs.activation);
   const route = conv2dRoute(x, w, attrs);
   if (route === 'gemm') {
     const m = g.n * g.h * g.w;
-    const calls = planGemm({ m, k: g.c, n: g.oc }, attrs.activation, caps, chooseGemmVariant(m, g.oc, caps));
+    const calls = planGemm({ m, k: g.c, n: g.oc, residual }, attrs.activation, caps, chooseGemmVariant(m, g.oc, caps));
     if (calls.length > 1) throw new Error(`conv2d: 1×1 weights of ${g.c}×${g.oc} exceed one storage binding`);
-    return [{ ...calls[0], bindings: ['x', 'w', 'b', 'y'] }];
+    const roles: Record<string, string> = { a: 'x', 'b#0': 'w', bias: 'b', c: 'y' };
+    return [{ ...calls[0], bindings: calls[0].bindings.map((role) => roles[role] ?? role) }];
   }
+  if (residual) throw new Error('conv2d: a fused residual needs a 1×1 conv on the subgroup GEMM');
   const common = {
     n: g.n, h: g.h, w: g.w, c: g.c, oh: g.oh, ow: g.ow, oc: g.oc, kh: g.kh, kw: g.kw,
     stride_h: g.sh, stride_w: g.sw, dil_h: g.dh, dil_w: g.dw, pad_top: g.padTop, pad_left: g.padLeft,

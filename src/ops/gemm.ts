@@ -9,10 +9,15 @@ export interface GemmShape {
   n: number;
   /** B stored as n×k (each output's weights contiguous) instead of k×n. */
   transB?: boolean;
-  /** `count` independent products, each A, B and C `strideA/B/C` elements after the previous one (register kind only). */
+  /** `count` independent products, each A, B and C `strideA/B/C` elements after the previous one (register and subgroup kinds). */
   batch?: { count: number; strideA: number; strideB: number; strideC: number };
   /** Skip the bias (the bias binding is then never read). */
   noBias?: boolean;
+  /**
+   * Add the binding 'r' (laid out like C) 'after' the activation or 'before' it: the subgroup kind
+   * only, one column block (a 1×1 conv followed by a residual add).
+   */
+  residual?: 'after' | 'before';
 }
 
 /**
@@ -118,6 +123,9 @@ export function planGemm(
   const batched = kernel === 'gemm' || kernel === 'gemm-subgroup';
   if (batched) spec.BIAS = shape.noBias ? 0 : 1;
   else if (shape.batch || shape.noBias) throw new Error(`gemm: batched or bias-free products need the register or subgroup kind, not '${kind}'`);
+  if (kind === 'subgroup') spec.RESIDUAL = shape.residual === 'after' ? 1 : shape.residual === 'before' ? 2 : 0;
+  else if (shape.residual) throw new Error(`gemm: a fused residual needs the subgroup kind, not '${kind}'`);
+  if (shape.residual && nb !== n) throw new Error('gemm: a fused residual needs one column block');
   if (batch.count > 1 && nb !== n) throw new Error('gemm: a batched product must fit one binding per B');
   const colsPerInvocation = kind === 'vec4' || kind === 'subgroup' ? 4 * variant.tn : variant.tn;
   const rowsPerWorkgroup = kind === 'subgroup' ? variant.tm : variant.tm * variant.wgY;
@@ -134,7 +142,8 @@ export function planGemm(
       workgroups: checkGrid('gemm', [
         Math.ceil(cols / (colsPerInvocation * variant.wgX)), Math.ceil(m / rowsPerWorkgroup), batch.count,
       ], caps),
-      bindings: ['a', `b#${i}`, 'bias', 'c'],
+      // The subgroup kernel has a residual binding; without a residual the bias fills it, unread.
+      bindings: kind === 'subgroup' ? ['a', `b#${i}`, 'bias', shape.residual ? 'r' : 'bias', 'c'] : ['a', `b#${i}`, 'bias', 'c'],
     });
   }
   return calls;

@@ -82,7 +82,8 @@ export function planWinograd(
       undefined, caps, chooseGemmVariant(count, oc, caps, true),
     );
     // The GEMM reads V, binds u as B (its bias goes unread: the output transform adds it) and writes M.
-    calls.push({ ...gemm, bindings: ['tmp#0', 'u', 'b', 'tmp#1'] });
+    const roles: Record<string, string> = { a: 'tmp#0', 'b#0': 'u', bias: 'b', c: 'tmp#1' };
+    calls.push({ ...gemm, bindings: gemm.bindings.map((role) => roles[role]) });
     calls.push({
       kernel: outputKernel,
       spec: { WG: ELEMENTWISE_WG, RESIDUAL: residual === 'after' ? 1 : residual === 'before' ? 2 : 0 },
