@@ -83,15 +83,15 @@ export function defaultConv2dVariant(groups: number, ocg: number, caps?: DeviceC
   return { tm: 4, tn: span / wgX, wgX, wgY: 64 / wgX };
 }
 
-/** Bindings: x, w, b → y (b is the bias, zeros when the layer has none). */
 /** Whether planConv2d can fuse a residual add into this conv: a 1×1 conv whose GEMM runs on the subgroup kernel. */
 export function residualFits(x: Shape, w: Shape, attrs: Conv2dAttrs, caps: DeviceCaps): boolean {
   return conv2dRoute(x, w, attrs) === 'gemm' && planConv2d(x, w, attrs, caps)[0].kernel === 'gemm-subgroup';
 }
 
 /**
- * `residual` adds the binding 'r' (laid out like y) 'after' or 'before' the activation; only a 1×1
- * conv that runs on the subgroup GEMM supports it (see residualFits).
+ * Bindings: x, w, b → y (b is the bias, zeros when the layer has none). `residual` adds the binding
+ * 'r' (laid out like y) 'after' or 'before' the activation; only a 1×1 conv that runs on the subgroup
+ * GEMM supports it (see residualFits).
  */
 export function planConv2d(
   x: Shape, w: Shape, attrs: Conv2dAttrs, caps: DeviceCaps, variant?: Conv2dVariant, residual?: 'after' | 'before',
