@@ -36,9 +36,11 @@ export interface LowerOptions {
 
 /** Kernels whose weight operand (binding 1) has an f16 variant (the F16 spec). */
 const F16_WEIGHT_KERNELS = new Set(['conv2d', 'conv2d-subgroup', 'gemm', 'gemm-vec4', 'gemm-tiled', 'gemm-subgroup']);
+/** The weight roles those kernels bind there: direct conv, Winograd, dense blocks ('b#i'). */
+const F16_WEIGHT_ROLES = new Set(['w', 'u', 'b']);
 
-function withF16Weights(low: Lowered, weightRoles: ReadonlySet<string>): Lowered {
-  const calls = low.calls.map((call) => (F16_WEIGHT_KERNELS.has(call.kernel) && weightRoles.has(call.bindings[1].replace(/#\d+$/, ''))
+function withF16Weights(low: Lowered): Lowered {
+  const calls = low.calls.map((call) => (F16_WEIGHT_KERNELS.has(call.kernel) && F16_WEIGHT_ROLES.has(call.bindings[1].replace(/#\d+$/, ''))
     ? { ...call, spec: { ...call.spec, F16: 1 } } : call));
   return { ...low, calls };
 }
@@ -143,7 +145,7 @@ function lowerOp(op: Op, inputs: Shape[], caps: DeviceCaps, options: LowerOption
 export function lowerNode(node: Node, inputs: Shape[], caps: DeviceCaps, options: LowerOptions = {}): Lowered {
   try {
     const low = lowerOp(node.op, inputs, caps, options);
-    return options.f16Weights ? withF16Weights(low, new Set(['w', 'u', 'b'])) : low;
+    return options.f16Weights ? withF16Weights(low) : low;
   } catch (e) {
     throw new Error(`${describeNode(node)}: ${(e as Error).message}`);
   }

@@ -3,7 +3,7 @@
 // one; depthwise (one input channel per group) has its own kernel; everything else is an implicit
 // GEMM: register-blocked, or sharing its input values by subgroup broadcast where the device allows.
 import { activationParams, type Activation } from './activation.js';
-import { chooseGemmVariant, planGemm } from './gemm.js';
+import { chooseGemmVariant, planGemm, renameGemmBindings, subgroupQuads } from './gemm.js';
 import { assertRank, checkGrid, ELEMENTWISE_WG, grid1d, type DeviceCaps, type KernelCall, type Shape, type TileVariant } from './kernel-call.js';
 import { windows2d, type Padding } from './padding.js';
 
@@ -72,7 +72,7 @@ const DEPTHWISE_TX = 4;
 
 export function defaultConv2dVariant(groups: number, ocg: number, caps?: DeviceCaps): Conv2dVariant {
   // Input values shared by subgroup broadcast: YOLOv3's stride-2 convs run about 1.7× faster (lavapipe).
-  if (caps && subgroupConvFits(groups, ocg, caps)) return { kind: 'subgroup', tm: 16, tn: ocg >= 128 ? 4 : ocg >= 64 ? 2 : 1, wgX: 8, wgY: 1 };
+  if (caps && subgroupConvFits(groups, ocg, caps)) return { kind: 'subgroup', tm: 16, tn: subgroupQuads(ocg), wgX: 8, wgY: 1 };
   // Measured on lavapipe: TM8×TN16 runs VGG's 56×56×256→256 3×3 at 18.8 GFLOP/s, TN8 at 13.9; it needs
   // 128 channels to fill a workgroup.
   if (groups === 1) return ocg >= 128 ? { tm: 8, tn: 16, wgX: 8, wgY: 8 } : { tm: 8, tn: 8, wgX: 8, wgY: 8 };
@@ -103,8 +103,7 @@ export function planConv2d(
     const m = g.n * g.h * g.w;
     const calls = planGemm({ m, k: g.c, n: g.oc, residual }, attrs.activation, caps, chooseGemmVariant(m, g.oc, caps));
     if (calls.length > 1) throw new Error(`conv2d: 1×1 weights of ${g.c}×${g.oc} exceed one storage binding`);
-    const roles: Record<string, string> = { a: 'x', 'b#0': 'w', bias: 'b', c: 'y' };
-    return [{ ...calls[0], bindings: calls[0].bindings.map((role) => roles[role] ?? role) }];
+    return [renameGemmBindings(calls[0], { a: 'x', 'b#0': 'w', bias: 'b', c: 'y' })];
   }
   if (residual) throw new Error('conv2d: a fused residual needs a 1×1 conv on the subgroup GEMM');
   const common = {

@@ -45,7 +45,7 @@ export function defaultGemmVariant(m: number, n: number, caps?: DeviceCaps): Gem
   // Where A can be shared by subgroup broadcast: 1024³ at 36–37 GFLOP/s against 20 (lavapipe). A
   // workgroup spans TM rows and 32·TN columns, so smaller matrices take smaller tiles.
   if ((caps?.subgroupMinSize ?? 0) >= 8 && n % 4 === 0) {
-    return { kind: 'subgroup', tm: m >= 256 ? 32 : 16, tn: n >= 128 ? 4 : n >= 64 ? 2 : 1, wgX: 8, wgY: 1 };
+    return { kind: 'subgroup', tm: m >= 256 ? 32 : 16, tn: subgroupQuads(n), wgX: 8, wgY: 1 };
   }
   // Measured on lavapipe (npm run bench -- variants): TN16 gives 19.7 GFLOP/s on 1024³ against 17.1
   // for TN8, but a workgroup then spans 128 columns, wasted on narrower matrices.
@@ -86,6 +86,16 @@ export function splitGemmWeight(b: Float32Array, shape: GemmShape, caps: DeviceC
     blocks.push(block);
   }
   return blocks;
+}
+
+/** Quads per lane of a subgroup tile over n columns: a workgroup of 8 lanes spans 32·TN of them. */
+export function subgroupQuads(n: number): number {
+  return n >= 128 ? 4 : n >= 64 ? 2 : 1;
+}
+
+/** A GEMM call bound under a caller's role names (a conv's x, w, b → y); roles not named keep theirs. */
+export function renameGemmBindings(call: KernelCall, roles: Readonly<Record<string, string>>): KernelCall {
+  return { ...call, bindings: call.bindings.map((role) => roles[role] ?? role) };
 }
 
 /**

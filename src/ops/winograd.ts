@@ -5,7 +5,7 @@
 // activation). V and M live in two temporaries.
 import { activationParams } from './activation.js';
 import type { Conv2dAttrs } from './conv2d.js';
-import { chooseGemmVariant, planGemm } from './gemm.js';
+import { chooseGemmVariant, planGemm, renameGemmBindings } from './gemm.js';
 import { ELEMENTWISE_WG, grid1d, type DeviceCaps, type KernelCall, type Shape } from './kernel-call.js';
 import { windows2d } from './padding.js';
 
@@ -82,8 +82,7 @@ export function planWinograd(
       undefined, caps, chooseGemmVariant(count, oc, caps, true),
     );
     // The GEMM reads V, binds u as B (its bias goes unread: the output transform adds it) and writes M.
-    const roles: Record<string, string> = { a: 'tmp#0', 'b#0': 'u', bias: 'b', c: 'tmp#1' };
-    calls.push({ ...gemm, bindings: gemm.bindings.map((role) => roles[role]) });
+    calls.push(renameGemmBindings(gemm, { a: 'tmp#0', 'b#0': 'u', bias: 'b', c: 'tmp#1' }));
     calls.push({
       kernel: outputKernel,
       spec: { WG: ELEMENTWISE_WG, RESIDUAL: residual === 'after' ? 1 : residual === 'before' ? 2 : 0 },
