@@ -50,6 +50,6 @@ export class Tensor {
     if (this.released) return;
     this.released = true;
     if (this.owns === 'pool') this.ctx.pool.release(this.buffer);
-    else if (this.owns === 'own') this.buffer.destroy();
+    else if (this.owns === 'own') this.ctx.destroyBuffer(this.buffer);
   }
 }

@@ -71,7 +71,7 @@ test('pipelines are cached by exactly what was compiled, and compiled once', asy
 
 test('buffer pool reuses a released buffer only after a submit', async () => {
   const ctx = await gpu();
-  const pool = new BufferPool(ctx.device);
+  const pool = new BufferPool((size, usage) => ctx.device.createBuffer({ size, usage }), (b) => b.destroy());
   const usage = 0x80 | 0x8;
   const a = pool.acquire(1000, usage);
   pool.release(a);

@@ -22,7 +22,7 @@ export interface DetectorOptions {
   names?: Source | string[];
   /** Run at this input size (multiple of 32) instead of the cfg's width × height. */
   inputSize?: [number, number];
-  /** Uses this device (else creates one, owned and disposed by the detector). */
+  /** Uses this device (else the process's shared one, see GpuContext.shared). */
   ctx?: GpuContext;
   /** Conv weights stored as f16 (see ModelOptions.f16Weights; needs shader-f16). */
   f16Weights?: boolean;
@@ -67,8 +67,10 @@ export class Detector {
     readonly network: Omit<DarknetNetwork, 'graph'>,
     readonly model: Model,
     readonly names: string[],
-    private readonly ownsCtx: boolean,
+    private readonly leasedCtx: boolean,
   ) {}
+
+  private disposed = false;
 
   /** Loads a detector; with no options, the bundled Yolo-Fastest. */
   static async load(options: Partial<DetectorOptions> = {}): Promise<Detector> {
@@ -80,12 +82,12 @@ export class Detector {
       ? namesSource
       : namesSource ? (await readText(namesSource, 'names')).text.split(/\r?\n/).map((s) => s.trim()).filter(Boolean) : [];
     const { graph, ...network } = buildDarknet(cfg.text, cfg.name, { bytes: weights.bytes, file: weights.name }, options.inputSize);
-    const ctx = options.ctx ?? (await GpuContext.create());
+    const ctx = options.ctx ?? (await GpuContext.shared());
     try {
       const model = await Model.create(ctx, graph, { f16Weights: options.f16Weights });
       return new Detector(network, model, names, !options.ctx);
     } catch (e) {
-      if (!options.ctx) ctx.dispose();
+      if (!options.ctx) ctx.release();
       throw e;
     }
   }
@@ -124,10 +126,12 @@ export class Detector {
     };
   }
 
+  /** Frees the model's GPU memory (and gives back its lease on the shared context, if it took one). */
   dispose(): void {
-    const ctx = this.model.ctx;
+    if (this.disposed) return;
+    this.disposed = true;
     this.model.dispose();
-    if (this.ownsCtx) ctx.dispose();
+    if (this.leasedCtx) this.model.ctx.release();
   }
 }
 

@@ -9,7 +9,10 @@ export class BufferPool {
   private pending: GPUBuffer[] = [];
   private readonly all = new Set<GPUBuffer>();
 
-  constructor(private readonly device: GPUDevice) {}
+  constructor(
+    private readonly create: (bytes: number, usage: GPUBufferUsageFlags) => GPUBuffer,
+    private readonly destroyOne: (buffer: GPUBuffer) => void,
+  ) {}
 
   static bucketBytes(bytes: number): number {
     return Math.max(MIN_BUCKET, 2 ** Math.ceil(Math.log2(Math.max(bytes, 1))));
@@ -20,7 +23,7 @@ export class BufferPool {
     const list = this.free.get(`${usage}:${size}`);
     const reused = list?.pop();
     if (reused) return reused;
-    const buffer = this.device.createBuffer({ size, usage });
+    const buffer = this.create(size, usage);
     this.all.add(buffer);
     return buffer;
   }
@@ -46,8 +49,19 @@ export class BufferPool {
     return n;
   }
 
+  /** Frees the buffers nobody holds (those released and already past a submit). */
+  trim(): void {
+    for (const list of this.free.values()) {
+      for (const b of list) {
+        this.all.delete(b);
+        this.destroyOne(b);
+      }
+    }
+    this.free.clear();
+  }
+
   destroy(): void {
-    for (const b of this.all) b.destroy();
+    for (const b of this.all) this.destroyOne(b);
     this.all.clear();
     this.free.clear();
     this.pending = [];

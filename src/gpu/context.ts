@@ -41,6 +41,10 @@ export class GpuContext {
   private uncaptured: GPUError[] = [];
   private lostReason?: string;
   private disposed = false;
+  /** Every buffer made through this context and not yet destroyed, with its size: the live memory figure. */
+  private readonly live = new Map<GPUBuffer, number>();
+  /** Leases on the process's shared context (see GpuContext.shared); 0 for a context someone owns. */
+  private leases = 0;
 
   private constructor(private readonly acquired: AcquiredDevice, capsOverride: Partial<DeviceCaps> = {}) {
     const { adapter, device } = acquired;
@@ -57,7 +61,7 @@ export class GpuContext {
     this.maxBufferBytes = device.limits.maxBufferSize;
     this.hasTimestamps = device.features.has('timestamp-query');
     this.pipelines = new PipelineCache(device);
-    this.pool = new BufferPool(device);
+    this.pool = new BufferPool((size, usage) => this.createBuffer(size, 'pooled buffer', usage), (b) => this.destroyBuffer(b));
     device.addEventListener('uncapturederror', (e) => this.uncaptured.push((e as GPUUncapturedErrorEvent).error));
     device.lost.then((info) => {
       if (!this.disposed) this.lostReason = `${info.reason}: ${info.message}`;
@@ -75,6 +79,37 @@ export class GpuContext {
     return ctx;
   }
 
+  /**
+   * The process's shared context (one per process or page), leased: each call adds a lease that
+   * `release()` gives back. Loaders use it when no context is given, so loading and disposing many
+   * models neither creates a device each time (Dawn does not give a destroyed device's memory back to
+   * the process) nor keeps idle memory: when the last lease goes, pooled buffers are freed; the device
+   * and its compiled pipelines stay for the next model (a live device does not keep Node from exiting).
+   */
+  static async shared(): Promise<GpuContext> {
+    sharedContext ??= GpuContext.create().catch((e) => {
+      sharedContext = undefined;
+      throw e;
+    });
+    let ctx = await sharedContext;
+    if (ctx.disposed || ctx.lostReason) {
+      sharedContext = undefined;
+      ctx = await GpuContext.shared();
+      return ctx;
+    }
+    ctx.leases++;
+    return ctx;
+  }
+
+  /** Gives back a lease taken with GpuContext.shared(); an owned context is disposed. */
+  release(): void {
+    if (this.leases === 0) {
+      this.dispose();
+      return;
+    }
+    if (--this.leases === 0) this.pool.trim();
+  }
+
   /** Plans from now on use these variants where a shape class has one (see src/tools/tuner.ts). */
   useTuning(table: DeviceCaps['tuned']): void {
     this.caps.tuned = table && Object.keys(table).length ? table : undefined;
@@ -88,11 +123,31 @@ export class GpuContext {
     if (err) throw new GpuError(`WebGPU error: ${err.message}`);
   }
 
+  /** A buffer counted in `liveBytes` until `destroyBuffer` (every buffer the library makes comes from here). */
   createBuffer(bytes: number, label: string, usage: GPUBufferUsageFlags = STORAGE): GPUBuffer {
     if (bytes > this.maxBufferBytes) {
       throw new TensorTooLargeError(`${label}: ${bytes} bytes exceeds the device's maxBufferSize of ${this.maxBufferBytes}`);
     }
-    return this.device.createBuffer({ size: Math.max(16, Math.ceil(bytes / 4) * 4), usage, label });
+    const buffer = this.device.createBuffer({ size: Math.max(16, Math.ceil(bytes / 4) * 4), usage, label });
+    this.live.set(buffer, buffer.size);
+    return buffer;
+  }
+
+  destroyBuffer(buffer: GPUBuffer): void {
+    this.live.delete(buffer);
+    buffer.destroy();
+  }
+
+  /** Bytes of GPU buffers this context holds now (weights, activations, pooled and staging buffers): a measurement, not a plan. */
+  get liveBytes(): number {
+    let total = 0;
+    for (const bytes of this.live.values()) total += bytes;
+    return total;
+  }
+
+  /** How many GPU buffers this context holds now. */
+  get liveBuffers(): number {
+    return this.live.size;
   }
 
   /** A new storage buffer holding `data`; the caller owns it. */
@@ -160,7 +215,7 @@ export class GpuContext {
             this.encodeCall(pass, b, uniforms[i], 0);
             pass.end();
           });
-          resolved = this.device.createBuffer({ size: 16 * calls.length, usage: 0x200 | 0x4 }); // QUERY_RESOLVE | COPY_SRC
+          resolved = this.createBuffer(16 * calls.length, 'timestamps', 0x200 | 0x4); // QUERY_RESOLVE | COPY_SRC
           encoder.resolveQuerySet(querySet, 0, 2 * calls.length, resolved, 0);
         } else {
           const pass = encoder.beginComputePass();
@@ -176,7 +231,7 @@ export class GpuContext {
     if (!resolved || !querySet) return undefined;
 
     const ticks = new BigInt64Array((await this.readBuffer(resolved, 16 * calls.length)).buffer);
-    resolved.destroy();
+    this.destroyBuffer(resolved);
     querySet.destroy();
     return calls.map((b, i) => ({
       label: b.label ?? b.call.kernel,
@@ -200,8 +255,9 @@ export class GpuContext {
     } catch (e) {
       failure = e;
     }
-    const validation = await this.device.popErrorScope();
-    const oom = await this.device.popErrorScope();
+    // Error scopes are one stack per device: both pops happen before any await, so a call running
+    // beside this one can never push between them and take this call's errors (or give it its own).
+    const [validation, oom] = await Promise.all([this.device.popErrorScope(), this.device.popErrorScope()]);
     if (failure) throw failure;
     if (validation) throw new GpuError(`WebGPU validation error: ${validation.message}`);
     if (oom) throw new GpuError(`WebGPU out of memory: ${oom.message}`);
@@ -213,7 +269,7 @@ export class GpuContext {
   async readBuffer(buffer: GPUBuffer, bytes: number, offset = 0): Promise<Float32Array> {
     this.checkHealthy();
     const size = Math.ceil(bytes / 4) * 4;
-    const staging = this.device.createBuffer({ size, usage: 0x1 | 0x8 }); // MAP_READ | COPY_DST
+    const staging = this.createBuffer(size, 'readback', 0x1 | 0x8); // MAP_READ | COPY_DST
     const encoder = this.device.createCommandEncoder();
     encoder.copyBufferToBuffer(buffer, offset, staging, 0, size);
     this.device.queue.submit([encoder.finish()]);
@@ -221,16 +277,21 @@ export class GpuContext {
     await staging.mapAsync(0x1);
     const out = new Float32Array(staging.getMappedRange().slice(0));
     staging.unmap();
-    staging.destroy();
+    this.destroyBuffer(staging);
     this.checkHealthy();
     return out;
   }
 
-  /** Destroys every pooled buffer and the device, and lets Node exit. */
+  /** Destroys every buffer made through it and the device. Models and tensors on it are unusable after. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    if (sharedContext && this.leases) sharedContext = undefined;
     this.pool.destroy();
+    for (const b of this.live.keys()) b.destroy();
+    this.live.clear();
     this.acquired.release();
   }
 }
+
+let sharedContext: Promise<GpuContext> | undefined;

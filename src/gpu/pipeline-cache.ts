@@ -39,10 +39,13 @@ export class PipelineCache {
 
   private async build(key: ShaderKey, id: string): Promise<GPUComputePipeline> {
     const src = specialize(key);
+    // Each error scope is pushed and popped with no await between: pipelines compile concurrently, and
+    // the device has one scope stack, so an await there would let another build pop this one's scope.
     this.device.pushErrorScope('validation');
     const module = this.device.createShaderModule({ code: src.code, label: id });
+    const moduleScope = this.device.popErrorScope();
     const info = await module.getCompilationInfo();
-    const scopeError = await this.device.popErrorScope();
+    const scopeError = await moduleScope;
     const errors = info.messages.filter((m) => m.type === 'error');
     if (errors.length || scopeError) {
       const lines = errors.map((m) => {
@@ -52,14 +55,16 @@ export class PipelineCache {
       throw new GpuError(`WGSL compilation failed for ${id}:\n${lines.join('\n') || scopeError?.message}`);
     }
     this.device.pushErrorScope('validation');
+    const pending = this.device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: id });
+    const pipelineScope = this.device.popErrorScope();
     let pipeline: GPUComputePipeline;
     try {
-      pipeline = await this.device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: id });
+      pipeline = await pending;
     } catch (e) {
-      await this.device.popErrorScope();
+      await pipelineScope;
       throw new GpuError(`pipeline ${id} (${src.locate(1).file}): ${(e as Error).message}`);
     }
-    const err = await this.device.popErrorScope();
+    const err = await pipelineScope;
     if (err) throw new GpuError(`pipeline ${id} (${src.locate(1).file}): ${err.message}`);
     this.ready.set(id, pipeline);
     return pipeline;

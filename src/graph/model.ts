@@ -12,6 +12,7 @@ import { fuseResidualPass, optimize } from './passes.js';
 import { residualFits } from '../ops/conv2d.js';
 import { winogradApplies } from '../ops/winograd.js';
 import { planGraph, type BufferRef, type ExecutionPlan } from './plan.js';
+import { UsageError } from '../errors.js';
 
 const STORAGE = 0x80 | 0x4 | 0x8; // STORAGE | COPY_SRC | COPY_DST
 const UNIFORM = 0x40 | 0x8; // UNIFORM | COPY_DST
@@ -71,6 +72,11 @@ export interface MemoryReport {
   peakBytes: number;
   /** The two largest single activations (for judging the arena). */
   largestActivations: [number, number];
+  /**
+   * Measured, not planned: bytes of the GPU buffers this model holds now (weights, and for every
+   * batch size run so far its arena, inputs, uniforms and readback buffers). 0 after dispose().
+   */
+  liveBytes: number;
 }
 
 interface Prepared {
@@ -81,7 +87,13 @@ interface Prepared {
   inputs: GPUBuffer[];
   uniform: GPUBuffer;
   bindGroups: GPUBindGroup[][];
-  staging: Map<string, GPUBuffer>;
+  /**
+   * Readback buffers (by value name) of the runs not in flight. Each run takes a set and gives it back
+   * after reading, so overlapping runs never share a buffer that is being mapped. Everything else is
+   * shared: the queue runs each submit's commands in order, and a run writes its input with
+   * queue.writeBuffer after the submits before it, so an earlier run reads its own input.
+   */
+  idleReadbacks: Map<string, GPUBuffer>[];
 }
 
 /** Residual adds folded into the convs before them whose epilogue has one: Winograd, and 1×1 convs on the subgroup GEMM. */
@@ -121,6 +133,10 @@ function f16WeightRoles(plan: ExecutionPlan): Set<string> {
 
 export class Model {
   private readonly prepared = new Map<number, Prepared>();
+  /** Preparations under way, so overlapping first runs at a new batch size prepare it once. */
+  private readonly preparing = new Map<number, Promise<Prepared>>();
+  /** Readback sets taken by runs in flight (destroyed by dispose() with the rest). */
+  private readonly busyReadbacks = new Set<Map<string, GPUBuffer>>();
   private disposed = false;
 
   private constructor(
@@ -158,7 +174,7 @@ export class Model {
         weights.set(node.name, buffers);
       }
     } catch (e) {
-      weights.forEach((b) => Object.values(b).forEach((buf) => buf.destroy()));
+      weights.forEach((b) => Object.values(b).forEach((buf) => ctx.destroyBuffer(buf)));
       throw e;
     }
     const stripped: Graph = { ...optimized, nodes: optimized.nodes.map((n): Node => ({ ...n, op: withoutWeights(n.op) })) };
@@ -186,9 +202,18 @@ export class Model {
   }
 
   /** Plans, allocates and compiles for a batch size once; later runs at that size reuse it. */
-  private async prepare(batch: number): Promise<Prepared> {
-    const cached = this.prepared.get(batch);
-    if (cached) return cached;
+  private prepare(batch: number): Promise<Prepared> {
+    const done = this.prepared.get(batch);
+    if (done) return Promise.resolve(done);
+    let pending = this.preparing.get(batch);
+    if (!pending) {
+      pending = this.build(batch).finally(() => this.preparing.delete(batch));
+      this.preparing.set(batch, pending);
+    }
+    return pending;
+  }
+
+  private async build(batch: number): Promise<Prepared> {
     const { ctx } = this;
     const plan = planGraph(this.graph, batch, ctx.caps, this.keep, this.lowering);
     const calls = plan.steps.flatMap((s) => s.calls);
@@ -210,6 +235,7 @@ export class Model {
       return b;
     };
     try {
+      if (this.disposed) throw new UsageError('Model used after dispose()');
       const slots = plan.slotBytes.map((bytes, i) => make(bytes, `arena slot ${i} (batch ${batch})`));
       const inputs = plan.inputBytes.map((bytes, i) => make(bytes, `input ${this.graph.inputs[i]} (batch ${batch})`));
       const uniform = make(Math.max(uniformBytes, 16), 'params', UNIFORM);
@@ -228,12 +254,11 @@ export class Model {
           }),
         ),
       );
-      const prepared: Prepared = { plan, compileMs, slots, inputs, uniform, bindGroups, staging: new Map() };
-      for (const name of this.graph.outputs) prepared.staging.set(name, make(4 * sizeOf(plan.shapes.get(name)!), `staging ${name}`, MAP_READ));
+      const prepared: Prepared = { plan, compileMs, slots, inputs, uniform, bindGroups, idleReadbacks: [] };
       this.prepared.set(batch, prepared);
       return prepared;
     } catch (e) {
-      created.forEach((b) => b.destroy());
+      created.forEach((b) => ctx.destroyBuffer(b));
       throw e;
     }
   }
@@ -243,7 +268,7 @@ export class Model {
    * taken from the input length unless given.
    */
   async run(inputs: Float32Array | Float32Array[], options: RunOptions = {}): Promise<RunResult> {
-    if (this.disposed) throw new Error('Model used after dispose()');
+    if (this.disposed) throw new UsageError('Model used after dispose()');
     const xs = Array.isArray(inputs) ? inputs : [inputs];
     const shapes = this.inputShapes;
     if (xs.length !== shapes.length) throw new Error(`the model takes ${shapes.length} input(s), got ${xs.length}`);
@@ -265,15 +290,14 @@ export class Model {
     }
     const p = await this.prepare(batch);
     const { ctx } = this;
-    for (const name of wanted) {
-      if (!p.staging.has(name)) p.staging.set(name, ctx.createBuffer(4 * sizeOf(p.plan.shapes.get(name)!), `staging ${name}`, MAP_READ));
-    }
     const reads = [...new Set([...this.graph.outputs, ...wanted])];
+    const readback = this.takeReadback(p, reads);
     const profile = !!options.profile && ctx.hasTimestamps;
     const steps = p.plan.steps.map((s, i) => ({ ...s, groups: p.bindGroups[i] })).filter((s) => s.calls.length);
     const querySet = profile ? ctx.device.createQuerySet({ type: 'timestamp', count: 2 * steps.length }) : undefined;
-    const resolved = profile ? ctx.device.createBuffer({ size: 16 * steps.length, usage: 0x200 | 0x4 }) : undefined;
-    const ticksStaging = profile ? ctx.device.createBuffer({ size: 16 * steps.length, usage: MAP_READ }) : undefined;
+    const resolved = profile ? ctx.createBuffer(16 * steps.length, 'timestamps', 0x200 | 0x4) : undefined;
+    const ticksStaging = profile ? ctx.createBuffer(16 * steps.length, 'timestamp readback', MAP_READ) : undefined;
+    let reusable = false;
     try {
       await ctx.scoped(() => {
         xs.forEach((x, i) => ctx.device.queue.writeBuffer(p.inputs[i], 0, x.buffer, x.byteOffset, x.byteLength));
@@ -297,7 +321,7 @@ export class Model {
           const ref = p.plan.values.get(name)!;
           const src = ref.kind === 'slot' ? p.slots[ref.slot] : ref.kind === 'input' ? p.inputs[ref.index] : undefined;
           if (!src) throw new Error(`'${name}' is a weight, not a value`);
-          encoder.copyBufferToBuffer(src, 0, p.staging.get(name)!, 0, 4 * sizeOf(p.plan.shapes.get(name)!));
+          encoder.copyBufferToBuffer(src, 0, readback.get(name)!, 0, 4 * sizeOf(p.plan.shapes.get(name)!));
         }
         if (querySet && resolved && ticksStaging) {
           encoder.resolveQuerySet(querySet, 0, 2 * steps.length, resolved, 0);
@@ -305,13 +329,15 @@ export class Model {
         }
         ctx.device.queue.submit([encoder.finish()]);
       });
+      // All maps at once: each resolves when this run's commands are done.
+      await Promise.all(reads.map((name) => readback.get(name)!.mapAsync(0x1)));
       const data = new Map<string, Float32Array>();
       for (const name of reads) {
-        const staging = p.staging.get(name)!;
-        await staging.mapAsync(0x1);
+        const staging = readback.get(name)!;
         data.set(name, new Float32Array(staging.getMappedRange(0, 4 * sizeOf(p.plan.shapes.get(name)!)).slice(0)));
         staging.unmap();
       }
+      reusable = true;
       let timings: LayerTiming[] | undefined;
       if (ticksStaging) {
         await ticksStaging.mapAsync(0x1);
@@ -331,11 +357,33 @@ export class Model {
         intermediates: new Map(wanted.map((n) => [n, { data: data.get(n)!, shape: p.plan.shapes.get(n)! }])),
         timings,
       };
+    } catch (e) {
+      if (this.disposed) throw new UsageError('Model disposed while run() was in flight');
+      throw e;
     } finally {
+      this.giveBackReadback(p, readback, reusable);
       querySet?.destroy();
-      resolved?.destroy();
-      ticksStaging?.destroy();
+      if (resolved) ctx.destroyBuffer(resolved);
+      if (ticksStaging) ctx.destroyBuffer(ticksStaging);
     }
+  }
+
+  /** A readback set for one run holding a buffer for each of `names`. */
+  private takeReadback(p: Prepared, names: string[]): Map<string, GPUBuffer> {
+    const set = p.idleReadbacks.pop() ?? new Map<string, GPUBuffer>();
+    for (const name of names) {
+      if (!set.has(name)) set.set(name, this.ctx.createBuffer(4 * sizeOf(p.plan.shapes.get(name)!), `readback ${name}`, MAP_READ));
+    }
+    this.busyReadbacks.add(set);
+    return set;
+  }
+
+  /** After a failed run a buffer may still be mapping: such a set is destroyed rather than reused. */
+  private giveBackReadback(p: Prepared, set: Map<string, GPUBuffer>, reusable: boolean): void {
+    this.busyReadbacks.delete(set);
+    if (this.disposed) return;
+    if (reusable) p.idleReadbacks.push(set);
+    else set.forEach((b) => this.ctx.destroyBuffer(b));
   }
 
   /** Pipeline compile time (ms) spent preparing `batch`, or undefined if not prepared yet. */
@@ -374,17 +422,35 @@ export class Model {
       weightBytes: this.weightBytes, activationBytes, ioBytes,
       peakBytes: this.weightBytes + activationBytes + ioBytes,
       largestActivations: [sizes[0] ?? 0, sizes[1] ?? 0],
+      liveBytes: this.liveBytes(),
     };
   }
 
+  private liveBytes(): number {
+    const sum = (list: Iterable<GPUBuffer>) => [...list].reduce((n, b) => n + b.size, 0);
+    let total = 0;
+    this.weights.forEach((w) => (total += sum(Object.values(w))));
+    for (const p of this.prepared.values()) {
+      total += sum([...p.slots, ...p.inputs, p.uniform]);
+      p.idleReadbacks.forEach((set) => (total += sum(set.values())));
+    }
+    this.busyReadbacks.forEach((set) => (total += sum(set.values())));
+    return total;
+  }
+
+  /** Frees every GPU buffer the model holds; runs still in flight then fail with a clear error. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    const destroy = (b: GPUBuffer) => this.ctx.destroyBuffer(b);
     for (const p of this.prepared.values()) {
-      [...p.slots, ...p.inputs, p.uniform, ...p.staging.values()].forEach((b) => b.destroy());
+      [...p.slots, ...p.inputs, p.uniform].forEach(destroy);
+      p.idleReadbacks.forEach((set) => set.forEach(destroy));
     }
+    this.busyReadbacks.forEach((set) => set.forEach(destroy));
+    this.busyReadbacks.clear();
     this.prepared.clear();
-    this.weights.forEach((b) => Object.values(b).forEach((buf) => buf.destroy()));
+    this.weights.forEach((b) => Object.values(b).forEach(destroy));
     this.weights.clear();
   }
 }
