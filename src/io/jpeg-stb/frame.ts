@@ -1,0 +1,92 @@
+// The frame header (SOF0/1/2) and the per-component sample planes it implies, checked as stb_image checks them,
+// plus limits of our own so that a damaged header cannot make us allocate gigabytes.
+import { fail } from './fail.js';
+
+export interface Component {
+  id: number;
+  /** Sampling factors (1..4) and quantisation table. */
+  h: number;
+  v: number;
+  tq: number;
+  /** Samples that carry image content: ceil(image size · factor / max factor). */
+  width: number;
+  height: number;
+  /** Planes cover whole MCUs: blocksPerLine · 8 samples per line. */
+  blocksPerLine: number;
+  blocksPerColumn: number;
+  pixels: Uint8Array;
+  /** Progressive frames keep every block's coefficients until the end, as stb_image does. */
+  coefs: Int16Array | null;
+  /** Whether a scan (progressive: a first DC scan) has covered this component. */
+  decoded: boolean;
+}
+
+export interface Frame {
+  width: number;
+  height: number;
+  progressive: boolean;
+  hMax: number;
+  vMax: number;
+  mcusPerLine: number;
+  mcusPerColumn: number;
+  components: Component[];
+  /** Component ids 'R', 'G', 'B': stb_image then takes the samples as RGB, whatever the markers say. */
+  rgbIds: boolean;
+}
+
+/** stb_image's STBI_MAX_DIMENSIONS. */
+const MAX_SIDE = 1 << 24;
+/** Ours: 64 Mpixels, 256 MiB of RGBA; far beyond any video frame or photo a network is fed. */
+const MAX_PIXELS = 1 << 26;
+
+/**
+ * Parses the SOF segment body at bytes[at, at + length) and allocates the planes. `bytesLeft` is what the file holds
+ * after the header: every block costs at least one bit of entropy-coded data, so a frame needing more blocks than
+ * that is refused before anything is allocated.
+ */
+export function parseFrame(seg: Uint8Array, progressive: boolean, bytesLeft: number): Frame {
+  if (seg.length < 9) fail('bad SOF length');
+  if (seg[0] !== 8) fail(`${seg[0]}-bit samples (only 8-bit JPEG is supported, as in stb_image)`);
+  const height = (seg[1] << 8) | seg[2];
+  const width = (seg[3] << 8) | seg[4];
+  const n = seg[5];
+  if (height === 0) fail('zero height (DNL-defined height is not supported, as in stb_image)');
+  if (width === 0) fail('zero width');
+  if (n !== 1 && n !== 3 && n !== 4) fail(`${n} components (1, 3 or 4 are supported)`);
+  if (seg.length !== 6 + 3 * n) fail('bad SOF length');
+  if (width > MAX_SIDE || height > MAX_SIDE || width * height > MAX_PIXELS) {
+    fail(`${width}×${height} pixels is too large (at most ${MAX_PIXELS} pixels)`);
+  }
+  const specs = [];
+  let rgb = 0;
+  for (let i = 0; i < n; i++) {
+    const id = seg[6 + 3 * i], hv = seg[7 + 3 * i], tq = seg[8 + 3 * i];
+    const h = hv >> 4, v = hv & 15;
+    if (h < 1 || h > 4) fail('bad horizontal sampling factor');
+    if (v < 1 || v > 4) fail('bad vertical sampling factor');
+    if (tq > 3) fail('bad quantisation table index');
+    if (n === 3 && id === 'RGB'.charCodeAt(i)) rgb++;
+    specs.push({ id, h, v, tq });
+  }
+  const hMax = Math.max(...specs.map((s) => s.h)), vMax = Math.max(...specs.map((s) => s.v));
+  if (specs.some((s) => hMax % s.h !== 0 || vMax % s.v !== 0)) fail('sampling factors are not integer ratios');
+  const mcusPerLine = Math.ceil(width / (8 * hMax)), mcusPerColumn = Math.ceil(height / (8 * vMax));
+  let minBlocks = 0;
+  const dims = specs.map((s) => {
+    const w = Math.ceil((width * s.h) / hMax), hgt = Math.ceil((height * s.v) / vMax);
+    minBlocks += Math.ceil(w / 8) * Math.ceil(hgt / 8);
+    return [w, hgt];
+  });
+  if (minBlocks > bytesLeft * 8) {
+    fail(`declares ${width}×${height} pixels but holds only ${bytesLeft} bytes of image data (truncated?)`);
+  }
+  const components = specs.map((s, i): Component => {
+    const blocksPerLine = mcusPerLine * s.h, blocksPerColumn = mcusPerColumn * s.v;
+    const size = blocksPerLine * blocksPerColumn * 64;
+    return {
+      ...s, width: dims[i][0], height: dims[i][1], blocksPerLine, blocksPerColumn, pixels: new Uint8Array(size),
+      coefs: progressive ? new Int16Array(size) : null, decoded: false,
+    };
+  });
+  return { width, height, progressive, hMax, vMax, mcusPerLine, mcusPerColumn, components, rgbIds: rgb === 3 };
+}
