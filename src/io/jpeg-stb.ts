@@ -82,7 +82,8 @@ function decode(bytes: Uint8Array): { width: number; height: number; data: Uint8
       const body = segment();
       if (body.length !== 2) fail('bad DNL length');
       if (((body[0] << 8) | body[1]) !== frame.height) fail('DNL height differs from the frame header');
-    } else fail(unsupported(marker));
+    } else if ((marker === SOS || marker === DNL) && !frame) fail('a scan before the frame header');
+    else fail(unsupported(marker));
   }
   const f = frame as Frame;
   if (f.components.some((c) => !c.decoded)) fail('a component has no image data (missing scans)');

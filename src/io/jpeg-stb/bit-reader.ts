@@ -55,6 +55,13 @@ export class BitReader {
     return fail('bad Huffman code');
   }
 
+  /** A `fastAc` entry of the table for the next bits, consumed if it is not 0 (see HuffmanTable). */
+  fastAc(table: HuffmanTable): number {
+    const entry = table.fastAc[this.peek() >>> (32 - LOOKUP_BITS)];
+    this.at += entry & 0xff;
+    return entry;
+  }
+
   /** `n` (1..16) raw bits as an unsigned number. */
   bits(n: number): number {
     const v = this.peek() >>> (32 - n);

@@ -40,6 +40,15 @@ export function decodeBaselineBlock(bits: BitReader, out: Int16Array, dcTable: H
   out[0] = dc;
   let ac = false;
   for (let k = 1; k < 64;) {
+    const fast = bits.fastAc(acTable);
+    if (fast !== 0) {
+      k += (fast >> 8) & 15;
+      if (k > 63) fail('AC coefficients run past the end of a block');
+      const z = ZIGZAG[k++];
+      out[z] = (fast >> 16) * quant[z];
+      ac = true;
+      continue;
+    }
     const rs = bits.decode(acTable);
     const s = rs & 15;
     if (s === 0) {
@@ -77,6 +86,13 @@ export function decodeAcFirst(bits: BitReader, coef: Int16Array, at: number, tab
     return;
   }
   for (let k = start; k <= end;) {
+    const fast = bits.fastAc(table);
+    if (fast !== 0) {
+      k += (fast >> 8) & 15;
+      if (k > end) fail('AC coefficients run past the end of their band');
+      coef[at + ZIGZAG[k++]] = (fast >> 16) * (1 << shift);
+      continue;
+    }
     const rs = bits.decode(table);
     const s = rs & 15, r = rs >> 4;
     if (s === 0) {

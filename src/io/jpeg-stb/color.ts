@@ -6,7 +6,7 @@ import { PlaneUpsampler } from './upsample.js';
 
 /** stb's float2fixed: (int)(x · 4096 + 0.5) << 8, i.e. 12-bit constants in 20-bit fixed point. */
 const CR_R = 1470208, CR_G = -748800, CB_G = -360960, CB_B = 1858048;
-/** stb_image masks the Cb part of green with 0xffff0000, so that its C and SSE2 kernels agree (a Smi here). */
+/** stb_image masks green's Cb term with 0xffff0000 (so that its C and SSE2 kernels agree); −65536 stays an int. */
 const LOW16_CLEAR = -65536;
 
 /** Clamping to 0..255 by lookup: YCbCr→RGB results lie within −227..481, here shifted by CLAMP_OFFSET. */
@@ -33,6 +33,7 @@ export function colorTransform(frame: Frame, jfif: boolean, adobeTransform: numb
   return adobeTransform === 0 ? 'cmyk' : adobeTransform === 2 ? 'ycck' : 'ycbcr';
 }
 
+/** The decoded planes, upsampled and colour-converted, as RGBA rows (alpha 255). */
 export function toRgba(frame: Frame, transform: ColorTransform): Uint8Array {
   const { width, height } = frame;
   const out = new Uint8Array(width * height * 4).fill(255);
@@ -79,12 +80,13 @@ function cmykRow(out: Uint8Array, o: number, c: Uint8Array, ca: number, m: Uint8
 
 function ycbcrRow(out: Uint8Array, o: number, ys: Uint8Array, ya: number, bs: Uint8Array, ba: number, rs: Uint8Array,
   ra: number, width: number): void {
-  const clamp = CLAMP;
+  const clamp = CLAMP, imul = Math.imul;
   for (let x = 0; x < width; x++, o += 4) {
+    // Math.imul, not *: 0 times a negative constant is −0 to JavaScript, which would knock V8 off integer code.
     const y = (ys[ya + x] << 20) + (1 << 19), cb = bs[ba + x] - 128, cr = rs[ra + x] - 128;
-    out[o] = clamp[((y + cr * CR_R) >> 20) + CLAMP_OFFSET];
-    out[o + 1] = clamp[((y + cr * CR_G + ((cb * CB_G) & LOW16_CLEAR)) >> 20) + CLAMP_OFFSET];
-    out[o + 2] = clamp[((y + cb * CB_B) >> 20) + CLAMP_OFFSET];
+    out[o] = clamp[((y + imul(cr, CR_R)) >> 20) + CLAMP_OFFSET];
+    out[o + 1] = clamp[((y + imul(cr, CR_G) + (imul(cb, CB_G) & LOW16_CLEAR)) >> 20) + CLAMP_OFFSET];
+    out[o + 2] = clamp[((y + imul(cb, CB_B)) >> 20) + CLAMP_OFFSET];
   }
 }
 

@@ -2,23 +2,29 @@
 // plus limits of our own so that a damaged header cannot make us allocate gigabytes.
 import { fail } from './fail.js';
 
-export interface Component {
-  id: number;
-  /** Sampling factors (1..4) and quantisation table. */
-  h: number;
-  v: number;
-  tq: number;
+/** One component's header fields and its sample plane (a class, so that every one has the same shape for V8). */
+export class Component {
   /** Samples that carry image content: ceil(image size · factor / max factor). */
-  width: number;
-  height: number;
+  readonly width: number;
+  readonly height: number;
   /** Planes cover whole MCUs: blocksPerLine · 8 samples per line. */
-  blocksPerLine: number;
-  blocksPerColumn: number;
-  pixels: Uint8Array;
+  readonly blocksPerLine: number;
+  readonly blocksPerColumn: number;
+  readonly pixels: Uint8Array;
   /** Progressive frames keep every block's coefficients until the end, as stb_image does. */
-  coefs: Int16Array | null;
+  readonly coefs: Int16Array | null;
   /** Whether a scan (progressive: a first DC scan) has covered this component. */
-  decoded: boolean;
+  decoded = false;
+
+  constructor(readonly id: number, readonly h: number, readonly v: number, readonly tq: number, image: Frame) {
+    this.width = Math.ceil((image.width * h) / image.hMax);
+    this.height = Math.ceil((image.height * v) / image.vMax);
+    this.blocksPerLine = image.mcusPerLine * h;
+    this.blocksPerColumn = image.mcusPerColumn * v;
+    const size = this.blocksPerLine * this.blocksPerColumn * 64;
+    this.pixels = new Uint8Array(size);
+    this.coefs = image.progressive ? new Int16Array(size) : null;
+  }
 }
 
 export interface Frame {
@@ -40,7 +46,7 @@ const MAX_SIDE = 1 << 24;
 const MAX_PIXELS = 1 << 26;
 
 /**
- * Parses the SOF segment body at bytes[at, at + length) and allocates the planes. `bytesLeft` is what the file holds
+ * Parses the SOF segment body `seg` and allocates the planes. `bytesLeft` is what the file holds
  * after the header: every block costs at least one bit of entropy-coded data, so a frame needing more blocks than
  * that is refused before anything is allocated.
  */
@@ -71,22 +77,14 @@ export function parseFrame(seg: Uint8Array, progressive: boolean, bytesLeft: num
   const hMax = Math.max(...specs.map((s) => s.h)), vMax = Math.max(...specs.map((s) => s.v));
   if (specs.some((s) => hMax % s.h !== 0 || vMax % s.v !== 0)) fail('sampling factors are not integer ratios');
   const mcusPerLine = Math.ceil(width / (8 * hMax)), mcusPerColumn = Math.ceil(height / (8 * vMax));
-  let minBlocks = 0;
-  const dims = specs.map((s) => {
-    const w = Math.ceil((width * s.h) / hMax), hgt = Math.ceil((height * s.v) / vMax);
-    minBlocks += Math.ceil(w / 8) * Math.ceil(hgt / 8);
-    return [w, hgt];
-  });
+  const blocks = (size: number, f: number, fMax: number) => Math.ceil(Math.ceil((size * f) / fMax) / 8);
+  const minBlocks = specs.reduce((sum, c) => sum + blocks(width, c.h, hMax) * blocks(height, c.v, vMax), 0);
   if (minBlocks > bytesLeft * 8) {
     fail(`declares ${width}×${height} pixels but holds only ${bytesLeft} bytes of image data (truncated?)`);
   }
-  const components = specs.map((s, i): Component => {
-    const blocksPerLine = mcusPerLine * s.h, blocksPerColumn = mcusPerColumn * s.v;
-    const size = blocksPerLine * blocksPerColumn * 64;
-    return {
-      ...s, width: dims[i][0], height: dims[i][1], blocksPerLine, blocksPerColumn, pixels: new Uint8Array(size),
-      coefs: progressive ? new Int16Array(size) : null, decoded: false,
-    };
-  });
-  return { width, height, progressive, hMax, vMax, mcusPerLine, mcusPerColumn, components, rgbIds: rgb === 3 };
+  const frame: Frame = {
+    width, height, progressive, hMax, vMax, mcusPerLine, mcusPerColumn, components: [], rgbIds: rgb === 3,
+  };
+  frame.components = specs.map((c) => new Component(c.id, c.h, c.v, c.tq, frame));
+  return frame;
 }

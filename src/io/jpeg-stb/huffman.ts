@@ -2,7 +2,7 @@
 import { fail } from './fail.js';
 
 /** Codes up to this many bits are found by one table lookup; longer ones by comparing against each length's range. */
-export const LOOKUP_BITS = 9;
+export const LOOKUP_BITS = 10;
 
 export interface HuffmanTable {
   /** Indexed by the next LOOKUP_BITS bits: (code length << 8) | symbol, or 0 when the code is longer. */
@@ -12,6 +12,11 @@ export interface HuffmanTable {
   /** For each length, what to add to a code of that length to get its index into `symbols`. */
   offset: Int32Array;
   symbols: Uint8Array;
+  /**
+   * For AC tables, indexed like `lookup`: when a code and the value bits after it both fit in the LOOKUP_BITS,
+   * (value << 16) | (zero run << 8) | bits used, else 0. Most coefficients then take one lookup.
+   */
+  fastAc: Int32Array;
 }
 
 /** `counts[i]` codes of length i + 1, assigned in order to `symbols`; overfull length lists are rejected. */
@@ -36,5 +41,17 @@ export function buildHuffman(counts: ArrayLike<number>, symbols: Uint8Array): Hu
     }
     code <<= 1;
   }
-  return { lookup, maxCode, offset, symbols };
+  return { lookup, maxCode, offset, symbols, fastAc: fastAcTable(lookup) };
+}
+
+function fastAcTable(lookup: Uint16Array): Int32Array {
+  const fast = new Int32Array(lookup.length);
+  for (let i = 0; i < lookup.length; i++) {
+    const entry = lookup[i], len = entry >> 8, s = entry & 15;
+    if (entry === 0 || s === 0 || len + s > LOOKUP_BITS) continue;
+    const bits = (i >> (LOOKUP_BITS - len - s)) & ((1 << s) - 1);
+    const value = bits < 1 << (s - 1) ? bits - (1 << s) + 1 : bits;
+    fast[i] = (value << 16) | ((entry & 0xf0) << 4) | (len + s);
+  }
+  return fast;
 }

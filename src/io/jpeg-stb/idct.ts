@@ -41,14 +41,17 @@ export function idctBlock(coef: Int16Array, out: Uint8Array, at: number, stride:
     const x6 = imul(s7, C1_961) + imul(s3, C1_961 + C3_072) + y5;
     const x5 = imul(s5, C0_390 + C2_053) + imul(s1, C0_390) + y5;
     const x7 = imul(s5, C0_390) + imul(s1, C0_390 + C1_501) + y4;
-    v[c] = sat16((x0 + x7) >> 10);
-    v[c + 56] = sat16((x0 - x7) >> 10);
-    v[c + 8] = sat16((x1 + x6) >> 10);
-    v[c + 48] = sat16((x1 - x6) >> 10);
-    v[c + 16] = sat16((x2 + x5) >> 10);
-    v[c + 40] = sat16((x2 - x5) >> 10);
-    v[c + 24] = sat16((x3 + x4) >> 10);
-    v[c + 32] = sat16((x3 - x4) >> 10);
+    const o0 = (x0 + x7) >> 10, o7 = (x0 - x7) >> 10, o1 = (x1 + x6) >> 10, o6 = (x1 - x6) >> 10;
+    const o2 = (x2 + x5) >> 10, o5 = (x2 - x5) >> 10, o3 = (x3 + x4) >> 10, o4 = (x3 - x4) >> 10;
+    // One test for all eight: saturation is needed only for extreme coefficients.
+    if (((o0 + 32768) | (o1 + 32768) | (o2 + 32768) | (o3 + 32768) | (o4 + 32768) | (o5 + 32768) | (o6 + 32768) |
+      (o7 + 32768)) >>> 16) {
+      v[c] = sat16(o0), v[c + 8] = sat16(o1), v[c + 16] = sat16(o2), v[c + 24] = sat16(o3);
+      v[c + 32] = sat16(o4), v[c + 40] = sat16(o5), v[c + 48] = sat16(o6), v[c + 56] = sat16(o7);
+    } else {
+      v[c] = o0, v[c + 8] = o1, v[c + 16] = o2, v[c + 24] = o3;
+      v[c + 32] = o4, v[c + 40] = o5, v[c + 48] = o6, v[c + 56] = o7;
+    }
   }
   for (let r = 0; r < 64; r += 8, at += stride) {
     const s0 = v[r], s1 = v[r + 1], s2 = v[r + 2], s3 = v[r + 3];
@@ -65,14 +68,15 @@ export function idctBlock(coef: Int16Array, out: Uint8Array, at: number, stride:
     const x6 = imul(s7, C1_961) + imul(s3, C1_961 + C3_072) + y5;
     const x5 = imul(s5, C0_390 + C2_053) + imul(s1, C0_390) + y5;
     const x7 = imul(s5, C0_390) + imul(s1, C0_390 + C1_501) + y4;
-    out[at] = clamp8((x0 + x7) >> 17);
-    out[at + 7] = clamp8((x0 - x7) >> 17);
-    out[at + 1] = clamp8((x1 + x6) >> 17);
-    out[at + 6] = clamp8((x1 - x6) >> 17);
-    out[at + 2] = clamp8((x2 + x5) >> 17);
-    out[at + 5] = clamp8((x2 - x5) >> 17);
-    out[at + 3] = clamp8((x3 + x4) >> 17);
-    out[at + 4] = clamp8((x3 - x4) >> 17);
+    const o0 = (x0 + x7) >> 17, o7 = (x0 - x7) >> 17, o1 = (x1 + x6) >> 17, o6 = (x1 - x6) >> 17;
+    const o2 = (x2 + x5) >> 17, o5 = (x2 - x5) >> 17, o3 = (x3 + x4) >> 17, o4 = (x3 - x4) >> 17;
+    if ((o0 | o1 | o2 | o3 | o4 | o5 | o6 | o7) >>> 8) {
+      out[at] = clamp8(o0), out[at + 1] = clamp8(o1), out[at + 2] = clamp8(o2), out[at + 3] = clamp8(o3);
+      out[at + 4] = clamp8(o4), out[at + 5] = clamp8(o5), out[at + 6] = clamp8(o6), out[at + 7] = clamp8(o7);
+    } else {
+      out[at] = o0, out[at + 1] = o1, out[at + 2] = o2, out[at + 3] = o3;
+      out[at + 4] = o4, out[at + 5] = o5, out[at + 6] = o6, out[at + 7] = o7;
+    }
   }
 }
 

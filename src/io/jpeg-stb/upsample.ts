@@ -12,6 +12,8 @@ export class PlaneUpsampler {
   private readonly stride: number;
   /** Where each output row's samples are: the plane itself when at full resolution, else a line buffer. */
   readonly src: Uint8Array;
+  private readonly src32: Uint32Array;
+  private readonly pixels32: Uint32Array;
   private ystep: number;
   private ypos = 0;
   private line0 = 0;
@@ -23,7 +25,10 @@ export class PlaneUpsampler {
     this.ystep = this.vs >> 1;
     this.lores = Math.ceil(frame.width / this.hs);
     this.stride = comp.blocksPerLine * 8;
-    this.src = this.hs === 1 && this.vs === 1 ? comp.pixels : new Uint8Array(frame.width + 4);
+    // Room for upsampling past the right edge (up to 3 samples at 4×), in whole 32-bit words for vertical2.
+    this.src = this.hs === 1 && this.vs === 1 ? comp.pixels : new Uint8Array((frame.width + 7) & ~3);
+    this.src32 = new Uint32Array(this.src.buffer, this.src.byteOffset, this.src.length >> 2);
+    this.pixels32 = new Uint32Array(comp.pixels.buffer, comp.pixels.byteOffset, comp.pixels.length >> 2);
   }
 
   /** The next output row: where its samples start in `src` (valid until the next call). */
@@ -33,7 +38,7 @@ export class PlaneUpsampler {
     const near = bottom ? this.line1 : this.line0, far = bottom ? this.line0 : this.line1;
     let at = 0;
     if (hs === 1 && vs === 1) at = near;
-    else if (hs === 1 && vs === 2) vertical2(src, comp.pixels, near, far, this.lores);
+    else if (hs === 1 && vs === 2) vertical2(this.src32, this.pixels32, near, far, this.lores);
     else if (hs === 2 && vs === 1) horizontal2(src, comp.pixels, near, this.lores);
     else if (hs === 2 && vs === 2) both2(src, comp.pixels, near, far, this.lores);
     else replicate(src, comp.pixels, near, this.lores, hs);
@@ -46,8 +51,22 @@ export class PlaneUpsampler {
   }
 }
 
-function vertical2(out: Uint8Array, src: Uint8Array, near: number, far: number, w: number): void {
-  for (let i = 0; i < w; i++) out[i] = (3 * src[near + i] + src[far + i] + 2) >> 2;
+const EVEN_BYTES = 0x00ff00ff;
+
+/**
+ * Four samples at a time, each pair of bytes in its own 16-bit lane so that 3·near + far + 2 cannot carry into the
+ * next. Rows start at multiples of 8 (planes are whole blocks wide) and the line buffer is padded, so the 32-bit
+ * views stay aligned; whatever lies past `w` in the last word is never used.
+ */
+function vertical2(out: Uint32Array, src: Uint32Array, near: number, far: number, w: number): void {
+  near >>= 2;
+  far >>= 2;
+  for (let i = 0, n = (w + 3) >> 2; i < n; i++) {
+    const a = src[near + i], b = src[far + i];
+    const even = ((3 * (a & EVEN_BYTES) + (b & EVEN_BYTES) + 0x00020002) >>> 2) & EVEN_BYTES;
+    const odd = ((3 * ((a >>> 8) & EVEN_BYTES) + ((b >>> 8) & EVEN_BYTES) + 0x00020002) >>> 2) & EVEN_BYTES;
+    out[i] = even | (odd << 8);
+  }
 }
 
 function horizontal2(out: Uint8Array, src: Uint8Array, at: number, w: number): void {
