@@ -1,0 +1,411 @@
+"""Model-zoo fixtures: every keras.applications CNN family, built small (dev-only).
+
+    /work/venv/bin/python scripts/keras-fixtures/zoo.py            # all models + preprocessing
+    /work/venv/bin/python scripts/keras-fixtures/zoo.py ResNet50   # just some models
+    /work/venv/bin/python scripts/keras-fixtures/zoo.py --preprocess
+
+Every model is made by the family's own *public* constructor (keras.applications.X), with
+weights=None, classes=5, classifier_activation=None (logits) and the smallest input size the
+family accepts. Width is reduced by intercepting, for the duration of the call, the one
+internal hook each family scales its width with (see WIDTH below): the depth, block structure,
+layer kinds, options and layer names are those of the real model. Then every weight is set to
+seeded random values (common.randomize_weights) and the model is saved as .keras and .h5, run
+on a seeded batch of 2 inputs, and both files are loaded back and checked.
+"""
+
+import contextlib
+import math
+import os
+import sys
+
+import common  # noqa: F401  (sets up TF first)
+from common import (OUT_ROOT, VERSIONS, check_roundtrip, check_h5, file_size, fresh, keras_config_json,
+                    h5_config_json, layer_kinds, predict, randomize_weights, calibrate_batchnorm, save_npy, seed_of,
+                    write_json)
+
+import numpy as np
+import keras
+from keras.src.applications import (convnext, densenet, efficientnet, efficientnet_v2,
+                                    inception_resnet_v2, inception_v3, mobilenet, mobilenet_v2,
+                                    mobilenet_v3, nasnet, resnet, resnet_v2, vgg16, vgg19,
+                                    xception, imagenet_utils)
+
+OUT = os.path.join(OUT_ROOT, "apps")
+
+# --------------------------------------------------------------------------------------------------
+# Width-reduction hooks
+# --------------------------------------------------------------------------------------------------
+
+KEEP_NAMES = {"predictions", "conv_preds", "Logits", "logits"}  # classifier layers: never scaled
+
+
+def _div(k):
+    return lambda n: max(1, int(math.ceil(n / k)))
+
+
+class _ScaledLayers:
+    """Stands in for `keras.src.layers` inside one application module: Conv2D, SeparableConv2D
+    and Dense get their filters/units divided by k (rounded up); everything else is the real
+    thing. Used for families whose width is written as literal filter counts."""
+
+    def __init__(self, real, fn):
+        self._real = real
+        self._fn = fn
+
+    def __getattr__(self, name):
+        attr = getattr(self._real, name)
+        if name not in ("Conv2D", "SeparableConv2D", "Dense"):
+            return attr
+        key = "units" if name == "Dense" else "filters"
+        fn = self._fn
+
+        def make(*args, **kw):
+            if kw.get("name") not in KEEP_NAMES:
+                if args:
+                    args = (fn(args[0]),) + tuple(args[1:])
+                else:
+                    kw[key] = fn(kw[key])
+            return attr(*args, **kw)
+
+        return make
+
+
+@contextlib.contextmanager
+def patched(module, attr, value):
+    old = getattr(module, attr)
+    setattr(module, attr, value)
+    try:
+        yield
+    finally:
+        setattr(module, attr, old)
+
+
+@contextlib.contextmanager
+def scaled_layers(module, k):
+    with patched(module, "layers", _ScaledLayers(module.layers, _div(k))):
+        yield
+
+
+@contextlib.contextmanager
+def irv2_width(k):
+    """InceptionResNetV2: every conv goes through conv2d_bn(x, filters, ...); divide filters by k,
+    except for the residual up-projection (the only use_bias=True call), whose width must equal
+    its input's."""
+    orig = inception_resnet_v2.conv2d_bn
+
+    def conv2d_bn(x, filters, kernel_size, *a, **kw):
+        if not kw.get("use_bias", False):
+            filters = _div(k)(filters)
+        return orig(x, filters, kernel_size, *a, **kw)
+
+    with patched(inception_resnet_v2, "conv2d_bn", conv2d_bn):
+        yield
+
+
+@contextlib.contextmanager
+def densenet_growth(growth):
+    """DenseNet: growth rate 32 is hard-coded in dense_block's conv_block(x, 32, ...) calls."""
+    orig = densenet.conv_block
+
+    def conv_block(x, growth_rate, name):
+        return orig(x, growth, name)
+
+    with patched(densenet, "conv_block", conv_block):
+        yield
+
+
+IMAGENET_MEAN = [0.485, 0.456, 0.406]
+IMAGENET_VAR = [0.229**2, 0.224**2, 0.225**2]
+
+
+@contextlib.contextmanager
+def efficientnet_width(scale):
+    """EfficientNet(width_coefficient, depth_coefficient, ...): width_coefficient *= scale, depth
+    kept. Also make the stem exactly as with weights='imagenet': that path adds
+    Rescaling([1/sqrt(stddev)...]) after the Normalization layer, and its Normalization holds the
+    ImageNet mean/variance as weights (the real files do), so we set those too."""
+    orig = efficientnet.EfficientNet
+    real_layers = efficientnet.layers
+    norm_layers = []
+
+    class _L:
+        def __getattr__(self, name):
+            if name != "Normalization":
+                return getattr(real_layers, name)
+
+            def make(*a, **kw):
+                layer = real_layers.Normalization(*a, **kw)
+                norm_layers.append(layer)
+
+                def apply(x):
+                    y = layer(x)
+                    return real_layers.Rescaling(
+                        [1.0 / math.sqrt(s) for s in efficientnet.IMAGENET_STDDEV_RGB])(y)
+
+                return apply
+
+            return make
+
+    def EfficientNet(width_coefficient, *a, **kw):
+        model = orig(width_coefficient * scale, *a, **kw)
+        for layer in norm_layers:
+            layer.adapt_mean.assign(np.array(IMAGENET_MEAN, np.float32))
+            layer.adapt_variance.assign(np.array(IMAGENET_VAR, np.float32))
+            layer.finalize_state()
+        return model
+
+    with patched(efficientnet, "EfficientNet", EfficientNet), patched(efficientnet, "layers", _L()):
+        yield
+
+
+@contextlib.contextmanager
+def efficientnet_v2_width(scale):
+    orig = efficientnet_v2.EfficientNetV2
+
+    def EfficientNetV2(*a, **kw):
+        if a:
+            a = (a[0] * scale,) + tuple(a[1:])
+        else:
+            kw["width_coefficient"] = kw["width_coefficient"] * scale
+        return orig(*a, **kw)
+
+    with patched(efficientnet_v2, "EfficientNetV2", EfficientNetV2):
+        yield
+
+
+@contextlib.contextmanager
+def nasnet_width(penultimate, stem_div):
+    orig = nasnet.NASNet
+
+    def NASNet(input_shape=None, **kw):
+        kw["penultimate_filters"] = penultimate
+        kw["stem_block_filters"] = max(1, kw["stem_block_filters"] // stem_div)
+        return orig(input_shape, **kw)
+
+    with patched(nasnet, "NASNet", NASNet):
+        yield
+
+
+@contextlib.contextmanager
+def convnext_width(div):
+    orig = convnext.ConvNeXt
+
+    def ConvNeXt(depths=None, projection_dims=None, **kw):
+        projection_dims = [max(1, d // div) for d in projection_dims]
+        return orig(depths=depths, projection_dims=projection_dims, **kw)
+
+    with patched(convnext, "ConvNeXt", ConvNeXt):
+        yield
+
+
+# --------------------------------------------------------------------------------------------------
+# The zoo
+# --------------------------------------------------------------------------------------------------
+
+A = keras.applications
+COMMON = dict(weights=None, classes=5, classifier_activation=None)
+
+# name: (constructor, input size, width hook, constructor kwargs, keep .h5 twin, what differs)
+ZOO = {}
+
+
+def add(name, ctor, size, hook, kwargs=None, h5=False, differs="", preprocessing=None):
+    ZOO[name] = dict(ctor=ctor, size=size, hook=hook, kwargs=kwargs or {}, h5=h5,
+                     differs=differs, preprocessing=preprocessing)
+
+
+for n, mod, h5 in (("VGG16", vgg16, True), ("VGG19", vgg19, False)):
+    add(n, getattr(A, n), 32, lambda m=mod: scaled_layers(m, 16), h5=h5,
+        differs="all Conv2D filters and the two 4096-unit Dense layers divided by 16 "
+                "(64->4 ... 512->32, 4096->256)")
+for n, h5, k in (("ResNet50", True, 16), ("ResNet101", False, 32), ("ResNet152", False, 32)):
+    add(n, getattr(A, n), 32, lambda k=k: scaled_layers(resnet, k), h5=h5,
+        differs=f"all Conv2D filters divided by {k} (64->{64 // k}, 256->{256 // k}, ..., "
+                f"2048->{2048 // k}); depth as real")
+for n, h5, k in (("ResNet50V2", True, 16), ("ResNet101V2", False, 32),
+                 ("ResNet152V2", False, 32)):
+    add(n, getattr(A, n), 32, lambda k=k: scaled_layers(resnet, k), h5=h5,
+        differs=f"all Conv2D filters divided by {k} (64->{64 // k}, ..., 2048->{2048 // k}); "
+                "depth as real")
+add("InceptionV3", A.InceptionV3, 75, lambda: scaled_layers(inception_v3, 16), h5=True,
+    differs="all Conv2D filters divided by 16, rounded up (32->2, 48->3, 80->5, 192->12, 2048->128)")
+add("InceptionResNetV2", A.InceptionResNetV2, 75, lambda: irv2_width(16), h5=True,
+    differs="conv2d_bn filters divided by 16, rounded up, except the residual up-projections "
+            "(which must match their input's width); block repeats as real (10/20/10)")
+add("Xception", A.Xception, 71, lambda: scaled_layers(xception, 16), h5=True,
+    differs="all Conv2D/SeparableConv2D filters divided by 16 (32->2, 728->46, 2048->128)")
+add("MobileNet", A.MobileNet, 32, None, dict(alpha=0.25), h5=True,
+    differs="public constructor, alpha=0.25 (the smallest ImageNet width); nothing else")
+add("MobileNetV2", A.MobileNetV2, 32, None, dict(alpha=0.35), h5=True,
+    differs="public constructor, alpha=0.35 (the smallest ImageNet width); nothing else")
+add("MobileNetV3Small", A.MobileNetV3Small, 32, None, dict(alpha=0.25), h5=True,
+    differs="public constructor, alpha=0.25 (ImageNet widths are 0.75/1.0; the last 1x1 conv "
+            "stays 1024 wide as in the real model); include_preprocessing=True (default)")
+add("MobileNetV3Large", A.MobileNetV3Large, 32, None, dict(alpha=0.25), h5=False,
+    differs="public constructor, alpha=0.25 (ImageNet widths 0.75/1.0; last 1x1 conv stays 1280)")
+for n, h5 in (("DenseNet121", True), ("DenseNet169", False), ("DenseNet201", False)):
+    add(n, getattr(A, n), 32, lambda: densenet_growth(4), h5=h5,
+        differs="growth rate 4 instead of 32 (bottleneck 1x1 convs 16 instead of 128 filters); "
+                "stem (64 filters), block counts and transitions (compression 0.5) as real")
+add("NASNetMobile", A.NASNetMobile, 32, lambda: nasnet_width(96, 8), h5=True,
+    differs="penultimate_filters 96 instead of 1056 (cell width 4 instead of 44), "
+            "stem_block_filters 4 instead of 32; num_blocks=4, skip_reduction=False as real")
+add("NASNetLarge", A.NASNetLarge, 32, lambda: nasnet_width(96, 8), h5=False,
+    differs="penultimate_filters 96 instead of 4032 (cell width 4 instead of 168), "
+            "stem_block_filters 12 instead of 96; num_blocks=6, skip_reduction=True as real")
+for i in range(8):
+    add(f"EfficientNetB{i}", getattr(A, f"EfficientNetB{i}"), 32, lambda: efficientnet_width(0.1),
+        h5=(i == 0),
+        differs="width_coefficient x0.1 (channels rounded to multiples of 8, min 8); depth "
+                "coefficient, dropout and everything else as real; stem exactly as the "
+                "weights='imagenet' build (Rescaling 1/255, Normalization with ImageNet "
+                "mean/variance as weights, Rescaling by 1/sqrt(stddev))")
+for n in ("B0", "B1", "B2", "B3", "S", "M", "L"):
+    add(f"EfficientNetV2{n}", getattr(A, f"EfficientNetV2{n}"), 32,
+        lambda: efficientnet_v2_width(0.1), h5=(n == "B0"),
+        differs="width_coefficient x0.1 (min 8 channels); depth and block args as real; "
+                "include_preprocessing=True (default)")
+for n, h5 in (("Tiny", True), ("Small", False), ("Base", False), ("Large", False),
+              ("XLarge", False)):
+    add(f"ConvNeXt{n}", getattr(A, f"ConvNeXt{n}"), 32, lambda: convnext_width(32), h5=h5,
+        differs="projection_dims divided by 32 (e.g. Tiny 96,192,384,768 -> 3,6,12,24); depths, "
+                "LayerScale, include_preprocessing=True as real")
+
+BUILTIN_PREPROC = ("EfficientNet", "ConvNeXt", "MobileNetV3")
+
+
+def build(name):
+    spec = ZOO[name]
+    fresh(seed_of(name))
+    kw = dict(COMMON, input_shape=(spec["size"], spec["size"], 3), **spec["kwargs"])
+    ctx = spec["hook"]() if spec["hook"] else contextlib.nullcontext()
+    with ctx:
+        model = spec["ctor"](**kw)
+    return model
+
+
+def make(name, log):
+    spec = ZOO[name]
+    model = build(name)
+    rng = np.random.default_rng(seed_of(name))
+    unknown = randomize_weights(model, rng)
+    if unknown:
+        print("  weights left as built:", unknown[:5], "..." if len(unknown) > 5 else "")
+    size = spec["size"]
+    lo, hi = (0, 255) if name.startswith(BUILTIN_PREPROC) else (-1, 1)
+    x = rng.uniform(lo, hi, (2, size, size, 3)).astype(np.float32)
+    xcal = rng.uniform(lo, hi, (16, size, size, 3)).astype(np.float32)
+    calibrate_batchnorm(model, xcal, rng)
+    y = predict(model, x)
+    assert np.all(np.isfinite(y)), name
+    # conditioning: graph (predict) vs eager execution, and a 1e-6 relative input perturbation;
+    # both must stay small, or a loader with other rounding could not match the fixture
+    scale = float(np.max(np.abs(y)))
+    eager = float(np.max(np.abs(np.asarray(model(x, training=False)) - y)) / scale)
+    xp = (x + 1e-6 * np.max(np.abs(x)) * rng.standard_normal(x.shape)).astype(np.float32)
+    sens = float(np.max(np.abs(predict(model, xp) - y)) / scale)
+    assert eager < 1e-3 and sens < 1e-2, (name, eager, sens)
+    spread = float(np.std(y[0] - y[1]))
+    base = os.path.join(OUT, name)
+    model.save(base + ".keras")
+    files = [name + ".keras"]
+    if spec["h5"]:
+        model.save(base + ".h5")
+        files.append(name + ".h5")
+    save_npy(base + ".input.npy", x)
+    save_npy(base + ".output.npy", y)
+    files += [name + ".input.npy", name + ".output.npy"]
+    errs = {name + ".keras": check_roundtrip(base + ".keras", x, y)}
+    h5_note = None
+    if spec["h5"]:
+        errs[name + ".h5"], h5_note = check_h5(base + ".h5", base + ".keras", x, y)
+    cfg = keras_config_json(base + ".keras")
+    kinds = sorted(layer_kinds(cfg))
+    if spec["h5"]:
+        h5_names = {l["class_name"] for l in h5_config_json(base + ".h5")["config"]["layers"]}
+        assert h5_names == {l["class_name"] for l in cfg["config"]["layers"]}, name
+    rec = dict(
+        name=name,
+        constructor=f"keras.applications.{name}",
+        input_shape=[2, size, size, 3],
+        input_range="U(0,255)" if name.startswith(BUILTIN_PREPROC) else "U(-1,1)",
+        output_shape=list(y.shape),
+        output_abs_max=float(np.max(np.abs(y))),
+        output_batch_spread=spread,
+        eager_vs_predict_rel=eager,
+        perturb_1e6_rel=sens,
+        params=int(model.count_params()),
+        layers=len(model.layers),
+        layer_kinds=kinds,
+        files={f: file_size(os.path.join(OUT, f)) for f in files},
+        reload_max_rel_err=errs,
+        differs=spec["differs"],
+        h5_keras_load_model_fails=h5_note,
+        kwargs={k: v for k, v in spec["kwargs"].items()},
+        seed=seed_of(name),
+    )
+    log[name] = rec
+    print(f"{name}: {rec['params']} params, {len(model.layers)} layers, |y|max "
+          f"{rec['output_abs_max']:.3g}, spread {spread:.3g}, eager {eager:.2g}, sens {sens:.2g}, "
+          f"{sum(rec['files'].values()) / 1e6:.2f} MB")
+    return rec
+
+
+# --------------------------------------------------------------------------------------------------
+# preprocess_input
+# --------------------------------------------------------------------------------------------------
+
+PREPROC_MODULES = {
+    "VGG16": vgg16, "VGG19": vgg19, "ResNet50/101/152": resnet, "ResNetV2": resnet_v2,
+    "InceptionV3": inception_v3, "InceptionResNetV2": inception_resnet_v2, "Xception": xception,
+    "MobileNet": mobilenet, "MobileNetV2": mobilenet_v2, "MobileNetV3": mobilenet_v3,
+    "DenseNet": densenet, "NASNet": nasnet, "EfficientNet": efficientnet,
+    "EfficientNetV2": efficientnet_v2, "ConvNeXt": convnext,
+}
+
+
+def preprocess():
+    img_path = os.path.join(common.REPO, "assets", "images", "dog.jpg")
+    img = keras.utils.load_img(img_path, target_size=(224, 224))
+    raw = keras.utils.img_to_array(img, dtype="float32")[None]
+    modes = {
+        "caffe": imagenet_utils.preprocess_input(raw.copy(), mode="caffe"),
+        "tf": imagenet_utils.preprocess_input(raw.copy(), mode="tf"),
+        "torch": imagenet_utils.preprocess_input(raw.copy(), mode="torch"),
+        "identity": raw.copy(),
+    }
+    table = {}
+    for fam, mod in PREPROC_MODULES.items():
+        got = np.asarray(mod.preprocess_input(raw.copy()), np.float32)
+        match = [m for m, v in modes.items() if got.shape == v.shape and np.array_equal(got, v)]
+        assert len(match) == 1, (fam, match)
+        table[fam] = match[0]
+    for m, v in modes.items():
+        save_npy(os.path.join(OUT, f"preprocess_{m}.npy"), v)
+    print(table)
+    return table
+
+
+def main(argv):
+    os.makedirs(OUT, exist_ok=True)
+    manifest_path = os.path.join(OUT, "manifest.json")
+    manifest = {}
+    if os.path.exists(manifest_path):
+        import json
+        with open(manifest_path) as f:
+            manifest = json.load(f)
+    names = [a for a in argv if not a.startswith("-")] or list(ZOO)
+    if "--preprocess" in argv or not [a for a in argv if not a.startswith("-")]:
+        manifest["_preprocess_input"] = preprocess()
+        if argv == ["--preprocess"]:
+            names = []
+    for name in names:
+        log = manifest.setdefault("models", {})
+        make(name, log)
+        manifest["_versions"] = VERSIONS
+        write_json(manifest_path, manifest)
+    write_json(manifest_path, manifest)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
