@@ -10,6 +10,7 @@ import { parseFrame, type Frame } from './jpeg-stb/frame.js';
 import { readApp, readDht, readDqt, readDri, type AppInfo } from './jpeg-stb/markers.js';
 import { decodeScan, finishFrame, parseScanHeader, type Tables } from './jpeg-stb/scan.js';
 import { READ_PADDING } from './jpeg-stb/bit-reader.js';
+import { workBuffer } from './jpeg-stb/pool.js';
 import { splitEntropyData } from './jpeg-stb/segments.js';
 
 const SOI = 0xd8, EOI = 0xd9, SOS = 0xda, DQT = 0xdb, DNL = 0xdc, DRI = 0xdd, DHT = 0xc4;
@@ -74,7 +75,8 @@ function decode(bytes: Uint8Array): { width: number; height: number; data: Uint8
       frame = parseFrame(body, marker === 0xc2, bytes.length - pos);
     } else if (marker === SOS && frame) {
       const scan = parseScanHeader(segment(), frame, tables);
-      scratch ??= new Uint8Array(bytes.length + READ_PADDING);
+      const size = bytes.length + READ_PADDING;
+      scratch ??= new Uint8Array(workBuffer('entropy data', size), 0, size);
       const segs = splitEntropyData(bytes, pos, scratch);
       decodeScan(frame, scan, tables, segs);
       pos = segs.next;

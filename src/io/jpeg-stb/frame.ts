@@ -1,6 +1,7 @@
 // The frame header (SOF0/1/2) and the per-component sample planes it implies, checked as stb_image checks them,
 // plus limits of our own so that a damaged header cannot make us allocate gigabytes.
 import { fail } from './fail.js';
+import { workBuffer } from './pool.js';
 
 /** One component's header fields and its sample plane (a class, so that every one has the same shape for V8). */
 export class Component {
@@ -16,14 +17,18 @@ export class Component {
   /** Whether a scan (progressive: a first DC scan) has covered this component. */
   decoded = false;
 
-  constructor(readonly id: number, readonly h: number, readonly v: number, readonly tq: number, image: Frame) {
+  constructor(readonly id: number, readonly h: number, readonly v: number, readonly tq: number, image: Frame,
+    index: number) {
     this.width = Math.ceil((image.width * h) / image.hMax);
     this.height = Math.ceil((image.height * v) / image.vMax);
     this.blocksPerLine = image.mcusPerLine * h;
     this.blocksPerColumn = image.mcusPerColumn * v;
     const size = this.blocksPerLine * this.blocksPerColumn * 64;
-    this.pixels = new Uint8Array(size);
-    this.coefs = image.progressive ? new Int16Array(size) : null;
+    this.pixels = new Uint8Array(workBuffer(`pixels ${index}`, size), 0, size);
+    // Each block read is cleared by its first DC scan anyway (as in stb_image, whose buffer starts uninitialised);
+    // clearing here only keeps leftovers of an earlier image out of damaged files' errors.
+    this.coefs = null;
+    if (image.progressive) this.coefs = new Int16Array(workBuffer(`coefs ${index}`, 2 * size), 0, size).fill(0);
   }
 }
 
@@ -85,6 +90,6 @@ export function parseFrame(seg: Uint8Array, progressive: boolean, bytesLeft: num
   const frame: Frame = {
     width, height, progressive, hMax, vMax, mcusPerLine, mcusPerColumn, components: [], rgbIds: rgb === 3,
   };
-  frame.components = specs.map((c) => new Component(c.id, c.h, c.v, c.tq, frame));
+  frame.components = specs.map((c, i) => new Component(c.id, c.h, c.v, c.tq, frame, i));
   return frame;
 }
