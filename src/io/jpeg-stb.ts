@@ -1,15 +1,15 @@
 // JPEG decoding that reproduces stb_image bit for bit (stbi_load(path, &w, &h, &c, 3), as Darknet calls it, with the
 // SSE2 kernels of an x86-64 build), so that Darknet-style preprocessing sees exactly the pixels Darknet sees.
 // MozJPEG (jpeg.ts) rounds its IDCT and colour conversion differently and lands up to 3 levels away.
-// Written from the JPEG spec and stb_image's documented arithmetic; see jpeg-stb/*.ts for the parts, and
-// test/fixtures/jpeg-stb/README.md for how the reference pixels were made.
+// Written from the JPEG spec and a study of stb_image's arithmetic and corner cases, checked against stb_image itself
+// (test/fixtures/jpeg-stb/README.md says how the reference pixels were made); jpeg-stb/*.ts are the parts.
 import { ModelFileError } from './errors.js';
+import { READ_PADDING } from './jpeg-stb/bit-reader.js';
 import { colorTransform, toRgba } from './jpeg-stb/color.js';
 import { BadJpeg, fail } from './jpeg-stb/fail.js';
 import { parseFrame, type Frame } from './jpeg-stb/frame.js';
 import { readApp, readDht, readDqt, readDri, type AppInfo } from './jpeg-stb/markers.js';
 import { decodeScan, finishFrame, parseScanHeader, type Tables } from './jpeg-stb/scan.js';
-import { READ_PADDING } from './jpeg-stb/bit-reader.js';
 import { workBuffer } from './jpeg-stb/pool.js';
 import { splitEntropyData } from './jpeg-stb/segments.js';
 

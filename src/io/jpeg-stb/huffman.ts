@@ -1,4 +1,4 @@
-// Canonical Huffman tables from a DHT segment (JPEG spec Annex C), with a 9-bit lookup for the common short codes.
+// Canonical Huffman tables from a DHT segment (JPEG spec Annex C), with a 10-bit lookup for the common short codes.
 import { fail } from './fail.js';
 
 /** Codes up to this many bits are found by one table lookup; longer ones by comparing against each length's range. */
