@@ -126,8 +126,7 @@ function prepare(tf: Tf, node: Node, keep: <U extends T>(t: U) => U): (inputs: T
       const size = [...op.attrs.size] as [number, number];
       const strides = [...(op.attrs.strides ?? op.attrs.size)] as [number, number];
       const pool = (x: T, pad: 'valid' | 'same') => (kind === 'max' ? tf.maxPool(x as T4, size, strides, pad) : tf.avgPool(x as T4, size, strides, pad));
-      if (typeof padding === 'string' && padding !== 'darknet') return ([x]) => pool(x, padding);
-      if (padding === 'darknet') throw new Error('TF.js peer: darknet padding is resolved by the loader');
+      if (typeof padding === 'string') return ([x]) => pool(x, padding);
       const [t, b, l, r] = padding;
       if (kind === 'avg' && (t || b || l || r)) throw new Error('TF.js peer: padded average pooling not mapped');
       return ([x]) => pool(tf.pad(x, [[0, 0], [t, b], [l, r], [0, 0]], -Infinity), 'valid');

@@ -13,6 +13,7 @@ import {
 } from './ops/layout.js';
 import { globalPoolOutputShape, planGlobalPool, planPool2d, pool2dOutputShape, type Pool2dAttrs } from './ops/pool2d.js';
 import { Tensor } from './tensor.js';
+import { UsageError } from './errors.js';
 
 export interface RunOptions {
   /** Receives per-kernel timestamps when the adapter has timestamp queries. */
@@ -82,7 +83,7 @@ export async function gemm(
   a: Tensor, b: GemmWeight, bias: Tensor | null, activation?: Activation, options?: RunOptions & { variant?: GemmVariant },
 ): Promise<Tensor> {
   const k = a.shape[a.shape.length - 1];
-  if (k !== b.k) throw new Error(`gemm: A has ${k} columns, B has ${b.k} rows`);
+  if (k !== b.k) throw new UsageError(`gemm: A has ${k} columns, B has ${b.k} rows`);
   const m = a.size / k;
   const calls = planGemm({ m, k, n: b.n, transB: b.transB }, activation, a.ctx.caps, options?.variant ?? chooseGemmVariant(m, b.n, a.ctx.caps));
   const y = Tensor.empty(a.ctx, [...a.shape.slice(0, -1), b.n]);
@@ -120,7 +121,7 @@ export async function batchNorm(
   const call = planBatchNorm(x.shape, axis, bn.epsilon, activation, ctx.caps);
   if (call.params.channels !== c) {
     Object.values(vecs).forEach((t) => t.dispose());
-    throw new Error(`batchnorm: axis ${axis} has ${call.params.channels} entries, parameters have ${c}`);
+    throw new UsageError(`batchnorm: axis ${axis} has ${call.params.channels} entries, parameters have ${c}`);
   }
   try {
     return await execute([call], { x, ...vecs }, Tensor.empty(ctx, x.shape), options);

@@ -2,6 +2,7 @@
 import type { GpuContext } from './gpu/context.js';
 import { TensorTooLargeError } from './gpu/errors.js';
 import { sizeOf, type Shape } from './ops/kernel-call.js';
+import { UsageError } from './errors.js';
 
 export class Tensor {
   private released = false;
@@ -21,7 +22,7 @@ export class Tensor {
   static fromArray(ctx: GpuContext, data: Float32Array | readonly number[], shape: Shape, label = 'tensor'): Tensor {
     const values = data instanceof Float32Array ? data : Float32Array.from(data);
     if (values.length !== sizeOf(shape)) {
-      throw new Error(`${label}: ${values.length} values do not fill shape [${shape.join(', ')}]`);
+      throw new UsageError(`${label}: ${values.length} values do not fill shape [${shape.join(', ')}]`);
     }
     return new Tensor(ctx, ctx.upload(values, label), [...shape], 'own');
   }
@@ -37,12 +38,12 @@ export class Tensor {
 
   /** Same data, new shape (Flatten, Reshape): no copy. */
   reshape(shape: Shape): Tensor {
-    if (sizeOf(shape) !== this.size) throw new Error(`reshape: [${this.shape.join(', ')}] cannot become [${shape.join(', ')}]`);
+    if (sizeOf(shape) !== this.size) throw new UsageError(`reshape: [${this.shape.join(', ')}] cannot become [${shape.join(', ')}]`);
     return new Tensor(this.ctx, this.buffer, [...shape], 'view');
   }
 
   async read(): Promise<Float32Array> {
-    if (this.released) throw new Error('Tensor read after dispose()');
+    if (this.released) throw new UsageError('Tensor read after dispose()');
     return this.ctx.readBuffer(this.buffer, 4 * this.size);
   }
 

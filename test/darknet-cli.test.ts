@@ -38,7 +38,7 @@ test('detect writes NAME_detections.jpg next to each input by default, and error
   assert.is(cli(['detect', copy]).code, 0);
   assert.ok(existsSync(join(dir, 'dog_detections.jpg')));
   const bad = cli(['detect', 'package.json']);
-  assert.is(bad.code, 1);
+  assert.is(bad.code, 2);
   assert.match(bad.err, /package\.json: is not a PNG or JPEG image/);
   const half = cli(['detect', '--cfg', 'assets/darknet/yolov3-tiny.cfg', 'assets/images/dog.jpg']);
   assert.match(half.err, /give both --cfg and --weights/);
@@ -71,7 +71,7 @@ test('detect-video through ffmpeg: an mp4 in, an annotated mp4 out; without ffmp
   const probe = spawnSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames,width,height', '-of', 'csv=p=0', out], { encoding: 'utf8' });
   assert.is(probe.stdout.trim(), '384,288,4');
   const noFfmpeg = cli(['detect-video', video, join(dir, 'x.mp4')], { ...process.env, PATH: '/nonexistent' });
-  assert.is(noFfmpeg.code, 1);
+  assert.is(noFfmpeg.code, 2);
   assert.match(noFfmpeg.err, /needs ffmpeg/);
 });
 

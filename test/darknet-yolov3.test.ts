@@ -56,7 +56,7 @@ function referenceForward(cfgText: string, weights: Buffer, x: Float64Array, [h0
             }
         for (let p = 0; p < oh * ow; p++) {
           let v = y[f * oh * ow + p];
-          if (bn) v = (scales![f] * (v - mean![f])) / (Math.sqrt(variance![f]) + 1e-6);
+          if (bn) v = (scales![f] * (v - mean![f])) / Math.sqrt(variance![f] + 1e-5); // AlexeyAB's normalize_cpu
           y[f * oh * ow + p] = act(v + biases[f]);
         }
       }

@@ -119,7 +119,7 @@ export async function writeFullModelH5(
   try {
     f.create_attribute('keras_version', options.kerasVersion);
     f.create_attribute('backend', 'tensorflow');
-    f.create_attribute('model_config', JSON.stringify(modelConfig));
+    f.create_attribute('model_config', typeof modelConfig === 'string' ? modelConfig : JSON.stringify(modelConfig));
     const mw = f.create_group('model_weights');
     if (options.chunkLayerNames) {
       for (let i = 0; i * options.chunkLayerNames < layerNames.length; i++) {

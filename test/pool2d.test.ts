@@ -1,6 +1,7 @@
 import { suite } from 'uvu';
 import * as ops from '../src/eager.js';
-import type { Pool2dAttrs } from '../src/ops/pool2d.js';
+import { darknetPoolAxis } from '../src/darknet/sections.js';
+import type { Pool2dAttrs, Pool2dAttrs as Attrs } from '../src/ops/pool2d.js';
 import { assertClose, prod, randomArray, take, upload, withGpu } from './harness.js';
 import { refGlobalPool, refPool2d, type RefPoolPadding } from './reference.js';
 
@@ -11,12 +12,18 @@ async function check(name: string, xShape: number[], kind: 'max' | 'avg', size: 
   const ctx = await gpu();
   const x = randomArray(prod(xShape), seed);
   const ref = refPool2d(x, xShape, kind, size, strides, padding);
-  const attrs: Pool2dAttrs = { kind, size, strides, padding };
+  const attrs: Pool2dAttrs = { kind, size, strides, padding: padding === 'darknet' ? darknetPads(xShape, size, strides) : padding };
   const y = await ops.pool2d(upload(ctx, x, xShape), attrs);
   if (y.shape.join() !== ref.shape.join()) throw new Error(`${name}: shape [${y.shape}] != reference [${ref.shape}]`);
   if (expectShape && y.shape.join() !== expectShape.join()) throw new Error(`${name}: shape [${y.shape}], expected [${expectShape}]`);
   // Max pooling selects an input value: exact. Average divides a short sum: within a few ulps.
   assertClose(await take(y), ref.y, kind === 'max' ? 0 : 1e-6, name);
+}
+
+/** The pads the Darknet loader gives a [maxpool] with its default padding (size - 1), as the kernel takes them. */
+function darknetPads(xShape: number[], size: [number, number], strides: [number, number]): Attrs['padding'] {
+  const y = darknetPoolAxis(xShape[1], size[0], strides[0], size[0] - 1), x = darknetPoolAxis(xShape[2], size[1], strides[1], size[1] - 1);
+  return [y.before, y.after, x.before, x.after];
 }
 
 test("Darknet maxpool size 2 stride 1 keeps 13×13, padding bottom/right", async () => {

@@ -26,6 +26,8 @@ export interface DetectorOptions {
   ctx?: GpuContext;
   /** Conv weights stored as f16 (see ModelOptions.f16Weights; needs shader-f16). */
   f16Weights?: boolean;
+  /** Accept weights holding NaN, ±Inf or negative variances (refused by default, naming the layer). */
+  allowBadWeights?: boolean;
 }
 
 export interface DetectOptions {
@@ -81,7 +83,8 @@ export class Detector {
     const names = Array.isArray(namesSource)
       ? namesSource
       : namesSource ? (await readText(namesSource, 'names')).text.split(/\r?\n/).map((s) => s.trim()).filter(Boolean) : [];
-    const { graph, ...network } = buildDarknet(cfg.text, cfg.name, { bytes: weights.bytes, file: weights.name }, options.inputSize);
+    const { graph, ...network } = buildDarknet(cfg.text, cfg.name, { bytes: weights.bytes, file: weights.name }, options.inputSize,
+      { allowBadWeights: options.allowBadWeights });
     const ctx = options.ctx ?? (await GpuContext.shared());
     try {
       const model = await Model.create(ctx, graph, { f16Weights: options.f16Weights });

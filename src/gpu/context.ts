@@ -275,7 +275,7 @@ export class GpuContext {
     this.device.queue.submit([encoder.finish()]);
     this.pool.submitted();
     await staging.mapAsync(0x1);
-    const out = new Float32Array(staging.getMappedRange().slice(0));
+    const out = new Float32Array(staging.getMappedRange(0, size).slice(0));
     staging.unmap();
     this.destroyBuffer(staging);
     this.checkHealthy();

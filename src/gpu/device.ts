@@ -1,6 +1,7 @@
 // The only code that knows where WebGPU comes from: `navigator.gpu` in browsers, Dawn (npm `webgpu`)
 // in Node. Everything else receives a GPUDevice.
 import { isNode } from '../env.js';
+import { GpuError } from '../errors.js';
 
 /**
  * Dawn's GPU object. It must stay referenced while any device made from it lives: once it is
@@ -13,7 +14,7 @@ let nodeGpuUsers = 0;
 async function gpuEntryPoint(): Promise<GPU> {
   if (typeof navigator !== 'undefined' && navigator.gpu) return navigator.gpu;
   if (!isNode) {
-    throw new Error('WebGPU is not available: navigator.gpu is missing (in Chrome, enable WebGPU or use a recent version)');
+    throw new GpuError('WebGPU is not available: navigator.gpu is missing (in Chrome, enable WebGPU or use a recent version)');
   }
   if (!nodeGpu) {
     // Mesa's software Vulkan (lavapipe/llvmpipe) runs workgroups on LP_NUM_THREADS threads, one per
@@ -73,7 +74,7 @@ export async function acquireDevice(options: DeviceOptions = {}): Promise<Acquir
   }
   if (!adapter) {
     releaseNodeGpu();
-    throw new Error(
+    throw new GpuError(
       'No WebGPU adapter found. In Node on Linux run `bash scripts/setup-adapter.sh` (installs Mesa lavapipe); ' +
         'in a browser, enable WebGPU.',
     );

@@ -5,6 +5,7 @@ import type { Activation } from '../ops/activation.js';
 import type { BatchNormParams } from '../ops/batchnorm.js';
 import type { Conv2dAttrs } from '../ops/conv2d.js';
 import type { Pool2dAttrs } from '../ops/pool2d.js';
+import { UsageError } from '../errors.js';
 
 export type Op =
   | { kind: 'input'; shape: number[] }
@@ -87,19 +88,19 @@ export function paramCount(op: Op): number {
 export function validateGraph(graph: Graph): void {
   const seen = new Set<string>();
   for (const node of graph.nodes) {
-    if (seen.has(node.name)) throw new Error(`${graph.name}: two layers are named '${node.name}'`);
+    if (seen.has(node.name)) throw new UsageError(`${graph.name}: two layers are named '${node.name}'`);
     for (const input of node.inputs) {
       if (!seen.has(input)) {
         const exists = graph.nodes.some((n) => n.name === input);
-        throw new Error(`${describeNode(node)}: input '${input}' ${exists ? 'comes after it (not in topological order)' : 'does not exist'}`);
+        throw new UsageError(`${describeNode(node)}: input '${input}' ${exists ? 'comes after it (not in topological order)' : 'does not exist'}`);
       }
     }
     seen.add(node.name);
   }
   for (const name of [...graph.inputs, ...graph.outputs]) {
-    if (!seen.has(name)) throw new Error(`${graph.name}: model input/output '${name}' is not a layer`);
+    if (!seen.has(name)) throw new UsageError(`${graph.name}: model input/output '${name}' is not a layer`);
   }
   for (const name of graph.inputs) {
-    if (graph.nodes.find((n) => n.name === name)?.op.kind !== 'input') throw new Error(`${graph.name}: '${name}' is not an input layer`);
+    if (graph.nodes.find((n) => n.name === name)?.op.kind !== 'input') throw new UsageError(`${graph.name}: '${name}' is not an input layer`);
   }
 }

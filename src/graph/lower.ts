@@ -14,6 +14,7 @@ import {
 import { globalPoolOutputShape, planGlobalPool, planPool2d, pool2dOutputShape } from '../ops/pool2d.js';
 import { describeNode, type Node, type Op } from './ir.js';
 import { planWinograd, winogradApplies, winogradTileFor, winogradWeights } from '../ops/winograd.js';
+import { ModelFileError, UsageError, WebgpuCnnError } from '../errors.js';
 
 export interface Lowered {
   shape: number[];
@@ -147,7 +148,12 @@ export function lowerNode(node: Node, inputs: Shape[], caps: DeviceCaps, options
     const low = lowerOp(node.op, inputs, caps, options);
     return options.f16Weights ? withF16Weights(low) : low;
   } catch (e) {
-    throw new Error(`${describeNode(node)}: ${(e as Error).message}`);
+    if (e instanceof WebgpuCnnError) throw e;
+    // A node from a file: the file is at fault (shapes that do not fit together); else the caller's graph is.
+    const message = `${describeNode(node)}: ${(e as Error).message}`;
+    const file = node.source?.file;
+    if (file) throw new ModelFileError(file, message.replace(` in ${file}`, ''), { layer: node.source?.layer ?? node.name });
+    throw new UsageError(message);
   }
 }
 

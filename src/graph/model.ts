@@ -12,7 +12,7 @@ import { fuseResidualPass, optimize } from './passes.js';
 import { residualFits } from '../ops/conv2d.js';
 import { winogradApplies } from '../ops/winograd.js';
 import { planGraph, type BufferRef, type ExecutionPlan } from './plan.js';
-import { UsageError } from '../errors.js';
+import { GpuError, UsageError } from '../errors.js';
 
 const STORAGE = 0x80 | 0x4 | 0x8; // STORAGE | COPY_SRC | COPY_DST
 const UNIFORM = 0x40 | 0x8; // UNIFORM | COPY_DST
@@ -155,7 +155,7 @@ export class Model {
     if (options.tune) await (await import('../tools/tuner.js')).tuneGraph(ctx, graph);
     const keep = new Set(options.keep ?? []);
     if (options.f16Weights && !ctx.device.features.has('shader-f16')) {
-      throw new Error(`f16 weights need the shader-f16 feature, which this adapter (${ctx.description}) does not offer`);
+      throw new GpuError(`f16 weights need the shader-f16 feature, which this adapter (${ctx.description}) does not offer`);
     }
     const lowering: LowerOptions = { winograd: options.winograd, f16Weights: options.f16Weights };
     const optimized = options.noOptimize ? graph : fuseResiduals(optimize(graph, keep), keep, ctx.caps, lowering);
@@ -271,21 +271,21 @@ export class Model {
     if (this.disposed) throw new UsageError('Model used after dispose()');
     const xs = Array.isArray(inputs) ? inputs : [inputs];
     const shapes = this.inputShapes;
-    if (xs.length !== shapes.length) throw new Error(`the model takes ${shapes.length} input(s), got ${xs.length}`);
+    if (xs.length !== shapes.length) throw new UsageError(`the model takes ${shapes.length} input(s), got ${xs.length}`);
     const per = sizeOf(shapes[0]);
     const batch = options.batch ?? xs[0].length / per;
     if (!Number.isInteger(batch) || batch < 1) {
-      throw new Error(`input has ${xs[0].length} values, not a whole batch of [${shapes[0].join(', ')}] (${per} each)`);
+      throw new UsageError(`input has ${xs[0].length} values, not a whole batch of [${shapes[0].join(', ')}] (${per} each)`);
     }
     xs.forEach((x, i) => {
       if (x.length !== batch * sizeOf(shapes[i])) {
-        throw new Error(`input ${i} ('${this.graph.inputs[i]}') has ${x.length} values, expected ${batch}×[${shapes[i].join(', ')}]`);
+        throw new UsageError(`input ${i} ('${this.graph.inputs[i]}') has ${x.length} values, expected ${batch}×[${shapes[i].join(', ')}]`);
       }
     });
     const wanted = options.intermediates ?? [];
     for (const name of wanted) {
       if (!this.keep.has(name) && !this.graph.outputs.includes(name)) {
-        throw new Error(`intermediate '${name}' was not kept: create the model with keep: ['${name}']`);
+        throw new UsageError(`intermediate '${name}' was not kept: create the model with keep: ['${name}']`);
       }
     }
     const p = await this.prepare(batch);

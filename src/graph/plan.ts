@@ -7,6 +7,7 @@ import { sizeOf } from '../ops/kernel-call.js';
 import { TensorTooLargeError } from '../gpu/errors.js';
 import { describeNode, isAlias, type Graph, type Node } from './ir.js';
 import { lowerNode, type LowerOptions } from './lower.js';
+import { UsageError } from '../errors.js';
 
 export type BufferRef =
   | { kind: 'weight'; node: string; role: string }
@@ -39,7 +40,7 @@ export interface ExecutionPlan {
 export function planGraph(
   graph: Graph, batch: number, caps: DeviceCaps, keep: ReadonlySet<string> = new Set(), options: LowerOptions = {},
 ): ExecutionPlan {
-  if (!Number.isInteger(batch) || batch < 1) throw new Error(`batch must be a positive integer, got ${batch}`);
+  if (!Number.isInteger(batch) || batch < 1) throw new UsageError(`batch must be a positive integer, got ${batch}`);
   const shapes = new Map<string, number[]>();
   const lowered = graph.nodes.map((node) => {
     if (node.op.kind === 'input') {
@@ -58,7 +59,7 @@ export function planGraph(
   const lastUse = new Map<string, number>();
   lowered.forEach(({ node }, i) => node.inputs.forEach((name) => lastUse.set(root.get(name)!, i)));
   for (const name of [...graph.outputs, ...keep]) {
-    if (!root.has(name)) throw new Error(`${graph.name}: no layer named '${name}'`);
+    if (!root.has(name)) throw new UsageError(`${graph.name}: no layer named '${name}' (asked to keep or read it)`);
     lastUse.set(root.get(name)!, Infinity);
   }
 

@@ -46,17 +46,26 @@ export class Hdf5File {
     private readonly cleanup: () => void,
   ) {}
 
-  /** Opens a file by path (Node) or from its bytes; `name` is used in error messages. */
-  static async open(source: string | Uint8Array, name = typeof source === 'string' ? source : 'HDF5 data'): Promise<Hdf5File> {
+  /**
+   * Opens a file by path (Node) or from its bytes; `name` is used in error messages. `onClose` runs when
+   * the file is closed (or fails to open), e.g. to remove a temporary file.
+   */
+  static async open(source: string | Uint8Array, name = typeof source === 'string' ? source : 'HDF5 data', onClose = () => {}): Promise<Hdf5File> {
     const lib = await (h5 ??= loadH5wasm());
     let path: string;
-    let cleanup = () => {};
+    let cleanup = onClose;
     if (typeof source === 'string') {
       path = source;
       const fs = await import(/* @vite-ignore */ 'node:fs');
       if (!fs.existsSync(path)) throw new ModelFileError(name, 'no such file');
+      if (fs.statSync(path).isDirectory()) throw new ModelFileError(name, 'is a directory, not a file');
     } else {
-      ({ path, cleanup } = isNode ? await writeTemporary(source) : writeMemfs(source));
+      const temporary = isNode ? await writeTemporary(source) : writeMemfs(source);
+      path = temporary.path;
+      cleanup = () => {
+        temporary.cleanup();
+        onClose();
+      };
     }
     let file: import('h5wasm').File | undefined;
     try {

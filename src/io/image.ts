@@ -4,6 +4,8 @@ import UPNG from 'upng-js';
 import { ModelFileError } from './errors.js';
 import { decodeJpeg } from './jpeg.js';
 import { readBytes, sourceName, type ByteSource } from './source.js';
+import { checkImageSize, checkPngChunks, isJpeg, isPng } from './image-header.js';
+import { UsageError } from '../errors.js';
 
 /** 8-bit RGBA pixels, row-major. */
 export interface RgbaImage {
@@ -14,20 +16,33 @@ export interface RgbaImage {
 
 export type Interpolation = 'nearest' | 'bilinear';
 
-const isPng = (b: Uint8Array) => b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47;
-const isJpeg = (b: Uint8Array) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
+export interface DecodeOptions {
+  /** For messages when the source is bytes. */
+  name?: string;
+  /** Refuse images with more pixels than this, from the header, before decoding (default 100 million). */
+  maxPixels?: number;
+}
 
-/** Decodes a PNG or JPEG from a path, URL, File/Blob or bytes; anything else fails naming the file. */
-export async function decodeImage(source: ByteSource, name = sourceName(source, 'image')): Promise<RgbaImage> {
+/**
+ * Decodes a PNG or JPEG from a path, URL, File/Blob or bytes; anything else, a damaged file, or an image
+ * over `maxPixels` fails naming the file. A string as second argument is the name (older signature).
+ */
+export async function decodeImage(source: ByteSource, options: DecodeOptions | string = {}): Promise<RgbaImage> {
+  const opts = typeof options === 'string' ? { name: options } : options;
+  const name = opts.name ?? sourceName(source, 'image');
   const bytes = await readBytes(source, name);
+  checkImageSize(bytes, name, opts.maxPixels);
   try {
     if (isPng(bytes)) {
+      checkPngChunks(bytes, name);
       const png = UPNG.decode(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
-      if (!png.width || !png.height) throw new Error('no image data');
-      return { width: png.width, height: png.height, data: new Uint8Array(UPNG.toRGBA8(png)[0]) };
+      const rgba = new Uint8Array(UPNG.toRGBA8(png)[0] ?? new ArrayBuffer(0));
+      if (!png.width || !png.height || rgba.length !== png.width * png.height * 4) throw new Error('the image data does not fill the image');
+      return { width: png.width, height: png.height, data: rgba };
     }
   } catch (e) {
-    throw new ModelFileError(name, `image does not decode: ${(e as Error).message}`);
+    if (e instanceof ModelFileError) throw e;
+    throw new ModelFileError(name, `image does not decode: ${(e as Error)?.message || 'damaged PNG data'}`);
   }
   if (isJpeg(bytes)) return decodeJpeg(bytes, name);
   throw new ModelFileError(name, 'is not a PNG or JPEG image');
@@ -100,7 +115,7 @@ function resamplePass(src: Uint8Array, w: number, h: number, outSize: number, ho
 
 /** The central width×height region (Keras's crop after a resize of the shorter side). */
 export function centerCrop(img: RgbaImage, width: number, height: number): RgbaImage {
-  if (width > img.width || height > img.height) throw new Error(`cannot crop ${width}×${height} from a ${img.width}×${img.height} image`);
+  if (width > img.width || height > img.height) throw new UsageError(`cannot crop ${width}×${height} from a ${img.width}×${img.height} image`);
   const x0 = Math.floor((img.width - width) / 2), y0 = Math.floor((img.height - height) / 2);
   const out = new Uint8Array(width * height * 4);
   for (let y = 0; y < height; y++) {
@@ -153,16 +168,26 @@ export function fromImageSource(source: CanvasImageSource & { width?: number; he
   const el = source as { naturalWidth?: number; naturalHeight?: number; videoWidth?: number; videoHeight?: number; width: number; height: number };
   const width = el.videoWidth || el.naturalWidth || Number(el.width);
   const height = el.videoHeight || el.naturalHeight || Number(el.height);
-  if (typeof OffscreenCanvas === 'undefined') throw new Error('fromImageSource needs a browser (OffscreenCanvas)');
+  if (typeof OffscreenCanvas === 'undefined') throw new UsageError('fromImageSource needs a browser (OffscreenCanvas)');
   const g = new OffscreenCanvas(width, height).getContext('2d');
   if (!g) throw new Error('no 2D canvas context');
   g.drawImage(source, 0, 0);
   return fromImageData(g.getImageData(0, 0, width, height));
 }
 
-/** PNG or JPEG bytes of an image, by the file extension of `name` (default JPEG). */
-export async function encodeImage(img: RgbaImage, name: string): Promise<Uint8Array> {
-  if (/\.png$/i.test(name)) {
+export type ImageFormat = 'png' | 'jpeg';
+
+/** The format a file name asks for by its extension (.png, .jpg, .jpeg); anything else is refused by name. */
+export function imageFormatOf(name: string): ImageFormat {
+  if (/\.png$/i.test(name)) return 'png';
+  if (/\.jpe?g$/i.test(name)) return 'jpeg';
+  throw new ModelFileError(name, 'cannot write an image with this extension (use .jpg, .jpeg or .png)');
+}
+
+/** PNG or JPEG bytes of an image: `target` is the format or a file name whose extension says it. */
+export async function encodeImage(img: RgbaImage, target: ImageFormat | string): Promise<Uint8Array> {
+  const format = target === 'png' || target === 'jpeg' ? target : imageFormatOf(target);
+  if (format === 'png') {
     const buf = img.data.buffer.slice(img.data.byteOffset, img.data.byteOffset + img.data.byteLength) as ArrayBuffer;
     return new Uint8Array(UPNG.encode([buf], img.width, img.height, 0));
   }
@@ -172,9 +197,6 @@ export async function encodeImage(img: RgbaImage, name: string): Promise<Uint8Ar
 
 /** Writes an image through a temporary file and a rename (no half-written files). */
 export async function saveImage(img: RgbaImage, path: string): Promise<void> {
-  const fs = await import(/* @vite-ignore */ 'node:fs');
-  const bytes = await encodeImage(img, path);
-  const tmp = `${path}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, bytes);
-  fs.renameSync(tmp, path);
+  const { writeFileAtomic } = await import('./write.js');
+  await writeFileAtomic(path, await encodeImage(img, path));
 }

@@ -4,6 +4,7 @@
 // ({args: [keras tensors]}), and input shapes from InputLayer or batch_input_shape/batch_shape.
 // A model nested as a layer (a VGG16 base inside a Sequential) is inlined, its layers keeping their names.
 import { ModelFileError } from './errors.js';
+import { LayerError } from './keras-config-reader.js';
 
 export interface KerasLayer {
   className: string;
@@ -26,16 +27,43 @@ type Json = Record<string, unknown>;
 
 const MODEL_CLASSES = new Set(['Sequential', 'Functional', 'Model']);
 
+/** Models nested deeper than this are refused (real applications nest one or two levels). */
+const MAX_NESTING = 32;
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 /** The input shape (without batch) a layer config declares, if any. */
 export function declaredInputShape(config: Json): (number | null)[] | undefined {
-  const shape = (config.batch_input_shape ?? config.batch_shape) as (number | null)[] | undefined;
-  return shape ? shape.slice(1) : undefined;
+  const key = config.batch_input_shape !== undefined ? 'batch_input_shape' : 'batch_shape';
+  const shape = config[key];
+  if (shape === undefined || shape === null) return undefined;
+  if (!Array.isArray(shape) || shape.length < 2 || !shape.every((d) => d === null || (Number.isInteger(d) && d >= 0))) {
+    throw new LayerError(`${key} ${JSON.stringify(shape)} is not a shape (a list of sizes or None, batch first)`, key);
+  }
+  return shape.slice(1) as (number | null)[];
+}
+
+
+/** A layer entry's class name and config, checked to be what Keras writes. */
+function layerEntry(l: unknown, file: string, where: string): { className: string; config: Json; name: string } {
+  if (!isObject(l)) throw new ModelFileError(file, `${where}: a layer entry is ${JSON.stringify(l)}, not an object`);
+  const className = l.class_name;
+  const config = l.config;
+  const name = isObject(config) && typeof config.name === 'string' ? config.name : typeof l.name === 'string' ? l.name : undefined;
+  const label = name ? `layer '${name}'` : where;
+  if (typeof className !== 'string' || !className) throw new ModelFileError(file, `${label}: class_name is missing or not a string`, { layer: name, field: 'class_name' });
+  if (!MODEL_CLASSES.has(className) && !isObject(config)) {
+    throw new ModelFileError(file, `${label} (${className}): config is ${config === undefined ? 'missing' : `${JSON.stringify(config)}, not an object`}`, { layer: name, field: 'config' });
+  }
+  if (!name) throw new ModelFileError(file, `${where} (${className}): the layer has no name`, { field: 'name' });
+  return { className, config: (isObject(config) ? config : {}) as Json, name };
 }
 
 export function parseModelConfig(json: Json, file: string): KerasModelSpec {
+  if (!isObject(json)) throw new ModelFileError(file, 'the model config is not a JSON object');
   const className = json.class_name as string;
   if (!MODEL_CLASSES.has(className)) {
-    throw new ModelFileError(file, `model class '${className}' is not Sequential or Functional`);
+    throw new ModelFileError(file, `model class ${JSON.stringify(className)} is not Sequential or Functional`);
   }
   const layers: KerasLayer[] = [];
   const io = addModel(json, [], layers, file);
@@ -49,16 +77,24 @@ export function parseModelConfig(json: Json, file: string): KerasModelSpec {
 
 /** Appends a (possibly nested) model's layers; returns its input and output layer names. */
 function addModel(json: Json, scope: string[], out: KerasLayer[], file: string): { inputs: string[]; outputs: string[] } {
+  if (scope.length > MAX_NESTING) throw new ModelFileError(file, `models are nested more than ${MAX_NESTING} deep (at '${scope.join('/')}')`);
   const config = json.config as Json | Json[];
-  if (json.class_name === 'Sequential') {
-    const list = (Array.isArray(config) ? config : config.layers) as Json[];
-    return addSequential(list, scope, out, file, Array.isArray(config) ? 'sequential' : String(config.name));
+  if (!Array.isArray(config) && !isObject(config)) {
+    throw new ModelFileError(file, `model '${scope.at(-1) ?? json.class_name}': config is ${JSON.stringify(config)}, not an object`, { field: 'config' });
   }
-  return addFunctional(config as Json, scope, out, file);
+  if (json.class_name === 'Sequential') {
+    const list = Array.isArray(config) ? config : config.layers;
+    if (!Array.isArray(list)) throw new ModelFileError(file, `Sequential model '${scope.at(-1) ?? (config as Json).name}': layers is not a list`, { field: 'layers' });
+    return addSequential(list as Json[], scope, out, file, Array.isArray(config) ? 'sequential' : String(config.name));
+  }
+  if (!isObject(config) || !Array.isArray(config.layers)) {
+    throw new ModelFileError(file, `Functional model '${scope.at(-1) ?? (isObject(config) ? config.name : '?')}': layers is not a list`, { field: 'layers' });
+  }
+  return addFunctional(config, scope, out, file);
 }
 
 function layerName(l: Json): string {
-  return String((l.config as Json).name ?? l.name);
+  return String((l.config as Json | undefined)?.name ?? l.name);
 }
 
 function addSequential(list: Json[], scope: string[], out: KerasLayer[], file: string, modelName: string) {
@@ -66,9 +102,9 @@ function addSequential(list: Json[], scope: string[], out: KerasLayer[], file: s
   let previous: string[] = [];
   let inputs: string[] = [];
   list.forEach((l, i) => {
-    const config = l.config as Json;
+    const { config } = layerEntry(l, file, `Sequential model '${modelName}', layer ${i}`);
     if (i === 0 && l.class_name !== 'InputLayer' && !MODEL_CLASSES.has(String(l.class_name))) {
-      const shape = declaredInputShape(config);
+      const shape = withLayer(file, layerName(l), () => declaredInputShape(config));
       if (!shape) throw new ModelFileError(file, `Sequential model '${modelName}' declares no input shape`);
       const name = `${layerName(l)}_input`;
       out.push({ className: 'InputLayer', name, config: { batch_input_shape: [null, ...shape] }, inbound: [], scope });
@@ -116,6 +152,16 @@ function inboundNames(node: unknown): string[] {
   return [];
 }
 
+/** Runs `fn`, turning a LayerError into a ModelFileError naming the file and the layer. */
+export function withLayer<T>(file: string, layer: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (!(e instanceof LayerError)) throw e;
+    throw new ModelFileError(file, `layer '${layer}': ${e.message}`, { layer, field: e.field });
+  }
+}
+
 function ioNames(list: unknown): string[] {
   if (!Array.isArray(list)) return [];
   if (typeof list[0] === 'string') return [list[0]];
@@ -126,9 +172,12 @@ function addFunctional(config: Json, scope: string[], out: KerasLayer[], file: s
   const layers = config.layers as Json[];
   if (!layers?.length) throw new ModelFileError(file, `Functional model '${config.name}' has no layers`);
   const renamed = new Map<string, string>(); // nested model name → its output layer
-  for (const l of layers) {
+  for (const [i, entry] of layers.entries()) {
+    layerEntry(entry, file, `Functional model '${config.name}', layer ${i}`);
+    const l = entry as Json;
     const name = layerName(l);
     const nodes = (l.inbound_nodes ?? []) as unknown[];
+    if (!Array.isArray(nodes)) throw new ModelFileError(file, `layer '${name}': inbound_nodes is not a list`, { layer: name, field: 'inbound_nodes' });
     if (nodes.length > 1) {
       throw new ModelFileError(file, `layer '${name}' (${l.class_name}) is called ${nodes.length} times; shared layers are not supported`);
     }

@@ -3,10 +3,10 @@
 // already in the internal layout: Keras is NHWC with HWIO kernels and [in, out] dense kernels.
 import type { Node, Op } from '../graph/ir.js';
 import type { Activation } from '../ops/activation.js';
-import type { Padding } from '../ops/padding.js';
 import { declaredInputShape, type KerasLayer } from './keras-config.js';
 import { ModelFileError } from './errors.js';
 import type { Float32Dataset } from './hdf5.js';
+import { ConfigReader, LayerError } from './keras-config-reader.js';
 
 export const SUPPORTED_LAYERS = [
   'InputLayer', 'Conv2D', 'DepthwiseConv2D', 'SeparableConv2D', 'Dense', 'MaxPooling2D', 'AveragePooling2D',
@@ -38,17 +38,12 @@ export interface ConvertOptions {
   kerasMajor: number;
   /** Overrides for input layers whose shape has unknown (null) dimensions. */
   inputShape?: number[];
+  /** Accept weights holding NaN or ±Inf and negative batch-norm variances (refused by default). */
+  allowBadWeights?: boolean;
 }
 
-class LayerError extends Error {}
-
-const pair = (v: unknown, what: string): [number, number] => {
-  if (typeof v === 'number') return [v, v];
-  if (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number')) return [v[0], v[1]];
-  throw new LayerError(`${what} ${JSON.stringify(v)} is not a number or a pair`);
-};
-
 function activationOf(value: unknown, kerasMajor: number): Activation | 'softmax' {
+  // Keras 3 serialises a named activation as {module, class_name: 'function', config: 'relu'}.
   const name = typeof value === 'object' && value !== null ? (value as { config?: unknown }).config : value;
   switch (name ?? 'linear') {
     case 'linear': return { kind: 'linear' };
@@ -64,32 +59,36 @@ function activationOf(value: unknown, kerasMajor: number): Activation | 'softmax
     case 'swish': case 'silu': return { kind: 'swish' };
     case 'mish': return { kind: 'mish' };
     case 'softmax': return 'softmax';
-    default: throw new LayerError(`activation '${JSON.stringify(name)}' is not supported`);
+    default: throw new LayerError(`activation ${JSON.stringify(name)} is not supported`, 'activation');
   }
 }
 
-function padding(config: Record<string, unknown>): Padding {
-  const p = config.padding ?? 'valid';
-  if (p !== 'valid' && p !== 'same') throw new LayerError(`padding '${p}' is not supported (only 'valid' and 'same')`);
-  return p;
-}
-
-function checkChannelsLast(config: Record<string, unknown>): void {
-  if (config.data_format && config.data_format !== 'channels_last') {
-    throw new LayerError(`data_format '${config.data_format}' is not supported (only channels_last)`);
-  }
+function checkChannelsLast(c: ConfigReader): void {
+  if (c.has('data_format')) c.choice('data_format', ['channels_last']);
 }
 
 function expectShape(w: Float32Dataset, expected: (number | undefined)[], what: string): void {
   const ok = w.shape.length === expected.length && expected.every((d, i) => d === undefined || d === w.shape[i]);
   if (!ok) {
-    throw new LayerError(`${what} has shape [${w.shape.join(', ')}], expected [${expected.map((d) => d ?? '?').join(', ')}]`);
+    throw new LayerError(`${what} has shape [${w.shape.join(', ')}], expected [${expected.map((d) => d ?? '?').join(', ')}]`, what);
   }
 }
 
-function takeWeights(weights: Float32Dataset[], names: string[]): Float32Dataset[] {
+/** The layer's arrays, named; each checked finite (and variances ≥ 0) unless bad weights are allowed. */
+function takeWeights(weights: Float32Dataset[], names: string[], options: ConvertOptions): Float32Dataset[] {
   if (weights.length !== names.length) {
     throw new LayerError(`has ${weights.length} weight array(s), expected ${names.length} (${names.join(', ')})`);
+  }
+  if (!options.allowBadWeights) {
+    weights.forEach((w, i) => {
+      // A variance may sit a rounding error below zero; √(σ² + ε) with Keras's smallest ε (1e-5 or more) stays finite.
+      const above = names[i] === 'moving_variance' ? -1e-6 : -Infinity;
+      const bad = w.data.findIndex((v) => !Number.isFinite(v) || v <= above);
+      if (bad >= 0) {
+        const what = Number.isFinite(w.data[bad]) ? `negative (${w.data[bad]})` : String(w.data[bad]);
+        throw new LayerError(`${names[i]}[${bad}] is ${what}; the file is damaged (load with allowBadWeights / --allow-bad-weights to use it anyway)`, names[i]);
+      }
+    });
   }
   return weights;
 }
@@ -108,42 +107,57 @@ function withActivation(name: string, inputs: string[], op: Op & { kind: 'conv2d
   ];
 }
 
+/** ZeroPadding2D's padding: n, (h, w), or ((top, bottom), (left, right)); all ≥ 0. */
+function zeroPads(c: ConfigReader): [number, number, number, number] {
+  const p = c.raw('padding') ?? 1;
+  const ok = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+  if (ok(p)) return [p, p, p, p];
+  if (Array.isArray(p) && p.length === 2 && p.every(ok)) return [p[0], p[0], p[1], p[1]];
+  if (Array.isArray(p) && p.length === 2 && p.every((q) => Array.isArray(q) && q.length === 2 && q.every(ok))) {
+    const [[t, b], [l, r]] = p as [number, number][];
+    return [t, b, l, r];
+  }
+  return c.fail('padding', `${JSON.stringify(p)} is not n, (h, w) or ((top, bottom), (left, right)) of non-negative integers`);
+}
+
 function convert(layer: KerasLayer, weights: Float32Dataset[], options: ConvertOptions): Node[] {
-  const c = layer.config;
+  const c = new ConfigReader(layer.config);
   const { name, inbound } = layer;
   const className = canonicalClass(layer.className);
   const node = (op: Op, inputs = inbound): Node[] => [{ name, op, inputs, source: { className: layer.className } }];
+  const take = (names: string[]) => takeWeights(weights, names, options);
   const one = () => {
     if (inbound.length !== 1) throw new LayerError(`takes one input, has ${inbound.length}`);
   };
   switch (className) {
     case 'InputLayer': {
-      const declared = declaredInputShape(c) ?? (c.input_shape as number[] | undefined);
+      const declared = declaredInputShape(layer.config) ?? (layer.config.input_shape as (number | null)[] | undefined);
       const shape = options.inputShape ?? declared;
       if (!shape || shape.some((d) => d === null)) {
-        throw new LayerError(`input shape [${(declared ?? []).map((d) => d ?? 'None').join(', ')}] is not fully known; give an input shape`);
+        throw new LayerError(`input shape [${(declared ?? []).map((d) => d ?? 'None').join(', ')}] is not fully known; give an input shape`, 'batch_shape');
       }
+      if (shape.some((d) => !(Number.isInteger(d) && d! >= 1))) throw new LayerError(`input shape [${shape.join(', ')}] must be positive integers`, 'batch_shape');
       return node({ kind: 'input', shape: shape as number[] }, []);
     }
     case 'Conv2D': case 'DepthwiseConv2D': case 'SeparableConv2D': {
       one();
       checkChannelsLast(c);
-      const [kh, kw] = pair(c.kernel_size, 'kernel_size');
-      const attrs = { strides: pair(c.strides ?? 1, 'strides'), dilations: pair(c.dilation_rate ?? 1, 'dilation_rate'), padding: padding(c) };
-      const useBias = c.use_bias !== false;
-      const act = activationOf(c.activation, options.kerasMajor);
+      const [kh, kw] = c.pair('kernel_size');
+      const attrs = { strides: c.pair('strides', 1), dilations: c.pair('dilation_rate', 1), padding: c.choice('padding', ['valid', 'same'] as const) };
+      const useBias = c.bool('use_bias', true);
+      const act = activationOf(c.raw('activation'), options.kerasMajor);
       if (className === 'Conv2D') {
-        const [kernel, bias] = takeWeights(weights, useBias ? ['kernel', 'bias'] : ['kernel']);
-        const filters = c.filters as number;
-        const groups = (c.groups as number | undefined) ?? 1;
+        const [kernel, bias] = take(useBias ? ['kernel', 'bias'] : ['kernel']);
+        const filters = c.int('filters', undefined, { min: 1 });
+        const groups = c.int('groups', 1, { min: 1 });
         expectShape(kernel, [kh, kw, undefined, filters], 'kernel');
         if (bias) expectShape(bias, [filters], 'bias');
         const op: Op = { kind: 'conv2d', attrs: { ...attrs, groups }, weights: kernel.data, shape: kernel.shape as [number, number, number, number], bias: bias?.data };
         return withActivation(name, inbound, op, act, layer.className);
       }
-      const dm = (c.depth_multiplier as number | undefined) ?? 1;
+      const dm = c.int('depth_multiplier', 1, { min: 1 });
       const names = className === 'SeparableConv2D' ? ['depthwise_kernel', 'pointwise_kernel'] : ['depthwise_kernel'];
-      const [depthwise, ...rest] = takeWeights(weights, useBias ? [...names, 'bias'] : names);
+      const [depthwise, ...rest] = take(useBias ? [...names, 'bias'] : names);
       expectShape(depthwise, [kh, kw, undefined, dm], 'depthwise_kernel');
       const cin = depthwise.shape[2];
       // Keras's depthwise kernel [kh, kw, c, m] has exactly the memory order of HWIO [kh, kw, 1, c·m].
@@ -155,7 +169,7 @@ function convert(layer: KerasLayer, weights: Float32Dataset[], options: ConvertO
         return withActivation(name, inbound, op, act, layer.className);
       }
       const [pointwise, bias] = rest;
-      const filters = c.filters as number;
+      const filters = c.int('filters', undefined, { min: 1 });
       expectShape(pointwise, [1, 1, cin * dm, filters], 'pointwise_kernel');
       if (bias) expectShape(bias, [filters], 'bias');
       const dwName = `${name}/depthwise`;
@@ -165,59 +179,59 @@ function convert(layer: KerasLayer, weights: Float32Dataset[], options: ConvertO
     }
     case 'Dense': {
       one();
-      const useBias = c.use_bias !== false;
-      const [kernel, bias] = takeWeights(weights, useBias ? ['kernel', 'bias'] : ['kernel']);
-      const units = c.units as number;
+      const useBias = c.bool('use_bias', true);
+      const [kernel, bias] = take(useBias ? ['kernel', 'bias'] : ['kernel']);
+      const units = c.int('units', undefined, { min: 1 });
       expectShape(kernel, [undefined, units], 'kernel');
       if (bias) expectShape(bias, [units], 'bias');
-      return withActivation(name, inbound, { kind: 'dense', weights: kernel.data, units, bias: bias?.data }, activationOf(c.activation, options.kerasMajor), layer.className);
+      return withActivation(name, inbound, { kind: 'dense', weights: kernel.data, units, bias: bias?.data }, activationOf(c.raw('activation'), options.kerasMajor), layer.className);
     }
     case 'MaxPooling2D': case 'AveragePooling2D': {
       one();
       checkChannelsLast(c);
-      const size = pair(c.pool_size ?? 2, 'pool_size');
-      const strides = c.strides == null ? size : pair(c.strides, 'strides');
-      return node({ kind: 'pool2d', attrs: { kind: className === 'MaxPooling2D' ? 'max' : 'avg', size, strides, padding: padding(c) } });
+      const size = c.pair('pool_size', 2);
+      const strides = c.has('strides') ? c.pair('strides') : size;
+      return node({ kind: 'pool2d', attrs: { kind: className === 'MaxPooling2D' ? 'max' : 'avg', size, strides, padding: c.choice('padding', ['valid', 'same'] as const) } });
     }
     case 'GlobalAveragePooling2D': case 'GlobalMaxPooling2D':
       one();
       checkChannelsLast(c);
-      return node({ kind: 'global-pool', pool: className === 'GlobalMaxPooling2D' ? 'max' : 'avg', keepDims: !!(c.keepdims ?? c.keep_dims) });
+      return node({ kind: 'global-pool', pool: className === 'GlobalMaxPooling2D' ? 'max' : 'avg', keepDims: c.bool(c.has('keep_dims') ? 'keep_dims' : 'keepdims', false) });
     case 'BatchNormalization': {
       one();
-      const axis = Array.isArray(c.axis) ? (c.axis.length === 1 ? c.axis[0] : NaN) : (c.axis as number | undefined) ?? -1;
-      if (!Number.isInteger(axis)) throw new LayerError(`axis ${JSON.stringify(c.axis)} is not a single axis`);
-      const names = [...(c.scale !== false ? ['gamma'] : []), ...(c.center !== false ? ['beta'] : []), 'moving_mean', 'moving_variance'];
-      const arrays = takeWeights(weights, names);
+      const axes = c.intList('axis', [-1]);
+      if (axes.length !== 1) c.fail('axis', `${JSON.stringify(c.raw('axis'))} is not a single axis`);
+      const names = [...(c.bool('scale', true) ? ['gamma'] : []), ...(c.bool('center', true) ? ['beta'] : []), 'moving_mean', 'moving_variance'];
+      const arrays = take(names);
       const byName = Object.fromEntries(names.map((n, i) => [n, arrays[i]]));
       const channels = byName.moving_mean.shape[0];
       names.forEach((n) => expectShape(byName[n], [channels], n));
       return node({
-        kind: 'batchnorm', axis,
-        params: { gamma: byName.gamma?.data, beta: byName.beta?.data, mean: byName.moving_mean.data, variance: byName.moving_variance.data, epsilon: (c.epsilon as number | undefined) ?? 1e-3 },
+        kind: 'batchnorm', axis: axes[0],
+        params: { gamma: byName.gamma?.data, beta: byName.beta?.data, mean: byName.moving_mean.data, variance: byName.moving_variance.data, epsilon: c.number('epsilon', 1e-3, { min: 0 }) },
       });
     }
     case 'Activation': {
       one();
-      const act = activationOf(c.activation, options.kerasMajor);
+      const act = activationOf(c.raw('activation'), options.kerasMajor);
       return node(act === 'softmax' ? { kind: 'softmax' } : { kind: 'activation', activation: act });
     }
     case 'ReLU': {
       one();
-      if (c.threshold) throw new LayerError(`threshold ${c.threshold} is not supported`);
-      const maxValue = c.max_value == null ? undefined : Number(c.max_value);
-      return node({ kind: 'activation', activation: { kind: 'relu', maxValue, negativeSlope: Number(c.negative_slope ?? 0) } });
+      if (c.number('threshold', 0)) c.fail('threshold', `${c.raw('threshold')} is not supported (only 0)`);
+      const maxValue = c.optionalNumber('max_value', { min: 0 });
+      return node({ kind: 'activation', activation: { kind: 'relu', maxValue, negativeSlope: c.number('negative_slope', 0) } });
     }
     case 'LeakyReLU':
       one();
-      return node({ kind: 'activation', activation: { kind: 'leaky', alpha: Number(c.negative_slope ?? c.alpha ?? 0.3) } });
+      return node({ kind: 'activation', activation: { kind: 'leaky', alpha: c.number(c.has('negative_slope') ? 'negative_slope' : 'alpha', 0.3) } });
     case 'ELU':
       one();
-      return node({ kind: 'activation', activation: { kind: 'elu', alpha: Number(c.alpha ?? 1) } });
+      return node({ kind: 'activation', activation: { kind: 'elu', alpha: c.number('alpha', 1) } });
     case 'Softmax': {
       one();
-      const axis = c.axis ?? -1;
-      if (axis !== -1 && !(Array.isArray(axis) && axis.length === 1 && axis[0] === -1)) throw new LayerError(`softmax over axis ${JSON.stringify(axis)} is not supported (only -1)`);
+      const axes = c.intList('axis', [-1]);
+      if (axes.length !== 1 || axes[0] !== -1) c.fail('axis', `${JSON.stringify(c.raw('axis'))}: softmax over other axes than -1 is not supported`);
       return node({ kind: 'softmax' });
     }
     case 'Dropout':
@@ -227,24 +241,21 @@ function convert(layer: KerasLayer, weights: Float32Dataset[], options: ConvertO
       one();
       checkChannelsLast(c);
       return node({ kind: 'reshape', shape: [-1] });
-    case 'Reshape':
+    case 'Reshape': {
       one();
-      return node({ kind: 'reshape', shape: (c.target_shape as number[]).map(Number) });
-    case 'ZeroPadding2D': {
+      const target = c.intList('target_shape');
+      if (target.some((d) => d < 1 && d !== -1)) c.fail('target_shape', `${JSON.stringify(target)} must be positive sizes (one may be -1)`);
+      return node({ kind: 'reshape', shape: target });
+    }
+    case 'ZeroPadding2D':
       one();
       checkChannelsLast(c);
-      const p = c.padding ?? 1;
-      const [[t, b], [l, r]] = typeof p === 'number' ? [[p, p], [p, p]]
-        : Array.isArray(p) && typeof p[0] === 'number' ? [[p[0], p[0]], [p[1], p[1]]]
-        : [pair((p as unknown[])[0], 'padding'), pair((p as unknown[])[1], 'padding')];
-      return node({ kind: 'pad', pads: [t, b, l, r] });
-    }
-    case 'UpSampling2D': {
+      return node({ kind: 'pad', pads: zeroPads(c) });
+    case 'UpSampling2D':
       one();
       checkChannelsLast(c);
-      if ((c.interpolation ?? 'nearest') !== 'nearest') throw new LayerError(`interpolation '${c.interpolation}' is not supported (only nearest)`);
-      return node({ kind: 'upsample', factors: pair(c.size ?? 2, 'size') });
-    }
+      c.choice('interpolation', ['nearest']);
+      return node({ kind: 'upsample', factors: c.pair('size', 2) });
     case 'Add': {
       if (inbound.length < 2) throw new LayerError(`needs at least two inputs, has ${inbound.length}`);
       // n inputs become a chain of pairwise adds; the last one carries the layer's name.
@@ -259,11 +270,16 @@ function convert(layer: KerasLayer, weights: Float32Dataset[], options: ConvertO
     }
     case 'Concatenate':
       if (inbound.length < 2) throw new LayerError(`needs at least two inputs, has ${inbound.length}`);
-      return node({ kind: 'concat', axis: (c.axis as number | undefined) ?? -1 });
+      return node({ kind: 'concat', axis: c.int('axis', -1) });
     case 'Rescaling': {
       one();
-      const arr = (v: unknown, dflt: number) => Float32Array.from(Array.isArray(v) ? v.map(Number) : [Number(v ?? dflt)]);
-      return node({ kind: 'scale', scale: arr(c.scale, 1), offset: arr(c.offset, 0) });
+      const arr = (key: string, dflt: number) => {
+        const v = c.raw(key) ?? dflt;
+        const list = Array.isArray(v) ? v : [v];
+        if (!list.every((x) => typeof x === 'number' && Number.isFinite(x))) c.fail(key, `${JSON.stringify(v)} is not a number or a list of numbers`);
+        return Float32Array.from(list as number[]);
+      };
+      return node({ kind: 'scale', scale: arr('scale', 1), offset: arr('offset', 0) });
     }
     default:
       throw new LayerError(`class '${layer.className}' is not supported; supported: ${SUPPORTED_LAYERS.join(', ')}`);
@@ -278,6 +294,6 @@ export function convertLayer(layer: KerasLayer, weights: Float32Dataset[], file:
     return nodes;
   } catch (e) {
     if (!(e instanceof LayerError)) throw e;
-    throw new ModelFileError(file, `layer '${layer.name}' (${layer.className}): ${e.message}`);
+    throw new ModelFileError(file, `layer '${layer.name}' (${layer.className}): ${e.message}`, { layer: layer.name, field: e.field });
   }
 }

@@ -8,6 +8,7 @@
 import type { Graph, Node } from '../graph/ir.js';
 import { ModelFileError } from './errors.js';
 import { Hdf5File, type Float32Dataset } from './hdf5.js';
+import { ZipArchive, type ZipEntry } from './zip.js';
 import { isNode, readBytes, sourceName, type ByteSource } from './source.js';
 import { parseModelConfig, type KerasLayer, type KerasModelSpec } from './keras-config.js';
 import { canonicalClass, convertLayer, expectsWeights, isSupportedLayer } from './keras-layers.js';
@@ -21,6 +22,10 @@ export interface KerasLoadOptions {
   inputShape?: number[];
   /** Name for messages when `source` is bytes. */
   name?: string;
+  /** Accept weights holding NaN or ±Inf and negative batch-norm variances (refused by default, naming the layer). */
+  allowBadWeights?: boolean;
+  /** Refuse a .keras archive whose config.json is larger (default 64 MiB). */
+  maxConfigBytes?: number;
 }
 
 export interface LoadedKeras {
@@ -33,25 +38,34 @@ export interface LoadedKeras {
 /** Looks up one layer's weight arrays, in Keras order. */
 type WeightSource = (layer: KerasLayer) => Float32Dataset[] | undefined;
 
-/** The whole file, unless it is an HDF5 file on a local disk (then undefined: h5wasm reads it lazily). */
-async function readSource(source: ByteSource, name: string): Promise<Uint8Array | undefined> {
-  if (typeof source !== 'string' || !isNode) return readBytes(source, name);
+/**
+ * The bytes of a source, or undefined for a file on a local disk (Node), which is read in place: HDF5 by
+ * h5wasm, a zip by ranges. Returns whether it is a zip (a .keras archive) either way.
+ */
+async function readSource(source: ByteSource, name: string): Promise<{ bytes?: Uint8Array; zip: boolean }> {
+  if (typeof source !== 'string' || !isNode) {
+    const bytes = await readBytes(source, name);
+    return { bytes, zip: isZip(bytes) };
+  }
   const fs = await import(/* @vite-ignore */ 'node:fs');
   if (!fs.existsSync(source)) throw new ModelFileError(name, 'no such file');
+  if (fs.statSync(source).isDirectory()) throw new ModelFileError(name, 'is a directory, not a file');
   const fd = fs.openSync(source, 'r');
   const head = new Uint8Array(4);
   fs.readSync(fd, head, 0, 4, 0);
   fs.closeSync(fd);
-  // Only a zip is read whole; HDF5 streams from disk.
-  return isZip(head) ? new Uint8Array(fs.readFileSync(source)) : undefined;
+  return { zip: isZip(head) };
 }
 
 const isZip = (b: Uint8Array) => b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04;
 
+/** Default limit on a .keras archive's config.json (real ones are well under 1 MB; ConvNeXtXLarge's is ~0.2 MB). */
+export const DEFAULT_MAX_CONFIG_BYTES = 64 << 20;
+
 export async function loadKerasGraph(source: ByteSource, options: KerasLoadOptions = {}): Promise<LoadedKeras> {
   const name = options.name ?? sourceName(source, 'Keras model');
-  const bytes = await readSource(source, name);
-  if (bytes && isZip(bytes)) return loadKerasZip(bytes, name, options);
+  const { bytes, zip } = await readSource(source, name);
+  if (zip) return loadKerasZip(bytes ?? (source as string), name, options);
   const h5 = await Hdf5File.open(bytes ?? (source as string), name);
   try {
     const modelConfig = h5.stringAttr('/', 'model_config');
@@ -92,38 +106,49 @@ function parseJson(text: string, file: string, what: string): Record<string, unk
   }
 }
 
-async function loadKerasZip(bytes: Uint8Array, name: string, options: KerasLoadOptions): Promise<LoadedKeras> {
-  const { default: JSZip } = await import('jszip');
-  let zip: import('jszip');
+async function loadKerasZip(source: Uint8Array | string, name: string, options: KerasLoadOptions): Promise<LoadedKeras> {
+  const zip = await ZipArchive.open(source, name);
   try {
-    zip = await JSZip.loadAsync(bytes, { checkCRC32: true });
-  } catch (e) {
-    throw new ModelFileError(name, `is not a readable .keras archive: ${(e as Error).message}`);
-  }
-  const entry = async (path: string, type: 'string' | 'uint8array') => {
-    const file = zip.file(path);
-    if (!file) return undefined;
-    try {
-      return await file.async(type);
-    } catch (e) {
-      throw new ModelFileError(name, `archive entry '${path}' is damaged: ${(e as Error).message}`);
+    const text = (entry: string, limit: number, hint: string) => {
+      const e = zip.entry(entry);
+      return e ? new TextDecoder().decode(zip.read(e, limit, hint)) : undefined;
+    };
+    const configText = text('config.json', options.maxConfigBytes ?? DEFAULT_MAX_CONFIG_BYTES, 'raise it with maxConfigBytes');
+    if (!configText && !options.architecture) throw new ModelFileError(name, '.keras archive has no config.json');
+    const weightsEntry = zip.entry('model.weights.h5');
+    if (!weightsEntry) {
+      const other = zip.entries.filter((e) => /model\.weights/.test(e.name)).map((e) => e.name);
+      throw new ModelFileError(name, `.keras archive has no model.weights.h5${other.length ? ` (found ${other.join(', ')}, not supported)` : ''}`);
     }
-  };
-  const configText = (await entry('config.json', 'string')) as string | undefined;
-  if (!configText && !options.architecture) throw new ModelFileError(name, '.keras archive has no config.json');
-  const weightsBytes = (await entry('model.weights.h5', 'uint8array')) as Uint8Array | undefined;
-  if (!weightsBytes) {
-    const other = zip.file(/model\.weights/).map((f) => f.name);
-    throw new ModelFileError(name, `.keras archive has no model.weights.h5${other.length ? ` (found ${other.join(', ')}, not supported)` : ''}`);
-  }
-  const metadata = (await entry('metadata.json', 'string')) as string | undefined;
-  const kerasVersion = metadata ? String(parseJson(metadata, name, 'metadata.json').keras_version ?? '') || undefined : undefined;
-  const spec = options.architecture ?? parseModelConfig(parseJson(configText!, name, 'config.json'), name);
-  const h5 = await Hdf5File.open(weightsBytes, `${name} (model.weights.h5)`);
-  try {
-    return build(spec, keras3Weights(h5, spec, h5.name), name, options, 'keras-zip', kerasVersion ?? '3');
+    const metadata = text('metadata.json', 1 << 20, 'metadata.json is never that large');
+    const kerasVersion = metadata ? String(parseJson(metadata, name, 'metadata.json').keras_version ?? '') || undefined : undefined;
+    const spec = options.architecture ?? parseModelConfig(parseJson(configText!, name, 'config.json'), name);
+    // Checked before the (large) weights are read: an unsupported layer fails fast.
+    checkSupported(spec, name);
+    const h5 = await openWeightsEntry(zip, weightsEntry, `${name} (model.weights.h5)`);
+    try {
+      return build(spec, keras3Weights(h5, spec, h5.name), name, options, 'keras-zip', kerasVersion ?? '3');
+    } finally {
+      h5.close();
+    }
   } finally {
-    h5.close();
+    zip.close();
+  }
+}
+
+/** The archive's weights as an HDF5 file: in Node streamed to a temporary file (removed on close), else in memory. */
+async function openWeightsEntry(zip: ZipArchive, entry: ZipEntry, label: string): Promise<Hdf5File> {
+  if (!isNode) return Hdf5File.open(zip.read(entry, Number.MAX_SAFE_INTEGER, ''), label);
+  const [fs, os, path] = await Promise.all([import(/* @vite-ignore */ 'node:fs'), import(/* @vite-ignore */ 'node:os'), import(/* @vite-ignore */ 'node:path')]);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'webgpu-cnn-'));
+  const remove = () => fs.rmSync(dir, { recursive: true, force: true });
+  try {
+    const file = path.join(dir, 'model.weights.h5');
+    await zip.extractTo(entry, file);
+    return await Hdf5File.open(file, label, remove);
+  } catch (e) {
+    remove();
+    throw e;
   }
 }
 
@@ -216,12 +241,7 @@ export function buildKerasGraph(
 function build(
   spec: KerasModelSpec, weightsOf: WeightSource, file: string, options: KerasLoadOptions, format: KerasFormat, kerasVersion?: string,
 ): LoadedKeras {
-  const unsupported = spec.layers.filter((l) => !isSupportedLayer(l.className));
-  if (unsupported.length) {
-    const l = unsupported[0];
-    const more = unsupported.length > 1 ? ` (and ${unsupported.length - 1} more: ${unsupported.slice(1).map((u) => `'${u.name}' (${u.className})`).join(', ')})` : '';
-    throw new ModelFileError(file, `layer '${l.name}' has class '${l.className}', which webgpu-cnn does not support${more}`);
-  }
+  checkSupported(spec, file);
   const nodes: Node[] = [];
   for (const layer of spec.layers) {
     let weights: Float32Dataset[] = [];
@@ -231,10 +251,19 @@ function build(
       weights = found;
     }
     const inputShape = canonicalClass(layer.className) === 'InputLayer' ? options.inputShape : undefined;
-    nodes.push(...convertLayer(layer, weights, file, { kerasMajor: kerasMajor(kerasVersion), inputShape }));
+    nodes.push(...convertLayer(layer, weights, file, { kerasMajor: kerasMajor(kerasVersion), inputShape, allowBadWeights: options.allowBadWeights }));
   }
   const graph: Graph = { name: spec.name, nodes: topologicalOrder(nodes, file), inputs: spec.inputs, outputs: spec.outputs };
   return { graph, spec, format, kerasVersion };
+}
+
+/** Every layer's class must be supported; fails naming the first unsupported one (and counting the rest). */
+function checkSupported(spec: KerasModelSpec, file: string): void {
+  const unsupported = spec.layers.filter((l) => !isSupportedLayer(l.className));
+  if (!unsupported.length) return;
+  const l = unsupported[0];
+  const more = unsupported.length > 1 ? ` (and ${unsupported.length - 1} more: ${unsupported.slice(1).map((u) => `'${u.name}' (${u.className})`).join(', ')})` : '';
+  throw new ModelFileError(file, `layer '${l.name}' has class '${l.className}', which webgpu-cnn does not support${more}`, { layer: l.name });
 }
 
 /** Keras lists layers in a valid order in practice; this makes sure (stable, and reports cycles). */

@@ -1,6 +1,7 @@
 // NumPy .npy files (format versions 1–3): float32, float64 and uint8, C order, little-endian.
 // Values come back as float32; anything else is rejected with the reason.
 import { ModelFileError } from './errors.js';
+import { UsageError } from '../errors.js';
 
 export interface NpyArray {
   shape: number[];
@@ -16,17 +17,24 @@ export function parseNpy(bytes: Uint8Array, name = '.npy data'): NpyArray {
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) throw new ModelFileError(name, 'is not a .npy file (bad magic)');
   const major = bytes[6];
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
-  const start = major === 1 ? 10 : 12;
   if (major < 1 || major > 3) throw new ModelFileError(name, `.npy format version ${major} is not supported`);
+  const start = major === 1 ? 10 : 12;
+  if (bytes.length < start) throw new ModelFileError(name, `is ${bytes.length} bytes, too short for a .npy header`);
+  const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  if (start + headerLen > bytes.length) {
+    throw new ModelFileError(name, `declares a ${headerLen}-byte header, but the file is only ${bytes.length} bytes (truncated or damaged)`);
+  }
   const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(start, start + headerLen));
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
   const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
   if (!descr || !fortran || shapeText === undefined) throw new ModelFileError(name, `malformed .npy header: ${header.trim()}`);
   if (fortran === 'True') throw new ModelFileError(name, 'is in Fortran order; save it C-ordered (np.ascontiguousarray)');
-  const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const dims = shapeText.split(',').map((s) => s.trim()).filter(Boolean);
+  if (dims.some((d) => !/^\d+L?$/.test(d))) throw new ModelFileError(name, `shape (${shapeText}) is not a list of sizes`);
+  const shape = dims.map((d) => Number.parseInt(d, 10));
   const count = shape.reduce((a, b) => a * b, 1);
+  if (!Number.isSafeInteger(count)) throw new ModelFileError(name, `shape (${shape.join(', ')}) is too large`);
   const dataStart = start + headerLen;
   const sizes: Record<string, number> = { '<f4': 4, '<f8': 8, '|u1': 1, '<u1': 1 };
   const size = sizes[descr];
@@ -42,7 +50,7 @@ export function parseNpy(bytes: Uint8Array, name = '.npy data'): NpyArray {
 /** .npy bytes (version 1.0, float32, C order) for `data` of `shape`. */
 export function formatNpy(data: Float32Array, shape: readonly number[]): Uint8Array {
   const count = shape.reduce((a, b) => a * b, 1);
-  if (count !== data.length) throw new Error(`formatNpy: ${data.length} values do not fill shape [${shape.join(', ')}]`);
+  if (count !== data.length) throw new UsageError(`formatNpy: ${data.length} values do not fill shape [${shape.join(', ')}]`);
   const dims = shape.length === 1 ? `${shape[0]},` : shape.join(', ');
   let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${dims}), }`;
   header += ' '.repeat(63 - ((10 + header.length) % 64)) + '\n'; // pad so the data starts 64-aligned
@@ -57,15 +65,12 @@ export function formatNpy(data: Float32Array, shape: readonly number[]): Uint8Ar
 }
 
 export async function readNpy(path: string): Promise<NpyArray> {
-  const fs = await import(/* @vite-ignore */ 'node:fs');
-  if (!fs.existsSync(path)) throw new ModelFileError(path, 'no such file');
-  return parseNpy(new Uint8Array(fs.readFileSync(path)), path);
+  const { readBytes } = await import('./source.js');
+  return parseNpy(await readBytes(path), path);
 }
 
 /** Writes through a temporary file and a rename, so a failure never leaves half a file. */
 export async function writeNpy(path: string, data: Float32Array, shape: readonly number[]): Promise<void> {
-  const fs = await import(/* @vite-ignore */ 'node:fs');
-  const tmp = `${path}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, formatNpy(data, shape));
-  fs.renameSync(tmp, path);
+  const { writeFileAtomic } = await import('./write.js');
+  await writeFileAtomic(path, formatNpy(data, shape));
 }

@@ -24,7 +24,12 @@ export async function readBytes(source: ByteSource, name = sourceName(source, 'd
     const fs = await import(/* @vite-ignore */ 'node:fs');
     const path = url ? (await import(/* @vite-ignore */ 'node:url')).fileURLToPath(url) : (source as string);
     if (!fs.existsSync(path)) throw new ModelFileError(name, 'no such file');
-    return new Uint8Array(fs.readFileSync(path));
+    if (fs.statSync(path).isDirectory()) throw new ModelFileError(name, 'is a directory, not a file');
+    try {
+      return new Uint8Array(fs.readFileSync(path));
+    } catch (e) {
+      throw new ModelFileError(name, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
   }
   let res: Response;
   try {

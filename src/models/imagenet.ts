@@ -1,5 +1,6 @@
 // Keras's imagenet_utils: preprocess_input (caffe / tf / torch) and decode_predictions.
 import classIndex from '../../assets/imagenet_class_index.json';
+import { UsageError } from '../errors.js';
 
 export type PreprocessMode = 'caffe' | 'tf' | 'torch';
 
@@ -13,7 +14,7 @@ const TORCH_STD = [0.229, 0.224, 0.225];
  * (x − mean)/std in RGB. Returns a new array.
  */
 export function preprocessInput(x: Float32Array, mode: PreprocessMode = 'caffe'): Float32Array {
-  if (x.length % 3) throw new Error(`preprocessInput: ${x.length} values are not whole RGB pixels`);
+  if (x.length % 3) throw new UsageError(`preprocessInput: ${x.length} values are not whole RGB pixels`);
   const out = new Float32Array(x.length);
   for (let i = 0; i < x.length; i += 3) {
     for (let c = 0; c < 3; c++) {
@@ -38,7 +39,7 @@ const CLASSES = classIndex as unknown as Record<string, [string, string]>;
 /** The top `top` classes of each row of (N, 1000) probabilities, highest first, as Keras returns them. */
 export function decodePredictions(probs: Float32Array, top = 5): Prediction[][] {
   if (probs.length % 1000) {
-    throw new Error(`decodePredictions expects a batch of 1000-class rows, got ${probs.length} values`);
+    throw new UsageError(`decodePredictions expects a batch of 1000-class rows, got ${probs.length} values`);
   }
   const rows: Prediction[][] = [];
   for (let r = 0; r < probs.length / 1000; r++) {

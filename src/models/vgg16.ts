@@ -1,6 +1,7 @@
 // Keras's VGG16 (applications/vgg16.py) as an architecture, for its weights-only application files
 // (vgg16_weights_tf_dim_ordering_tf_kernels[_notop].h5), which carry no model config.
 import type { KerasLayer, KerasModelSpec } from '../io/keras-config.js';
+import { UsageError } from '../errors.js';
 
 export interface Vgg16Options {
   includeTop?: boolean;
@@ -19,7 +20,7 @@ export function vgg16Architecture(options: Vgg16Options = {}): KerasModelSpec {
   const includeTop = options.includeTop ?? true;
   const inputShape = options.inputShape ?? [224, 224, 3];
   if (includeTop && (inputShape[0] !== 224 || inputShape[1] !== 224)) {
-    throw new Error(`VGG16 with its top needs a 224×224 input, got ${inputShape[0]}×${inputShape[1]}`);
+    throw new UsageError(`VGG16 with its top needs a 224×224 input, got ${inputShape[0]}×${inputShape[1]}`);
   }
   const width = options.width ?? 1;
   const scaled = (n: number) => Math.max(1, Math.round(n * width));

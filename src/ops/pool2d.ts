@@ -7,33 +7,15 @@ export interface Pool2dAttrs {
   size: readonly [number, number];
   /** Defaults to the pool size, as in Keras. */
   strides?: readonly [number, number];
-  /**
-   * 'valid', 'same' (TensorFlow's rule), explicit [top, bottom, left, right], or 'darknet': total padding
-   * size-1 with padding/2 before, so size 2 stride 1 keeps the size with the pad at bottom/right.
-   */
-  padding?: Padding | 'darknet';
-}
-
-function resolvePadding(h: number, w: number, attrs: Pool2dAttrs, strides: readonly [number, number]): Padding {
-  if (attrs.padding !== 'darknet') return attrs.padding ?? 'valid';
-  const [kh, kw] = attrs.size;
-  // Darknet: out = (in + pad - size)/stride + 1 with the window origin at i*stride - pad/2.
-  const axis = (size: number, k: number, s: number) => {
-    const pad = k - 1;
-    const before = Math.floor(pad / 2);
-    const out = Math.floor((size + pad - k) / s) + 1;
-    return [before, (out - 1) * s + k - size - before] as const;
-  };
-  const [t, b] = axis(h, kh, strides[0]);
-  const [l, r] = axis(w, kw, strides[1]);
-  return [t, Math.max(b, 0), l, Math.max(r, 0)];
+  /** 'valid', 'same' (TensorFlow's rule) or explicit [top, bottom, left, right] (Darknet's rule: src/darknet/sections.ts). */
+  padding?: Padding;
 }
 
 function poolGeometry(x: Shape, attrs: Pool2dAttrs) {
   assertRank('pool2d', 'input', x, 4);
   const [n, h, w, c] = x;
   const strides = attrs.strides ?? attrs.size;
-  const win = windows2d(h, w, attrs.size, strides, [1, 1], resolvePadding(h, w, attrs, strides));
+  const win = windows2d(h, w, attrs.size, strides, [1, 1], attrs.padding ?? 'valid');
   return { n, h, w, c, strides, ...win };
 }
 

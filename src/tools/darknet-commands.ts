@@ -1,34 +1,61 @@
-// CLI commands for Darknet detectors: detect (images) and detect-video (a video file through ffmpeg,
-// or a directory of frames). Both print Darknet's "name: NN%" lines and keras-yolo3's
-// "class score (x1, y1) (x2, y2)" lines, and write annotated images.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { basename, dirname, extname, join } from 'node:path';
-import { parseArgs } from 'node:util';
+// CLI commands for Darknet detectors: detect (images) and detect-video (a video through ffmpeg, or a
+// directory of frames). Both print Darknet's "name: NN%" lines and keras-yolo3's "class score (x1, y1) (x2, y2)"
+// lines, and write annotated images. Everything a user gave is checked before the model is loaded.
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { basename, extname } from 'node:path';
 import { Detector, type Detection } from '../darknet/detector.js';
 import { drawDetections } from '../darknet/draw.js';
-import { decodeImage, saveImage, type RgbaImage } from '../io/image.js';
+import { ModelFileError, UsageError } from '../errors.js';
+import { decodeImage, saveImage } from '../io/image.js';
+import { parseCommand, type CommandSpec, type OptionTable, type Values } from './args.js';
+import { startProgress, type CliIo } from './io.js';
+import { imageOutputs } from './output.js';
 import { fmt, formatTable } from './table.js';
+import { checkVideoOutput, openFrameSink, openFrameSource } from './video.js';
 
-const MODEL_OPTIONS = {
-  cfg: { type: 'string' },
-  weights: { type: 'string' },
-  names: { type: 'string' },
-  thresh: { type: 'string', default: '0.5' },
-  nms: { type: 'string', default: '0.45' },
-  size: { type: 'string' },
-  'no-letterbox': { type: 'boolean', default: false },
-  profile: { type: 'boolean', default: false },
-  f16: { type: 'boolean', default: false },
-} as const;
+export const MODEL_OPTIONS = {
+  cfg: { kind: 'string', placeholder: 'FILE.cfg', help: 'Darknet network (default: the bundled Yolo-Fastest 1.1)' },
+  weights: { kind: 'string', placeholder: 'FILE.weights', help: 'its weights (give both --cfg and --weights)' },
+  names: { kind: 'string', placeholder: 'FILE.names', help: 'class names, one per line (default coco.names for the bundled model)' },
+  thresh: { kind: 'number', min: 0, max: 1, default: 0.5, help: "Darknet's -thresh: minimum objectness × class probability" },
+  nms: { kind: 'number', min: 0, max: 1, default: 0.45, help: 'IoU above which NMS suppresses a box' },
+  size: { kind: 'string', placeholder: 'W[xH]', help: "input size, multiples of 32 (default: the cfg's width and height)" },
+  'no-letterbox': { kind: 'flag', help: 'stretch the image to the input size instead of letterboxing it' },
+  f16: { kind: 'flag', help: 'store weights as f16 (half the memory; needs the adapter’s shader-f16)' },
+  'max-pixels': { kind: 'number', min: 1, integer: true, default: 100_000_000, help: 'refuse images with more pixels' },
+  'allow-bad-weights': { kind: 'flag', help: 'load weights holding NaN, ±Inf or negative variances (refused by default)' },
+  quiet: { kind: 'flag', short: 'q', help: 'print results only: no progress or notices' },
+} as const satisfies OptionTable;
 
-type ModelValues = { cfg?: string; weights?: string; names?: string; size?: string; f16?: boolean };
+type ModelValues = Values<typeof MODEL_OPTIONS>;
 
-async function loadDetector(v: ModelValues): Promise<Detector> {
-  if (!!v.cfg !== !!v.weights) throw new Error('give both --cfg and --weights (or neither, for the bundled Yolo-Fastest)');
-  const dims = v.size?.split(/[x×,]/).map(Number);
-  const size: [number, number] | undefined = dims ? [dims[0], dims[1] ?? dims[0]] : undefined;
-  return Detector.load({ cfg: v.cfg, weights: v.weights, names: v.names, inputSize: size, f16Weights: v.f16 });
+/** '416' or '416x320' as [width, height], each a positive multiple of 32. */
+export function parseInputSize(text: string | undefined, option = '--size'): [number, number] | undefined {
+  if (text === undefined) return undefined;
+  const dims = text.split(/[x×,]/);
+  const values = dims.map((d) => (/^\d+$/.test(d.trim()) ? Number(d) : NaN));
+  if (dims.length > 2 || values.some((v) => !(v >= 32 && v % 32 === 0 && v <= 8192))) {
+    throw new UsageError(`'${text}' is not a size: give W or WxH, multiples of 32 from 32 to 8192`, option);
+  }
+  return [values[0], values[1] ?? values[0]];
+}
+
+function checkModelFiles(v: ModelValues): void {
+  if (!!v.cfg !== !!v.weights) throw new UsageError('give both --cfg and --weights (or neither, for the bundled Yolo-Fastest)');
+  for (const f of [v.cfg, v.weights, v.names]) if (f) checkInputFile(f);
+}
+
+/** Throws ModelFileError unless `path` is an existing regular file. */
+export function checkInputFile(path: string): void {
+  if (!existsSync(path)) throw new ModelFileError(path, 'no such file');
+  if (statSync(path).isDirectory()) throw new ModelFileError(path, 'is a directory, not a file');
+}
+
+function loadDetector(v: ModelValues): Promise<Detector> {
+  return Detector.load({
+    cfg: v.cfg, weights: v.weights, names: v.names, inputSize: parseInputSize(v.size), f16Weights: v.f16,
+    allowBadWeights: v['allow-bad-weights'],
+  });
 }
 
 /** Darknet's lines ("dog: 61%") then keras-yolo3's ("dog 0.61 (114, 190) (406, 507)"). */
@@ -39,27 +66,40 @@ export function detectionLines(detections: Detection[]): string[] {
   ];
 }
 
-function defaultOutput(input: string): string {
-  const ext = extname(input).toLowerCase() === '.png' ? '.png' : '.jpg';
-  return join(dirname(input), `${basename(input, extname(input))}_detections${ext}`);
-}
+export const DETECT = {
+  name: 'detect',
+  args: 'IMAGE [IMAGE …]',
+  summary: 'Detect objects the Darknet way (letterbox, [yolo] heads, per-class NMS) and write annotated images.',
+  details: 'Prints Darknet\'s "dog: 61%" lines and keras-yolo3\'s "dog 0.61 (x1, y1) (x2, y2)" lines per image.\n' +
+    'Writes NAME_detections.jpg next to each input (NAME_detections.png for a PNG input); with --out, that file\n' +
+    '(one input) or inside that directory (several inputs, or an existing directory). .jpg, .jpeg and .png only.',
+  options: {
+    ...MODEL_OPTIONS,
+    out: { kind: 'string', short: 'o', placeholder: 'PATH', help: 'annotated image (one input) or directory' },
+    profile: { kind: 'flag', help: 'print per-layer GPU times' },
+  },
+  positionals: { min: 1 },
+} as const satisfies CommandSpec;
 
-export async function detect(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...MODEL_OPTIONS, out: { type: 'string', short: 'o' } } });
-  if (!positionals.length) throw new Error('detect: give one or more images (e.g. assets/images/dog.jpg)');
-  if (values.out && positionals.length > 1) mkdirSync(values.out, { recursive: true });
+export async function detect(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommand(DETECT, argv);
+  io.quiet = values.quiet;
+  parseInputSize(values.size);
+  checkModelFiles(values);
+  positionals.forEach(checkInputFile);
+  const outputs = imageOutputs(positionals, values.out);
   const det = await loadDetector(values);
   try {
-    for (const file of positionals) {
-      const image = await decodeImage(file);
-      const r = await det.detect(image, { thresh: Number(values.thresh), nms: Number(values.nms), letterbox: !values['no-letterbox'], profile: values.profile });
-      console.log(`${file}: Predicted in ${fmt(r.timings.inferenceMs / 1000, 3)} seconds (preprocess ${fmt(r.timings.preprocessMs, 1)} ms, postprocess ${fmt(r.timings.postprocessMs, 1)} ms).`);
-      console.log(`Found ${r.detections.length} boxes for ${basename(file)}`);
-      detectionLines(r.detections).forEach((l) => console.log(l));
-      const out = !values.out ? defaultOutput(file) : positionals.length > 1 ? join(values.out, basename(defaultOutput(file))) : values.out;
-      await saveImage(drawDetections(image, r.detections, det.network.heads[0].classes), out);
-      console.log(`wrote ${out}\n`);
-      if (r.layers) console.log(formatTable(['layer', 'kernels', 'ms'], r.layers.map((l) => [l.fused.join('+'), l.kernels.join(', '), fmt(l.ms)])) + '\n');
+    for (const [i, file] of positionals.entries()) {
+      const image = await decodeImage(file, { maxPixels: values['max-pixels'] });
+      const r = await det.detect(image, { thresh: values.thresh, nms: values.nms, letterbox: !values['no-letterbox'], profile: values.profile });
+      io.out(`${file}: Predicted in ${fmt(r.timings.inferenceMs / 1000, 3)} seconds (preprocess ${fmt(r.timings.preprocessMs, 1)} ms, postprocess ${fmt(r.timings.postprocessMs, 1)} ms).`);
+      io.out(`Found ${r.detections.length} boxes for ${basename(file)}`);
+      detectionLines(r.detections).forEach((l) => io.out(l));
+      if (outputs.makeDirectory) mkdirSync(outputs.makeDirectory, { recursive: true });
+      await saveImage(drawDetections(image, r.detections, det.network.heads[0].classes), outputs.paths[i]);
+      io.out(`wrote ${outputs.paths[i]}\n`);
+      if (r.layers) io.out(formatTable(['layer', 'kernels', 'ms'], r.layers.map((l) => [l.fused.join('+'), l.kernels.join(', '), fmt(l.ms)])) + '\n');
     }
     return 0;
   } finally {
@@ -67,111 +107,63 @@ export async function detect(argv: string[]): Promise<number> {
   }
 }
 
-/** Frames from a video through ffmpeg (raw RGB on a pipe), or from a directory of images. */
-interface FrameSource {
-  width: number;
-  height: number;
-  fps: number;
-  count?: number;
-  frames(): AsyncGenerator<RgbaImage>;
-}
+export const DETECT_VIDEO = {
+  name: 'detect-video',
+  args: 'INPUT OUTPUT',
+  summary: 'Detect objects frame by frame in a video (through ffmpeg) or a directory of frames.',
+  details: 'INPUT is a video file or a directory of .jpg/.png frames; OUTPUT a video (.mp4, .m4v, .mov, .mkv, .avi,\n' +
+    'H.264) or, for a frames directory input, a directory of annotated frame_00000.jpg…. The video appears at\n' +
+    'OUTPUT only once it is complete. Prints "Found N boxes for frame i" per frame and the frames per second.',
+  options: {
+    ...MODEL_OPTIONS,
+    'mixed-sizes': { kind: 'choice', choices: ['scale', 'refuse'], default: 'scale', help: 'frames of another size than the first' },
+    'decode-errors': { kind: 'choice', choices: ['fail', 'conceal'], default: 'fail', help: "a damaged video: stop, or let ffmpeg patch it" },
+  },
+  positionals: { min: 2, max: 2 },
+} as const satisfies CommandSpec;
 
-function requireFfmpeg(): void {
-  const probe = spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' });
-  if (probe.error || probe.status !== 0) {
-    throw new Error('detect-video needs ffmpeg for video files (npm run setup installs it on Debian; or apt-get install ffmpeg), or give a directory of frames');
-  }
-}
-
-function probeVideo(path: string): { width: number; height: number; fps: number; count?: number } {
-  const r = spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height,r_frame_rate,nb_frames', '-of', 'json', path], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${path}: ffprobe cannot read it: ${r.stderr.trim() || 'no video stream'}`);
-  const s = JSON.parse(r.stdout).streams?.[0];
-  if (!s) throw new Error(`${path}: no video stream`);
-  const [num, den] = String(s.r_frame_rate).split('/').map(Number);
-  return { width: s.width, height: s.height, fps: den ? num / den : num || 25, count: Number(s.nb_frames) || undefined };
-}
-
-function videoFrames(path: string): FrameSource {
-  requireFfmpeg();
-  const info = probeVideo(path);
-  return {
-    ...info,
-    async *frames() {
-      const ff = spawn('ffmpeg', ['-v', 'error', '-i', path, '-f', 'rawvideo', '-pix_fmt', 'rgba', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
-      const size = info.width * info.height * 4;
-      let pending = Buffer.alloc(0);
-      for await (const chunk of ff.stdout) {
-        pending = Buffer.concat([pending, chunk as Buffer]);
-        while (pending.length >= size) {
-          yield { width: info.width, height: info.height, data: new Uint8Array(pending.subarray(0, size)) };
-          pending = pending.subarray(size);
-        }
-      }
-    },
-  };
-}
-
-async function directoryFrames(dir: string): Promise<FrameSource> {
-  const files = readdirSync(dir).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort();
-  if (!files.length) throw new Error(`${dir}: no .jpg or .png frames`);
-  const first = await decodeImage(join(dir, files[0]));
-  return {
-    width: first.width, height: first.height, fps: 25, count: files.length,
-    async *frames() {
-      for (const f of files) yield await decodeImage(join(dir, f));
-    },
-  };
-}
-
-export async function detectVideo(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...MODEL_OPTIONS, quiet: { type: 'boolean', default: false } } });
+export async function detectVideo(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommand(DETECT_VIDEO, argv);
+  io.quiet = values.quiet;
   const [input, output] = positionals;
-  if (!input || !output) throw new Error('detect-video: give an input (video file or directory of frames) and an output (video file or directory)');
-  if (!existsSync(input)) throw new Error(`${input}: no such file or directory`);
-  const fromDir = statSync(input).isDirectory();
-  const source = fromDir ? await directoryFrames(input) : videoFrames(input);
-  const toDir = fromDir && !extname(output);
-  const det = await loadDetector(values);
-  let writer: ReturnType<typeof spawn> | undefined;
-  const writerDone = new Promise<number>((resolve) => {
-    if (toDir) {
-      mkdirSync(output, { recursive: true });
-      resolve(0);
-      return;
-    }
-    requireFfmpeg();
-    // Even sizes for yuv420p; the annotated frames go in as raw RGBA on stdin.
-    writer = spawn('ffmpeg', ['-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgba', '-s', `${source.width}x${source.height}`, '-r', String(source.fps),
-      '-i', '-', '-vf', 'pad=ceil(iw/2)*2:ceil(ih/2)*2', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', output], { stdio: ['pipe', 'ignore', 'inherit'] });
-    writer.on('close', (code) => resolve(code ?? 1));
-  });
-  const classes = det.network.heads[0].classes;
-  const start = performance.now();
-  let n = 0;
+  parseInputSize(values.size);
+  checkModelFiles(values);
+  if (!existsSync(input)) throw new ModelFileError(input, 'no such file or directory');
+  const kind = statSync(input).isDirectory() && !extname(output) ? 'frames' : 'video';
+  checkVideoOutput(output, kind);
+  const notice = (m: string) => io.quiet || io.err(m);
+  const source = await openFrameSource(input, { mixedSizes: values['mixed-sizes'], decodeErrors: values['decode-errors'], onNotice: notice });
+  let det: Detector | undefined;
+  let sink: ReturnType<typeof openFrameSink> | undefined;
   try {
+    det = await loadDetector(values);
+    sink = openFrameSink(output, { width: source.width, height: source.height, fps: source.fps, kind });
+    const classes = det.network.heads[0].classes;
+    const progress = io.tty ? startProgress(io, 'frames', source.count, 'frames') : undefined;
+    const start = performance.now();
+    let n = 0;
     for await (const frame of source.frames()) {
-      const r = await det.detect(frame, { thresh: Number(values.thresh), nms: Number(values.nms), letterbox: !values['no-letterbox'] });
-      const annotated = drawDetections(frame, r.detections, classes);
-      if (toDir) {
-        await saveImage(annotated, join(output, `frame_${String(n).padStart(5, '0')}.jpg`));
-      } else if (!writer!.stdin!.write(annotated.data)) {
-        await new Promise((resolve) => writer!.stdin!.once('drain', resolve));
-      }
-      const fps = (n + 1) / ((performance.now() - start) / 1000);
-      if (!values.quiet) {
-        console.log(`Found ${r.detections.length} boxes for frame ${n}${source.count ? ` of ${source.count}` : ''} (${fmt(fps, 2)} fps)`);
-        detectionLines(r.detections).slice(r.detections.length).forEach((l) => console.log(`  ${l}`));
-      }
+      const r = await det.detect(frame, { thresh: values.thresh, nms: values.nms, letterbox: !values['no-letterbox'] });
+      await sink.write(drawDetections(frame, r.detections, classes));
       n++;
+      const fps = n / ((performance.now() - start) / 1000);
+      if (progress) progress.tick(1, `${fmt(fps, 2)} fps · ${r.detections.length} boxes`);
+      else if (!io.quiet) {
+        const eta = source.count && source.count > n ? `, ${fmt((source.count - n) / fps, 0)} s left` : '';
+        io.out(`Found ${r.detections.length} boxes for frame ${n - 1}${source.count ? ` of ${source.count}` : ''} (${fmt(fps, 2)} fps${eta})`);
+        detectionLines(r.detections).slice(r.detections.length).forEach((l) => io.out(`  ${l}`));
+      }
     }
+    progress?.done();
+    await sink.finish();
+    const seconds = (performance.now() - start) / 1000;
+    io.out(`${n} frames in ${fmt(seconds, 2)} s: ${fmt(n / seconds, 2)} frames per second; wrote ${output}`);
+    return 0;
+  } catch (e) {
+    await sink?.abort();
+    throw e;
   } finally {
-    writer?.stdin?.end();
-    det.dispose();
+    await source.close();
+    det?.dispose();
   }
-  const code = await writerDone;
-  if (code !== 0) throw new Error(`ffmpeg failed writing ${output} (exit ${code})`);
-  const seconds = (performance.now() - start) / 1000;
-  console.log(`${n} frames in ${fmt(seconds, 2)} s: ${fmt(n / seconds, 2)} frames per second; wrote ${output}`);
-  return 0;
 }

@@ -1,8 +1,9 @@
 // CLI commands for Keras models: classify (ImageNet top 5), predict (any model), inspect (like
-// model.summary()) and validate (against reference .npy outputs, per output and per layer).
-import { parseArgs } from 'node:util';
-import { existsSync, readdirSync } from 'node:fs';
+// model.summary()) and validate (against reference .npy outputs, per output and per layer). Files and
+// options are all checked, and outputs planned, before a model is loaded.
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { ModelFileError, UsageError } from '../errors.js';
 import { GpuContext } from '../gpu/context.js';
 import { paramCount } from '../graph/ir.js';
 import type { Model } from '../graph/model.js';
@@ -12,6 +13,10 @@ import { loadKerasGraph } from '../io/keras.js';
 import { readNpy, writeNpy } from '../io/npy.js';
 import { decodePredictions, preprocessInput, type PreprocessMode } from '../models/imagenet.js';
 import { loadKerasModel } from '../models/keras-model.js';
+import { parseCommand, type CommandSpec, type OptionTable, type Values } from './args.js';
+import { checkInputFile } from './darknet-commands.js';
+import type { CliIo } from './io.js';
+import { npyOutput } from './output.js';
 import { fmt, formatTable } from './table.js';
 
 type Preprocess = PreprocessMode | 'none' | 'unit';
@@ -22,119 +27,167 @@ function preprocess(x: Float32Array, mode: Preprocess): Float32Array {
   return preprocessInput(x, mode);
 }
 
-function parseShape(text: string | undefined): number[] | undefined {
-  return text?.split(/[,x×]/).map((d) => Number.parseInt(d, 10));
+/** 'H,W,C' as positive integers (UsageError naming the option otherwise). */
+export function parseShape(text: string | undefined, option = '--input-shape'): number[] | undefined {
+  if (text === undefined) return undefined;
+  const dims = text.split(/[,x×]/).map((d) => (/^\d+$/.test(d.trim()) ? Number(d) : NaN));
+  if (!dims.length || dims.some((d) => !(d >= 1 && d <= 65536))) {
+    throw new UsageError(`'${text}' is not a shape: give positive sizes separated by commas, e.g. 224,224,3`, option);
+  }
+  return dims;
 }
 
+const MODEL_OPTIONS = {
+  model: { kind: 'string', short: 'm', placeholder: 'FILE', help: 'Keras model: .keras, .h5, or a weights-only application file' },
+  'input-shape': { kind: 'string', placeholder: 'H,W,C', help: 'input shape for models whose input size is unknown' },
+  interpolation: { kind: 'choice', choices: ['nearest', 'bilinear'], default: 'nearest', help: "image resizing (Keras's load_img default is nearest)" },
+  f16: { kind: 'flag', help: 'store weights as f16 (half the memory; needs the adapter’s shader-f16)' },
+  'max-pixels': { kind: 'number', min: 1, integer: true, default: 100_000_000, help: 'refuse images with more pixels' },
+  'allow-bad-weights': { kind: 'flag', help: 'load weights holding NaN, ±Inf or negative variances (refused by default)' },
+  quiet: { kind: 'flag', short: 'q', help: 'print results only' },
+} as const satisfies OptionTable;
+
+type ModelValues = Values<typeof MODEL_OPTIONS>;
+
 /** An image file as the model's input: resized to its H×W, 1 or 3 channels, then preprocessed. */
-async function imageInput(path: string, inputShape: number[], mode: Preprocess, interpolation: Interpolation): Promise<Float32Array> {
+async function imageInput(path: string, inputShape: number[], mode: Preprocess, v: ModelValues): Promise<Float32Array> {
   const [h, w, c] = inputShape;
   if (inputShape.length !== 3 || (c !== 1 && c !== 3)) {
-    throw new Error(`the model's input [${inputShape.join(', ')}] is not an image (H, W, 1 or 3); give a .npy input`);
+    throw new UsageError(`the model's input [${inputShape.join(', ')}] is not an image (H, W, 1 or 3); give a .npy input`);
   }
-  const img = resizeImage(await decodeImage(path), w, h, interpolation);
+  const img = resizeImage(await decodeImage(path, { maxPixels: v['max-pixels'] }), w, h, v.interpolation as Interpolation);
   return preprocess(imageToArray(img, c as 1 | 3), mode);
 }
 
 /** An input file (.npy or an image) as a batch for the model. */
-async function loadInput(path: string, model: Model, mode: Preprocess, interpolation: Interpolation): Promise<{ x: Float32Array; batch: number }> {
+async function loadInput(path: string, model: Model, mode: Preprocess, v: ModelValues): Promise<{ x: Float32Array; batch: number }> {
   const shape = model.inputShapes[0];
   const per = shape.reduce((a, b) => a * b, 1);
-  if (!path.endsWith('.npy')) return { x: await imageInput(path, shape, mode, interpolation), batch: 1 };
+  if (!path.toLowerCase().endsWith('.npy')) return { x: await imageInput(path, shape, mode, v), batch: 1 };
   const npy = await readNpy(path);
   const batch = npy.data.length / per;
   const dims = npy.shape.length === shape.length ? npy.shape : npy.shape.slice(1);
-  if (!Number.isInteger(batch) || batch < 1 || dims.some((d, i) => d !== shape[i])) {
-    throw new Error(`${path}: shape (${npy.shape.join(', ')}) does not fit the model's input (N, ${shape.join(', ')})`);
+  if (!Number.isInteger(batch) || batch < 1 || dims.length !== shape.length || dims.some((d, i) => d !== shape[i])) {
+    throw new ModelFileError(path, `shape (${npy.shape.join(', ')}) does not fit the model's input (N, ${shape.join(', ')})`);
   }
   return { x: npy.data, batch };
 }
 
-const MODEL_OPTIONS = {
-  model: { type: 'string', short: 'm' },
-  preprocess: { type: 'string' },
-  interpolation: { type: 'string', default: 'nearest' },
-  'input-shape': { type: 'string' },
-  f16: { type: 'boolean', default: false },
-} as const;
+/** Loads the model (the file is read and checked before the device is touched), runs `fn`, frees it all. */
+/** Checks --model names an existing file (first, so its error comes before those about inputs). */
+function checkModel(v: { model?: string }): string {
+  if (!v.model) throw new UsageError('is required', '--model');
+  checkInputFile(v.model);
+  return v.model;
+}
 
-async function withModel<T>(
-  values: { model?: string; 'input-shape'?: string; f16?: boolean }, keep: string[], fn: (m: Model) => Promise<T>,
-): Promise<T> {
-  if (!values.model) throw new Error('--model is required');
-  const ctx = await GpuContext.create();
+async function withModel<T>(v: ModelValues, keep: string[], fn: (m: Model) => Promise<T>): Promise<T> {
+  const file = checkModel(v);
+  const inputShape = parseShape(v['input-shape']);
+  const ctx = await GpuContext.shared();
   try {
-    const { model } = await loadKerasModel(ctx, values.model, { inputShape: parseShape(values['input-shape']), keep, f16Weights: values.f16 });
+    const { model } = await loadKerasModel(ctx, file, { inputShape, keep, f16Weights: v.f16, allowBadWeights: v['allow-bad-weights'] });
     try {
       return await fn(model);
     } finally {
       model.dispose();
     }
   } finally {
-    ctx.dispose();
+    ctx.release();
   }
 }
 
-export async function classify(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv, allowPositionals: true,
-    options: { ...MODEL_OPTIONS, top: { type: 'string', default: '5' }, batch: { type: 'string', default: '8' } },
-  });
-  if (!positionals.length) throw new Error('classify: give one or more image files');
-  const top = Number(values.top);
-  const batchSize = Math.max(1, Number(values.batch));
+export const CLASSIFY = {
+  name: 'classify',
+  args: 'IMAGE [IMAGE …]',
+  summary: 'ImageNet top classes per image, as Keras\'s decode_predictions prints them.',
+  details: 'Images are resized to the model\'s input the way load_img does, preprocessed, and run in batches.',
+  options: {
+    ...MODEL_OPTIONS,
+    top: { kind: 'number', integer: true, min: 1, max: 1000, default: 5, help: 'classes to print per image' },
+    batch: { kind: 'number', integer: true, min: 1, max: 1024, default: 8, help: 'images per forward pass' },
+    preprocess: { kind: 'choice', choices: ['caffe', 'tf', 'torch', 'none'], default: 'caffe', help: "Keras's preprocess_input mode" },
+  },
+  positionals: { min: 1 },
+} as const satisfies CommandSpec;
+
+export async function classify(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommand(CLASSIFY, argv);
+  io.quiet = values.quiet;
+  checkModel(values);
+  positionals.forEach(checkInputFile);
   return withModel(values, [], async (model) => {
     const shape = model.inputShapes[0];
     if (model.outputShapes[0].join() !== '1000') {
-      throw new Error(`classify needs an ImageNet model with 1000 classes; this one outputs [${model.outputShapes[0].join(', ')}] (use predict)`);
+      throw new UsageError(`classify needs an ImageNet model with 1000 classes; this one outputs [${model.outputShapes[0].join(', ')}] (use predict)`);
     }
-    const mode = (values.preprocess ?? 'caffe') as Preprocess;
     const per = shape.reduce((a, b) => a * b, 1);
-    for (let start = 0; start < positionals.length; start += batchSize) {
-      const files = positionals.slice(start, start + batchSize);
+    for (let start = 0; start < positionals.length; start += values.batch) {
+      const files = positionals.slice(start, start + values.batch);
       const x = new Float32Array(files.length * per);
-      for (const [i, f] of files.entries()) x.set(await imageInput(f, shape, mode, values.interpolation as Interpolation), i * per);
-      const rows = decodePredictions(await model.predict(x, files.length), top);
+      for (const [i, f] of files.entries()) x.set(await imageInput(f, shape, values.preprocess, values), i * per);
+      const rows = decodePredictions(await model.predict(x, files.length), values.top);
       files.forEach((f, i) => {
-        console.log(`${f}:`);
-        console.log(formatTable(['#', 'wnid', 'label', 'probability'], rows[i].map((p, r) => [r + 1, p.wnid, p.label, p.probability.toFixed(6)])));
-        console.log('');
+        io.out(`${f}:`);
+        io.out(formatTable(['#', 'wnid', 'label', 'probability'], rows[i].map((p, r) => [r + 1, p.wnid, p.label, p.probability.toFixed(6)])));
+        io.out('');
       });
     }
     return 0;
   });
 }
 
-export async function predict(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv, allowPositionals: true, options: { ...MODEL_OPTIONS, out: { type: 'string', short: 'o' } },
-  });
-  if (positionals.length !== 1) throw new Error('predict: give one input (.npy or an image)');
+export const PREDICT = {
+  name: 'predict',
+  args: 'INPUT',
+  summary: 'Run any Keras model on an image or a .npy batch; print the output and write it as .npy.',
+  options: {
+    ...MODEL_OPTIONS,
+    preprocess: { kind: 'choice', choices: ['none', 'unit', 'caffe', 'tf', 'torch'], default: 'none', help: "images: 'unit' divides by 255, else preprocess_input" },
+    out: { kind: 'string', short: 'o', placeholder: 'FILE.npy', help: 'write the output here (a directory: INPUT_NAME.npy inside it)' },
+  },
+  positionals: { min: 1, max: 1 },
+} as const satisfies CommandSpec;
+
+export async function predict(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommand(PREDICT, argv);
+  io.quiet = values.quiet;
+  checkModel(values);
+  checkInputFile(positionals[0]);
+  const out = values.out ? npyOutput(values.out, positionals[0]) : undefined;
   return withModel(values, [], async (model) => {
-    const { x, batch } = await loadInput(positionals[0], model, (values.preprocess ?? 'none') as Preprocess, values.interpolation as Interpolation);
+    const { x, batch } = await loadInput(positionals[0], model, values.preprocess, values);
     const r = await model.run(x, { batch });
     const [y, shape] = [r.outputs[0], r.shapes[0]];
-    console.log(`output: [${shape.join(', ')}]`);
+    io.out(`output: [${shape.join(', ')}]`);
     const cols = shape[shape.length - 1];
     if (shape.length === 2) {
       for (let row = 0; row < shape[0]; row++) {
         const v = y.subarray(row * cols, (row + 1) * cols);
         const order = Array.from(v.keys()).sort((a, b) => v[b] - v[a]).slice(0, Math.min(5, cols));
-        console.log(`  [${row}] top: ${order.map((i) => `${i} (${v[i].toPrecision(6)})`).join(', ')}`);
+        io.out(`  [${row}] top: ${order.map((i) => `${i} (${v[i].toPrecision(6)})`).join(', ')}`);
       }
     }
-    if (values.out) {
-      await writeNpy(values.out, y, shape);
-      console.log(`wrote ${values.out}`);
+    if (out) {
+      await writeNpy(out, y, shape);
+      io.out(`wrote ${out}`);
     }
     return 0;
   });
 }
 
-export async function inspect(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { 'input-shape': { type: 'string' } } });
+export const INSPECT = {
+  name: 'inspect',
+  args: 'MODEL',
+  summary: 'Layers, output shapes and parameter counts, like model.summary() (no GPU needed).',
+  options: { 'input-shape': MODEL_OPTIONS['input-shape'] },
+  positionals: { min: 1, max: 1 },
+} as const satisfies CommandSpec;
+
+export async function inspect(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommand(INSPECT, argv);
   const file = positionals[0];
-  if (!file) throw new Error('inspect: give a model file');
+  checkInputFile(file);
   const { graph, format, kerasVersion, spec } = await loadKerasGraph(file, { inputShape: parseShape(values['input-shape']) });
   // Shapes need no device: plan with generous limits, batch 1, and print the batch as None.
   const plan = planGraph(graph, 1, { maxWorkgroupsPerDimension: 2 ** 31, maxInvocationsPerWorkgroup: 1024, maxStorageBindingBytes: 2 ** 52 });
@@ -148,9 +201,9 @@ export async function inspect(argv: string[]): Promise<number> {
     const shape = plan.shapes.get(layer.name) ?? plan.shapes.get(nodes[nodes.length - 1].name)!;
     rows.push([`${layer.name} (${layer.className})`, `(None, ${shape.slice(1).join(', ')})`, params.toLocaleString('en-US')]);
   }
-  console.log(`Model: "${spec.name}"  (${basename(file)}: ${format}${kerasVersion ? `, Keras ${kerasVersion}` : ''})`);
-  console.log(formatTable(['Layer (type)', 'Output Shape', 'Param #'], rows));
-  console.log(`Total params: ${total.toLocaleString('en-US')} (${fmt((total * 4) / 2 ** 20)} MB)`);
+  io.out(`Model: "${spec.name}"  (${basename(file)}: ${format}${kerasVersion ? `, Keras ${kerasVersion}` : ''})`);
+  io.out(formatTable(['Layer (type)', 'Output Shape', 'Param #'], rows));
+  io.out(`Total params: ${total.toLocaleString('en-US')} (${fmt((total * 4) / 2 ** 20)} MB)`);
   return 0;
 }
 
@@ -161,8 +214,8 @@ interface ErrorRow {
   ok: boolean;
 }
 
-function compare(what: string, got: Float32Array, want: Float32Array, tol: number): ErrorRow {
-  if (got.length !== want.length) throw new Error(`${what}: ${got.length} values computed, reference has ${want.length}`);
+function compare(what: string, file: string, got: Float32Array, want: Float32Array, tol: number): ErrorRow {
+  if (got.length !== want.length) throw new ModelFileError(file, `holds ${want.length} values; ${what} has ${got.length}`);
   let maxAbs = 0, scale = 0;
   for (let i = 0; i < want.length; i++) {
     const d = Math.abs(got[i] - want[i]);
@@ -173,30 +226,46 @@ function compare(what: string, got: Float32Array, want: Float32Array, tol: numbe
   return { what, maxAbs, maxRel, ok: maxRel <= tol };
 }
 
-export async function validate(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      ...MODEL_OPTIONS, input: { type: 'string' }, expected: { type: 'string' }, layers: { type: 'string' }, tol: { type: 'string', default: '1e-4' },
-    },
-  });
-  if (!values.input || (!values.expected && !values.layers)) throw new Error('validate: give --input x.npy and --expected y.npy and/or --layers dir/');
-  const tol = Number(values.tol);
+export const VALIDATE = {
+  name: 'validate',
+  args: '',
+  summary: 'Max abs and relative error per output and per layer against reference .npy files.',
+  details: 'Exits 1 when any relative error (to the reference\'s max abs) is over the tolerance.',
+  options: {
+    ...MODEL_OPTIONS,
+    input: { kind: 'string', placeholder: 'X.npy', help: 'the input (.npy or an image)' },
+    expected: { kind: 'string', placeholder: 'Y.npy', help: 'the reference output' },
+    layers: { kind: 'string', placeholder: 'DIR', help: 'references per layer: DIR/<layer>.npy' },
+    tol: { kind: 'number', min: 0, max: 1, default: 1e-4, help: 'relative tolerance' },
+    preprocess: { kind: 'choice', choices: ['none', 'unit', 'caffe', 'tf', 'torch'], default: 'none', help: 'for an image input' },
+  },
+  positionals: { min: 0, max: 0 },
+} as const satisfies CommandSpec;
+
+export async function validate(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseCommand(VALIDATE, argv);
+  io.quiet = values.quiet;
+  checkModel(values);
+  if (!values.input) throw new UsageError('is required', '--input');
+  if (!values.expected && !values.layers) throw new UsageError('give --expected y.npy and/or --layers dir/');
+  checkInputFile(values.input);
+  if (values.expected) checkInputFile(values.expected);
+  if (values.layers && !(existsSync(values.layers) && statSync(values.layers).isDirectory())) {
+    throw new ModelFileError(values.layers, 'is not a directory');
+  }
   const layerRefs = values.layers ? readdirSync(values.layers).filter((f) => f.endsWith('.npy')).map((f) => f.slice(0, -4)).sort() : [];
-  if (values.layers && !layerRefs.length) throw new Error(`${values.layers}: no .npy files`);
+  if (values.layers && !layerRefs.length) throw new ModelFileError(values.layers, 'holds no .npy files');
+  const expected = values.expected ? await readNpy(values.expected) : undefined;
+  const references = await Promise.all(layerRefs.map((name) => readNpy(join(values.layers!, `${name}.npy`))));
   return withModel(values, layerRefs, async (model) => {
-    const { x, batch } = await loadInput(values.input!, model, (values.preprocess ?? 'none') as Preprocess, values.interpolation as Interpolation);
+    const { x, batch } = await loadInput(values.input!, model, values.preprocess, values);
     const r = await model.run(x, { batch, intermediates: layerRefs });
     const rows: ErrorRow[] = [];
-    if (values.expected) rows.push(compare(`output ${model.graph.outputs[0]}`, r.outputs[0], (await readNpy(values.expected)).data, tol));
-    for (const name of layerRefs) {
-      const file = join(values.layers!, `${name}.npy`);
-      if (!existsSync(file)) continue;
-      rows.push(compare(name, r.intermediates.get(name)!.data, (await readNpy(file)).data, tol));
-    }
-    console.log(formatTable(['output / layer', 'max abs err', 'max rel err', `≤ ${tol}`], rows.map((e) => [e.what, e.maxAbs.toExponential(3), e.maxRel.toExponential(3), e.ok ? 'ok' : 'FAIL'])));
+    if (expected) rows.push(compare(`output ${model.graph.outputs[0]}`, values.expected!, r.outputs[0], expected.data, values.tol));
+    layerRefs.forEach((name, i) => rows.push(compare(name, join(values.layers!, `${name}.npy`), r.intermediates.get(name)!.data, references[i].data, values.tol)));
+    io.out(formatTable(['output / layer', 'max abs err', 'max rel err', `≤ ${values.tol}`], rows.map((e) => [e.what, e.maxAbs.toExponential(3), e.maxRel.toExponential(3), e.ok ? 'ok' : 'FAIL'])));
     const failed = rows.filter((e) => !e.ok).length;
-    console.log(failed ? `${failed} of ${rows.length} over tolerance` : `all ${rows.length} within tolerance`);
+    io.out(failed ? `${failed} of ${rows.length} over tolerance` : `all ${rows.length} within tolerance`);
     return failed ? 1 : 0;
   });
 }
