@@ -11,9 +11,10 @@ import { benchF16 } from './f16.js';
 import { benchOps } from './ops.js';
 import { benchPeers, PEER_LABELS, peerCells, type PeerRow } from './peers.js';
 import { benchVariants } from './variants.js';
+import { benchSoak } from './soak.js';
 import { benchYolo } from './yolo.js';
 
-const SUITES = ['ops', 'variants', 'vgg16', 'yolo', 'peers', 'f16'] as const;
+const SUITES = ['ops', 'variants', 'vgg16', 'yolo', 'peers', 'f16', 'soak'] as const;
 
 function gitCommit(): string {
   try {
@@ -72,7 +73,8 @@ async function main(argv: string[]): Promise<void> {
         continue;
       }
       const results = suite === 'vgg16' ? await benchVgg16(ctx) : suite === 'yolo' ? await benchYolo(ctx, filter)
-        : suite === 'peers' ? await benchPeers(ctx, filter, only) : suite === 'f16' ? await benchF16(ctx, filter) : await benchOps(ctx, filter);
+        : suite === 'peers' ? await benchPeers(ctx, filter, only) : suite === 'f16' ? await benchF16(ctx, filter)
+        : suite === 'soak' ? await benchSoak() : await benchOps(ctx, filter);
       mkdirSync('bench/results', { recursive: true });
       const base = `bench/results/${suite}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
       writeFileSync(`${base}.json`, JSON.stringify({ suite, adapter: ctx.description, commit: gitCommit(), date: new Date().toISOString(), env: { LP_NUM_THREADS: process.env.LP_NUM_THREADS ?? null }, results }, null, 2));

@@ -65,8 +65,8 @@ if (what === 'all' || what === 'demo') {
 if (what === 'all' || what === 'test') {
   jobs.push(build({ ...node, entryPoints: list('test', '.test.ts'), outdir: 'build/test' }));
   // The same test files, bundled for the page the browser runner opens (scripts/test-browser.mjs):
-  // all but those that need Node (they import a node: module, the scripts or the benchmark).
-  const browserCapable = list('test', '.test.ts').filter((f) => !/from ['"](node:|\.\.\/scripts\/|\.\.\/bench\/)/.test(readFileSync(join(root, f), 'utf8')));
+  // all but those that need Node (they import a node: module, the scripts or the benchmark, or say @node-only).
+  const browserCapable = list('test', '.test.ts').filter((f) => !/from ['"](node:|\.\.\/scripts\/|\.\.\/bench\/)|@node-only/.test(readFileSync(join(root, f), 'utf8')));
   rmSync(join(root, 'build/browser-test'), { recursive: true, force: true });
   jobs.push(build({ ...browser, entryPoints: browserCapable, outdir: 'build/browser-test' }).then(() => copyJpegWasm('build/browser-test')));
 }

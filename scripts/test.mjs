@@ -20,7 +20,7 @@ for (const file of files) {
     let text = '';
     // A tuning cache of its own: variants a developer tuned on this machine must not change what tests see.
     const env = { ...process.env, WEBGPU_CNN_TUNING: join(tmpdir(), `webgpu-cnn-test-tuning-${process.pid}.json`) };
-    const child = spawn(process.execPath, ['--enable-source-maps', `build/test/${file}`], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--enable-source-maps', '--expose-gc', `build/test/${file}`], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (d) => { text += d; process.stdout.write(d); });
     child.stderr.on('data', (d) => {
       // Dawn prints limit adjustments on every device; they are not test output.
