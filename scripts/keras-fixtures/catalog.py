@@ -43,21 +43,23 @@ def kind_of(l):
     return f"{mod}.{l['class_name']}"
 
 
-def weights_in_keras(path):
-    """{layer name: [(var index, shape, dtype)]} from model.weights.h5 inside a .keras."""
+def weights_in_keras(path, cfg):
+    """{layer name: [(index, shape, dtype)]}, by the .keras class-name path rule (verify.py)."""
+    from verify import weights_keras
+
+    return {k: [(str(i), list(a.shape), str(a.dtype)) for i, a in enumerate(v)]
+            for k, v in weights_keras(path, cfg).items()}
+
+
+def weights_in_h5(path):
+    d = lambda x: x.decode() if isinstance(x, bytes) else x  # noqa: E731
     out = {}
-    with zipfile.ZipFile(path) as z:
-        data = z.read("model.weights.h5")
-    with h5py.File(io.BytesIO(data), "r") as f:
-        def walk(g, prefix):
-            for k, v in g.items():
-                if isinstance(v, h5py.Group):
-                    if k == "vars":
-                        out[prefix] = [(n, list(v[n].shape), str(v[n].dtype))
-                                       for n in sorted(v.keys(), key=int)]
-                    else:
-                        walk(v, f"{prefix}/{k}" if prefix else k)
-        walk(f, "")
+    with h5py.File(path, "r") as f:
+        mw = f["model_weights"]
+        for name in mw.attrs["layer_names"]:
+            g = mw[d(name)]
+            out[d(name)] = [(d(n), list(g[d(n)].shape), str(g[d(n)].dtype))
+                            for n in g.attrs["weight_names"]]
     return out
 
 
@@ -78,7 +80,7 @@ def main():
             path = os.path.join(d, fn)
             if fn.endswith(".keras"):
                 cfg = common.keras_config_json(path)
-                wts = weights_in_keras(path)
+                wts = weights_in_keras(path, cfg)
             elif fn.endswith(".h5"):
                 cfg = common.h5_config_json(path)
                 wts = None
@@ -110,12 +112,9 @@ def main():
                     if fk in c:
                         acts.setdefault(c[fk] if isinstance(c[fk], str) else json.dumps(c[fk]),
                                         set()).add(k)
-                if wts is not None:
-                    # weights are stored per layer under layers/<name>/vars in the .keras
-                    for wk, wv in wts.items():
-                        if wk.split("/")[-1] == l["name"] or wk == f"layers/{l['name']}":
-                            e.setdefault("weights_keras", [str(x) for x in wv])
-                            break
+                if wts is not None and wts.get(l["name"]) and "weights_keras" not in e:
+                    e["weights_keras"] = wts[l["name"]]
+                    e["weights_keras_from"] = f"{tag} layer {l['name']}"
     # h5 samples (config without module; op nodes carry only {"name", ...})
     for sub in ("apps", "layers", "yolo"):
         d = os.path.join(OUT_ROOT, sub)
@@ -129,8 +128,12 @@ def main():
             twin = path[:-3] + ".keras"
             if os.path.exists(twin):
                 kcfg = {l["name"]: kind_of(l) for l in common.keras_config_json(twin)["config"]["layers"]}
+            hw = weights_in_h5(path)
             for l in common.h5_config_json(path)["config"]["layers"]:
                 k = kcfg.get(l["name"]) if kcfg else l["class_name"]
+                if k in cat and hw.get(l["name"]) and "weights_h5" not in cat[k]:
+                    cat[k]["weights_h5"] = hw[l["name"]]
+                    cat[k]["weights_h5_from"] = f"{sub}/{fn} layer {l['name']}"
                 if k in cat and "sample_h5" not in cat[k]:
                     cat[k]["sample_h5"] = strip(l)
                     cat[k]["sample_h5_inbound"] = l.get("inbound_nodes")

@@ -61,13 +61,14 @@ def _fan_in(vname, shape):
     return int(np.prod(shape[:-1]))
 
 
-def randomize_weights(model, rng, kernel_gain=2.0, skip_layers=()):
+def randomize_weights(model, rng, kernel_gain=2.0, skip_layers=(), bn_gamma=(0.5, 1.5)):
     """Overwrite every weight with seeded random values.
 
     * conv/dense kernels: N(0, gain/fan_in)
     * biases: U(-0.2, 0.2)
-    * BatchNormalization: gamma U(0.5,1.5), beta U(-0.3,0.3), moving_mean U(-0.3,0.3),
-      moving_variance U(0.5,1.5) — far from the 1/0/0/1 defaults, so folding errors show.
+    * BatchNormalization: gamma U(bn_gamma) (default U(0.5,1.5)), beta U(-0.3,0.3),
+      moving_mean U(-0.3,0.3), moving_variance U(0.5,1.5) — far from the 1/0/0/1 defaults, so
+      folding errors show.
     * LayerNormalization / LayerScale gamma U(0.5,1.5), beta U(-0.3,0.3)
     * PReLU alpha U(0.05,0.5)
     * Normalization layers (adapted mean/variance held as weights) and layers in skip_layers are
@@ -89,6 +90,8 @@ def randomize_weights(model, rng, kernel_gain=2.0, skip_layers=()):
                 val = rng.normal(0.0, std, shape)
             elif vname == "bias":
                 val = rng.uniform(-0.2, 0.2, shape)
+            elif vname == "gamma" and cls == "BatchNormalization":
+                val = rng.uniform(bn_gamma[0], bn_gamma[1], shape)
             elif vname == "gamma":
                 val = rng.uniform(0.5, 1.5, shape)
             elif vname == "beta":
@@ -223,6 +226,34 @@ def check_h5(h5_path, keras_path, x, expected, custom_objects=None, safe_mode=Tr
         worst = max(worst, err)
         assert err < 1e-5, (h5_path, err)
     return worst, msg
+
+
+FIXED_DATE = "2026-01-01@00:00:00"
+
+
+def normalize_keras(path):
+    """Make a .keras file byte-reproducible: Keras writes the save time into metadata.json
+    ("date_saved") and as the zip timestamp of model.weights.h5. Rewrite the zip (same entries,
+    same order, stored) with date_saved = FIXED_DATE and every timestamp 1980-01-01."""
+    with zipfile.ZipFile(path) as z:
+        entries = [(i.filename, z.read(i.filename)) for i in z.infolist()]
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as z:
+        for name, data in entries:
+            if name == "metadata.json":
+                meta = json.loads(data)
+                meta["date_saved"] = FIXED_DATE
+                data = json.dumps(meta).encode("utf-8")
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_STORED
+            z.writestr(info, data)
+
+
+def save_model(model, base, h5=True):
+    """model.save(base + '.keras') (normalised, see normalize_keras) and model.save(base + '.h5')."""
+    model.save(base + ".keras")
+    normalize_keras(base + ".keras")
+    if h5:
+        model.save(base + ".h5")
 
 
 def keras_config_json(path):

@@ -17,7 +17,7 @@ import os
 import sys
 
 import common  # noqa: F401
-from common import (OUT_ROOT, VERSIONS, check_h5, check_roundtrip, file_size, fresh,
+from common import (OUT_ROOT, save_model, VERSIONS, check_h5, check_roundtrip, file_size, fresh,
                     keras_config_json, layer_kinds, predict, randomize_weights, save_npy, seed_of,
                     write_json)
 
@@ -73,6 +73,14 @@ for _n, _cls in MERGES.items():
             ins = [keras.Input((3, 4, 2), name=f"x{i}") for i in range(3)]
             return keras.Model(ins, cls()(ins)), [U(rng, (3, 4, 2)) for _ in range(3)]
         case(f"merge_{low}_three", f"{_n}() of three (N,3,4,2) inputs")(_three)
+
+
+@case("merge_multiply_rank", "Multiply()([v, x]) and Subtract()([x, v]) with v (N,4) and x "
+      "(N,5,6,4): inputs of lower rank get axes inserted after the batch axis -> (N,1,1,4)")
+def _(rng):
+    v, x = keras.Input((4,), name="v"), keras.Input((5, 6, 4), name="x")
+    return (keras.Model([v, x], [L.Multiply(name="mul")([v, x]), L.Subtract(name="sub")([x, v])]),
+            [U(rng, (4,)), U(rng, (5, 6, 4))])
 
 
 @case("se_block", "squeeze-and-excite as the applications write it: GlobalAveragePooling2D("
@@ -415,6 +423,59 @@ def _(rng):
     return keras.Model(x, outs), [U(rng, (3, 4, 5), -6, 6)]
 
 
+# ------------------------------------------------------------------------------ options of
+# supported classes that the applications use
+
+@case("conv_groups", "Conv2D with groups: out0 Conv2D(6, 3, groups=2, padding='same'); out1 "
+      "ConvNeXt's depthwise form Conv2D(4, 7, groups=4, padding='same') (kernel (7,7,1,4))")
+def _(rng):
+    x = keras.Input((9, 9, 4))
+    y0 = L.Conv2D(6, 3, groups=2, padding="same", name="grouped")(x)
+    y1 = L.Conv2D(4, 7, groups=4, padding="same", name="depthwise_as_groups")(x)
+    return keras.Model(x, [y0, y1]), [U(rng, (9, 9, 4))]
+
+
+@case("rescaling_vector", "Rescaling with a per-channel list scale (EfficientNet's ImageNet stem)"
+      ": out0 Rescaling([1/sqrt(0.229), 1/sqrt(0.224), 1/sqrt(0.225)]); out1 Rescaling(1/127.5, "
+      "offset=-1); out2 Rescaling([0.5, 2.0, -1.0], offset=[0.1, 0.2, 0.3])")
+def _(rng):
+    x = keras.Input((4, 5, 3))
+    y0 = L.Rescaling([1.0 / 0.229 ** 0.5, 1.0 / 0.224 ** 0.5, 1.0 / 0.225 ** 0.5], name="r0")(x)
+    y1 = L.Rescaling(1.0 / 127.5, offset=-1.0, name="r1")(x)
+    y2 = L.Rescaling([0.5, 2.0, -1.0], offset=[0.1, 0.2, 0.3], name="r2")(x)
+    return keras.Model(x, [y0, y1, y2]), [U(rng, (4, 5, 3), 0, 255)]
+
+
+@case("bn_options", "BatchNormalization options: out0 scale=False (InceptionV3/IRV2: weights beta,"
+      " mean, var), out1 center=False (gamma, mean, var), out2 center=False, scale=False (mean, var)"
+      ", out3 epsilon=1.001e-5 (ResNet/DenseNet), all with random statistics")
+def _(rng):
+    x = keras.Input((4, 5, 3))
+    outs = [L.BatchNormalization(scale=False, name="no_scale")(x),
+            L.BatchNormalization(center=False, name="no_center")(x),
+            L.BatchNormalization(center=False, scale=False, epsilon=0.01, name="neither")(x),
+            L.BatchNormalization(epsilon=1.001e-5, name="eps_resnet")(x)]
+    return keras.Model(x, outs), [U(rng, (4, 5, 3), -2, 2)]
+
+
+@case("relu_options", "ReLU options: out0 ReLU(6.0) (MobileNetV2), out1 ReLU(max_value=6.0, "
+      "negative_slope=0.1, threshold=0.5), out2 ReLU(negative_slope=0.2)")
+def _(rng):
+    x = keras.Input((4, 5, 3))
+    outs = [L.ReLU(6.0, name="relu6")(x),
+            L.ReLU(max_value=6.0, negative_slope=0.1, threshold=0.5, name="relu_all")(x),
+            L.ReLU(negative_slope=0.2, name="relu_leaky")(x)]
+    return keras.Model(x, outs), [U(rng, (4, 5, 3), -8, 8)]
+
+
+@case("gap_keepdims", "GlobalAveragePooling2D(keepdims=True) (MobileNet/MobileNetV3) -> (N,1,1,C);"
+      " out1 GlobalMaxPooling2D(keepdims=True)")
+def _(rng):
+    x = keras.Input((5, 6, 3))
+    return (keras.Model(x, [L.GlobalAveragePooling2D(keepdims=True)(x),
+                            L.GlobalMaxPooling2D(keepdims=True)(x)]), [U(rng, (5, 6, 3))])
+
+
 # ------------------------------------------------------------------------------ driver
 
 def intermediate_outputs(model, xs):
@@ -452,8 +513,7 @@ def make(name, log):
     y = predict(model, feed)
     ys = list(y) if isinstance(y, (list, tuple)) else [y]
     base = os.path.join(OUT, name)
-    model.save(base + ".keras")
-    model.save(base + ".h5")
+    save_model(model, base)
     files = [name + ".keras", name + ".h5"]
     for i, x in enumerate(xs):
         save_npy(f"{base}.in{i}.npy", x)
