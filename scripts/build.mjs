@@ -86,29 +86,29 @@ function tsc(...args) {
   });
 }
 
-/** Declaration files that the entry reaches through relative imports and that do not exist. */
-function missingDeclarations() {
+/** The declaration files that the entry reaches through relative imports: those there and those missing. */
+function reachDeclarations() {
+  const reached = new Set();
   const missing = [];
-  const seen = new Set();
   const queue = [TYPES_ENTRY];
   while (queue.length) {
     const file = queue.pop();
-    if (seen.has(file)) continue;
-    seen.add(file);
+    if (reached.has(file) || missing.includes(file)) continue;
     if (!existsSync(file)) {
-      missing.push(relative(root, file));
+      missing.push(file);
       continue;
     }
+    reached.add(file);
     for (const [, spec] of readFileSync(file, 'utf8').matchAll(/(?:from\s*|import\()['"](\.[^'"]+)['"]/g)) {
       queue.push(join(dirname(file), spec.replace(/\.js$/, '.d.ts')));
     }
   }
-  return missing;
+  return { reached, missing };
 }
 
 /** True when the declarations are complete and newer than every source and config (tsc takes seconds). */
 function typesFresh() {
-  if (!existsSync(TYPES_ENTRY) || missingDeclarations().length) return false;
+  if (!existsSync(TYPES_ENTRY) || reachDeclarations().missing.length) return false;
   const built = statSync(TYPES_ENTRY).mtimeMs;
   const inputs = [...walk('src'), 'tsconfig.json', 'tsconfig.types.json', 'package.json'];
   return inputs.every((f) => statSync(join(root, f)).mtimeMs <= built);
@@ -120,12 +120,12 @@ function typesFresh() {
  * A type error fails the build; the bundles are still written, so `node dist/cli.js` runs.
  */
 async function declarations() {
-  if (typesFresh()) return;
+  if (typesFresh()) return pruneDeclarations(); // and so also after a tsc run by hand
   let failure;
   try {
     await tsc('-p', 'tsconfig.types.json');
     // tsc trusts its build info over the outputs: declarations deleted since are not written again.
-    if (missingDeclarations().length) {
+    if (reachDeclarations().missing.length) {
       rmSync(TYPES_INFO, { force: true });
       await tsc('-p', 'tsconfig.types.json');
     }
@@ -147,12 +147,15 @@ async function declarations() {
   }
 }
 
-/** Removes the declarations of sources since removed or moved (they would be shipped otherwise). */
+/**
+ * Keeps only what the entry reaches: tsc also declares modules that the API imports only for their code
+ * (the tuner, say), and leaves those of sources since moved or removed.
+ */
 function pruneDeclarations() {
-  if (!existsSync(join(root, TYPES))) return;
+  if (!existsSync(TYPES_ENTRY)) return;
+  const { reached } = reachDeclarations();
   for (const f of walk(TYPES)) {
-    const source = join('src', relative(TYPES, f)).replace(/\.d\.ts$/, '.ts');
-    if (!existsSync(join(root, source))) rmSync(join(root, f));
+    if (!reached.has(join(root, f))) rmSync(join(root, f));
   }
 }
 
