@@ -2,7 +2,7 @@
 // in one process: warm medians, weight memory, and the error f16 weights cost against the f32 outputs.
 import type { GpuContext } from '../src/gpu/context.js';
 import { Model } from '../src/graph/model.js';
-import { pseudoRandom } from '../src/tools/op-cases.js';
+import { randomArray } from '../src/random.js';
 import { fmt, formatTable } from '../src/tools/table.js';
 import { WORK } from './peers.js';
 import { sample, stats, type Stats } from './stats.js';
@@ -34,7 +34,7 @@ export async function benchF16(ctx: GpuContext, filter?: string): Promise<F16Row
   const rows: F16Row[] = [];
   for (const w of WORK.filter((x) => !filter || x.name.toLowerCase().includes(filter.toLowerCase()))) {
     const graph = await w.graph();
-    const x = pseudoRandom(w.batch * w.input.reduce((a, b) => a * b, 1), 9);
+    const x = randomArray(w.batch * w.input.reduce((a, b) => a * b, 1), 9);
     const f32Model = await Model.create(ctx, graph);
     const f32 = await timed(f32Model, x, w.batch, w.runs);
     const f32WeightBytes = f32Model.weightBytes;

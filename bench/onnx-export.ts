@@ -6,9 +6,10 @@
 // memory order matters (flatten, dense, softmax, outputs). ONNX Runtime's own layout pass then does
 // what it prefers on its WebGPU provider.
 import onnxProto from 'onnx-proto';
-import type { Graph, Node } from '../src/graph/ir.js';
+import type { Node, WeightedGraph } from '../src/graph/ir.js';
+import type { NodeWeights } from '../src/ops/lowering.js';
 import type { Activation } from '../src/ops/activation.js';
-import { planGraph } from '../src/graph/plan.js';
+import { lowerGraph } from '../src/graph/plan.js';
 import { windowAxis, type Padding } from '../src/ops/padding.js';
 
 const { onnx } = onnxProto;
@@ -101,7 +102,7 @@ function windowPads(
   return attr('pads', [y.before, w.before, y.after, w.after]);
 }
 
-function lowerNode(g: Builder, node: Node, xs: Value[], shape: number[], maxBindingBytes: number): Value {
+function exportNode(g: Builder, node: Node, w: NodeWeights, xs: Value[], shape: number[], maxBindingBytes: number): Value {
   const op = node.op;
   const x = xs[0];
   const base = node.name;
@@ -109,12 +110,12 @@ function lowerNode(g: Builder, node: Node, xs: Value[], shape: number[], maxBind
     case 'identity': return x;
     case 'conv2d': {
       if (!x.nchw) throw new Error('ONNX export: conv2d input is not 4-D');
-      const [kh, kw, cg, oc] = op.shape;
-      const oihw = new Float32Array(op.weights.length);
+      const [kh, kw, cg, oc] = op.kernelShape;
+      const oihw = new Float32Array(w.kernel.length);
       for (let o = 0; o < oc; o++) for (let c = 0; c < cg; c++) for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) {
-        oihw[((o * cg + c) * kh + i) * kw + j] = op.weights[((i * kw + j) * cg + c) * oc + o];
+        oihw[((o * cg + c) * kh + i) * kw + j] = w.kernel[((i * kw + j) * cg + c) * oc + o];
       }
-      const inputs = [x.name, g.floats(`${base}/W`, oihw, [oc, cg, kh, kw]), g.floats(`${base}/B`, op.bias ?? new Float32Array(oc), [oc])];
+      const inputs = [x.name, g.floats(`${base}/W`, oihw, [oc, cg, kh, kw]), g.floats(`${base}/B`, w.bias ?? new Float32Array(oc), [oc])];
       let y = g.node('Conv', inputs, base, [
         attr('kernel_shape', [kh, kw]), attr('strides', [...(op.attrs.strides ?? [1, 1])]),
         attr('dilations', [...(op.attrs.dilations ?? [1, 1])]), attr('group', op.attrs.groups ?? 1),
@@ -127,15 +128,15 @@ function lowerNode(g: Builder, node: Node, xs: Value[], shape: number[], maxBind
     }
     case 'dense': {
       const v = g.nhwc(x);
-      const k = op.weights.length / op.units;
-      const bias = op.bias ?? new Float32Array(op.units);
-      const blocks = Math.ceil((4 * op.weights.length) / maxBindingBytes);
+      const k = w.kernel.length / op.units;
+      const bias = w.bias ?? new Float32Array(op.units);
+      const blocks = Math.ceil((4 * w.kernel.length) / maxBindingBytes);
       const cols = Math.ceil(op.units / blocks / 4) * 4;
       const parts: string[] = [];
       for (let c0 = 0; c0 < op.units; c0 += cols) {
         const n = Math.min(cols, op.units - c0);
         const block = new Float32Array(k * n);
-        for (let r = 0; r < k; r++) block.set(op.weights.subarray(r * op.units + c0, r * op.units + c0 + n), r * n);
+        for (let r = 0; r < k; r++) block.set(w.kernel.subarray(r * op.units + c0, r * op.units + c0 + n), r * n);
         const mm = g.node('MatMul', [v.name, g.floats(`${base}/W`, block, [k, n])], base);
         parts.push(g.node('Add', [mm, g.floats(`${base}/B`, bias.slice(c0, c0 + n), [n])], `${base}/bias`));
       }
@@ -188,10 +189,10 @@ function lowerNode(g: Builder, node: Node, xs: Value[], shape: number[], maxBind
 }
 
 /** The graph as ONNX bytes with a symbolic batch axis; input and output names are the graph's. */
-export function toOnnx(graph: Graph, { maxBindingBytes = MAX_BINDING_BYTES } = {}): Uint8Array {
+export function toOnnx({ graph, weights }: WeightedGraph, { maxBindingBytes = MAX_BINDING_BYTES } = {}): Uint8Array {
   const g = new Builder();
   const values = new Map<string, Value>();
-  const shapes = planGraph(graph, 1, LOOSE_CAPS).shapes;
+  const shapes = lowerGraph(graph, 1, LOOSE_CAPS).shapes;
   for (const node of graph.nodes) {
     if (node.op.kind === 'input') {
       const rank = node.op.shape.length + 1;
@@ -200,7 +201,7 @@ export function toOnnx(graph: Graph, { maxBindingBytes = MAX_BINDING_BYTES } = {
         : { name: node.name, nchw: false, rank });
       continue;
     }
-    values.set(node.name, lowerNode(g, node, node.inputs.map((i) => values.get(i)!), shapes.get(node.inputs[0])!, maxBindingBytes));
+    values.set(node.name, exportNode(g, node, weights.get(node.name) ?? {}, node.inputs.map((i) => values.get(i)!), shapes.get(node.inputs[0])!, maxBindingBytes));
   }
   const outputs = graph.outputs.map((o) => {
     const v = g.nhwc(values.get(o)!);

@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Graph } from '../src/graph/ir.js';
+import type { WeightedGraph } from '../src/graph/ir.js';
 import { toOnnx } from './onnx-export.js';
 
 type Ort = typeof import('onnxruntime-web');
@@ -65,8 +65,9 @@ async function checkAllOnWebgpu(ort: Ort, model: Uint8Array): Promise<void> {
 }
 
 /** Exports the graph to ONNX, checks every node runs on WebGPU, opens a session and returns a runner. */
-export async function ortGraph(ort: Ort, graph: Graph): Promise<{ run(x: Float32Array, batch: number): Promise<Float32Array[]>; dispose(): Promise<void> }> {
-  const model = toOnnx(graph);
+export async function ortGraph(ort: Ort, g: WeightedGraph): Promise<{ run(x: Float32Array, batch: number): Promise<Float32Array[]>; dispose(): Promise<void> }> {
+  const { graph } = g;
+  const model = toOnnx(g);
   await checkAllOnWebgpu(ort, model);
   const session = await ort.InferenceSession.create(model, { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' });
   const shape = graph.nodes.find((n) => n.name === graph.inputs[0])!.op as { shape: number[] };

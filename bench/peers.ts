@@ -3,14 +3,14 @@
 // the same adapter. Each row: warm medians including readback, the ratio peer / ours, and how closely
 // the outputs agree.
 import { readFileSync } from 'node:fs';
-import { buildDarknet } from '../src/darknet/network.js';
+import { buildDarknet } from '../src/io/darknet/network.js';
 import type { GpuContext } from '../src/gpu/context.js';
-import type { Graph } from '../src/graph/ir.js';
+import { weighted, type WeightedGraph } from '../src/graph/ir.js';
 import { Model } from '../src/graph/model.js';
 import { optimize } from '../src/graph/passes.js';
 import { loadKerasGraph } from '../src/io/keras.js';
 import { vgg16Architecture } from '../src/models/vgg16.js';
-import { pseudoRandom } from '../src/tools/op-cases.js';
+import { randomArray } from '../src/random.js';
 import { fmt, formatTable } from '../src/tools/table.js';
 import { vgg16WeightsFile } from './models.js';
 import { sample, stats, type Stats } from './stats.js';
@@ -20,44 +20,48 @@ import { generatedWeights } from './yolo.js';
 
 export interface Work {
   name: string;
-  graph: () => Promise<Graph>;
+  graph: () => Promise<WeightedGraph>;
   input: number[];
   batch: number;
   runs: number;
 }
 
-function denseGraph(m: number, k: number, n: number): Graph {
-  return {
+function denseGraph(m: number, k: number, n: number): WeightedGraph {
+  return weighted({
     name: 'matmul', inputs: ['a'], outputs: ['c'],
     nodes: [
       { name: 'a', op: { kind: 'input', shape: [k] }, inputs: [] },
-      { name: 'c', op: { kind: 'dense', units: n, weights: pseudoRandom(k * n, 2), bias: new Float32Array(n) }, inputs: ['a'] },
+      { name: 'c', op: { kind: 'dense', units: n }, inputs: ['a'], weights: { kernel: randomArray(k * n, 2), bias: new Float32Array(n) } },
     ],
-  };
+  });
 }
 
-function convBnLeakyGraph(): Graph {
+function convBnLeakyGraph(): WeightedGraph {
   const c = 256, oc = 512;
-  return {
+  return weighted({
     name: 'conv', inputs: ['x'], outputs: ['act'],
     nodes: [
       { name: 'x', op: { kind: 'input', shape: [52, 52, c] }, inputs: [] },
-      { name: 'conv', op: { kind: 'conv2d', weights: pseudoRandom(9 * c * oc, 3).map((v) => v * 0.05), shape: [3, 3, c, oc], attrs: { padding: 'same' } }, inputs: ['x'] },
-      { name: 'bn', op: { kind: 'batchnorm', axis: -1, params: { gamma: pseudoRandom(oc, 4), beta: pseudoRandom(oc, 5), mean: pseudoRandom(oc, 6), variance: pseudoRandom(oc, 7).map((v) => Math.abs(v) + 0.5), epsilon: 1e-5 } }, inputs: ['conv'] },
+      { name: 'conv', op: { kind: 'conv2d', kernelShape: [3, 3, c, oc], attrs: { padding: 'same' } }, inputs: ['x'], weights: { kernel: randomArray(9 * c * oc, 3).map((v) => v * 0.05) } },
+      {
+        name: 'bn', op: { kind: 'batchnorm', axis: -1, epsilon: 1e-5, channels: oc }, inputs: ['conv'],
+        weights: { gamma: randomArray(oc, 4), beta: randomArray(oc, 5), mean: randomArray(oc, 6), variance: randomArray(oc, 7).map((v) => Math.abs(v) + 0.5) },
+      },
       { name: 'act', op: { kind: 'activation', activation: { kind: 'leaky', alpha: 0.1 } }, inputs: ['bn'] },
     ],
-  };
+  });
 }
 
-const darknet = (cfg: string, weights: () => string, size: number) => async () => {
-  const w = weights();
-  return buildDarknet(readFileSync(cfg, 'utf8'), cfg, { bytes: new Uint8Array(readFileSync(w)), file: w }, [size, size]).graph;
+const darknet = (cfg: string, weightsFile: () => string, size: number) => async () => {
+  const w = weightsFile();
+  const { graph, weights } = buildDarknet(readFileSync(cfg, 'utf8'), cfg, { bytes: new Uint8Array(readFileSync(w)), file: w }, [size, size]);
+  return { graph, weights };
 };
 
 export const WORK: Work[] = [
   { name: 'matmul 1024³', graph: async () => denseGraph(1024, 1024, 1024), input: [1024], batch: 1024, runs: 10 },
   { name: 'conv 3×3 256→512 + BN + leaky, 52×52', graph: async () => convBnLeakyGraph(), input: [52, 52, 256], batch: 1, runs: 5 },
-  { name: 'VGG16 224×224', graph: async () => (await loadKerasGraph(await vgg16WeightsFile(), { architecture: vgg16Architecture() })).graph, input: [224, 224, 3], batch: 1, runs: 3 },
+  { name: 'VGG16 224×224', graph: async () => loadKerasGraph(await vgg16WeightsFile(), { architecture: vgg16Architecture() }), input: [224, 224, 3], batch: 1, runs: 3 },
   { name: 'YOLOv3 416', graph: darknet('assets/darknet/yolov3.cfg', () => generatedWeights('yolov3.cfg'), 416), input: [416, 416, 3], batch: 1, runs: 3 },
   { name: 'yolov3-tiny 416', graph: darknet('assets/darknet/yolov3-tiny.cfg', () => generatedWeights('yolov3-tiny.cfg'), 416), input: [416, 416, 3], batch: 1, runs: 5 },
   { name: 'Yolo-Fastest 320', graph: darknet('assets/darknet/yolo-fastest-1.1.cfg', () => 'assets/darknet/yolo-fastest-1.1.weights', 320), input: [320, 320, 3], batch: 1, runs: 10 },
@@ -83,7 +87,7 @@ export interface PeerRow {
 
 type Runner = { run(x: Float32Array, batch: number): Promise<Float32Array[]>; dispose(): unknown };
 type PeerName = 'tfjs' | 'ort';
-interface Peer { name: PeerName; label: string; open(graph: Graph): Promise<Runner> }
+interface Peer { name: PeerName; label: string; open(graph: WeightedGraph): Promise<Runner> }
 
 export const PEER_LABELS: Record<PeerName, string> = { tfjs: 'TF.js WebGPU', ort: 'ORT-Web WebGPU' };
 
@@ -114,7 +118,7 @@ async function loadPeers(only?: PeerName): Promise<Peer[]> {
   return peers;
 }
 
-async function runPeer(peer: Peer, graph: Graph, w: Work, x: Float32Array, ours: Float32Array[], oursMedian: number): Promise<PeerResult> {
+async function runPeer(peer: Peer, graph: WeightedGraph, w: Work, x: Float32Array, ours: Float32Array[], oursMedian: number): Promise<PeerResult> {
   try {
     const runner = await peer.open(graph);
     try {
@@ -141,7 +145,7 @@ export async function benchPeers(ctx: GpuContext, filter?: string, only?: string
   const rows: PeerRow[] = [];
   for (const w of WORK.filter((x) => !filter || x.name.toLowerCase().includes(filter.toLowerCase()))) {
     const graph = await w.graph();
-    const x = pseudoRandom(w.batch * w.input.reduce((a, b) => a * b, 1), 9);
+    const x = randomArray(w.batch * w.input.reduce((a, b) => a * b, 1), 9);
     const model = await Model.create(ctx, graph);
     const row: PeerRow = { work: w.name, ours: await timed(() => model.run(x, { batch: w.batch }), w.runs), peers: {} };
     const ours = (await model.run(x, { batch: w.batch })).outputs;

@@ -1,7 +1,8 @@
 // TensorFlow.js's WebGPU backend as a peer, on the same Dawn adapter: it runs the same optimized
 // graph (same weights, batch norm folded, activations fused into its fused conv/matMul ops).
 // Dev-only: imported by the benchmark, never by the library.
-import type { Graph, Node } from '../src/graph/ir.js';
+import type { Node, WeightedGraph } from '../src/graph/ir.js';
+import type { NodeWeights } from '../src/ops/lowering.js';
 import type { Activation } from '../src/ops/activation.js';
 
 type Tf = typeof import('@tensorflow/tfjs-core');
@@ -50,11 +51,11 @@ function applyActivation(tf: Tf, x: T, a: Activation | undefined): T {
 const MAX_BINDING = 128 * 1024 * 1024;
 
 /** Builds TF.js tensors for every weight once and returns a runner for the graph. */
-export function tfGraph(tf: Tf, graph: Graph): { run(x: Float32Array, batch: number): Promise<Float32Array[]>; dispose(): void } {
-  const weights: T[] = [];
-  const keep = <U extends T>(t: U) => (weights.push(t), t);
+export function tfGraph(tf: Tf, { graph, weights }: WeightedGraph): { run(x: Float32Array, batch: number): Promise<Float32Array[]>; dispose(): void } {
+  const held: T[] = [];
+  const keep = <U extends T>(t: U) => (held.push(t), t);
   const prepared = new Map<string, (inputs: T[]) => T>();
-  for (const node of graph.nodes) prepared.set(node.name, prepare(tf, node, keep));
+  for (const node of graph.nodes) prepared.set(node.name, prepare(tf, node, weights.get(node.name) ?? {}, keep));
   return {
     async run(x: Float32Array, batch: number) {
       const outputs = tf.tidy(() => {
@@ -70,20 +71,20 @@ export function tfGraph(tf: Tf, graph: Graph): { run(x: Float32Array, batch: num
       return data;
     },
     dispose() {
-      weights.forEach((w) => w.dispose());
+      held.forEach((w) => w.dispose());
     },
   };
 }
 
-function prepare(tf: Tf, node: Node, keep: <U extends T>(t: U) => U): (inputs: T[]) => T {
+function prepare(tf: Tf, node: Node, w: NodeWeights, keep: <U extends T>(t: U) => U): (inputs: T[]) => T {
   const op = node.op;
   switch (op.kind) {
     case 'input': return () => { throw new Error('input'); };
     case 'identity': return ([x]) => x;
     case 'reshape': return ([x]) => tf.reshape(x, [x.shape[0], ...op.shape]);
     case 'conv2d': {
-      const [kh, kw, cg, oc] = op.shape;
-      const bias = keep(tf.tensor1d(op.bias ?? new Float32Array(oc)));
+      const [kh, kw, cg, oc] = op.kernelShape;
+      const bias = keep(tf.tensor1d(w.bias ?? new Float32Array(oc)));
       const groups = op.attrs.groups ?? 1;
       const pads = op.attrs.padding ?? 'valid';
       const pad = typeof pads === 'string' ? pads : ([[0, 0], [pads[0], pads[1]], [pads[2], pads[3]], [0, 0]] as [[number, number], [number, number], [number, number], [number, number]]);
@@ -92,23 +93,23 @@ function prepare(tf: Tf, node: Node, keep: <U extends T>(t: U) => U): (inputs: T
       const dilations = [...(op.attrs.dilations ?? [1, 1])] as [number, number];
       if (groups > 1) {
         if (cg !== 1) throw new Error('TF.js peer: grouped (non-depthwise) conv not mapped');
-        const filter = keep(tf.tensor4d(op.weights, [kh, kw, groups, oc / groups]));
+        const filter = keep(tf.tensor4d(w.kernel, [kh, kw, groups, oc / groups]));
         // Its depthwise op takes no explicit padding: pad first.
         const padded = (x: T) => (typeof pad === 'string' ? x : tf.pad(x, pad));
         return ([x]) => tf.fused.depthwiseConv2d({ x: padded(x) as T4, filter, strides, pad: typeof pad === 'string' ? pad : 'valid', dilations, bias, ...act });
       }
-      const filter = keep(tf.tensor4d(op.weights, [kh, kw, cg, oc]));
+      const filter = keep(tf.tensor4d(w.kernel, [kh, kw, cg, oc]));
       return ([x]) => tf.fused.conv2d({ x: x as T4, filter, strides, pad, dilations, bias, ...act });
     }
     case 'dense': {
-      const k = op.weights.length / op.units;
-      const bias = keep(tf.tensor1d(op.bias ?? new Float32Array(op.units)));
+      const k = w.kernel.length / op.units;
+      const bias = keep(tf.tensor1d(w.bias ?? new Float32Array(op.units)));
       const act = fusedActivation(op.activation);
       // TF.js binds a weight whole; over the 128 MiB limit it returns garbage, so split by columns
       // as its users must (the issue's note on VGG16's fc1).
-      const blocks = Math.ceil((4 * op.weights.length) / MAX_BINDING);
+      const blocks = Math.ceil((4 * w.kernel.length) / MAX_BINDING);
       if (blocks === 1) {
-        const b = keep(tf.tensor2d(op.weights, [k, op.units]));
+        const b = keep(tf.tensor2d(w.kernel, [k, op.units]));
         return ([x]) => tf.fused.matMul({ a: tf.reshape(x, [-1, k]) as import('@tensorflow/tfjs-core').Tensor2D, b, bias, ...act });
       }
       const cols = Math.ceil(op.units / blocks / 4) * 4;
@@ -116,8 +117,8 @@ function prepare(tf: Tf, node: Node, keep: <U extends T>(t: U) => U): (inputs: T
       for (let c0 = 0; c0 < op.units; c0 += cols) {
         const n = Math.min(cols, op.units - c0);
         const block = new Float32Array(k * n);
-        for (let r = 0; r < k; r++) block.set(op.weights.subarray(r * op.units + c0, r * op.units + c0 + n), r * n);
-        parts.push({ b: keep(tf.tensor2d(block, [k, n])), bias: keep(tf.tensor1d((op.bias ?? new Float32Array(op.units)).slice(c0, c0 + n))) });
+        for (let r = 0; r < k; r++) block.set(w.kernel.subarray(r * op.units + c0, r * op.units + c0 + n), r * n);
+        parts.push({ b: keep(tf.tensor2d(block, [k, n])), bias: keep(tf.tensor1d((w.bias ?? new Float32Array(op.units)).slice(c0, c0 + n))) });
       }
       return ([x]) => tf.concat(parts.map((p) => tf.fused.matMul({ a: tf.reshape(x, [-1, k]) as import('@tensorflow/tfjs-core').Tensor2D, b: p.b, bias: p.bias, ...act })), -1);
     }

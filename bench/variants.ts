@@ -5,7 +5,7 @@ import type { GpuContext } from '../src/gpu/context.js';
 import type { Conv2dVariant } from '../src/ops/conv2d.js';
 import type { GemmVariant } from '../src/ops/gemm.js';
 import { Tensor } from '../src/tensor.js';
-import { pseudoRandom } from '../src/tools/op-cases.js';
+import { randomArray } from '../src/random.js';
 import { fmt, formatTable } from '../src/tools/table.js';
 import { sample, stats, wallMs } from './stats.js';
 
@@ -47,14 +47,14 @@ export async function benchVariants(ctx: GpuContext, filter?: string): Promise<v
     console.log(rows[rows.length - 1].join('  '));
   };
   const m = 1024, k = 1024, n = 1024;
-  const a = Tensor.fromArray(ctx, pseudoRandom(m * k, 1), [m, k]);
-  const w = ops.GemmWeight.upload(ctx, pseudoRandom(k * n, 2), k, n);
+  const a = Tensor.fromArray(ctx, randomArray(m * k, 1), [m, k]);
+  const w = ops.GemmWeight.upload(ctx, randomArray(k * n, 2), k, n);
   const chosen = GEMM_VARIANTS.filter((v) => !filter || label(v).includes(filter));
   for (const v of chosen) await time(`gemm ${m}³`, v, 2 * m * k * n, () => ops.gemm(a, w, null, undefined, { variant: v }));
   a.dispose(); w.dispose();
   // conv2d has register-blocked variants only.
-  const x = Tensor.fromArray(ctx, pseudoRandom(56 * 56 * 256, 3), [1, 56, 56, 256]);
-  const cw = Tensor.fromArray(ctx, pseudoRandom(9 * 256 * 256, 4), [3, 3, 256, 256]);
+  const x = Tensor.fromArray(ctx, randomArray(56 * 56 * 256, 3), [1, 56, 56, 256]);
+  const cw = Tensor.fromArray(ctx, randomArray(9 * 256 * 256, 4), [3, 3, 256, 256]);
   for (const v of chosen.filter((g) => !g.kind) as Conv2dVariant[]) {
     await time('conv 56×56×256→256 3×3', v, 2 * 56 * 56 * 256 * 256 * 9, () => ops.conv2d(x, cw, null, { padding: 'same' }, { variant: v }));
   }

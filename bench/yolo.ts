@@ -4,7 +4,7 @@
 // separately, with per-layer GPU times.
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import type { GpuContext } from '../src/gpu/context.js';
-import { Detector } from '../src/darknet/detector.js';
+import { Detector } from '../src/models/yolo/detector.js';
 import { decodeImage } from '../src/io/image.js';
 import { fmt, formatTable } from '../src/tools/table.js';
 import { writeDarknetWeights } from '../test/darknet-writer.js';

@@ -14,9 +14,13 @@
 
 struct Params {
   total: u32, b_size: u32,
-  op: u32,  // 0 add, 1 multiply, 2 prelu (b is the negative slope)
+  op: u32,  // an OP_ code below
   act: u32, act_a: f32, act_b: f32,
 }
+
+const OP_ADD: u32 = 0u; // @enum binary
+const OP_MUL: u32 = 1u; // @enum binary
+const OP_PRELU: u32 = 2u; // @enum binary (b is the negative slope)
 
 const WG: u32 = 64u; // @spec
 
@@ -33,9 +37,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let bv = b[idx % p.b_size];
   var v: f32;
   switch p.op {
-    case 1u: { v = av * bv; }
-    case 2u: { v = select(bv * av, av, av >= 0.0); }
-    default: { v = av + bv; }
+    case OP_MUL: { v = av * bv; }
+    case OP_PRELU: { v = select(bv * av, av, av >= 0.0); }
+    default: { v = av + bv; } // OP_ADD
   }
   y[idx] = activate(v, p.act, p.act_a, p.act_b);
 }

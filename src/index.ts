@@ -31,8 +31,8 @@ export { vgg16Architecture, type Vgg16Options } from './models/vgg16.js';
 export { preprocessInput, decodePredictions, type PreprocessMode, type Prediction } from './models/imagenet.js';
 
 // Darknet / YOLO
-export { Detector, BUNDLED, type DetectorOptions, type DetectOptions, type DetectResult, type Detection } from './darknet/detector.js';
-export { buildDarknet, type DarknetNetwork, type YoloHead } from './darknet/network.js';
-export { letterbox, stretch } from './darknet/letterbox.js';
-export { drawDetections, classColor } from './darknet/draw.js';
+export { Detector, BUNDLED, type DetectorOptions, type DetectOptions, type DetectResult, type Detection } from './models/yolo/detector.js';
+export { buildDarknet, type DarknetNetwork, type YoloHead } from './io/darknet/network.js';
+export { letterbox, stretch } from './models/yolo/letterbox.js';
+export { drawDetections, classColor } from './models/yolo/draw.js';
 export { encodeImage, saveImage } from './io/image.js';

@@ -1,7 +1,7 @@
 // A float32 tensor living in a GPU buffer. Eager ops return these; dispose() hands the buffer back.
 import type { GpuContext } from './gpu/context.js';
 import { TensorTooLargeError } from './gpu/errors.js';
-import { sizeOf, type Shape } from './ops/kernel-call.js';
+import { sizeOf, type Shape } from './ops/grid.js';
 import { UsageError } from './errors.js';
 
 export class Tensor {

@@ -2,9 +2,9 @@
 // (other calls on the same model, at other batch sizes, or another model on the same context).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Detector, type DetectResult } from '../src/darknet/detector.js';
+import { Detector, type DetectResult } from '../src/models/yolo/detector.js';
 import { Model } from '../src/graph/model.js';
-import type { Graph } from '../src/graph/ir.js';
+import { weighted, type WeightedGraph, type WeightedNode } from '../src/graph/ir.js';
 import { decodeImage, type RgbaImage } from '../src/io/image.js';
 import { randomArray, withGpu } from './harness.js';
 
@@ -15,16 +15,16 @@ const IMAGES = ['dog', 'person', 'horses', 'eagle', 'giraffe', 'kite'].map((n) =
 const summary = (r: DetectResult) => JSON.stringify(r.detections.map((d) => [d.className, d.score, d.box]));
 
 /** A small conv net with a residual branch and two outputs, enough kernels to interleave. */
-function smallGraph(seed: number): Graph {
-  const conv = (name: string, input: string, c: number, oc: number, k: number, s: number) => ({
+function smallGraph(seed: number): WeightedGraph {
+  const conv = (name: string, input: string, c: number, oc: number, k: number, s: number): WeightedNode => ({
     name, inputs: [input],
     op: {
-      kind: 'conv2d' as const, shape: [k, k, c, oc] as [number, number, number, number],
-      weights: randomArray(k * k * c * oc, seed++, -0.3, 0.3), bias: randomArray(oc, seed++),
-      attrs: { strides: [s, s] as [number, number], padding: 'same' as const, activation: { kind: 'relu' as const } },
+      kind: 'conv2d', kernelShape: [k, k, c, oc],
+      attrs: { strides: [s, s], padding: 'same', activation: { kind: 'relu' } },
     },
+    weights: { kernel: randomArray(k * k * c * oc, seed++, -0.3, 0.3), bias: randomArray(oc, seed++) },
   });
-  return {
+  return weighted({
     name: `small-${seed}`,
     inputs: ['x'],
     outputs: ['head', 'pool'],
@@ -35,9 +35,9 @@ function smallGraph(seed: number): Graph {
       { name: 'sum', op: { kind: 'add' }, inputs: ['c1', 'c2'] },
       conv('c3', 'sum', 16, 32, 3, 2),
       { name: 'pool', op: { kind: 'global-pool', pool: 'avg', keepDims: false }, inputs: ['c3'] },
-      { name: 'head', op: { kind: 'dense', units: 10, weights: randomArray(32 * 10, seed++), bias: randomArray(10, seed++) }, inputs: ['pool'] },
+      { name: 'head', op: { kind: 'dense', units: 10 }, inputs: ['pool'], weights: { kernel: randomArray(32 * 10, seed++), bias: randomArray(10, seed++) } },
     ],
-  };
+  });
 }
 
 test('20 overlapping detect() calls on one Detector give exactly the answers of 20 calls one at a time', async () => {

@@ -1,10 +1,16 @@
 import { suite } from 'uvu';
 import * as ops from '../src/eager.js';
 import * as assert from 'uvu/assert';
-import { conv2dRoute, planConv2d, type Conv2dAttrs, type Conv2dVariant } from '../src/ops/conv2d.js';
+import type { DeviceCaps, TileVariant } from '../src/gpu/dispatch.js';
+import { conv2dRoute, lowerConv2d, type Conv2dAttrs, type Conv2dVariant } from '../src/ops/conv2d.js';
 import type { Activation } from '../src/ops/activation.js';
 import { assertClose, prod, randomArray, take, upload, withGpu } from './harness.js';
 import { refActivation, refConv2d } from './reference.js';
+
+/** The dispatches a direct (non-Winograd) conv lowers to. */
+const convDispatches = (x: number[], w: number[], attrs: Conv2dAttrs, caps: DeviceCaps, variant?: TileVariant) =>
+  lowerConv2d({ kernelShape: w as [number, number, number, number], attrs }, { caps, inputs: [x], winograd: false, variant }).dispatches;
+
 
 interface ConvCase {
   name: string;
@@ -67,9 +73,9 @@ cases.forEach((c, i) => test(c.name, () => check(c, 100 + i)));
 
 test('depthwise convs with channels in quads take the vec4 kernel, others the scalar one', () => {
   const caps = { maxWorkgroupsPerDimension: 65535, maxInvocationsPerWorkgroup: 256, maxStorageBindingBytes: 1 << 27 };
-  assert.is(planConv2d([1, 9, 10, 12], [3, 3, 1, 12], { groups: 12 }, caps)[0].kernel, 'depthwise-conv2d-vec4');
-  assert.is(planConv2d([1, 9, 10, 17], [3, 3, 1, 17], { groups: 17 }, caps)[0].kernel, 'depthwise-conv2d');
-  assert.is(planConv2d([1, 9, 10, 4], [3, 3, 1, 8], { groups: 4 }, caps)[0].kernel, 'depthwise-conv2d'); // multiplier 2
+  assert.is(convDispatches([1, 9, 10, 12], [3, 3, 1, 12], { groups: 12 }, caps)[0].kernel, 'depthwise-conv2d-vec4');
+  assert.is(convDispatches([1, 9, 10, 17], [3, 3, 1, 17], { groups: 17 }, caps)[0].kernel, 'depthwise-conv2d');
+  assert.is(convDispatches([1, 9, 10, 4], [3, 3, 1, 8], { groups: 4 }, caps)[0].kernel, 'depthwise-conv2d'); // multiplier 2
 });
 
 // Generated sweep: every kernel size × stride × dilation × padding mode, rotating batch, channels and groups.

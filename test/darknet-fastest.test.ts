@@ -2,9 +2,9 @@
 // (formats.md §2.9): the letterboxed input, both [yolo] heads, and the detections.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Detector, type Detection } from '../src/darknet/detector.js';
-import { letterbox } from '../src/darknet/letterbox.js';
-import { activateHead } from '../src/darknet/yolo.js';
+import { Detector, type Detection } from '../src/models/yolo/detector.js';
+import { letterbox } from '../src/models/yolo/letterbox.js';
+import { activateHead } from '../src/models/yolo/yolo.js';
 import { decodeImage } from '../src/io/image.js';
 import { withGpu } from './harness.js';
 

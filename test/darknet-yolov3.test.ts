@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Detector } from '../src/darknet/detector.js';
-import { buildDarknet } from '../src/darknet/network.js';
+import { Detector } from '../src/models/yolo/detector.js';
+import { buildDarknet } from '../src/io/darknet/network.js';
 import { Model } from '../src/graph/model.js';
 import { assertClose, randomArray, withGpu } from './harness.js';
 import { convShapes, readCfgForReference, writeDarknetWeights } from './darknet-writer.js';
@@ -122,7 +122,7 @@ for (const [cfgName, bytes, size] of CASES) {
     const weights = readFileSync(weightsPath);
     const net = buildDarknet(cfgText, cfgName, { bytes: weights, file: weightsPath }, size);
     const layerNames = net.graph.nodes.filter((n) => /^\d+_/.test(n.name)).map((n) => n.name);
-    const model = await Model.create(await gpu(), net.graph, { keep: layerNames });
+    const model = await Model.create(await gpu(), net, { keep: layerNames });
     try {
       const x = randomArray(size[0] * size[1] * 3, 3, 0, 1);
       const nchw = new Float64Array(x.length);
@@ -179,7 +179,7 @@ test('route groups/group_id takes a channel slice; an old header (seen as int32)
   values.forEach((v, i) => view.setFloat32(16 + 4 * i, v, true));
   const net = buildDarknet(cfg, 'groups.cfg', { bytes, file: 'groups.weights' });
   assert.is(net.version?.minor, 1);
-  const model = await Model.create(await gpu(), net.graph, { keep: ['0_conv', '1_route'] });
+  const model = await Model.create(await gpu(), net, { keep: ['0_conv', '1_route'] });
   try {
     const r = await model.run(randomArray(32 * 32 * 3, 6), { intermediates: ['0_conv', '1_route'] });
     const conv = r.intermediates.get('0_conv')!.data, route = r.intermediates.get('1_route')!;

@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { classColor } from '../src/darknet/draw.js';
+import { classColor } from '../src/models/yolo/draw.js';
 import { launchChromium, serveRepo } from '../scripts/test-browser.mjs';
 
 const test = suite('demo page');

@@ -5,10 +5,10 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { GpuContext } from '../src/gpu/context.js';
 import { fromF16Bits, toF16Array, toF16Bits } from '../src/gpu/f16.js';
-import type { Graph, Node } from '../src/graph/ir.js';
+import { weighted, type WeightedGraph, type WeightedNode } from '../src/graph/ir.js';
 import { Model } from '../src/graph/model.js';
 import { gemmClass } from '../src/ops/gemm.js';
-import type { TileVariant } from '../src/ops/kernel-call.js';
+import type { TileVariant } from '../src/gpu/dispatch.js';
 import { assertClose, closeness, randomArray, rejects, rng, withGpu } from './harness.js';
 import { refConv2d, refGemm } from './reference.js';
 
@@ -43,22 +43,22 @@ test('float32 → f16 picks the nearest f16 for 20,000 random values across the 
 });
 
 /** input 13×11×40 → conv 3×3 s2 (40→36) → conv 3×3 s1 same (36→40, Winograd when allowed) → conv 1×1 (40→20) → flatten → dense 7. */
-function net(): { graph: Graph; w: Record<string, Float32Array> } {
+function net(): { graph: WeightedGraph; w: Record<string, Float32Array> } {
   const w = {
     c1: randomArray(9 * 40 * 36, 1, -0.2, 0.2), b1: randomArray(36, 2),
     c2: randomArray(9 * 36 * 40, 3, -0.2, 0.2), b2: randomArray(40, 4),
     c3: randomArray(40 * 20, 5, -0.3, 0.3), b3: randomArray(20, 6),
     d: randomArray(7 * 6 * 20 * 7, 7, -0.1, 0.1), db: randomArray(7, 8),
   };
-  const nodes: Node[] = [
+  const nodes: WeightedNode[] = [
     { name: 'x', op: { kind: 'input', shape: [13, 11, 40] }, inputs: [] },
-    { name: 'c1', op: { kind: 'conv2d', attrs: { strides: [2, 2], padding: 'same', activation: { kind: 'relu' } }, weights: w.c1, shape: [3, 3, 40, 36], bias: w.b1 }, inputs: ['x'] },
-    { name: 'c2', op: { kind: 'conv2d', attrs: { padding: 'same', activation: { kind: 'relu' } }, weights: w.c2, shape: [3, 3, 36, 40], bias: w.b2 }, inputs: ['c1'] },
-    { name: 'c3', op: { kind: 'conv2d', attrs: {}, weights: w.c3, shape: [1, 1, 40, 20], bias: w.b3 }, inputs: ['c2'] },
+    { name: 'c1', op: { kind: 'conv2d', attrs: { strides: [2, 2], padding: 'same', activation: { kind: 'relu' } }, kernelShape: [3, 3, 40, 36] }, inputs: ['x'], weights: { kernel: w.c1, bias: w.b1 } },
+    { name: 'c2', op: { kind: 'conv2d', attrs: { padding: 'same', activation: { kind: 'relu' } }, kernelShape: [3, 3, 36, 40] }, inputs: ['c1'], weights: { kernel: w.c2, bias: w.b2 } },
+    { name: 'c3', op: { kind: 'conv2d', attrs: {}, kernelShape: [1, 1, 40, 20] }, inputs: ['c2'], weights: { kernel: w.c3, bias: w.b3 } },
     { name: 'flat', op: { kind: 'reshape', shape: [-1] }, inputs: ['c3'] },
-    { name: 'd', op: { kind: 'dense', units: 7, weights: w.d, bias: w.db }, inputs: ['flat'] },
+    { name: 'd', op: { kind: 'dense', units: 7 }, inputs: ['flat'], weights: { kernel: w.d, bias: w.db } },
   ];
-  return { graph: { name: 'f16-net', nodes, inputs: ['x'], outputs: ['d'] }, w };
+  return { graph: weighted({ name: 'f16-net', nodes, inputs: ['x'], outputs: ['d'] }), w };
 }
 
 /** The same network in float64 with the given weights. */
@@ -121,10 +121,10 @@ for (const [label, variant] of VARIANTS) {
     if (!(await hasF16())) return;
     const ctx = await GpuContext.create({ capsOverride: { tuned: { [gemmClass(33, 64)]: variant } } });
     const weights = randomArray(120 * 64, 11), bias = randomArray(64, 12);
-    const graph: Graph = {
+    const graph = weighted({
       name: 'dense', inputs: ['x'], outputs: ['y'],
-      nodes: [{ name: 'x', op: { kind: 'input', shape: [120] }, inputs: [] }, { name: 'y', op: { kind: 'dense', units: 64, weights, bias }, inputs: ['x'] }],
-    };
+      nodes: [{ name: 'x', op: { kind: 'input', shape: [120] }, inputs: [] }, { name: 'y', op: { kind: 'dense', units: 64 }, inputs: ['x'], weights: { kernel: weights, bias } }],
+    });
     const model = await Model.create(ctx, graph, { f16Weights: true });
     try {
       const x = randomArray(33 * 120, 13);

@@ -3,7 +3,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { GpuContext } from '../src/gpu/context.js';
 import { TensorTooLargeError } from '../src/gpu/errors.js';
-import type { Graph, Node } from '../src/graph/ir.js';
+import { weighted, type Node, type WeightedGraph, type WeightedNode } from '../src/graph/ir.js';
 import { Model } from '../src/graph/model.js';
 import { optimize } from '../src/graph/passes.js';
 import { planGraph } from '../src/graph/plan.js';
@@ -17,29 +17,29 @@ const relu = (v: number) => Math.max(v, 0);
 /** input 8×8×3 → conv 3×3 same (8) → BN → relu ─┬─ conv 1×1 (8) ─ add ─ concat ─ maxpool 2 → flatten → dense 5 → softmax
  *                                                 └──────────────────┘      │
  *                                                 conv 3×3 (4) ─────────────┘                                              */
-function testGraph(): { graph: Graph; w: Record<string, Float32Array> } {
+function testGraph(): { graph: WeightedGraph; w: Record<string, Float32Array> } {
   const w = {
     c1: randomArray(3 * 3 * 3 * 8, 1), b1: randomArray(8, 2),
     gamma: randomArray(8, 3, 0.5, 1.5), beta: randomArray(8, 4), mean: randomArray(8, 5), variance: randomArray(8, 6, 0.2, 2),
     c2: randomArray(8 * 8, 7), b2: randomArray(8, 8), c3: randomArray(3 * 3 * 8 * 4, 9),
     d: randomArray(4 * 4 * 12 * 5, 10), db: randomArray(5, 11),
   };
-  const nodes: Node[] = [
+  const nodes: WeightedNode[] = [
     { name: 'in', op: { kind: 'input', shape: [8, 8, 3] }, inputs: [] },
-    { name: 'conv1', op: { kind: 'conv2d', attrs: { padding: 'same' }, weights: w.c1, shape: [3, 3, 3, 8], bias: w.b1 }, inputs: ['in'] },
-    { name: 'bn1', op: { kind: 'batchnorm', axis: -1, params: { gamma: w.gamma, beta: w.beta, mean: w.mean, variance: w.variance, epsilon: 1e-3 } }, inputs: ['conv1'] },
+    { name: 'conv1', op: { kind: 'conv2d', attrs: { padding: 'same' }, kernelShape: [3, 3, 3, 8] }, inputs: ['in'], weights: { kernel: w.c1, bias: w.b1 } },
+    { name: 'bn1', op: { kind: 'batchnorm', axis: -1, epsilon: 1e-3, channels: 8 }, inputs: ['conv1'], weights: { gamma: w.gamma, beta: w.beta, mean: w.mean, variance: w.variance } },
     { name: 'relu1', op: { kind: 'activation', activation: { kind: 'relu' } }, inputs: ['bn1'] },
-    { name: 'conv2', op: { kind: 'conv2d', attrs: {}, weights: w.c2, shape: [1, 1, 8, 8], bias: w.b2 }, inputs: ['relu1'] },
+    { name: 'conv2', op: { kind: 'conv2d', attrs: {}, kernelShape: [1, 1, 8, 8] }, inputs: ['relu1'], weights: { kernel: w.c2, bias: w.b2 } },
     { name: 'add', op: { kind: 'add' }, inputs: ['conv2', 'relu1'] },
-    { name: 'conv3', op: { kind: 'conv2d', attrs: { padding: 'same' }, weights: w.c3, shape: [3, 3, 8, 4] }, inputs: ['relu1'] },
+    { name: 'conv3', op: { kind: 'conv2d', attrs: { padding: 'same' }, kernelShape: [3, 3, 8, 4] }, inputs: ['relu1'], weights: { kernel: w.c3 } },
     { name: 'cat', op: { kind: 'concat', axis: -1 }, inputs: ['add', 'conv3'] },
     { name: 'pool', op: { kind: 'pool2d', attrs: { kind: 'max', size: [2, 2] } }, inputs: ['cat'] },
     { name: 'drop', op: { kind: 'identity' }, inputs: ['pool'] },
     { name: 'flat', op: { kind: 'reshape', shape: [-1] }, inputs: ['drop'] },
-    { name: 'dense', op: { kind: 'dense', weights: w.d, units: 5, bias: w.db }, inputs: ['flat'] },
+    { name: 'dense', op: { kind: 'dense', units: 5 }, inputs: ['flat'], weights: { kernel: w.d, bias: w.db } },
     { name: 'probs', op: { kind: 'softmax' }, inputs: ['dense'] },
   ];
-  return { graph: { name: 'test', nodes, inputs: ['in'], outputs: ['probs'] }, w };
+  return { graph: weighted({ name: 'test', nodes, inputs: ['in'], outputs: ['probs'] }), w };
 }
 
 function reference(x: Float32Array, n: number, w: Record<string, Float32Array>) {
@@ -58,12 +58,15 @@ const pure = suite('graph planning');
 
 pure('passes fold the batch norm and the relu into conv1, and keep protects a layer', () => {
   const { graph } = testGraph();
-  const opt = optimize(graph);
+  const opt = optimize(graph).graph;
   assert.equal(opt.nodes.map((n) => n.name), ['in', 'relu1', 'conv2', 'add', 'conv3', 'cat', 'pool', 'drop', 'flat', 'dense', 'probs']);
   assert.equal(opt.nodes[1].fused, ['conv1', 'bn1', 'relu1']);
   const kept = optimize(graph, ['bn1']);
-  assert.equal(kept.nodes.find((n) => n.name === 'bn1')?.fused, ['conv1', 'bn1']);
-  assert.ok(kept.nodes.some((n) => n.name === 'relu1' && n.op.kind === 'activation'));
+  assert.equal(kept.graph.nodes.find((n) => n.name === 'bn1')?.fused, ['conv1', 'bn1']);
+  assert.ok(kept.graph.nodes.some((n) => n.name === 'relu1' && n.op.kind === 'activation'));
+  // The folded conv's weights moved with it, under its new name; the batch norm's are gone.
+  assert.equal([...kept.weights.keys()].sort(), ['bn1', 'conv2', 'conv3', 'dense']);
+  assert.is(kept.weights.get('bn1')!.kernel.length, 3 * 3 * 3 * 8);
 });
 
 pure('liveness reuses slots: a 20-layer chain needs two, aliases share their root', () => {
@@ -79,9 +82,9 @@ pure('liveness reuses slots: a 20-layer chain needs two, aliases share their roo
 });
 
 pure('errors name the layer: bad shapes, unknown inputs, bad reshape', () => {
-  const { graph } = testGraph();
+  const { graph } = testGraph().graph;
   const bad = structuredClone(graph);
-  (bad.nodes[4].op as { shape: number[] }).shape = [1, 1, 9, 8];
+  (bad.nodes[4].op as { kernelShape: number[] }).kernelShape = [1, 1, 9, 8];
   assert.throws(() => planGraph(bad, 1, caps), /layer 'conv2'.*9 input channels/);
   const reshape = structuredClone(graph);
   reshape.nodes[10].op = { kind: 'reshape', shape: [7, -1] };
@@ -147,17 +150,17 @@ for (const c of WINOGRAD_CASES) {
   gpu(`Winograd F(2×2,3×3) conv [${c.x}] → ${c.oc}, padding ${JSON.stringify(c.padding)}, matches the float64 reference`, async () => {
     const ctx = await getCtx();
     const w = randomArray(9 * c.x[3] * c.oc, 31), b = randomArray(c.oc, 32);
-    const nodes: Node[] = [
+    const nodes: WeightedNode[] = [
       { name: 'in', op: { kind: 'input', shape: c.x.slice(1) }, inputs: [] },
-      { name: 'conv', op: { kind: 'conv2d', attrs: { padding: c.padding, activation: { kind: 'leaky', alpha: 0.1 } }, weights: w, shape: [3, 3, c.x[3], c.oc], bias: b }, inputs: ['in'] },
+      { name: 'conv', op: { kind: 'conv2d', attrs: { padding: c.padding, activation: { kind: 'leaky', alpha: 0.1 } }, kernelShape: [3, 3, c.x[3], c.oc] }, inputs: ['in'], weights: { kernel: w, bias: b } },
     ];
-    const model = await Model.create(ctx, { name: 'wino', nodes, inputs: ['in'], outputs: ['conv'] });
+    const model = await Model.create(ctx, weighted({ name: 'wino', nodes, inputs: ['in'], outputs: ['conv'] }));
     try {
       const x = randomArray(c.x.reduce((p, q) => p * q, 1), 33);
       const r = await model.run(x, { profile: true });
       const m = winogradTileFor([3, 3, c.x[3], c.oc]);
       const chunks = Math.ceil((c.x[0] * Math.ceil(r.shapes[0][1] / m) * Math.ceil(r.shapes[0][2] / m) * (m + 2) ** 2 * 4 * Math.max(c.x[3], c.oc)) / WINOGRAD_SCRATCH_BYTES);
-      // The batched GEMM shares A by subgroup broadcast where the device allows it (see planGemm).
+      // The batched GEMM shares A by subgroup broadcast where the device allows it (see gemmDispatches).
       const gemm = (ctx.caps.subgroupMinSize ?? 0) >= 8 && c.oc % 4 === 0 ? 'gemm-subgroup' : 'gemm';
       const output4 = c.oc % 4 ? 'winograd4-output' : 'winograd4-output-vec4';
       const names = m === 2 ? ['winograd-input', gemm, 'winograd-output'] : ['winograd4-input', gemm, output4];
@@ -179,15 +182,15 @@ gpu('residual adds fold into the Winograd conv before them (Darknet and Keras or
   const relu = (v: number) => Math.max(v, 0);
   for (const order of ['darknet', 'keras'] as const) {
     const conv2Act = order === 'darknet' ? { kind: 'leaky' as const, alpha: 0.1 } : undefined;
-    const nodes: Node[] = [
+    const nodes: WeightedNode[] = [
       { name: 'in', op: { kind: 'input', shape: [10, 9, c] }, inputs: [] },
-      { name: 'c1', op: { kind: 'conv2d', attrs: { padding: 'same', activation: { kind: 'leaky', alpha: 0.1 } }, weights: w1, shape: [3, 3, c, c], bias: b1 }, inputs: ['in'] },
-      { name: 'c2', op: { kind: 'conv2d', attrs: { padding: 'same', activation: conv2Act }, weights: w2, shape: [3, 3, c, c], bias: b2 }, inputs: ['c1'] },
+      { name: 'c1', op: { kind: 'conv2d', attrs: { padding: 'same', activation: { kind: 'leaky', alpha: 0.1 } }, kernelShape: [3, 3, c, c] }, inputs: ['in'], weights: { kernel: w1, bias: b1 } },
+      { name: 'c2', op: { kind: 'conv2d', attrs: { padding: 'same', activation: conv2Act }, kernelShape: [3, 3, c, c] }, inputs: ['c1'], weights: { kernel: w2, bias: b2 } },
       { name: 'sum', op: { kind: 'add' }, inputs: ['c2', 'c1'] },
       ...(order === 'keras' ? [{ name: 'out', op: { kind: 'activation' as const, activation: { kind: 'relu' as const } }, inputs: ['sum'] }] : []),
     ];
     const output = order === 'keras' ? 'out' : 'sum';
-    const model = await Model.create(ctx, { name: order, nodes, inputs: ['in'], outputs: [output] });
+    const model = await Model.create(ctx, weighted({ name: order, nodes, inputs: ['in'], outputs: [output] }));
     try {
       const fused = model.graph.nodes.find((n) => n.name === output)!;
       assert.is(fused.op.kind, 'conv2d', `${order}: ${model.graph.nodes.map((n) => n.name)}`);
@@ -211,17 +214,17 @@ gpu('residual adds fold into a 1×1 conv on the subgroup GEMM (both orders) and 
   const subgroups = (ctx.caps.subgroupMinSize ?? 0) >= 8;
   for (const order of ['darknet', 'keras'] as const) {
     // A MobileNetV2-style bottleneck: 1×1 expand (relu), 1×1 project (linear), add the input.
-    const nodes: Node[] = [
+    const nodes: WeightedNode[] = [
       { name: 'in', op: { kind: 'input', shape: [7, 9, c] }, inputs: [] },
-      { name: 'expand', op: { kind: 'conv2d', attrs: { activation: { kind: 'relu' } }, weights: w1, shape: [1, 1, c, k], bias: b1 }, inputs: ['in'] },
-      { name: 'project', op: { kind: 'conv2d', attrs: {}, weights: w2, shape: [1, 1, k, c], bias: b2 }, inputs: ['expand'] },
+      { name: 'expand', op: { kind: 'conv2d', attrs: { activation: { kind: 'relu' } }, kernelShape: [1, 1, c, k] }, inputs: ['in'], weights: { kernel: w1, bias: b1 } },
+      { name: 'project', op: { kind: 'conv2d', attrs: {}, kernelShape: [1, 1, k, c] }, inputs: ['expand'], weights: { kernel: w2, bias: b2 } },
       // Darknet puts a [dropout] between them (Yolo-Fastest): it folds in with the add.
       ...(order === 'darknet' ? [{ name: 'drop', op: { kind: 'identity' as const }, inputs: ['project'] }] : []),
       { name: 'sum', op: { kind: 'add' }, inputs: [order === 'darknet' ? 'drop' : 'project', 'in'] },
       ...(order === 'keras' ? [{ name: 'out', op: { kind: 'activation' as const, activation: { kind: 'relu' as const } }, inputs: ['sum'] }] : []),
     ];
     const output = order === 'keras' ? 'out' : 'sum';
-    const model = await Model.create(ctx, { name: order, nodes, inputs: ['in'], outputs: [output] });
+    const model = await Model.create(ctx, weighted({ name: order, nodes, inputs: ['in'], outputs: [output] }));
     try {
       const fused = model.graph.nodes.find((n) => n.name === output)!;
       // With subgroups the add rides on the project conv's GEMM; without, it stays a separate node.
@@ -246,7 +249,7 @@ gpu('a layer too big for the device fails at load with the layer named', async (
     { name: 'in', op: { kind: 'input', shape: [1000, 1000, 8] }, inputs: [] },
     { name: 'huge', op: { kind: 'upsample', factors: [4, 4] }, inputs: ['in'] },
   ];
-  const graph: Graph = { name: 'big', nodes, inputs: ['in'], outputs: ['huge'] };
+  const graph = weighted({ name: 'big', nodes, inputs: ['in'], outputs: ['huge'] });
   const small = await GpuContext.create({ capsOverride: { maxStorageBindingBytes: 128 << 20 } });
   try {
     await rejects(() => Model.create(small, graph), /layer 'huge' \(upsample\): output \[1, 4000, 4000, 8\] is 512000000 bytes/, TensorTooLargeError);

@@ -21,24 +21,8 @@ export function withGpu(s: Test): () => Promise<GpuContext> {
   return () => (ctx ??= GpuContext.create());
 }
 
-/** mulberry32: small, fast, and the same sequence everywhere. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function randomArray(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  const r = rng(seed);
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * r();
-  return a;
-}
+// The project's one seeded generator (src/random.ts).
+export { randomArray, rng } from '../src/random.js';
 
 export const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 

@@ -6,7 +6,7 @@ import onnxProto from 'onnx-proto';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { toOnnx } from '../bench/onnx-export.js';
-import type { Graph, Node } from '../src/graph/ir.js';
+import { weighted, type WeightedGraph, type WeightedNode } from '../src/graph/ir.js';
 import { Model } from '../src/graph/model.js';
 import { assertClose, randomArray, withGpu } from './harness.js';
 
@@ -22,12 +22,12 @@ async function ortCpu() {
 }
 
 /** Every op kind the benchmark's models use, at odd sizes, with channels where NCHW and NHWC differ. */
-function everyOp(): Graph {
+function everyOp(): WeightedGraph {
   let seed = 1;
   const r = (n: number, lo = -1, hi = 1) => randomArray(n, seed++, lo, hi);
-  const conv = (name: string, input: string, shape: [number, number, number, number], attrs: Record<string, unknown>): Node =>
-    ({ name, op: { kind: 'conv2d', attrs, weights: r(shape[0] * shape[1] * shape[2] * shape[3]), shape, bias: r(shape[3]) }, inputs: [input] });
-  const nodes: Node[] = [
+  const conv = (name: string, input: string, kernelShape: [number, number, number, number], attrs: Record<string, unknown>): WeightedNode =>
+    ({ name, op: { kind: 'conv2d', attrs, kernelShape }, inputs: [input], weights: { kernel: r(kernelShape[0] * kernelShape[1] * kernelShape[2] * kernelShape[3]), bias: r(kernelShape[3]) } });
+  const nodes: WeightedNode[] = [
     { name: 'x', op: { kind: 'input', shape: [9, 11, 6] }, inputs: [] },
     conv('same', 'x', [3, 3, 6, 8], { padding: 'same', activation: { kind: 'relu' } }),
     conv('strided', 'x', [3, 3, 6, 4], { padding: [1, 0, 1, 2], strides: [2, 2], activation: { kind: 'leaky', alpha: 0.1 } }),
@@ -43,13 +43,13 @@ function everyOp(): Graph {
     { name: 'b', op: { kind: 'slice', axis: -1, begin: 9, size: 5 }, inputs: ['avgpool'] },
     { name: 'sum', op: { kind: 'add', activation: { kind: 'relu6' } }, inputs: ['a', 'b'] },
     { name: 'gap', op: { kind: 'global-pool', pool: 'avg', keepDims: false }, inputs: ['sum'] },
-    { name: 'head', op: { kind: 'dense', units: 3, weights: r(5 * 3), bias: r(3), activation: { kind: 'tanh' } }, inputs: ['gap'] },
+    { name: 'head', op: { kind: 'dense', units: 3, activation: { kind: 'tanh' } }, inputs: ['gap'], weights: { kernel: r(5 * 3), bias: r(3) } },
     { name: 'flat', op: { kind: 'reshape', shape: [-1] }, inputs: ['padded'] },
-    { name: 'fc', op: { kind: 'dense', units: 7, weights: r(5 * 7 * 14 * 7), bias: r(7) }, inputs: ['flat'] },
+    { name: 'fc', op: { kind: 'dense', units: 7 }, inputs: ['flat'], weights: { kernel: r(5 * 7 * 14 * 7), bias: r(7) } },
     { name: 'probs', op: { kind: 'softmax' }, inputs: ['fc'] },
     { name: 'swap', op: { kind: 'transpose', perm: [0, 2, 1, 3] }, inputs: ['wide'] },
   ];
-  return { name: 'every-op', nodes, inputs: ['x'], outputs: ['probs', 'head', 'upslice', 'swap', 'cat'] };
+  return weighted({ name: 'every-op', nodes, inputs: ['x'], outputs: ['probs', 'head', 'upslice', 'swap', 'cat'] });
 }
 
 test('every op: ONNX Runtime (CPU) on the exported file agrees with Model, batch 2', async () => {
@@ -60,7 +60,7 @@ test('every op: ONNX Runtime (CPU) on the exported file agrees with Model, batch
   const theirs = await session.run({ x: new ort.Tensor('float32', x, [2, 9, 11, 6]) });
   const model = await Model.create(await gpu(), graph);
   const ours = await model.run(x, { batch: 2 });
-  graph.outputs.forEach((name, i) => {
+  graph.graph.outputs.forEach((name, i) => {
     const t = theirs[name];
     assert.equal([...t.dims].slice(1), model.outputShapes[i], `${name}: shape`);
     assertClose(ours.outputs[i], t.data as Float32Array, 2e-5, name);
@@ -72,13 +72,13 @@ test('every op: ONNX Runtime (CPU) on the exported file agrees with Model, batch
 test('dense weights past the binding limit are split by columns, as the peers need', async () => {
   // 64×600 weights (150 KiB) under a 64 KiB limit → three column blocks and a Concat.
   const k = 64, units = 600;
-  const graph: Graph = {
+  const graph = weighted({
     name: 'big-dense', inputs: ['x'], outputs: ['y'],
     nodes: [
       { name: 'x', op: { kind: 'input', shape: [k] }, inputs: [] },
-      { name: 'y', op: { kind: 'dense', units, weights: randomArray(k * units, 5, -0.02, 0.02), bias: randomArray(units, 6) }, inputs: ['x'] },
+      { name: 'y', op: { kind: 'dense', units }, inputs: ['x'], weights: { kernel: randomArray(k * units, 5, -0.02, 0.02), bias: randomArray(units, 6) } },
     ],
-  };
+  });
   const bytes = toOnnx(graph, { maxBindingBytes: 64 * 1024 });
   const ops = onnx.ModelProto.decode(bytes).graph!.node!.map((n) => n.opType);
   assert.equal(ops.filter((o) => o === 'MatMul').length, 3);
@@ -87,7 +87,7 @@ test('dense weights past the binding limit are split by columns, as the peers ne
   const session = await ort.InferenceSession.create(bytes);
   const x = randomArray(k, 7);
   const out = (await session.run({ x: new ort.Tensor('float32', x, [1, k]) })).y.data as Float32Array;
-  const { weights, bias } = graph.nodes[1].op as { weights: Float32Array; bias: Float32Array };
+  const { kernel: weights, bias } = graph.weights.get('y')!;
   const expected = new Float64Array(units);
   for (let j = 0; j < units; j++) expected[j] = bias[j];
   for (let i = 0; i < k; i++) for (let j = 0; j < units; j++) expected[j] += x[i] * weights[i * units + j];

@@ -2,7 +2,7 @@
 // SwiftShader) to 1e-5: the bundled Yolo-Fastest's two heads and a real Keras model, each run in both.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Detector } from '../src/darknet/detector.js';
+import { Detector } from '../src/models/yolo/detector.js';
 import { decodeImage, imageToArray } from '../src/io/image.js';
 import { loadKerasModel } from '../src/models/keras-model.js';
 import { launchChromium, serveRepo } from '../scripts/test-browser.mjs';

@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as ops from '../src/eager.js';
-import { darknetPoolAxis } from '../src/darknet/sections.js';
+import { darknetPoolAxis } from '../src/io/darknet/sections.js';
 import type { Pool2dAttrs, Pool2dAttrs as Attrs } from '../src/ops/pool2d.js';
 import { assertClose, prod, randomArray, take, upload, withGpu } from './harness.js';
 import { refGlobalPool, refPool2d, type RefPoolPadding } from './reference.js';

@@ -5,9 +5,15 @@ import { GpuError, TensorTooLargeError } from '../src/gpu/errors.js';
 import { packParams, paramLayout } from '../src/gpu/params.js';
 import { KERNELS, type KernelName } from '../src/gpu/shaders.js';
 import { shaderKeyString, specialize } from '../src/gpu/specialize.js';
-import { planConv2d } from '../src/ops/conv2d.js';
+import type { DeviceCaps, TileVariant } from '../src/gpu/dispatch.js';
+import { lowerConv2d, type Conv2dAttrs } from '../src/ops/conv2d.js';
 import { Tensor } from '../src/tensor.js';
 import { randomArray, rejects, take, upload, withGpu } from './harness.js';
+
+/** The dispatches a direct (non-Winograd) conv lowers to. */
+const convDispatches = (x: number[], w: number[], attrs: Conv2dAttrs, caps: DeviceCaps, variant?: TileVariant) =>
+  lowerConv2d({ kernelShape: w as [number, number, number, number], attrs }, { caps, inputs: [x], winograd: false, variant }).dispatches;
+
 
 const test = suite('runtime');
 const gpu = withGpu(test);
@@ -59,13 +65,13 @@ test('a WGSL compile error names the shader file and line', async () => {
 
 test('pipelines are cached by exactly what was compiled, and compiled once', async () => {
   const ctx = await gpu();
-  const calls = planConv2d([1, 8, 8, 4], [3, 3, 4, 8], { padding: 'same' }, ctx.caps);
+  const calls = convDispatches([1, 8, 8, 4], [3, 3, 4, 8], { padding: 'same' }, ctx.caps);
   await ctx.compile(calls);
   const before = ctx.pipelines.size;
   await Promise.all([ctx.compile(calls), ctx.compile(calls)]);
-  await ctx.compile(planConv2d([2, 17, 5, 4], [3, 3, 4, 8], { padding: 'valid' }, ctx.caps)); // same tile config, other shapes
+  await ctx.compile(convDispatches([2, 17, 5, 4], [3, 3, 4, 8], { padding: 'valid' }, ctx.caps)); // same tile config, other shapes
   if (ctx.pipelines.size !== before) throw new Error(`cache grew from ${before} to ${ctx.pipelines.size}`);
-  await ctx.compile(planConv2d([1, 8, 8, 4], [3, 3, 4, 8], { padding: 'same' }, ctx.caps, { tm: 2, tn: 4, wgX: 8, wgY: 8 }));
+  await ctx.compile(convDispatches([1, 8, 8, 4], [3, 3, 4, 8], { padding: 'same' }, ctx.caps, { tm: 2, tn: 4, wgX: 8, wgY: 8 }));
   if (ctx.pipelines.size !== before + 1) throw new Error('a new variant should compile a new pipeline');
 });
 
@@ -117,7 +123,7 @@ test('a tensor too large for the device is refused with the sizes', async () => 
   const small = await (await import('../src/gpu/context.js')).GpuContext.create({ capsOverride: { maxStorageBindingBytes: 1024 } });
   try {
     const t = upload(small, new Float32Array(512), [512]);
-    await rejects(ops.activation(t, { kind: 'relu' }), /'x' is 2048 bytes, over the device's maxStorageBufferBindingSize of 1024/, TensorTooLargeError);
+    await rejects(ops.activation(t, { kind: 'relu' }), /input 0 \(binding 0 of activation\) is 2048 bytes, over the device's maxStorageBufferBindingSize of 1024/, TensorTooLargeError);
   } finally {
     small.dispose();
   }

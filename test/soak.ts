@@ -2,9 +2,9 @@
 // counts): create/dispose cycles of the bundled detector on the default shared context, many detections
 // on one detector, a Keras-style model predicting many times, and rounds of overlapping calls. Reports
 // resident memory (after a GC, when the process runs with --expose-gc) and the GPU memory the context holds.
-import { Detector } from '../src/darknet/detector.js';
+import { Detector } from '../src/models/yolo/detector.js';
 import { GpuContext } from '../src/gpu/context.js';
-import type { Graph } from '../src/graph/ir.js';
+import { weighted, type WeightedGraph } from '../src/graph/ir.js';
 import { Model } from '../src/graph/model.js';
 import { decodeImage } from '../src/io/image.js';
 import { randomArray } from './harness.js';
@@ -43,16 +43,19 @@ const rssMb = () => {
 
 const growth = (first: number, last: number) => ({ first: Math.round(first), last: Math.round(last), growth: Math.round(last - first) });
 
-function smallModelGraph(): Graph {
-  return {
+function smallModelGraph(): WeightedGraph {
+  return weighted({
     name: 'soak', inputs: ['x'], outputs: ['y'],
     nodes: [
       { name: 'x', op: { kind: 'input', shape: [32, 32, 3] }, inputs: [] },
-      { name: 'c', op: { kind: 'conv2d', shape: [3, 3, 3, 16], weights: randomArray(432, 1, -0.3, 0.3), bias: randomArray(16, 2), attrs: { padding: 'same', activation: { kind: 'relu' } } }, inputs: ['x'] },
+      {
+        name: 'c', op: { kind: 'conv2d', kernelShape: [3, 3, 3, 16], attrs: { padding: 'same', activation: { kind: 'relu' } } }, inputs: ['x'],
+        weights: { kernel: randomArray(432, 1, -0.3, 0.3), bias: randomArray(16, 2) },
+      },
       { name: 'p', op: { kind: 'global-pool', pool: 'avg', keepDims: false }, inputs: ['c'] },
-      { name: 'y', op: { kind: 'dense', units: 10, weights: randomArray(160, 3), bias: randomArray(10, 4) }, inputs: ['p'] },
+      { name: 'y', op: { kind: 'dense', units: 10 }, inputs: ['p'], weights: { kernel: randomArray(160, 3), bias: randomArray(10, 4) } },
     ],
-  };
+  });
 }
 
 export async function runSoak(counts: SoakCounts, log: (line: string) => void = () => {}): Promise<SoakReport> {

@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { buildDarknet } from '../src/darknet/network.js';
+import { buildDarknet } from '../src/io/darknet/network.js';
 import { GpuContext } from '../src/gpu/context.js';
 import { loadTuning } from '../src/gpu/tuning-cache.js';
-import type { Node } from '../src/graph/ir.js';
+import { weighted, type WeightedNode } from '../src/graph/ir.js';
 import { Model } from '../src/graph/model.js';
-import { conv2dClass, planConv2d } from '../src/ops/conv2d.js';
-import { candidatesFor, tune, tuneCasesForGraph } from '../src/tools/tuner.js';
+import { conv2dClass, lowerConv2d } from '../src/ops/conv2d.js';
+import { candidatesFor, tune, tuneCasesForGraph, tuneGraph } from '../src/tune/tuner.js';
 import { assertClose, randomArray, withGpu } from './harness.js';
 import { refConv2d } from './reference.js';
 
@@ -33,7 +33,7 @@ test("yolov3-tiny's shape classes: Winograd GEMMs, 1×1 GEMMs, the narrow first 
 test('tune picks one of the candidates, the cache keeps it per adapter, and plans use it', async () => {
   const ctx = await gpu();
   const key = conv2dClass(3, 3, 2, 24);
-  const [r] = await tune(ctx, [{ key, conv: { x: [1, 20, 20, 8], w: [3, 3, 8, 24], stride: 2, padding: 'same' } }]);
+  const [r] = await tune(ctx, [{ key, problem: { kind: 'conv2d', x: [1, 20, 20, 8], w: [3, 3, 8, 24], stride: 2, padding: 'same' } }]);
   assert.ok(candidatesFor(key, 256, ctx.caps.subgroupMinSize).some((v) => JSON.stringify(v) === JSON.stringify(r.chosen)));
   assert.ok(r.ms > 0 && r.defaultMs > 0);
   const { saveTuning } = await import('../src/gpu/tuning-cache.js');
@@ -43,7 +43,7 @@ test('tune picks one of the candidates, the cache keeps it per adapter, and plan
   // A new context on this adapter plans that class with the cached variant.
   const fresh = await GpuContext.create();
   try {
-    const [call] = planConv2d([1, 20, 20, 8], [3, 3, 8, 24], { strides: [2, 2], padding: 'same' }, fresh.caps);
+    const [call] = lowerConv2d({ kernelShape: [3, 3, 8, 24], attrs: { strides: [2, 2], padding: 'same' } }, { caps: fresh.caps, inputs: [[1, 20, 20, 8]] }).dispatches;
     assert.is(call.kernel, r.chosen.kind === 'subgroup' ? 'conv2d-subgroup' : 'conv2d');
     assert.equal([call.spec.TM, call.spec.TN, call.spec.WG_X], [r.chosen.tm, r.chosen.tn, r.chosen.wgX]);
   } finally {
@@ -51,14 +51,16 @@ test('tune picks one of the candidates, the cache keeps it per adapter, and plan
   }
 });
 
-test('Model.create with tune: true tunes what is missing and still computes the right thing', async () => {
+test('tuneGraph tunes what is missing, and the model then computes the right thing', async () => {
   const ctx = await gpu();
   const w = randomArray(3 * 3 * 5 * 40, 1), b = randomArray(40, 2);
-  const nodes: Node[] = [
+  const nodes: WeightedNode[] = [
     { name: 'in', op: { kind: 'input', shape: [12, 12, 5] }, inputs: [] },
-    { name: 'conv', op: { kind: 'conv2d', attrs: { strides: [2, 2], padding: 'valid' }, weights: w, shape: [3, 3, 5, 40], bias: b }, inputs: ['in'] },
+    { name: 'conv', op: { kind: 'conv2d', attrs: { strides: [2, 2], padding: 'valid' }, kernelShape: [3, 3, 5, 40] }, inputs: ['in'], weights: { kernel: w, bias: b } },
   ];
-  const model = await Model.create(ctx, { name: 'small', nodes, inputs: ['in'], outputs: ['conv'] }, { tune: true });
+  const g = weighted({ name: 'small', nodes, inputs: ['in'], outputs: ['conv'] });
+  await tuneGraph(ctx, g.graph);
+  const model = await Model.create(ctx, g);
   try {
     assert.ok((await loadTuning(ctx.description))[conv2dClass(3, 3, 2, 40)], 'the class was tuned and cached');
     const x = randomArray(12 * 12 * 5, 3);

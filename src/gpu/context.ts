@@ -1,16 +1,17 @@
 // GpuContext owns one device and everything made on it: the pipeline cache, the buffer pool, and the
 // error plumbing that turns WebGPU's validation/out-of-memory/device-lost reports into exceptions.
-import type { DeviceCaps, KernelCall } from '../ops/kernel-call.js';
 import { BufferPool } from './buffer-pool.js';
+import { bindingName, describeDispatch, type DeviceCaps, type Dispatch } from './dispatch.js';
+import { recordSteps } from './encode.js';
 import { acquireDevice, describeAdapter, type AcquiredDevice, type DeviceOptions } from './device.js';
 import { GpuError, TensorTooLargeError } from './errors.js';
 import { packParams, paramBytes } from './params.js';
 import { PipelineCache } from './pipeline-cache.js';
 import { loadTuning } from './tuning-cache.js';
 
-/** A KernelCall with its buffers resolved, in binding order (the params uniform is added here). */
-export interface BoundCall {
-  call: KernelCall;
+/** A Dispatch with its buffers resolved, in binding order (the params uniform is added here). */
+export interface BoundDispatch {
+  dispatch: Dispatch;
   buffers: GPUBuffer[];
   label?: string;
 }
@@ -157,87 +158,61 @@ export class GpuContext {
     return buffer;
   }
 
-  async compile(calls: Iterable<KernelCall>): Promise<void> {
-    await this.pipelines.compileAll([...calls].map((c) => ({ kernel: c.kernel, spec: c.spec })));
+  async compile(dispatches: Iterable<Dispatch>): Promise<void> {
+    await this.pipelines.compileAll([...dispatches].map((d) => ({ kernel: d.kernel, spec: d.spec })));
   }
 
-  /** Binds and records one call into an open pass. The uniform at `uniform`/`offset` must hold its params. */
-  encodeCall(pass: GPUComputePassEncoder, bound: BoundCall, uniform: GPUBuffer, offset: number): GPUBindGroup {
-    const bindGroup = this.bindGroup(bound, uniform, offset);
-    pass.setPipeline(this.pipelines.get(bound.call));
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(...bound.call.workgroups);
-    return bindGroup;
-  }
-
-  bindGroup(bound: BoundCall, uniform: GPUBuffer, offset: number): GPUBindGroup {
-    const { call, buffers } = bound;
-    if (buffers.length !== call.bindings.length) {
-      throw new Error(`${call.kernel}: ${buffers.length} buffers for bindings ${call.bindings.join(', ')}`);
+  /** The bind group of one dispatch: its buffers in binding order, then its params at `offset` in `uniform`. */
+  bindGroup(bound: BoundDispatch, uniform: GPUBuffer, offset: number): GPUBindGroup {
+    const { dispatch, buffers } = bound;
+    if (buffers.length !== dispatch.bindings.length) {
+      throw new Error(`${describeDispatch(dispatch)}: ${buffers.length} buffers for ${dispatch.bindings.length} bindings`);
     }
     buffers.forEach((b, i) => {
       if (b.size > this.caps.maxStorageBindingBytes) {
         throw new TensorTooLargeError(
-          `${bound.label ?? call.kernel}: '${call.bindings[i]}' is ${b.size} bytes, over the device's ` +
+          `${bound.label ?? dispatch.kernel}: ${bindingName(dispatch.bindings[i])} (binding ${i} of ${dispatch.kernel}) is ${b.size} bytes, over the device's ` +
             `maxStorageBufferBindingSize of ${this.caps.maxStorageBindingBytes}`,
         );
       }
     });
     const entries: GPUBindGroupEntry[] = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
-    entries.push({ binding: buffers.length, resource: { buffer: uniform, offset, size: paramBytes(call.kernel) } });
-    return this.device.createBindGroup({ layout: this.pipelines.get(call).getBindGroupLayout(0), entries });
+    entries.push({ binding: buffers.length, resource: { buffer: uniform, offset, size: paramBytes(dispatch.kernel) } });
+    return this.device.createBindGroup({ layout: this.pipelines.get(dispatch).getBindGroupLayout(0), entries });
   }
 
   /**
-   * Compiles what is missing, records every call in order, submits once, and waits for validation.
-   * With `profile`, each call gets its own pass with timestamps (when the adapter has them).
+   * Eager execution: compiles what is missing, records every dispatch in order (each its own timed step
+   * with `profile`, when the adapter has timestamps), submits once and waits for validation.
    */
-  async run(calls: BoundCall[], options: { profile?: boolean } = {}): Promise<KernelTiming[] | undefined> {
+  async run(dispatches: BoundDispatch[], options: { profile?: boolean } = {}): Promise<KernelTiming[] | undefined> {
     this.checkHealthy();
-    await this.compile(calls.map((b) => b.call));
-    const uniforms = calls.map((b) => {
-      const u = this.pool.acquire(paramBytes(b.call.kernel), UNIFORM);
-      this.device.queue.writeBuffer(u, 0, packParams(b.call.kernel, b.call.params));
+    await this.compile(dispatches.map((b) => b.dispatch));
+    const uniforms = dispatches.map((b) => {
+      const u = this.pool.acquire(paramBytes(b.dispatch.kernel), UNIFORM);
+      this.device.queue.writeBuffer(u, 0, packParams(b.dispatch.kernel, b.dispatch.params));
       return u;
     });
-    const profile = options.profile && this.hasTimestamps;
-    const querySet = profile ? this.device.createQuerySet({ type: 'timestamp', count: 2 * calls.length }) : undefined;
-
-    let resolved: GPUBuffer | undefined;
+    let times: ReturnType<typeof recordSteps>;
     try {
       await this.scoped(() => {
         const encoder = this.device.createCommandEncoder();
-        if (querySet) {
-          calls.forEach((b, i) => {
-            const pass = encoder.beginComputePass({
-              timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 },
-            });
-            this.encodeCall(pass, b, uniforms[i], 0);
-            pass.end();
-          });
-          resolved = this.createBuffer(16 * calls.length, 'timestamps', 0x200 | 0x4); // QUERY_RESOLVE | COPY_SRC
-          encoder.resolveQuerySet(querySet, 0, 2 * calls.length, resolved, 0);
-        } else {
-          const pass = encoder.beginComputePass();
-          calls.forEach((b, i) => this.encodeCall(pass, b, uniforms[i], 0));
-          pass.end();
-        }
+        const steps = dispatches.map((b, i) => ({
+          launches: [{ pipeline: this.pipelines.get(b.dispatch), bindGroup: this.bindGroup(b, uniforms[i], 0), workgroups: b.dispatch.workgroups }],
+        }));
+        times = recordSteps(this, encoder, steps, !!options.profile);
         this.device.queue.submit([encoder.finish()]);
       });
+    } catch (e) {
+      times?.destroy();
+      throw e;
     } finally {
       uniforms.forEach((u) => this.pool.release(u));
       this.pool.submitted();
     }
-    if (!resolved || !querySet) return undefined;
-
-    const ticks = new BigInt64Array((await this.readBuffer(resolved, 16 * calls.length)).buffer);
-    this.destroyBuffer(resolved);
-    querySet.destroy();
-    return calls.map((b, i) => ({
-      label: b.label ?? b.call.kernel,
-      kernel: b.call.kernel,
-      ms: Number(ticks[2 * i + 1] - ticks[2 * i]) / 1e6,
-    }));
+    if (!times) return undefined;
+    const ms = await times.read();
+    return dispatches.map((b, i) => ({ label: b.label ?? b.dispatch.kernel, kernel: b.dispatch.kernel, ms: ms[i] }));
   }
 
   /**

@@ -1,7 +1,7 @@
-// A kernel's `struct Params` is read from its WGSL source and is the single source of truth for the
-// uniform's layout: callers pass named values, and a missing or unknown field is an error rather
-// than a silently shifted buffer. Fields are scalar u32/i32/f32, so field i sits at byte 4*i.
-import { KERNELS, kernelFile, type KernelName } from './shaders.js';
+// A kernel's `struct Params` is the single source of truth for its uniform's layout (read from the
+// WGSL by scripts/gen-shaders.mjs): callers pass named values, and a missing or unknown field is an
+// error rather than a silently shifted buffer. Fields are scalar u32/i32/f32, so field i sits at byte 4*i.
+import { KERNEL_INFO, kernelFile, type KernelName } from './shaders.js';
 
 export type ParamType = 'u32' | 'i32' | 'f32';
 export type ParamValues = Readonly<Record<string, number>>;
@@ -10,26 +10,8 @@ export interface ParamField {
   type: ParamType;
 }
 
-const layouts = new Map<KernelName, ParamField[]>();
-
-export function paramLayout(kernel: KernelName): ParamField[] {
-  let fields = layouts.get(kernel);
-  if (fields) return fields;
-  const src = KERNELS[kernel];
-  const body = /struct\s+Params\s*\{([^}]*)\}/.exec(src);
-  if (!body) throw new Error(`${kernelFile(kernel)}: no struct Params`);
-  fields = body[1]
-    .replace(/\/\/[^\n]*/g, '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map((decl) => {
-      const m = /^(\w+)\s*:\s*(u32|i32|f32)$/.exec(decl);
-      if (!m) throw new Error(`${kernelFile(kernel)}: Params field '${decl}' is not a scalar u32/i32/f32`);
-      return { name: m[1], type: m[2] as ParamType };
-    });
-  layouts.set(kernel, fields);
-  return fields;
+export function paramLayout(kernel: KernelName): readonly ParamField[] {
+  return KERNEL_INFO[kernel].params;
 }
 
 /** Uniform buffers are bound in 16-byte units. */

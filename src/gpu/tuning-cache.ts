@@ -1,8 +1,8 @@
 // The tuning cache: the tile variant chosen per shape class, keyed by the adapter's description, in
 // a JSON file in Node ($WEBGPU_CNN_TUNING or ~/.cache/webgpu-cnn/tuning.json) and in localStorage in
-// browsers. Written by the tuner (src/tools/tuner.ts), read when a GpuContext is created.
+// browsers. Written by the tuner (src/tune/tuner.ts), read when a GpuContext is created.
 import { isNode } from '../env.js';
-import type { TileVariant } from '../ops/kernel-call.js';
+import type { TileVariant } from './dispatch.js';
 
 export type TuningTable = Record<string, TileVariant>;
 

@@ -1,25 +1,27 @@
 // The graph IR: a list of nodes in topological order, each producing one value named after the node.
-// Weights live on the nodes as CPU arrays in the internal layout (NHWC activations, HWIO conv
-// weights, k×n dense weights); loaders convert to this layout once, and the planner uploads it.
-import type { Activation } from '../ops/activation.js';
-import type { BatchNormParams } from '../ops/batchnorm.js';
-import type { Conv2dAttrs } from '../ops/conv2d.js';
-import type { Pool2dAttrs } from '../ops/pool2d.js';
+// Nodes carry shapes and attributes only; weight arrays live beside the graph (GraphWeights, by node
+// name) in the internal layout (NHWC activations, HWIO conv kernels, [in, out] dense kernels), so a
+// model can upload them and let them go. Each op's attributes are defined by its op family in src/ops/.
 import { UsageError } from '../errors.js';
+import type { Activation } from '../ops/activation.js';
+import type { BatchNormOp, ScaleOp } from '../ops/batchnorm.js';
+import type { Conv2dOp } from '../ops/conv2d.js';
+import type { DenseOp } from '../ops/gemm.js';
+import type { NodeWeights } from '../ops/lowering.js';
+import type { Pool2dAttrs } from '../ops/pool2d.js';
 
 export type Op =
   | { kind: 'input'; shape: number[] }
-  /**
-   * With `residual`, the node's second input is added in the epilogue: 'after' the activation
-   * (Darknet's [shortcut] after a conv) or 'before' it (Keras's Add followed by an activation).
-   */
-  | { kind: 'conv2d'; attrs: Conv2dAttrs; weights: Float32Array; shape: [number, number, number, number]; bias?: Float32Array; residual?: 'after' | 'before' }
-  | { kind: 'dense'; weights: Float32Array; units: number; bias?: Float32Array; activation?: Activation }
+  /** Weights: kernel (HWIO), bias. */
+  | ({ kind: 'conv2d' } & Conv2dOp)
+  /** Weights: kernel [in, units], bias. */
+  | ({ kind: 'dense' } & DenseOp)
   | { kind: 'pool2d'; attrs: Pool2dAttrs }
   | { kind: 'global-pool'; pool: 'max' | 'avg'; keepDims: boolean }
-  | { kind: 'batchnorm'; params: BatchNormParams; axis: number; activation?: Activation }
-  /** y = x·scale + offset, per channel (last axis) or scalar (arrays of length 1). */
-  | { kind: 'scale'; scale: Float32Array; offset: Float32Array }
+  /** Weights: gamma, beta (each optional), mean, variance. */
+  | ({ kind: 'batchnorm' } & BatchNormOp)
+  /** y = x·scale + offset, per channel (last axis) or scalar. Weights: scale, offset. */
+  | ({ kind: 'scale' } & ScaleOp)
   | { kind: 'activation'; activation: Activation }
   | { kind: 'softmax' }
   | { kind: 'add'; activation?: Activation }
@@ -62,9 +64,26 @@ export interface Graph {
   outputs: string[];
 }
 
-/** Ops whose output is their input's buffer under another shape. */
-export function isAlias(op: Op): boolean {
-  return op.kind === 'identity' || op.kind === 'reshape';
+/** Weight arrays by node name, then by the name the op family gives them ('kernel', 'bias', 'mean', …). */
+export type GraphWeights = ReadonlyMap<string, NodeWeights>;
+
+/** What the loaders return: the graph, and its weights beside it. */
+export interface WeightedGraph {
+  graph: Graph;
+  weights: GraphWeights;
+}
+
+/** A node with its weight arrays alongside, as loaders and hand-written graphs build it. */
+export type WeightedNode = Node & { weights?: NodeWeights };
+
+/** Splits nodes built with their weights into the graph and the weights beside it. */
+export function weighted(graph: Omit<Graph, 'nodes'> & { nodes: WeightedNode[] }): WeightedGraph {
+  const weights = new Map<string, NodeWeights>();
+  const nodes = graph.nodes.map(({ weights: w, ...node }): Node => {
+    if (w) weights.set(node.name, w);
+    return node;
+  });
+  return { graph: { ...graph, nodes }, weights };
 }
 
 export function describeNode(node: Node): string {
@@ -72,16 +91,8 @@ export function describeNode(node: Node): string {
 }
 
 /** Number of weight values a node holds (its parameter count). */
-export function paramCount(op: Op): number {
-  switch (op.kind) {
-    case 'conv2d': return op.weights.length + (op.bias?.length ?? 0);
-    case 'dense': return op.weights.length + (op.bias?.length ?? 0);
-    case 'batchnorm': {
-      const p = op.params;
-      return (p.gamma?.length ?? 0) + (p.beta?.length ?? 0) + p.mean.length + p.variance.length;
-    }
-    default: return 0;
-  }
+export function paramCount(weights: NodeWeights | undefined): number {
+  return Object.values(weights ?? {}).reduce((n, a) => n + a.length, 0);
 }
 
 /** Checks names are unique, inputs exist and come first (topological order), and outputs exist. */

@@ -1,18 +1,17 @@
-// A graph made runnable: weights uploaded once, and per batch size a prepared plan (arena buffers,
-// one uniform buffer holding every call's params, bind groups, staging buffers) built once. run()
-// writes the inputs, records every dispatch into one pass, copies the outputs out, submits once.
-import type { GpuContext } from '../gpu/context.js';
-import { packParams, paramBytes } from '../gpu/params.js';
-import { toF16Array } from '../gpu/f16.js';
-import { sizeOf } from '../ops/kernel-call.js';
-import type { Graph, Node, Op } from './ir.js';
-import { validateGraph } from './ir.js';
-import { nodeWeights, type LowerOptions } from './lower.js';
-import { fuseResidualPass, optimize } from './passes.js';
-import { residualFits } from '../ops/conv2d.js';
-import { winogradApplies } from '../ops/winograd.js';
-import { planGraph, type BufferRef, type ExecutionPlan } from './plan.js';
+// A graph made runnable: the graph optimized and planned once, its weights uploaded once, and per batch
+// size a prepared plan (arena buffers, one uniform buffer holding every dispatch's params, bind groups)
+// built once. run() writes the inputs, records every dispatch into one pass, copies the outputs out and
+// submits once; overlapping runs each take their own readback buffers.
 import { GpuError, UsageError } from '../errors.js';
+import type { GpuContext } from '../gpu/context.js';
+import { recordSteps, type RecordedStep } from '../gpu/encode.js';
+import { packParams, paramBytes } from '../gpu/params.js';
+import { sizeOf } from '../ops/grid.js';
+import type { LowerOptions } from '../ops/lowering.js';
+import { validateGraph, type Graph, type WeightedGraph } from './ir.js';
+import { fuseResidualPass, optimize } from './passes.js';
+import { lowerGraph, planGraph, type BufferRef, type ExecutionPlan } from './plan.js';
+import { checkSameWeights, uploadWeights, type UploadedWeights } from './weights.js';
 
 const STORAGE = 0x80 | 0x4 | 0x8; // STORAGE | COPY_SRC | COPY_DST
 const UNIFORM = 0x40 | 0x8; // UNIFORM | COPY_DST
@@ -21,7 +20,7 @@ const MAP_READ = 0x1 | 0x8; // MAP_READ | COPY_DST
 export interface ModelOptions {
   /** Layers whose outputs run() may return as intermediates: they are neither fused away nor reused. */
   keep?: Iterable<string>;
-  /** Skip batch-norm folding and activation fusion (for comparing against the unfused graph). */
+  /** Skip batch-norm folding and activation and residual fusion (for comparing against the unfused graph). */
   noOptimize?: boolean;
   /**
    * Run 3×3 stride-1 convolutions (≥ 32 channels in and out) as Winograd F(4×4, 3×3) or F(2×2, 3×3)
@@ -29,8 +28,6 @@ export interface ModelOptions {
    * direct conv's 1e-7. Default true.
    */
   winograd?: boolean;
-  /** Tune this model's shape classes that this adapter has no cached choice for, before planning. */
-  tune?: boolean;
   /**
    * Store the conv and dense weights as f16 (needs the adapter's shader-f16 feature): half the weight
    * memory and bandwidth. Kernels read them into f32, so sums and activations stay f32; the error is
@@ -86,7 +83,8 @@ interface Prepared {
   slots: GPUBuffer[];
   inputs: GPUBuffer[];
   uniform: GPUBuffer;
-  bindGroups: GPUBindGroup[][];
+  /** The layers with dispatches, ready to record. */
+  steps: (RecordedStep & { name: string; fused: string[]; kernels: string[] })[];
   /**
    * Readback buffers (by value name) of the runs not in flight. Each run takes a set and gives it back
    * after reading, so overlapping runs never share a buffer that is being mapped. Everything else is
@@ -96,39 +94,11 @@ interface Prepared {
   idleReadbacks: Map<string, GPUBuffer>[];
 }
 
-/** Residual adds folded into the convs before them whose epilogue has one: Winograd, and 1×1 convs on the subgroup GEMM. */
-function fuseResiduals(graph: Graph, keep: ReadonlySet<string>, caps: GpuContext['caps'], lowering: LowerOptions): Graph {
-  const shapes = planGraph(graph, 1, caps, keep, lowering).shapes;
-  const protect = new Set([...keep, ...graph.outputs]);
-  return fuseResidualPass(graph, protect, (conv) => {
-    if (conv.op.kind !== 'conv2d') return false;
-    const x = shapes.get(conv.inputs[0])!;
-    return (lowering.winograd !== false && winogradApplies(x, conv.op.shape, conv.op.attrs)) || residualFits(x, conv.op.shape, conv.op.attrs, caps);
-  });
-}
-
-/** The op without its weight arrays (shapes and attributes stay), so the CPU copy can be freed after upload. */
-function withoutWeights(op: Op): Op {
-  const none = new Float32Array(0);
-  switch (op.kind) {
-    case 'conv2d': return { ...op, weights: none, bias: undefined };
-    case 'dense': return { ...op, weights: none, bias: undefined };
-    case 'batchnorm': return { ...op, params: { ...op.params, gamma: none, beta: none, mean: new Float32Array(op.params.mean.length), variance: none } };
-    case 'scale': return { ...op, scale: none, offset: none };
-    default: return op;
-  }
-}
-
-/** 'node/role' of every weight some kernel reads as f16 (calls specialised with F16 = 1 bind it at 1). */
-function f16WeightRoles(plan: ExecutionPlan): Set<string> {
-  const roles = new Set<string>();
-  for (const step of plan.steps) {
-    for (const { call, buffers } of step.calls) {
-      const ref = buffers[1];
-      if (call.spec.F16 === 1 && ref?.kind === 'weight') roles.add(`${ref.node}/${ref.role}`);
-    }
-  }
-  return roles;
+/** Residual adds folded into the convs before them whose lowering can absorb one (Winograd, 1×1 on the subgroup GEMM). */
+function fuseResiduals(g: WeightedGraph, keep: ReadonlySet<string>, ctx: GpuContext, lowering: LowerOptions): WeightedGraph {
+  const { steps } = lowerGraph(g.graph, 1, ctx.caps, lowering);
+  const absorbs = new Map(steps.map((s) => [s.node.name, !!s.lowering?.absorbsResidual]));
+  return fuseResidualPass(g, new Set([...keep, ...g.graph.outputs]), (conv) => absorbs.get(conv.name) ?? false);
 }
 
 export class Model {
@@ -141,46 +111,28 @@ export class Model {
 
   private constructor(
     readonly ctx: GpuContext,
-    /** The optimized graph, weights stripped. */
+    /** The optimized graph (weights are on the GPU, not here). */
     readonly graph: Graph,
-    private readonly weights: Map<string, Record<string, GPUBuffer>>,
+    private readonly weights: UploadedWeights,
     readonly weightBytes: number,
     private readonly keep: ReadonlySet<string>,
     private readonly lowering: LowerOptions,
   ) {}
 
-  /** Optimizes the graph, checks every shape, uploads the weights and compiles the batch-1 pipelines. */
-  static async create(ctx: GpuContext, graph: Graph, options: ModelOptions = {}): Promise<Model> {
-    validateGraph(graph);
-    if (options.tune) await (await import('../tools/tuner.js')).tuneGraph(ctx, graph);
+  /** Optimizes the graph, plans it (checking every shape), uploads the weights and compiles the batch-1 pipelines. */
+  static async create(ctx: GpuContext, source: WeightedGraph, options: ModelOptions = {}): Promise<Model> {
+    validateGraph(source.graph);
     const keep = new Set(options.keep ?? []);
     if (options.f16Weights && !ctx.device.features.has('shader-f16')) {
       throw new GpuError(`f16 weights need the shader-f16 feature, which this adapter (${ctx.description}) does not offer`);
     }
     const lowering: LowerOptions = { winograd: options.winograd, f16Weights: options.f16Weights };
-    const optimized = options.noOptimize ? graph : fuseResiduals(optimize(graph, keep), keep, ctx.caps, lowering);
-    const plan = planGraph(optimized, 1, ctx.caps, keep, lowering); // validates every layer before any upload
-    const weights = new Map<string, Record<string, GPUBuffer>>();
-    let weightBytes = 0;
-    const f16 = f16WeightRoles(plan);
+    const g = options.noOptimize ? source : fuseResiduals(optimize(source, keep), keep, ctx, lowering);
+    const plan = planGraph(g.graph, 1, ctx.caps, keep, lowering); // every layer checked before any upload
+    const { buffers, bytes } = uploadWeights(ctx, plan.steps, g.weights);
+    const model = new Model(ctx, g.graph, buffers, bytes, keep, lowering);
     try {
-      for (const node of optimized.nodes) {
-        const arrays = nodeWeights(node, node.inputs.map((i) => plan.shapes.get(i)!), ctx.caps, lowering);
-        const buffers: Record<string, GPUBuffer> = {};
-        for (const [role, data] of Object.entries(arrays)) {
-          buffers[role] = ctx.upload(f16.has(`${node.name}/${role}`) ? toF16Array(data) : data, `${node.name}/${role}`);
-          weightBytes += buffers[role].size;
-        }
-        weights.set(node.name, buffers);
-      }
-    } catch (e) {
-      weights.forEach((b) => Object.values(b).forEach((buf) => ctx.destroyBuffer(buf)));
-      throw e;
-    }
-    const stripped: Graph = { ...optimized, nodes: optimized.nodes.map((n): Node => ({ ...n, op: withoutWeights(n.op) })) };
-    const model = new Model(ctx, stripped, weights, weightBytes, keep, lowering);
-    try {
-      await model.prepare(1);
+      await model.prepare(1, plan);
     } catch (e) {
       model.dispose();
       throw e;
@@ -202,31 +154,32 @@ export class Model {
   }
 
   /** Plans, allocates and compiles for a batch size once; later runs at that size reuse it. */
-  private prepare(batch: number): Promise<Prepared> {
+  private prepare(batch: number, plan?: ExecutionPlan): Promise<Prepared> {
     const done = this.prepared.get(batch);
     if (done) return Promise.resolve(done);
     let pending = this.preparing.get(batch);
     if (!pending) {
-      pending = this.build(batch).finally(() => this.preparing.delete(batch));
+      pending = this.build(plan ?? planGraph(this.graph, batch, this.ctx.caps, this.keep, this.lowering)).finally(() => this.preparing.delete(batch));
       this.preparing.set(batch, pending);
     }
     return pending;
   }
 
-  private async build(batch: number): Promise<Prepared> {
+  private async build(plan: ExecutionPlan): Promise<Prepared> {
     const { ctx } = this;
-    const plan = planGraph(this.graph, batch, ctx.caps, this.keep, this.lowering);
-    const calls = plan.steps.flatMap((s) => s.calls);
+    const { batch } = plan;
+    checkSameWeights(plan.steps, this.weights);
+    const planned = plan.steps.flatMap((s) => s.dispatches);
     const compileStart = performance.now();
-    await ctx.compile(calls.map((c) => c.call));
+    await ctx.compile(planned.map((d) => d.dispatch));
     const compileMs = performance.now() - compileStart;
 
     const align = ctx.device.limits.minUniformBufferOffsetAlignment;
     const offsets: number[] = [];
     let uniformBytes = 0;
-    for (const c of calls) {
+    for (const d of planned) {
       offsets.push(uniformBytes);
-      uniformBytes += Math.ceil(paramBytes(c.call.kernel) / align) * align;
+      uniformBytes += Math.ceil(paramBytes(d.dispatch.kernel) / align) * align;
     }
     const created: GPUBuffer[] = [];
     const make = (bytes: number, label: string, usage = STORAGE) => {
@@ -240,21 +193,25 @@ export class Model {
       const inputs = plan.inputBytes.map((bytes, i) => make(bytes, `input ${this.graph.inputs[i]} (batch ${batch})`));
       const uniform = make(Math.max(uniformBytes, 16), 'params', UNIFORM);
       const packed = new Uint8Array(uniformBytes);
-      calls.forEach((c, i) => packed.set(new Uint8Array(packParams(c.call.kernel, c.call.params)), offsets[i]));
+      planned.forEach((d, i) => packed.set(new Uint8Array(packParams(d.dispatch.kernel, d.dispatch.params)), offsets[i]));
       ctx.device.queue.writeBuffer(uniform, 0, packed);
 
       const resolve = (ref: BufferRef): GPUBuffer =>
-        ref.kind === 'slot' ? slots[ref.slot] : ref.kind === 'input' ? inputs[ref.index] : this.weights.get(ref.node)![ref.role];
-      let callIndex = 0;
-      const bindGroups = await ctx.scoped(() =>
-        plan.steps.map((step) =>
-          step.calls.map((c) => {
-            const buffers = c.buffers.map(resolve);
-            return ctx.bindGroup({ call: c.call, buffers, label: step.node.name }, uniform, offsets[callIndex++]);
-          }),
-        ),
+        ref.kind === 'slot' ? slots[ref.slot] : ref.kind === 'input' ? inputs[ref.index] : this.weights.get(ref.node)!.get(ref.name)![ref.part ?? 0];
+      let index = 0;
+      const steps = await ctx.scoped(() =>
+        plan.steps.filter((s) => s.dispatches.length).map((step) => ({
+          name: step.node.name,
+          fused: step.node.fused ?? [step.node.name],
+          kernels: step.dispatches.map((d) => d.dispatch.kernel),
+          launches: step.dispatches.map((d) => ({
+            pipeline: ctx.pipelines.get(d.dispatch),
+            bindGroup: ctx.bindGroup({ dispatch: d.dispatch, buffers: d.buffers.map(resolve), label: step.node.name }, uniform, offsets[index++]),
+            workgroups: d.dispatch.workgroups,
+          })),
+        })),
       );
-      const prepared: Prepared = { plan, compileMs, slots, inputs, uniform, bindGroups, idleReadbacks: [] };
+      const prepared: Prepared = { plan, compileMs, slots, inputs, uniform, steps, idleReadbacks: [] };
       this.prepared.set(batch, prepared);
       return prepared;
     } catch (e) {
@@ -292,40 +249,18 @@ export class Model {
     const { ctx } = this;
     const reads = [...new Set([...this.graph.outputs, ...wanted])];
     const readback = this.takeReadback(p, reads);
-    const profile = !!options.profile && ctx.hasTimestamps;
-    const steps = p.plan.steps.map((s, i) => ({ ...s, groups: p.bindGroups[i] })).filter((s) => s.calls.length);
-    const querySet = profile ? ctx.device.createQuerySet({ type: 'timestamp', count: 2 * steps.length }) : undefined;
-    const resolved = profile ? ctx.createBuffer(16 * steps.length, 'timestamps', 0x200 | 0x4) : undefined;
-    const ticksStaging = profile ? ctx.createBuffer(16 * steps.length, 'timestamp readback', MAP_READ) : undefined;
+    let times: ReturnType<typeof recordSteps>;
     let reusable = false;
     try {
       await ctx.scoped(() => {
         xs.forEach((x, i) => ctx.device.queue.writeBuffer(p.inputs[i], 0, x.buffer, x.byteOffset, x.byteLength));
         const encoder = ctx.device.createCommandEncoder();
-        let pass: GPUComputePassEncoder | undefined;
-        steps.forEach((step, i) => {
-          if (querySet || !pass) {
-            pass = encoder.beginComputePass(querySet
-              ? { timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } }
-              : {});
-          }
-          step.calls.forEach((c, j) => {
-            pass!.setPipeline(ctx.pipelines.get(c.call));
-            pass!.setBindGroup(0, step.groups[j]);
-            pass!.dispatchWorkgroups(...c.call.workgroups);
-          });
-          if (querySet) pass.end();
-        });
-        if (!querySet) pass?.end();
+        times = recordSteps(ctx, encoder, p.steps, !!options.profile);
         for (const name of reads) {
           const ref = p.plan.values.get(name)!;
           const src = ref.kind === 'slot' ? p.slots[ref.slot] : ref.kind === 'input' ? p.inputs[ref.index] : undefined;
           if (!src) throw new Error(`'${name}' is a weight, not a value`);
           encoder.copyBufferToBuffer(src, 0, readback.get(name)!, 0, 4 * sizeOf(p.plan.shapes.get(name)!));
-        }
-        if (querySet && resolved && ticksStaging) {
-          encoder.resolveQuerySet(querySet, 0, 2 * steps.length, resolved, 0);
-          encoder.copyBufferToBuffer(resolved, 0, ticksStaging, 0, 16 * steps.length);
         }
         ctx.device.queue.submit([encoder.finish()]);
       });
@@ -338,33 +273,20 @@ export class Model {
         staging.unmap();
       }
       reusable = true;
-      let timings: LayerTiming[] | undefined;
-      if (ticksStaging) {
-        await ticksStaging.mapAsync(0x1);
-        const ticks = new BigInt64Array(ticksStaging.getMappedRange().slice(0));
-        ticksStaging.unmap();
-        timings = steps.map((s, i) => ({
-          name: s.node.name,
-          fused: s.node.fused ?? [s.node.name],
-          kernels: s.calls.map((c) => c.call.kernel),
-          ms: Number(ticks[2 * i + 1] - ticks[2 * i]) / 1e6,
-        }));
-      }
+      const ms = times ? await times.read() : undefined;
       ctx.checkHealthy();
       return {
         outputs: this.graph.outputs.map((n) => data.get(n)!),
         shapes: this.graph.outputs.map((n) => p.plan.shapes.get(n)!),
         intermediates: new Map(wanted.map((n) => [n, { data: data.get(n)!, shape: p.plan.shapes.get(n)! }])),
-        timings,
+        timings: ms && p.steps.map((s, i) => ({ name: s.name, fused: s.fused, kernels: s.kernels, ms: ms[i] })),
       };
     } catch (e) {
       if (this.disposed) throw new UsageError('Model disposed while run() was in flight');
       throw e;
     } finally {
+      times?.destroy();
       this.giveBackReadback(p, readback, reusable);
-      querySet?.destroy();
-      if (resolved) ctx.destroyBuffer(resolved);
-      if (ticksStaging) ctx.destroyBuffer(ticksStaging);
     }
   }
 
@@ -391,17 +313,13 @@ export class Model {
     return this.prepared.get(batch)?.compileMs;
   }
 
-  /** Floating-point operations of one forward pass at `batch` as a direct convolution counts them (multiply-adds count 2). */
+  private planFor(batch: number): ExecutionPlan {
+    return this.prepared.get(batch)?.plan ?? planGraph(this.graph, batch, this.ctx.caps, this.keep, this.lowering);
+  }
+
+  /** Floating-point operations of one forward pass at `batch` as a direct computation counts them (multiply-adds count 2). */
   flops(batch = 1): number {
-    const plan = this.prepared.get(batch)?.plan ?? planGraph(this.graph, batch, this.ctx.caps, this.keep, this.lowering);
-    let total = 0;
-    for (const { node } of plan.steps) {
-      const out = plan.shapes.get(node.name)!;
-      const op = node.op;
-      if (op.kind === 'conv2d') total += 2 * sizeOf(out) * op.shape[0] * op.shape[1] * op.shape[2];
-      else if (op.kind === 'dense') total += 2 * sizeOf(out) * plan.shapes.get(node.inputs[0])!.at(-1)!;
-    }
-    return total;
+    return this.planFor(batch).steps.reduce((n, s) => n + (s.lowering?.flops ?? 0), 0);
   }
 
   /** The first output for `x` (a batch of one or more inputs). */
@@ -409,15 +327,15 @@ export class Model {
     return (await this.run(x, { batch })).outputs[0];
   }
 
-  /** GPU memory held for a forward pass at `batch` (planned without allocating). */
+  /** GPU memory held for a forward pass at `batch` (planned), and the bytes held now (measured). */
   memory(batch = 1): MemoryReport {
-    const plan = this.prepared.get(batch)?.plan ?? planGraph(this.graph, batch, this.ctx.caps, this.keep, this.lowering);
+    const plan = this.planFor(batch);
     const activationBytes = plan.slotBytes.reduce((a, b) => a + b, 0);
     const outputs = this.graph.outputs.reduce((sum, n) => sum + 4 * sizeOf(plan.shapes.get(n)!), 0);
     const align = this.ctx.device.limits.minUniformBufferOffsetAlignment;
-    const uniform = plan.steps.flatMap((s) => s.calls).reduce((sum, c) => sum + Math.ceil(paramBytes(c.call.kernel) / align) * align, 0);
+    const uniform = plan.steps.flatMap((s) => s.dispatches).reduce((sum, d) => sum + Math.ceil(paramBytes(d.dispatch.kernel) / align) * align, 0);
     const ioBytes = plan.inputBytes.reduce((a, b) => a + b, 0) + outputs + uniform;
-    const sizes = plan.steps.filter((s) => s.calls.length).map((s) => 4 * sizeOf(plan.shapes.get(s.node.name)!)).sort((a, b) => b - a);
+    const sizes = plan.steps.filter((s) => s.dispatches.length).map((s) => 4 * sizeOf(plan.shapes.get(s.node.name)!)).sort((a, b) => b - a);
     return {
       weightBytes: this.weightBytes, activationBytes, ioBytes,
       peakBytes: this.weightBytes + activationBytes + ioBytes,
@@ -429,7 +347,7 @@ export class Model {
   private liveBytes(): number {
     const sum = (list: Iterable<GPUBuffer>) => [...list].reduce((n, b) => n + b.size, 0);
     let total = 0;
-    this.weights.forEach((w) => (total += sum(Object.values(w))));
+    this.weights.forEach((w) => w.forEach((parts) => (total += sum(parts))));
     for (const p of this.prepared.values()) {
       total += sum([...p.slots, ...p.inputs, p.uniform]);
       p.idleReadbacks.forEach((set) => (total += sum(set.values())));
@@ -450,7 +368,7 @@ export class Model {
     this.busyReadbacks.forEach((set) => set.forEach(destroy));
     this.busyReadbacks.clear();
     this.prepared.clear();
-    this.weights.forEach((b) => Object.values(b).forEach(destroy));
+    this.weights.forEach((w) => w.forEach((parts) => parts.forEach(destroy)));
     this.weights.clear();
   }
 }

@@ -1,9 +1,12 @@
-// Graph → Graph rewrites that remove whole kernels: batch norm folded into the conv or dense before it,
-// and standalone activations folded into the op before them. A merged node takes the name of the last
-// layer it absorbs, so its value is exactly that layer's output and consumers need no renaming.
-// Layers named in `keep` (intermediates the caller wants to read) are never absorbed.
+// Graph rewrites that remove whole kernels: batch norm folded into the conv or dense before it, standalone
+// activations folded into the op before them, and residual adds folded into the conv that produces one of
+// their operands. A merged node takes the name of the last layer it absorbs, so its value is exactly that
+// layer's output and consumers need no renaming; its weights move with it. Layers named in `keep`
+// (intermediates the caller wants to read) are never absorbed.
 import { foldBatchNorm } from '../ops/batchnorm.js';
-import type { Graph, Node } from './ir.js';
+import type { NodeWeights } from '../ops/lowering.js';
+import type { Graph, GraphWeights, Node, WeightedGraph } from './ir.js';
+import { absorbsActivation } from './lower.js';
 
 function consumerCounts(graph: Graph): Map<string, number> {
   const counts = new Map<string, number>();
@@ -15,59 +18,70 @@ function consumerCounts(graph: Graph): Map<string, number> {
 
 const isLinear = (a: { kind: string } | undefined) => !a || a.kind === 'linear';
 
+interface Merge {
+  op: Node['op'];
+  /** The merged node's weights (default: the producer's, moved to the merged name). */
+  weights?: NodeWeights;
+}
+
 /**
- * Rewrites `graph` by merging each node into its sole producer when `merge` returns the merged op.
+ * Rewrites the graph by merging each node into its sole producer when `merge` returns the merged op.
  * The merged node sits at the producer's position (its inputs are earlier, its consumers later).
  */
-function mergeIntoProducer(
-  graph: Graph, keep: ReadonlySet<string>, merge: (producer: Node, node: Node) => Node['op'] | undefined,
-): Graph {
+function mergeIntoProducer(g: WeightedGraph, keep: ReadonlySet<string>, merge: (producer: Node, node: Node) => Merge | undefined): WeightedGraph {
+  const { graph } = g;
   const counts = consumerCounts(graph);
   const byName = new Map(graph.nodes.map((n) => [n.name, n]));
   const replaced = new Map<string, Node>(); // producer name → merged node
+  const weights = new Map(g.weights);
   const dropped = new Set<string>();
   for (const node of graph.nodes) {
     if (node.inputs.length !== 1) continue;
     const producer = replaced.get(node.inputs[0]) ? undefined : byName.get(node.inputs[0]);
     if (!producer || counts.get(producer.name) !== 1 || keep.has(producer.name)) continue;
-    const op = merge(producer, node);
-    if (!op) continue;
+    const merged = merge(producer, node);
+    if (!merged) continue;
     replaced.set(producer.name, {
-      name: node.name, op, inputs: producer.inputs, source: producer.source,
+      name: node.name, op: merged.op, inputs: producer.inputs, source: producer.source,
       fused: [...(producer.fused ?? [producer.name]), ...(node.fused ?? [node.name])],
     });
+    const moved = merged.weights ?? weights.get(producer.name);
+    weights.delete(producer.name);
+    weights.delete(node.name);
+    if (moved) weights.set(node.name, moved);
     dropped.add(node.name);
   }
   const nodes = graph.nodes.filter((n) => !dropped.has(n.name)).map((n) => replaced.get(n.name) ?? n);
-  return { ...graph, nodes };
+  return { graph: { ...graph, nodes }, weights };
 }
 
-export function foldBatchNormPass(graph: Graph, keep: ReadonlySet<string>): Graph {
-  return mergeIntoProducer(graph, keep, (producer, node) => {
+export function foldBatchNormPass(g: WeightedGraph, keep: ReadonlySet<string>): WeightedGraph {
+  return mergeIntoProducer(g, keep, (producer, node) => {
     const p = producer.op, bn = node.op;
     if (bn.kind !== 'batchnorm') return undefined;
+    const pw = g.weights.get(producer.name), bw = g.weights.get(node.name);
+    if (!pw?.kernel || !bw) return undefined;
+    const params = { gamma: bw.gamma, beta: bw.beta, mean: bw.mean, variance: bw.variance, epsilon: bn.epsilon };
     if (p.kind === 'conv2d' && isLinear(p.attrs.activation) && (bn.axis === -1 || bn.axis === 3)) {
-      const folded = foldBatchNorm(p.weights, p.bias, bn.params);
-      return { ...p, weights: folded.weights, bias: folded.bias, attrs: { ...p.attrs, activation: bn.activation } };
+      const folded = foldBatchNorm(pw.kernel, pw.bias, params);
+      return { op: { ...p, attrs: { ...p.attrs, activation: bn.activation } }, weights: { kernel: folded.weights, bias: folded.bias } };
     }
     if (p.kind === 'dense' && isLinear(p.activation) && bn.axis === -1) {
-      const folded = foldBatchNorm(p.weights, p.bias, bn.params);
-      return { ...p, weights: folded.weights, bias: folded.bias, activation: bn.activation };
+      const folded = foldBatchNorm(pw.kernel, pw.bias, params);
+      return { op: { ...p, activation: bn.activation }, weights: { kernel: folded.weights, bias: folded.bias } };
     }
     return undefined;
   });
 }
 
-export function fuseActivationPass(graph: Graph, keep: ReadonlySet<string>): Graph {
-  return mergeIntoProducer(graph, keep, (producer, node) => {
-    if (node.op.kind !== 'activation') return undefined;
+export function fuseActivationPass(g: WeightedGraph, keep: ReadonlySet<string>): WeightedGraph {
+  return mergeIntoProducer(g, keep, (producer, node) => {
+    if (node.op.kind !== 'activation' || !absorbsActivation(producer.op.kind)) return undefined;
     const activation = node.op.activation;
     const p = producer.op;
     switch (p.kind) {
-      case 'conv2d': return isLinear(p.attrs.activation) ? { ...p, attrs: { ...p.attrs, activation } } : undefined;
-      case 'dense': return isLinear(p.activation) ? { ...p, activation } : undefined;
-      case 'batchnorm': return isLinear(p.activation) ? { ...p, activation } : undefined;
-      case 'add': return isLinear(p.activation) ? { ...p, activation } : undefined;
+      case 'conv2d': return isLinear(p.attrs.activation) ? { op: { ...p, attrs: { ...p.attrs, activation } } } : undefined;
+      case 'dense': case 'batchnorm': case 'add': return isLinear(p.activation) ? { op: { ...p, activation } } : undefined;
       default: return undefined;
     }
   });
@@ -76,15 +90,17 @@ export function fuseActivationPass(graph: Graph, keep: ReadonlySet<string>): Gra
 /**
  * Folds an add into the conv that produces one of its operands: the conv's epilogue adds the other
  * operand, after its activation (Darknet's shortcut: leaky conv, linear add) or before the add's
- * activation (Keras: linear conv, Add, ReLU). `fusable` says which convs have a kernel for it (the
- * Winograd route, known only with shapes). The other operand must already exist where the conv runs.
- * Pass-through nodes between the conv and the add (used only there) are folded in too.
+ * activation (Keras: linear conv, Add, ReLU). `absorbs` says which convs can (their lowering knows:
+ * the Winograd route, 1×1 convs on the subgroup GEMM). The other operand must already exist where the
+ * conv runs. Pass-through nodes between the conv and the add (used only there) are folded in too.
  */
-export function fuseResidualPass(graph: Graph, keep: ReadonlySet<string>, fusable: (conv: Node) => boolean): Graph {
+export function fuseResidualPass(g: WeightedGraph, keep: ReadonlySet<string>, absorbs: (conv: Node) => boolean): WeightedGraph {
+  const { graph } = g;
   const counts = consumerCounts(graph);
   const byName = new Map(graph.nodes.map((n) => [n.name, n]));
   const index = new Map(graph.nodes.map((n, i) => [n.name, i]));
   const replaced = new Map<string, Node>(); // conv name → merged node
+  const weights = new Map(g.weights);
   const dropped = new Set<string>();
   for (const node of graph.nodes) {
     if (node.op.kind !== 'add' || node.inputs.length !== 2) continue;
@@ -98,7 +114,7 @@ export function fuseResidualPass(graph: Graph, keep: ReadonlySet<string>, fusabl
       }
       const other = node.inputs[o];
       if (!conv || conv.op.kind !== 'conv2d' || conv.op.residual || replaced.has(conv.name)) continue;
-      if (counts.get(conv.name) !== 1 || keep.has(conv.name) || !fusable(conv)) continue;
+      if (counts.get(conv.name) !== 1 || keep.has(conv.name) || !absorbs(conv)) continue;
       if (index.get(other)! >= index.get(conv.name)!) continue;
       const convAct = conv.op.attrs.activation, addAct = node.op.activation;
       const residual = isLinear(addAct) ? 'after' : isLinear(convAct) ? 'before' : undefined;
@@ -108,16 +124,21 @@ export function fuseResidualPass(graph: Graph, keep: ReadonlySet<string>, fusabl
         op: { ...conv.op, residual, attrs: { ...conv.op.attrs, activation: residual === 'after' ? convAct : addAct } },
         fused: [...(conv.fused ?? [conv.name]), ...between.reverse(), ...(node.fused ?? [node.name])],
       });
+      const moved = weights.get(conv.name);
+      weights.delete(conv.name);
+      if (moved) weights.set(node.name, moved);
       dropped.add(node.name);
       between.forEach((name) => dropped.add(name));
       break;
     }
   }
-  return { ...graph, nodes: graph.nodes.filter((n) => !dropped.has(n.name)).map((n) => replaced.get(n.name) ?? n) };
+  return { graph: { ...graph, nodes: graph.nodes.filter((n) => !dropped.has(n.name)).map((n) => replaced.get(n.name) ?? n) }, weights };
 }
 
-/** The standard pipeline: fold batch norms, then fuse activations. */
-export function optimize(graph: Graph, keep: Iterable<string> = []): Graph {
-  const protect = new Set([...keep, ...graph.outputs]);
-  return fuseActivationPass(foldBatchNormPass(graph, protect), protect);
+/** The standard pipeline before shapes are known: fold batch norms, then fuse activations. */
+export function optimize(g: WeightedGraph, keep: Iterable<string> = []): WeightedGraph {
+  const protect = new Set([...keep, ...g.graph.outputs]);
+  return fuseActivationPass(foldBatchNormPass(g, protect), protect);
 }
+
+export type { GraphWeights };

@@ -2,6 +2,7 @@
 // Weights arrive in Keras's order (trainable first: kernel, bias; gamma, beta, moving mean/variance),
 // already in the internal layout: Keras is NHWC with HWIO kernels and [in, out] dense kernels.
 import type { Node, Op } from '../graph/ir.js';
+import type { NodeWeights } from '../ops/lowering.js';
 import type { Activation } from '../ops/activation.js';
 import { declaredInputShape, type KerasLayer } from './keras-config.js';
 import { ModelFileError } from './errors.js';
@@ -93,16 +94,28 @@ function takeWeights(weights: Float32Dataset[], names: string[], options: Conver
   return weights;
 }
 
+/** An IR node with the weight arrays the layer gives it (split off into GraphWeights by the loader). */
+export type LayerNode = Node & { weights?: NodeWeights };
+
+/** Weight arrays without the absent ones (a layer without bias). */
+function arrays(named: Record<string, Float32Dataset | undefined>): NodeWeights {
+  const out: Record<string, Float32Array> = {};
+  for (const [k, v] of Object.entries(named)) if (v) out[k] = v.data;
+  return out;
+}
+
 /** The layer's output node is named after the layer; helper nodes get `name/suffix`. */
-function withActivation(name: string, inputs: string[], op: Op & { kind: 'conv2d' | 'dense' }, act: Activation | 'softmax', className: string): Node[] {
+function withActivation(
+  name: string, inputs: string[], op: Op & { kind: 'conv2d' | 'dense' }, act: Activation | 'softmax', className: string, weights: NodeWeights,
+): LayerNode[] {
   const source = { className };
   if (act !== 'softmax') {
     if (op.kind === 'conv2d') op.attrs.activation = act;
     else op.activation = act;
-    return [{ name, op, inputs, source }];
+    return [{ name, op, inputs, source, weights }];
   }
   return [
-    { name: `${name}/linear`, op, inputs, source },
+    { name: `${name}/linear`, op, inputs, source, weights },
     { name, op: { kind: 'softmax' }, inputs: [`${name}/linear`], source },
   ];
 }
@@ -120,11 +133,11 @@ function zeroPads(c: ConfigReader): [number, number, number, number] {
   return c.fail('padding', `${JSON.stringify(p)} is not n, (h, w) or ((top, bottom), (left, right)) of non-negative integers`);
 }
 
-function convert(layer: KerasLayer, weights: Float32Dataset[], options: ConvertOptions): Node[] {
+function convert(layer: KerasLayer, weights: Float32Dataset[], options: ConvertOptions): LayerNode[] {
   const c = new ConfigReader(layer.config);
   const { name, inbound } = layer;
   const className = canonicalClass(layer.className);
-  const node = (op: Op, inputs = inbound): Node[] => [{ name, op, inputs, source: { className: layer.className } }];
+  const node = (op: Op, inputs = inbound, w?: NodeWeights): LayerNode[] => [{ name, op, inputs, source: { className: layer.className }, weights: w }];
   const take = (names: string[]) => takeWeights(weights, names, options);
   const one = () => {
     if (inbound.length !== 1) throw new LayerError(`takes one input, has ${inbound.length}`);
@@ -152,8 +165,8 @@ function convert(layer: KerasLayer, weights: Float32Dataset[], options: ConvertO
         const groups = c.int('groups', 1, { min: 1 });
         expectShape(kernel, [kh, kw, undefined, filters], 'kernel');
         if (bias) expectShape(bias, [filters], 'bias');
-        const op: Op = { kind: 'conv2d', attrs: { ...attrs, groups }, weights: kernel.data, shape: kernel.shape as [number, number, number, number], bias: bias?.data };
-        return withActivation(name, inbound, op, act, layer.className);
+        const op = { kind: 'conv2d' as const, attrs: { ...attrs, groups }, kernelShape: kernel.shape as [number, number, number, number] };
+        return withActivation(name, inbound, op, act, layer.className, arrays({ kernel, bias }));
       }
       const dm = c.int('depth_multiplier', 1, { min: 1 });
       const names = className === 'SeparableConv2D' ? ['depthwise_kernel', 'pointwise_kernel'] : ['depthwise_kernel'];
@@ -165,17 +178,20 @@ function convert(layer: KerasLayer, weights: Float32Dataset[], options: ConvertO
       if (className === 'DepthwiseConv2D') {
         const bias = rest[0];
         if (bias) expectShape(bias, [cin * dm], 'bias');
-        const op: Op = { kind: 'conv2d', attrs: { ...attrs, groups: cin }, weights: depthwise.data, shape: dwShape, bias: bias?.data };
-        return withActivation(name, inbound, op, act, layer.className);
+        const op = { kind: 'conv2d' as const, attrs: { ...attrs, groups: cin }, kernelShape: dwShape };
+        return withActivation(name, inbound, op, act, layer.className, arrays({ kernel: depthwise, bias }));
       }
       const [pointwise, bias] = rest;
       const filters = c.int('filters', undefined, { min: 1 });
       expectShape(pointwise, [1, 1, cin * dm, filters], 'pointwise_kernel');
       if (bias) expectShape(bias, [filters], 'bias');
       const dwName = `${name}/depthwise`;
-      const dwNode: Node = { name: dwName, op: { kind: 'conv2d', attrs: { ...attrs, groups: cin }, weights: depthwise.data, shape: dwShape }, inputs: inbound, source: { className: layer.className } };
-      const pw: Op = { kind: 'conv2d', attrs: {}, weights: pointwise.data, shape: [1, 1, cin * dm, filters], bias: bias?.data };
-      return [dwNode, ...withActivation(name, [dwName], pw, act, layer.className)];
+      const dwNode: LayerNode = {
+        name: dwName, op: { kind: 'conv2d', attrs: { ...attrs, groups: cin }, kernelShape: dwShape }, inputs: inbound,
+        source: { className: layer.className }, weights: arrays({ kernel: depthwise }),
+      };
+      const pw = { kind: 'conv2d' as const, attrs: {}, kernelShape: [1, 1, cin * dm, filters] as [number, number, number, number] };
+      return [dwNode, ...withActivation(name, [dwName], pw, act, layer.className, arrays({ kernel: pointwise, bias }))];
     }
     case 'Dense': {
       one();
@@ -184,7 +200,8 @@ function convert(layer: KerasLayer, weights: Float32Dataset[], options: ConvertO
       const units = c.int('units', undefined, { min: 1 });
       expectShape(kernel, [undefined, units], 'kernel');
       if (bias) expectShape(bias, [units], 'bias');
-      return withActivation(name, inbound, { kind: 'dense', weights: kernel.data, units, bias: bias?.data }, activationOf(c.raw('activation'), options.kerasMajor), layer.className);
+      return withActivation(name, inbound, { kind: 'dense', units, inFeatures: kernel.shape[0] }, activationOf(c.raw('activation'), options.kerasMajor),
+        layer.className, arrays({ kernel, bias }));
     }
     case 'MaxPooling2D': case 'AveragePooling2D': {
       one();
@@ -202,14 +219,12 @@ function convert(layer: KerasLayer, weights: Float32Dataset[], options: ConvertO
       const axes = c.intList('axis', [-1]);
       if (axes.length !== 1) c.fail('axis', `${JSON.stringify(c.raw('axis'))} is not a single axis`);
       const names = [...(c.bool('scale', true) ? ['gamma'] : []), ...(c.bool('center', true) ? ['beta'] : []), 'moving_mean', 'moving_variance'];
-      const arrays = take(names);
-      const byName = Object.fromEntries(names.map((n, i) => [n, arrays[i]]));
+      const taken = take(names);
+      const byName = Object.fromEntries(names.map((n, i) => [n, taken[i]]));
       const channels = byName.moving_mean.shape[0];
       names.forEach((n) => expectShape(byName[n], [channels], n));
-      return node({
-        kind: 'batchnorm', axis: axes[0],
-        params: { gamma: byName.gamma?.data, beta: byName.beta?.data, mean: byName.moving_mean.data, variance: byName.moving_variance.data, epsilon: c.number('epsilon', 1e-3, { min: 0 }) },
-      });
+      return node({ kind: 'batchnorm', axis: axes[0], channels, epsilon: c.number('epsilon', 1e-3, { min: 0 }) }, inbound,
+        arrays({ gamma: byName.gamma, beta: byName.beta, mean: byName.moving_mean, variance: byName.moving_variance }));
     }
     case 'Activation': {
       one();
@@ -259,7 +274,7 @@ function convert(layer: KerasLayer, weights: Float32Dataset[], options: ConvertO
     case 'Add': {
       if (inbound.length < 2) throw new LayerError(`needs at least two inputs, has ${inbound.length}`);
       // n inputs become a chain of pairwise adds; the last one carries the layer's name.
-      const nodes: Node[] = [];
+      const nodes: LayerNode[] = [];
       let acc = inbound[0];
       for (let i = 1; i < inbound.length; i++) {
         const out = i === inbound.length - 1 ? name : `${name}/partial${i}`;
@@ -279,7 +294,8 @@ function convert(layer: KerasLayer, weights: Float32Dataset[], options: ConvertO
         if (!list.every((x) => typeof x === 'number' && Number.isFinite(x))) c.fail(key, `${JSON.stringify(v)} is not a number or a list of numbers`);
         return Float32Array.from(list as number[]);
       };
-      return node({ kind: 'scale', scale: arr('scale', 1), offset: arr('offset', 0) });
+      const scale = arr('scale', 1), offset = arr('offset', 0);
+      return node({ kind: 'scale', scaleLength: scale.length, offsetLength: offset.length }, inbound, { scale, offset });
     }
     default:
       throw new LayerError(`class '${layer.className}' is not supported; supported: ${SUPPORTED_LAYERS.join(', ')}`);
@@ -287,7 +303,7 @@ function convert(layer: KerasLayer, weights: Float32Dataset[], options: ConvertO
 }
 
 /** IR nodes for one Keras layer; every error names the layer, its class and the file. */
-export function convertLayer(layer: KerasLayer, weights: Float32Dataset[], file: string, options: ConvertOptions): Node[] {
+export function convertLayer(layer: KerasLayer, weights: Float32Dataset[], file: string, options: ConvertOptions): LayerNode[] {
   try {
     const nodes = convert(layer, weights, options);
     nodes.forEach((n) => (n.source = { className: layer.className, file, layer: layer.name }));

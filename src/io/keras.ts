@@ -5,13 +5,14 @@
 //    which need the architecture from elsewhere (`architecture`, e.g. the VGG16 builder).
 // Every layer is checked as supported before any weight is read, and the weights are checked against
 // the shapes their layers imply.
-import type { Graph, Node } from '../graph/ir.js';
+import type { Graph, GraphWeights, Node, WeightedGraph } from '../graph/ir.js';
+import type { NodeWeights } from '../ops/lowering.js';
 import { ModelFileError } from './errors.js';
 import { Hdf5File, type Float32Dataset } from './hdf5.js';
 import { ZipArchive, type ZipEntry } from './zip.js';
 import { isNode, readBytes, sourceName, type ByteSource } from './source.js';
 import { parseModelConfig, type KerasLayer, type KerasModelSpec } from './keras-config.js';
-import { canonicalClass, convertLayer, expectsWeights, isSupportedLayer } from './keras-layers.js';
+import { canonicalClass, convertLayer, expectsWeights, isSupportedLayer, type LayerNode } from './keras-layers.js';
 
 export type KerasFormat = 'keras-zip' | 'h5-full-model' | 'h5-weights-only' | 'weights-h5';
 
@@ -26,10 +27,18 @@ export interface KerasLoadOptions {
   allowBadWeights?: boolean;
   /** Refuse a .keras archive whose config.json is larger (default 64 MiB). */
   maxConfigBytes?: number;
+  /**
+   * Asked, for a weights-only legacy file and no `architecture`, with the names of the layers the file
+   * holds: returns the architecture they belong to (the application recognisers, e.g. VGG16), or nothing.
+   * The file is read once either way.
+   */
+  recognize?: (layerNames: string[]) => KerasModelSpec | undefined;
 }
 
 export interface LoadedKeras {
   graph: Graph;
+  /** The layers' weight arrays, by node name (the IR holds none). */
+  weights: GraphWeights;
   spec: KerasModelSpec;
   format: KerasFormat;
   kerasVersion?: string;
@@ -76,8 +85,10 @@ export async function loadKerasGraph(source: ByteSource, options: KerasLoadOptio
       const kerasVersion = rootVersion ?? h5.stringAttr('/model_weights', 'keras_version');
       return build(spec, legacyWeights(h5, '/model_weights', name), name, options, 'h5-full-model', kerasVersion);
     }
-    if (h5.stringListAttr('/', 'layer_names') !== undefined) {
-      const spec = requireArchitecture(options, name, 'a weights-only Keras file (model.save_weights)');
+    const layerNames = h5.stringListAttr('/', 'layer_names');
+    if (layerNames !== undefined) {
+      const recognized = options.architecture ? undefined : options.recognize?.(layerNames);
+      const spec = recognized ?? requireArchitecture(options, name, 'a weights-only Keras file (model.save_weights)');
       checkLegacyCoverage(h5, spec, name);
       return build(spec, legacyWeights(h5, '/', name), name, options, 'h5-weights-only', rootVersion);
     }
@@ -230,19 +241,20 @@ function kerasMajor(version: string | undefined): number {
   return Number.isFinite(major) ? major : 2;
 }
 
-/** A graph from an architecture and weight arrays by layer name (in Keras order), as the loaders build it. */
+/** A graph and its weights from an architecture and weight arrays by layer name (in Keras order), as the loaders build it. */
 export function buildKerasGraph(
   spec: KerasModelSpec, weights: Map<string, Float32Dataset[]>, options: KerasLoadOptions & { kerasVersion?: string } = {},
-): Graph {
+): WeightedGraph {
   const file = options.name ?? spec.name;
-  return build(spec, (l) => weights.get(l.name), file, options, 'h5-full-model', options.kerasVersion).graph;
+  const loaded = build(spec, (l) => weights.get(l.name), file, options, 'h5-full-model', options.kerasVersion);
+  return { graph: loaded.graph, weights: loaded.weights };
 }
 
 function build(
   spec: KerasModelSpec, weightsOf: WeightSource, file: string, options: KerasLoadOptions, format: KerasFormat, kerasVersion?: string,
 ): LoadedKeras {
   checkSupported(spec, file);
-  const nodes: Node[] = [];
+  const nodes: LayerNode[] = [];
   for (const layer of spec.layers) {
     let weights: Float32Dataset[] = [];
     if (expectsWeights(layer)) {
@@ -253,8 +265,13 @@ function build(
     const inputShape = canonicalClass(layer.className) === 'InputLayer' ? options.inputShape : undefined;
     nodes.push(...convertLayer(layer, weights, file, { kerasMajor: kerasMajor(kerasVersion), inputShape, allowBadWeights: options.allowBadWeights }));
   }
-  const graph: Graph = { name: spec.name, nodes: topologicalOrder(nodes, file), inputs: spec.inputs, outputs: spec.outputs };
-  return { graph, spec, format, kerasVersion };
+  const weights = new Map<string, NodeWeights>();
+  const plain = nodes.map(({ weights: w, ...node }): Node => {
+    if (w) weights.set(node.name, w);
+    return node;
+  });
+  const graph: Graph = { name: spec.name, nodes: topologicalOrder(plain, file), inputs: spec.inputs, outputs: spec.outputs };
+  return { graph, weights, spec, format, kerasVersion };
 }
 
 /** Every layer's class must be supported; fails naming the first unsupported one (and counting the rest). */

@@ -1,9 +1,11 @@
-// Loading a Keras file straight to a runnable Model, recognising Keras's VGG16 weight files.
+// Loading a Keras file straight to a runnable Model, recognising Keras's application weight files
+// (weights-only, with no architecture inside) by their layer names.
 import type { GpuContext } from '../gpu/context.js';
 import { Model, type ModelOptions } from '../graph/model.js';
-import { Hdf5File } from '../io/hdf5.js';
-import { isNode, readBytes, type ByteSource } from '../io/source.js';
+import type { ByteSource } from '../io/source.js';
 import { loadKerasGraph, type KerasLoadOptions, type LoadedKeras } from '../io/keras.js';
+import type { KerasModelSpec } from '../io/keras-config.js';
+import { tuneGraph } from '../tune/tuner.js';
 import { vgg16Architecture, type Vgg16Options } from './vgg16.js';
 
 /** For VGG16 weight files: the pooling of a headless model (the input shape is the loader's). */
@@ -11,40 +13,31 @@ type VggChoice = Pick<Vgg16Options, 'pooling'>;
 
 export interface LoadedModel {
   model: Model;
-  info: Omit<LoadedKeras, 'graph'>;
+  info: Omit<LoadedKeras, 'graph' | 'weights'>;
 }
 
-/**
- * A legacy weights-only file whose layers are VGG16's gets the VGG16 architecture (with or without
- * the top, by whether it holds fc1). Other files carry their own.
- */
-async function guessArchitecture(source: ByteSource, options: KerasLoadOptions & VggChoice): Promise<KerasLoadOptions> {
-  if (options.architecture) return options;
-  let names: string[] | undefined;
-  try {
-    const local = typeof source === 'string' && isNode ? source : await readBytes(source);
-    if (!(typeof local === 'string') && local[0] === 0x50 && local[1] === 0x4b) return options; // a .keras zip
-    const h5 = await Hdf5File.open(local, options.name);
-    try {
-      if (h5.stringAttr('/', 'model_config') === undefined) names = h5.stringListAttr('/', 'layer_names');
-    } finally {
-      h5.close();
-    }
-  } catch {
-    return options; // not HDF5 (a .keras zip, or damaged): the loader reports it properly
-  }
-  if (!names?.includes('block1_conv1')) return options;
-  const includeTop = names.includes('fc1');
-  return { ...options, architecture: vgg16Architecture({ includeTop, pooling: options.pooling, inputShape: options.inputShape as Vgg16Options['inputShape'] }) };
+export interface TuneOption {
+  /** Tune the model's shape classes this adapter has no cached choice for, before planning (src/tune/tuner.ts). */
+  tune?: boolean;
 }
 
-/** Loads any supported Keras file (see loadKerasGraph) and makes it runnable on `ctx`. */
+/** The architecture of a weights-only file from its layer names: VGG16 (with or without the top) for now. */
+export function recognizeApplication(options: KerasLoadOptions & VggChoice): (names: string[]) => KerasModelSpec | undefined {
+  return (names) => {
+    if (!names.includes('block1_conv1')) return undefined;
+    const includeTop = names.includes('fc1');
+    return vgg16Architecture({ includeTop, pooling: options.pooling, inputShape: options.inputShape as Vgg16Options['inputShape'] });
+  };
+}
+
+/** Loads any supported Keras file (see loadKerasGraph) and makes it runnable on `ctx`; the file is read once. */
 export async function loadKerasModel(
-  ctx: GpuContext, source: ByteSource, options: KerasLoadOptions & VggChoice & ModelOptions = {},
+  ctx: GpuContext, source: ByteSource, options: KerasLoadOptions & VggChoice & ModelOptions & TuneOption = {},
 ): Promise<LoadedModel> {
-  const loaded = await loadKerasGraph(source, await guessArchitecture(source, options));
-  const { graph, ...info } = loaded;
-  return { model: await Model.create(ctx, graph, options), info };
+  const loaded = await loadKerasGraph(source, { recognize: recognizeApplication(options), ...options });
+  const { graph, weights, ...info } = loaded;
+  if (options.tune) await tuneGraph(ctx, graph);
+  return { model: await Model.create(ctx, { graph, weights }, options), info };
 }
 
 /**
@@ -55,6 +48,6 @@ export async function loadVgg16(
   ctx: GpuContext, weightsFile: ByteSource, options: Vgg16Options & ModelOptions = {},
 ): Promise<Model> {
   const architecture = vgg16Architecture(options);
-  const { graph } = await loadKerasGraph(weightsFile, { architecture });
-  return Model.create(ctx, graph, options);
+  const { graph, weights } = await loadKerasGraph(weightsFile, { architecture });
+  return Model.create(ctx, { graph, weights }, options);
 }

@@ -1,5 +1,8 @@
 // Activations as the kernels encode them: a code plus two scalars (see shaders/common/activation.wgsl).
-import { ELEMENTWISE_WG, grid1d, sizeOf, type DeviceCaps, type KernelCall, type Shape } from './kernel-call.js';
+import { ENUMS } from '../gpu/shaders.js';
+import { input, output, type DeviceCaps, type Dispatch } from '../gpu/dispatch.js';
+import { ELEMENTWISE_WG, grid1d, sizeOf, type Shape } from './grid.js';
+import { elementwiseLowering, type LowerContext, type Lowering } from './lowering.js';
 
 export type Activation =
   | { kind: 'linear' }
@@ -29,34 +32,40 @@ export interface ActivationParams {
   act_b: number;
 }
 
-/** The (code, a, b) triple the kernels' `activate()` takes. */
+const CODE = ENUMS.activation;
+
+/** The (code, a, b) triple the kernels' `activate()` takes (codes from shaders/common/activation.wgsl). */
 export function activationParams(a: Activation = LINEAR): ActivationParams {
   switch (a.kind) {
-    case 'linear': return { act: 0, act_a: 0, act_b: 0 };
-    case 'relu': return { act: 1, act_a: a.negativeSlope ?? 0, act_b: a.maxValue ?? FLT_MAX };
-    case 'relu6': return { act: 1, act_a: 0, act_b: 6 };
-    case 'leaky': return { act: 1, act_a: a.alpha, act_b: FLT_MAX };
-    case 'sigmoid': return { act: 2, act_a: 0, act_b: 0 };
-    case 'tanh': return { act: 3, act_a: 0, act_b: 0 };
-    case 'elu': return { act: 4, act_a: a.alpha ?? 1, act_b: 0 };
-    case 'selu': return { act: 5, act_a: 0, act_b: 0 };
-    case 'softplus': return { act: 6, act_a: 0, act_b: 0 };
-    case 'softsign': return { act: 7, act_a: 0, act_b: 0 };
-    case 'hard_sigmoid': return { act: 8, act_a: a.slope ?? 0.2, act_b: a.offset ?? 0.5 };
-    case 'mish': return { act: 9, act_a: 0, act_b: 0 };
-    case 'swish': return { act: 10, act_a: 0, act_b: 0 };
-    case 'thresholded_relu': return { act: 11, act_a: a.theta, act_b: 0 };
+    case 'linear': return { act: CODE.LINEAR, act_a: 0, act_b: 0 };
+    case 'relu': return { act: CODE.RELU, act_a: a.negativeSlope ?? 0, act_b: a.maxValue ?? FLT_MAX };
+    case 'relu6': return { act: CODE.RELU, act_a: 0, act_b: 6 };
+    case 'leaky': return { act: CODE.RELU, act_a: a.alpha, act_b: FLT_MAX };
+    case 'sigmoid': return { act: CODE.SIGMOID, act_a: 0, act_b: 0 };
+    case 'tanh': return { act: CODE.TANH, act_a: 0, act_b: 0 };
+    case 'elu': return { act: CODE.ELU, act_a: a.alpha ?? 1, act_b: 0 };
+    case 'selu': return { act: CODE.SELU, act_a: 0, act_b: 0 };
+    case 'softplus': return { act: CODE.SOFTPLUS, act_a: 0, act_b: 0 };
+    case 'softsign': return { act: CODE.SOFTSIGN, act_a: 0, act_b: 0 };
+    case 'hard_sigmoid': return { act: CODE.HARD_SIGMOID, act_a: a.slope ?? 0.2, act_b: a.offset ?? 0.5 };
+    case 'mish': return { act: CODE.MISH, act_a: 0, act_b: 0 };
+    case 'swish': return { act: CODE.SWISH, act_a: 0, act_b: 0 };
+    case 'thresholded_relu': return { act: CODE.THRESHOLDED_RELU, act_a: a.theta, act_b: 0 };
   }
 }
 
-/** Standalone y = act(x) over any shape. Bindings: x → y. */
-export function planActivation(shape: Shape, act: Activation, caps: DeviceCaps): KernelCall {
+/** Standalone y = act(x) over any shape: input 0 → output. */
+export function activationDispatch(shape: Shape, act: Activation, caps: DeviceCaps): Dispatch {
   const total = sizeOf(shape);
   return {
     kernel: 'activation',
     spec: { WG: ELEMENTWISE_WG },
     params: { total, ...activationParams(act) },
     workgroups: grid1d(total, ELEMENTWISE_WG, caps),
-    bindings: ['x', 'y'],
+    bindings: [input(0), output],
   };
+}
+
+export function lowerActivation(op: { activation: Activation }, ctx: LowerContext): Lowering {
+  return elementwiseLowering([...ctx.inputs[0]], activationDispatch(ctx.inputs[0], op.activation, ctx.caps));
 }

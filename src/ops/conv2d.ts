@@ -1,11 +1,13 @@
-// conv2d: NHWC input, HWIO weights (kh × kw × c/groups × oc), fused bias and activation.
-// Three routes, chosen from the shapes: a 1×1 stride-1 unpadded conv is exactly a GEMM and runs as
-// one; depthwise (one input channel per group) has its own kernel; everything else is an implicit
-// GEMM: register-blocked, or sharing its input values by subgroup broadcast where the device allows.
+// conv2d: NHWC input, HWIO weights (kh × kw × c/groups × oc), fused bias and activation, optionally a
+// fused residual. The route (Winograd, GEMM, depthwise, implicit GEMM) is chosen here, in lowerConv2d,
+// and nowhere else: the weights it uploads, its epilogues and its tuning class come with it.
+import { input, output, weight, type DeviceCaps, type Dispatch, type TileVariant } from '../gpu/dispatch.js';
 import { activationParams, type Activation } from './activation.js';
-import { chooseGemmVariant, planGemm, renameGemmBindings, subgroupQuads } from './gemm.js';
-import { assertRank, checkGrid, ELEMENTWISE_WG, grid1d, type DeviceCaps, type KernelCall, type Shape, type TileVariant } from './kernel-call.js';
+import { chooseGemmVariant, gemmBlockCount, gemmClass, gemmDispatches, gemmRunsOnSubgroups, subgroupQuads } from './gemm.js';
+import { assertRank, checkGrid, ELEMENTWISE_WG, grid1d, type Shape } from './grid.js';
+import { biasWeight, directWeight, withF16Weights, type LowerContext, type Lowering, type TuningCase } from './lowering.js';
 import { windows2d, type Padding } from './padding.js';
+import { winogradApplies, winogradDispatches, winogradTileFor, winogradTiles, winogradWeights } from './winograd.js';
 
 export interface Conv2dAttrs {
   strides?: readonly [number, number];
@@ -83,80 +85,144 @@ export function defaultConv2dVariant(groups: number, ocg: number, caps?: DeviceC
   return { tm: 4, tn: span / wgX, wgX, wgY: 64 / wgX };
 }
 
-/** Whether planConv2d can fuse a residual add into this conv: a 1×1 conv whose GEMM runs on the subgroup kernel. */
-export function residualFits(x: Shape, w: Shape, attrs: Conv2dAttrs, caps: DeviceCaps): boolean {
-  return conv2dRoute(x, w, attrs) === 'gemm' && planConv2d(x, w, attrs, caps)[0].kernel === 'gemm-subgroup';
+/** A conv node's attributes. Weights: kernel (HWIO, `kernelShape`), bias [oc] (zeros when absent). */
+export interface Conv2dOp {
+  attrs: Conv2dAttrs;
+  /** [kh, kw, c/groups, oc]. */
+  kernelShape: [number, number, number, number];
+  /**
+   * Input 1 added in the epilogue: 'after' the activation (Darknet's [shortcut] after a conv) or
+   * 'before' it (Keras's Add followed by an activation). Set by the residual fusion pass where the
+   * lowering says it can absorb one.
+   */
+  residual?: 'after' | 'before';
 }
 
 /**
- * Bindings: x, w, b → y (b is the bias, zeros when the layer has none). `residual` adds the binding
- * 'r' (laid out like y) 'after' or 'before' the activation; only a 1×1 conv that runs on the subgroup
- * GEMM supports it (see residualFits).
+ * The dispatches of a convolution, by route: Winograd for 3×3 stride-1 convs with ≥ 32 channels (unless
+ * turned off), a GEMM for 1×1 stride-1 unpadded convs, the depthwise kernels for one input channel per
+ * group, and otherwise the implicit-GEMM kernels (register-blocked, or sharing input values by subgroup
+ * broadcast where the device allows).
  */
-export function planConv2d(
-  x: Shape, w: Shape, attrs: Conv2dAttrs, caps: DeviceCaps, variant?: Conv2dVariant, residual?: 'after' | 'before',
-): KernelCall[] {
+export function lowerConv2d(op: Conv2dOp, ctx: LowerContext): Lowering {
+  const x = ctx.inputs[0];
+  const w = op.kernelShape;
+  const { attrs, residual } = op;
   const g = geometry(x, w, attrs);
-  const act = activationParams(attrs.activation);
-  const route = conv2dRoute(x, w, attrs);
-  if (route === 'gemm') {
-    const m = g.n * g.h * g.w;
-    const calls = planGemm({ m, k: g.c, n: g.oc, residual }, attrs.activation, caps, chooseGemmVariant(m, g.oc, caps));
-    if (calls.length > 1) throw new Error(`conv2d: 1×1 weights of ${g.c}×${g.oc} exceed one storage binding`);
-    return [renameGemmBindings(calls[0], { a: 'x', 'b#0': 'w', bias: 'b', c: 'y' })];
+  const shape = [g.n, g.oh, g.ow, g.oc];
+  if (residual && ctx.inputs[1]?.join() !== shape.join()) throw new Error(`residual [${ctx.inputs[1]}] does not match the output [${shape}]`);
+  const flops = 2 * g.n * g.oh * g.ow * g.oc * g.kh * g.kw * g.cg;
+  const kernel = directWeight('kernel', g.kh * g.kw * g.cg * g.oc);
+  const base = { shape, scratch: [] as number[], flops, weights: [kernel, biasWeight(g.oc)] };
+  let low: Lowering;
+  if (ctx.winograd !== false && winogradApplies(x, w, attrs)) {
+    const m = winogradTileFor(w);
+    const plan = winogradDispatches(x, w, attrs, ctx.caps, m, residual);
+    const { chunk } = winogradTiles(x, w, attrs, ctx.caps, m);
+    low = {
+      ...base, dispatches: plan.dispatches, scratch: plan.scratch, absorbsResidual: true,
+      weights: [
+        { name: 'winograd', length: (m + 2) ** 2 * g.c * g.oc, dtype: 'f32', make: (v) => winogradWeights(v.kernel, g.c, g.oc, m) },
+        biasWeight(g.oc),
+      ],
+      tuning: { key: gemmClass(chunk, g.oc, true), problem: { kind: 'gemm', m: chunk, k: g.c, n: g.oc, batched: true } },
+    };
+  } else {
+    const route = conv2dRoute(x, w, attrs);
+    if (route === 'gemm') low = pointwise(g, attrs, ctx, residual, base);
+    else {
+      if (residual) throw new Error('a fused residual needs the Winograd route (3×3, stride 1, ≥ 32 channels) or a 1×1 conv on the subgroup GEMM');
+      low = route === 'depthwise' ? { ...base, dispatches: [depthwiseDispatch(g, attrs, ctx.caps)], absorbsResidual: false } : implicitGemm(g, attrs, ctx, base);
+    }
   }
-  if (residual) throw new Error('conv2d: a fused residual needs a 1×1 conv on the subgroup GEMM');
-  const common = {
-    n: g.n, h: g.h, w: g.w, c: g.c, oh: g.oh, ow: g.ow, oc: g.oc, kh: g.kh, kw: g.kw,
-    stride_h: g.sh, stride_w: g.sw, dil_h: g.dh, dil_w: g.dw, pad_top: g.padTop, pad_left: g.padLeft,
-  };
-  if (route === 'depthwise' && g.ocg === 1 && g.c % 4 === 0) {
+  return ctx.f16Weights ? withF16Weights(low, ['kernel', 'winograd']) : low;
+}
+
+type LoweringBase = Pick<Lowering, 'shape' | 'scratch' | 'flops' | 'weights'>;
+
+/** A 1×1 stride-1 unpadded conv is exactly a GEMM; on the subgroup kernel it can add a residual. */
+function pointwise(g: ConvGeometry, attrs: Conv2dAttrs, ctx: LowerContext, residual: 'after' | 'before' | undefined, base: LoweringBase): Lowering {
+  const m = g.n * g.h * g.w;
+  const shape = { m, k: g.c, n: g.oc, residual };
+  const variant = ctx.variant ?? chooseGemmVariant(m, g.oc, ctx.caps);
+  if (gemmBlockCount(shape, ctx.caps) > 1) throw new Error(`conv2d: 1×1 weights of ${g.c}×${g.oc} exceed one storage binding`);
+  const absorbsResidual = gemmRunsOnSubgroups(shape, ctx.caps, variant);
+  if (residual && !absorbsResidual) throw new Error('a fused residual needs the Winograd route (3×3, stride 1, ≥ 32 channels) or a 1×1 conv on the subgroup GEMM');
+  const dispatches = gemmDispatches(shape, attrs.activation, ctx.caps,
+    { a: input(0), b: () => weight('kernel'), bias: weight('bias'), residual: residual ? input(1) : undefined, c: output }, variant);
+  return { ...base, dispatches, absorbsResidual, tuning: { key: gemmClass(m, g.oc), problem: { kind: 'gemm', m, k: g.c, n: g.oc, batched: false } } };
+}
+
+function depthwiseDispatch(g: ConvGeometry, attrs: Conv2dAttrs, caps: DeviceCaps): Dispatch {
+  const act = activationParams(attrs.activation);
+  const common = convParams(g);
+  if (g.ocg === 1 && g.c % 4 === 0) {
     // Channel quads, DEPTHWISE_TX pixels per invocation: 3–4× fewer loads per output.
     const invocations = g.n * g.oh * Math.ceil(g.ow / DEPTHWISE_TX) * (g.c / 4);
-    return [{
+    return {
       kernel: 'depthwise-conv2d-vec4',
       spec: { TX: DEPTHWISE_TX, WG: ELEMENTWISE_WG },
       params: { ...common, mult: 1, ...act },
       workgroups: grid1d(invocations, ELEMENTWISE_WG, caps),
-      bindings: ['x', 'w', 'b', 'y'],
-    }];
+      bindings: [input(0), weight('kernel'), weight('bias'), output],
+    };
   }
-  if (route === 'depthwise') {
-    return [{
-      kernel: 'depthwise-conv2d',
-      spec: { WG: ELEMENTWISE_WG },
-      params: { ...common, mult: g.ocg, ...act },
-      workgroups: grid1d(g.n * g.oh * g.ow * g.oc, ELEMENTWISE_WG, caps),
-      bindings: ['x', 'w', 'b', 'y'],
-    }];
-  }
-  const tuned = g.groups === 1 ? caps.tuned?.[conv2dClass(g.kh, g.kw, g.sh, g.oc)] : undefined;
-  let v = variant ?? tuned ?? defaultConv2dVariant(g.groups, g.ocg, caps);
+  return {
+    kernel: 'depthwise-conv2d',
+    spec: { WG: ELEMENTWISE_WG },
+    params: { ...common, mult: g.ocg, ...act },
+    workgroups: grid1d(g.n * g.oh * g.ow * g.oc, ELEMENTWISE_WG, caps),
+    bindings: [input(0), weight('kernel'), weight('bias'), output],
+  };
+}
+
+function convParams(g: ConvGeometry) {
+  return {
+    n: g.n, h: g.h, w: g.w, c: g.c, oh: g.oh, ow: g.ow, oc: g.oc, kh: g.kh, kw: g.kw,
+    stride_h: g.sh, stride_w: g.sw, dil_h: g.dh, dil_w: g.dw, pad_top: g.padTop, pad_left: g.padLeft,
+  };
+}
+
+/** The implicit-GEMM kernels: the tuned, requested or default tile variant, on subgroups where it fits. */
+function implicitGemm(g: ConvGeometry, attrs: Conv2dAttrs, ctx: LowerContext, base: LoweringBase): Lowering {
+  const { caps } = ctx;
+  const key = conv2dClass(g.kh, g.kw, g.sh, g.oc);
+  const tuned = g.groups === 1 ? caps.tuned?.[key] : undefined;
+  let v: Conv2dVariant = ctx.variant ?? tuned ?? defaultConv2dVariant(g.groups, g.ocg, caps);
+  const params = { ...convParams(g), cg: g.cg, ocg: g.ocg, ...activationParams(attrs.activation) };
+  const bindings = [input(0), weight('kernel'), weight('bias'), output];
+  const tuning: TuningCase | undefined = g.groups === 1
+    ? { key, problem: { kind: 'conv2d', x: [g.n, g.h, g.w, g.c], w: [g.kh, g.kw, g.cg, g.oc], stride: g.sh, padding: attrs.padding ?? 'valid' } }
+    : undefined;
   if (v.kind === 'subgroup') {
     if (v.tm % 8 || v.tm > 32 || v.wgX % 8 || v.tn > 8) {
       throw new Error(`conv2d: the subgroup kind needs TM a multiple of 8 up to 32, WG_X a multiple of 8 and TN ≤ 8, got TM ${v.tm}, TN ${v.tn}, WG_X ${v.wgX}`);
     }
     if (subgroupConvFits(g.groups, g.oc, caps)) {
-      return [{
-        kernel: 'conv2d-subgroup',
-        spec: { TM: v.tm, TN: v.tn, WG_X: v.wgX },
-        params: { ...common, cg: g.cg, ocg: g.ocg, ...act },
-        workgroups: checkGrid('conv2d', [Math.ceil(g.oc / (4 * v.tn * v.wgX)), Math.ceil((g.n * g.oh * g.ow) / v.tm), 1], caps),
-        bindings: ['x', 'w', 'b', 'y'],
-      }];
+      return {
+        ...base, absorbsResidual: false, tuning,
+        dispatches: [{
+          kernel: 'conv2d-subgroup',
+          spec: { TM: v.tm, TN: v.tn, WG_X: v.wgX },
+          params,
+          workgroups: checkGrid('conv2d', [Math.ceil(g.oc / (4 * v.tn * v.wgX)), Math.ceil((g.n * g.oh * g.ow) / v.tm), 1], caps),
+          bindings,
+        }],
+      };
     }
     v = defaultConv2dVariant(g.groups, g.ocg);
   }
   if (g.groups > 1 && g.ocg % (v.tn * v.wgX)) {
     throw new Error(`conv2d: variant TN×WG_X = ${v.tn * v.wgX} does not divide ${g.ocg} channels per group`);
   }
-  return [{
-    kernel: 'conv2d',
-    spec: { TM: v.tm, TN: v.tn, WG_X: v.wgX, WG_Y: v.wgY },
-    params: { ...common, cg: g.cg, ocg: g.ocg, ...act },
-    workgroups: checkGrid('conv2d', [
-      Math.ceil(g.oc / (v.tn * v.wgX)), Math.ceil((g.n * g.oh * g.ow) / (v.tm * v.wgY)), 1,
-    ], caps),
-    bindings: ['x', 'w', 'b', 'y'],
-  }];
+  return {
+    ...base, absorbsResidual: false, tuning,
+    dispatches: [{
+      kernel: 'conv2d',
+      spec: { TM: v.tm, TN: v.tn, WG_X: v.wgX, WG_Y: v.wgY },
+      params,
+      workgroups: checkGrid('conv2d', [Math.ceil(g.oc / (v.tn * v.wgX)), Math.ceil((g.n * g.oh * g.ow) / (v.tm * v.wgY)), 1], caps),
+      bindings,
+    }],
+  };
 }

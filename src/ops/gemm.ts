@@ -1,7 +1,10 @@
-// C = act(A · B + bias), register-blocked; a B larger than one storage binding is split into
-// column blocks, each bound and dispatched on its own (VGG16's fc1 is 25088×4096 f32 ≈ 411 MB).
+// C = act(A · B + bias), register-blocked; a B larger than one storage binding is split into column
+// blocks, each bound and dispatched on its own (VGG16's fc1 is 25088×4096 f32 ≈ 411 MB). Dense layers
+// lower to it; 1×1 convolutions and Winograd's batched products build their dispatches with it.
+import { input, output, weight, type Binding, type DeviceCaps, type Dispatch, type TileVariant } from '../gpu/dispatch.js';
 import { activationParams, type Activation } from './activation.js';
-import { checkGrid, type DeviceCaps, type KernelCall, type TileVariant } from './kernel-call.js';
+import { checkGrid, sizeOf } from './grid.js';
+import { biasWeight, withF16Weights, type LowerContext, type Lowering } from './lowering.js';
 
 export interface GemmShape {
   m: number;
@@ -14,10 +17,20 @@ export interface GemmShape {
   /** Skip the bias (the bias binding is then never read). */
   noBias?: boolean;
   /**
-   * Add the binding 'r' (laid out like C) 'after' the activation or 'before' it: the subgroup kind
+   * Add the residual binding (laid out like C) 'after' the activation or 'before' it: the subgroup kind
    * only, one column block (a 1×1 conv followed by a residual add).
    */
   residual?: 'after' | 'before';
+}
+
+/** What each operand of a GEMM is bound to (a 1×1 conv's x, w, b → y; Winograd's scratch and weights). */
+export interface GemmOperands {
+  a: Binding;
+  /** B, or block `part` of it when B is split across bindings. */
+  b: (part: number | undefined) => Binding;
+  bias: Binding;
+  residual?: Binding;
+  c: Binding;
 }
 
 /**
@@ -25,7 +38,7 @@ export interface GemmShape {
  * workgroup memory (best on CPU adapters, where barriers are costly). 'vec4': the same with B and
  * C as vec4 (TN counts column quads; needs n % 4 == 0 and row-major B, else falls back to
  * 'register'). 'tiled': tiles of A and B staged through workgroup memory TK deep (the usual choice
- * on GPUs).
+ * on GPUs). 'subgroup': A shared across a subgroup by broadcast.
  */
 export type GemmVariant = TileVariant;
 
@@ -66,36 +79,29 @@ export function gemmBlockCount(shape: GemmShape, caps: DeviceCaps): number {
 }
 
 /**
- * Re-lays a k×n (or n×k when transB) row-major B into the column blocks the kernel binds:
- * block i holds columns i*nb … as k×nb row-major (or nb×k). Done once, when a weight is uploaded.
+ * Block `part` of a k×n (or n×k when transB) row-major B as the kernel binds it: columns part·nb … as
+ * k×nb row-major (or nb×k). Done once, when a weight is uploaded.
  */
-export function splitGemmWeight(b: Float32Array, shape: GemmShape, caps: DeviceCaps): Float32Array[] {
+export function gemmWeightBlock(b: Float32Array, shape: GemmShape, caps: DeviceCaps, part: number): Float32Array {
   const { k, n } = shape;
   if (b.length !== k * n) throw new Error(`gemm: B has ${b.length} values, expected ${k}×${n} = ${k * n}`);
   const nb = gemmBlockColumns(k, n, caps);
-  if (nb === n) return [b];
-  const blocks: Float32Array[] = [];
-  for (let c0 = 0; c0 < n; c0 += nb) {
-    const cols = Math.min(nb, n - c0);
-    if (shape.transB) {
-      blocks.push(b.subarray(c0 * k, (c0 + cols) * k));
-      continue;
-    }
-    const block = new Float32Array(k * cols);
-    for (let r = 0; r < k; r++) block.set(b.subarray(r * n + c0, r * n + c0 + cols), r * cols);
-    blocks.push(block);
-  }
-  return blocks;
+  if (nb === n) return b;
+  const c0 = part * nb, cols = Math.min(nb, n - c0);
+  if (shape.transB) return b.subarray(c0 * k, (c0 + cols) * k);
+  const block = new Float32Array(k * cols);
+  for (let r = 0; r < k; r++) block.set(b.subarray(r * n + c0, r * n + c0 + cols), r * cols);
+  return block;
+}
+
+/** Every block of B (see gemmWeightBlock). */
+export function splitGemmWeight(b: Float32Array, shape: GemmShape, caps: DeviceCaps): Float32Array[] {
+  return Array.from({ length: gemmBlockCount(shape, caps) }, (_, i) => gemmWeightBlock(b, shape, caps, i));
 }
 
 /** Quads per lane of a subgroup tile over n columns: a workgroup of 8 lanes spans 32·TN of them. */
 export function subgroupQuads(n: number): number {
   return n >= 128 ? 4 : n >= 64 ? 2 : 1;
-}
-
-/** A GEMM call bound under a caller's role names (a conv's x, w, b → y); roles not named keep theirs. */
-export function renameGemmBindings(call: KernelCall, roles: Readonly<Record<string, string>>): KernelCall {
-  return { ...call, bindings: call.bindings.map((role) => roles[role] ?? role) };
 }
 
 /**
@@ -106,23 +112,34 @@ export function subgroupGemmFits(shape: GemmShape, caps: DeviceCaps): boolean {
   return (caps.subgroupMinSize ?? 0) >= 8 && shape.n % 4 === 0 && !shape.transB;
 }
 
-/** Bindings: a, b#0…b#(blocks-1), bias → c. Call i binds block i as its B. */
-export function planGemm(
-  shape: GemmShape, activation: Activation | undefined, caps: DeviceCaps,
-  variant: GemmVariant = chooseGemmVariant(shape.m, shape.n, caps, !!shape.batch),
-): KernelCall[] {
+/** The kernel a variant runs as for this shape (vec4 and subgroup fall back where they do not fit). */
+function resolveKind(shape: GemmShape, variant: GemmVariant, caps: DeviceCaps): { variant: GemmVariant; kind: NonNullable<GemmVariant['kind']> } {
+  if (variant.kind === 'subgroup' && !subgroupGemmFits(shape, caps)) variant = defaultGemmVariant(shape.m, shape.n);
+  // vec4 needs every block and C's row to be whole quads; blocks are multiples of 4 unless single.
+  const kind = variant.kind === 'vec4' && (shape.n % 4 || shape.transB) ? 'register' : variant.kind ?? 'register';
+  return { variant, kind };
+}
+
+/** Whether a GEMM of this shape runs on the subgroup kernel here (the only one with a residual epilogue). */
+export function gemmRunsOnSubgroups(shape: GemmShape, caps: DeviceCaps, variant = chooseGemmVariant(shape.m, shape.n, caps, !!shape.batch)): boolean {
+  return resolveKind(shape, variant, caps).kind === 'subgroup';
+}
+
+/** The dispatches of one GEMM (one per column block of B), bound to `io`. */
+export function gemmDispatches(
+  shape: GemmShape, activation: Activation | undefined, caps: DeviceCaps, io: GemmOperands,
+  requested: GemmVariant = chooseGemmVariant(shape.m, shape.n, caps, !!shape.batch),
+): Dispatch[] {
   const { m, k, n } = shape;
   if (m < 1 || k < 1 || n < 1) throw new Error(`gemm: empty shape m=${m} k=${k} n=${n}`);
-  if (variant.wgX * variant.wgY > caps.maxInvocationsPerWorkgroup) {
-    throw new Error(`gemm: workgroup ${variant.wgX}×${variant.wgY} exceeds the device's ${caps.maxInvocationsPerWorkgroup} invocations`);
+  if (requested.wgX * requested.wgY > caps.maxInvocationsPerWorkgroup) {
+    throw new Error(`gemm: workgroup ${requested.wgX}×${requested.wgY} exceeds the device's ${caps.maxInvocationsPerWorkgroup} invocations`);
+  }
+  if (requested.kind === 'subgroup' && (requested.tm % 8 || requested.tm > 32 || requested.wgX % 8 || requested.tn > 8)) {
+    throw new Error(`gemm: the subgroup kind needs TM a multiple of 8 up to 32, WG_X a multiple of 8 and TN ≤ 8, got TM ${requested.tm}, TN ${requested.tn}, WG_X ${requested.wgX}`);
   }
   const nb = gemmBlockColumns(k, n, caps);
-  if (variant.kind === 'subgroup' && (variant.tm % 8 || variant.tm > 32 || variant.wgX % 8 || variant.tn > 8)) {
-    throw new Error(`gemm: the subgroup kind needs TM a multiple of 8 up to 32, WG_X a multiple of 8 and TN ≤ 8, got TM ${variant.tm}, TN ${variant.tn}, WG_X ${variant.wgX}`);
-  }
-  if (variant.kind === 'subgroup' && !subgroupGemmFits(shape, caps)) variant = defaultGemmVariant(m, n);
-  // vec4 needs every block and C's row to be whole quads; blocks are multiples of 4 unless single.
-  const kind = variant.kind === 'vec4' && (n % 4 || shape.transB) ? 'register' : variant.kind ?? 'register';
+  const { variant, kind } = resolveKind(shape, requested, caps);
   const kernel = kind === 'vec4' ? 'gemm-vec4' : kind === 'tiled' ? 'gemm-tiled' : kind === 'subgroup' ? 'gemm-subgroup' : 'gemm';
   const spec: Record<string, number> = kind === 'subgroup'
     ? { TM: variant.tm, TN: variant.tn, WG_X: variant.wgX }
@@ -139,22 +156,58 @@ export function planGemm(
   if (batch.count > 1 && nb !== n) throw new Error('gemm: a batched product must fit one binding per B');
   const colsPerInvocation = kind === 'vec4' || kind === 'subgroup' ? 4 * variant.tn : variant.tn;
   const rowsPerWorkgroup = kind === 'subgroup' ? variant.tm : variant.tm * variant.wgY;
-  const calls: KernelCall[] = [];
+  const split = nb !== n;
+  const dispatches: Dispatch[] = [];
   for (let c0 = 0, i = 0; c0 < n; c0 += nb, i++) {
     const cols = Math.min(nb, n - c0);
-    calls.push({
+    const b = io.b(split ? i : undefined);
+    dispatches.push({
       kernel,
       spec,
       params: {
         m, k, nb: cols, n_offset: c0, ldc: n, ...activationParams(activation),
         ...(batched ? { batch_a: batch.strideA, batch_b: batch.strideB, batch_c: batch.strideC } : {}),
       },
-      workgroups: checkGrid('gemm', [
-        Math.ceil(cols / (colsPerInvocation * variant.wgX)), Math.ceil(m / rowsPerWorkgroup), batch.count,
-      ], caps),
+      workgroups: checkGrid('gemm', [Math.ceil(cols / (colsPerInvocation * variant.wgX)), Math.ceil(m / rowsPerWorkgroup), batch.count], caps),
       // The subgroup kernel has a residual binding; without a residual the bias fills it, unread.
-      bindings: kind === 'subgroup' ? ['a', `b#${i}`, 'bias', shape.residual ? 'r' : 'bias', 'c'] : ['a', `b#${i}`, 'bias', 'c'],
+      bindings: kind === 'subgroup' ? [io.a, b, io.bias, io.residual ?? io.bias, io.c] : [io.a, b, io.bias, io.c],
     });
   }
-  return calls;
+  return dispatches;
+}
+
+/** Dense attributes: y = act(x · kernel + bias) over the last axis. Weights: kernel [k, units], bias [units]. */
+export interface DenseOp {
+  units: number;
+  /** The kernel's rows (input features), when known: checked against the input. */
+  inFeatures?: number;
+  activation?: Activation;
+}
+
+export function lowerDense(op: DenseOp, ctx: LowerContext): Lowering {
+  const x = ctx.inputs[0];
+  const k = x[x.length - 1];
+  if (op.inFeatures !== undefined && op.inFeatures !== k) {
+    throw new Error(`input has ${k} features but the kernel holds ${op.inFeatures * op.units} values for ${op.units} units`);
+  }
+  const m = sizeOf(x) / k;
+  const shape: GemmShape = { m, k, n: op.units };
+  const parts = gemmBlockCount(shape, ctx.caps);
+  const variant = ctx.variant ?? chooseGemmVariant(m, op.units, ctx.caps);
+  const dispatches = gemmDispatches(shape, op.activation, ctx.caps, { a: input(0), b: (p) => weight('kernel', p), bias: weight('bias'), c: output }, variant);
+  const low: Lowering = {
+    shape: [...x.slice(0, -1), op.units],
+    dispatches,
+    weights: [
+      parts > 1
+        ? { name: 'kernel', length: k * op.units, dtype: 'f32', parts, makePart: (w, i) => gemmWeightBlock(w.kernel, shape, ctx.caps, i) }
+        : { name: 'kernel', length: k * op.units, dtype: 'f32', direct: 'kernel' },
+      biasWeight(op.units),
+    ],
+    scratch: [],
+    absorbsResidual: false,
+    tuning: { key: gemmClass(m, op.units), problem: { kind: 'gemm', m, k, n: op.units, batched: false } },
+    flops: 2 * m * k * op.units,
+  };
+  return ctx.f16Weights ? withF16Weights(low, ['kernel']) : low;
 }

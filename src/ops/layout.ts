@@ -1,5 +1,7 @@
 // Ops that move data without arithmetic: concat, nearest upsample, padding, transposes, flatten.
-import { assertRank, ELEMENTWISE_WG, grid1d, sizeOf, type DeviceCaps, type KernelCall, type Shape } from './kernel-call.js';
+import { input, output, type DeviceCaps, type Dispatch } from '../gpu/dispatch.js';
+import { assertRank, ELEMENTWISE_WG, grid1d, sizeOf, type Shape } from './grid.js';
+import { aliasLowering, elementwiseLowering, type LowerContext, type Lowering } from './lowering.js';
 
 function normAxis(op: string, axis: number, rank: number): number {
   const ax = axis < 0 ? rank + axis : axis;
@@ -21,28 +23,28 @@ export function concatOutputShape(inputs: readonly Shape[], axis: number): numbe
   return out;
 }
 
-/** One call per input; call i binds `x#i` → y. */
-export function planConcat(inputs: readonly Shape[], axis: number, caps: DeviceCaps): KernelCall[] {
+/** One dispatch per input; dispatch i copies input i into its place in the output. */
+export function planConcat(inputs: readonly Shape[], axis: number, caps: DeviceCaps): Dispatch[] {
   const out = concatOutputShape(inputs, axis);
   const ax = normAxis('concat', axis, out.length);
   const inner = sizeOf(out.slice(ax + 1));
   let offset = 0;
   return inputs.map((s, i) => {
     const total = sizeOf(s);
-    const call: KernelCall = {
+    const call: Dispatch = {
       kernel: 'concat',
       spec: { WG: ELEMENTWISE_WG },
       params: { total, in_axis: s[ax], out_axis: out[ax], inner, offset },
       workgroups: grid1d(total, ELEMENTWISE_WG, caps),
-      bindings: [`x#${i}`, 'y'],
+      bindings: [input(i), output],
     };
     offset += s[ax];
     return call;
   });
 }
 
-/** y = x[…, begin:begin+size, …] along `axis`. Bindings: x → y. */
-export function planSlice(x: Shape, axis: number, begin: number, size: number, caps: DeviceCaps): KernelCall {
+/** y = x[…, begin:begin+size, …] along `axis`. */
+export function planSlice(x: Shape, axis: number, begin: number, size: number, caps: DeviceCaps): Dispatch {
   const ax = normAxis('slice', axis, x.length);
   if (!(Number.isInteger(begin) && Number.isInteger(size) && begin >= 0 && size >= 1 && begin + size <= x[ax])) {
     throw new Error(`slice: [${begin}, ${begin + size}) is outside axis ${axis} of size ${x[ax]}`);
@@ -54,7 +56,7 @@ export function planSlice(x: Shape, axis: number, begin: number, size: number, c
     spec: { WG: ELEMENTWISE_WG },
     params: { total, in_axis: x[ax], out_axis: size, inner, offset: begin },
     workgroups: grid1d(total, ELEMENTWISE_WG, caps),
-    bindings: ['x', 'y'],
+    bindings: [input(0), output],
   };
 }
 
@@ -64,8 +66,8 @@ export function sliceOutputShape(x: Shape, axis: number, size: number): number[]
   return out;
 }
 
-/** Nearest-neighbour upsampling of NHWC. Bindings: x → y. */
-export function planUpsample(x: Shape, factors: readonly [number, number], caps: DeviceCaps): KernelCall {
+/** Nearest-neighbour upsampling of NHWC. */
+export function planUpsample(x: Shape, factors: readonly [number, number], caps: DeviceCaps): Dispatch {
   assertRank('upsample', 'input', x, 4);
   const [n, h, w, c] = x;
   const [fh, fw] = factors;
@@ -75,13 +77,13 @@ export function planUpsample(x: Shape, factors: readonly [number, number], caps:
     spec: { WG: ELEMENTWISE_WG },
     params: { n, h, w, c, fh, fw },
     workgroups: grid1d(n * h * fh * w * fw * c, ELEMENTWISE_WG, caps),
-    bindings: ['x', 'y'],
+    bindings: [input(0), output],
   };
 }
 export const upsampleOutputShape = (x: Shape, [fh, fw]: readonly [number, number]) => [x[0], x[1] * fh, x[2] * fw, x[3]];
 
-/** Constant padding of NHWC's spatial axes, pads = [top, bottom, left, right]. Bindings: x → y. */
-export function planPad(x: Shape, pads: readonly [number, number, number, number], caps: DeviceCaps, value = 0): KernelCall {
+/** Constant padding of NHWC's spatial axes, pads = [top, bottom, left, right]. */
+export function planPad(x: Shape, pads: readonly [number, number, number, number], caps: DeviceCaps, value = 0): Dispatch {
   assertRank('pad', 'input', x, 4);
   const [n, h, w, c] = x;
   const [t, b, l, r] = pads;
@@ -92,13 +94,13 @@ export function planPad(x: Shape, pads: readonly [number, number, number, number
     spec: { WG: ELEMENTWISE_WG },
     params: { n, h, w, c, oh, ow, pad_top: t, pad_left: l, value },
     workgroups: grid1d(n * oh * ow * c, ELEMENTWISE_WG, caps),
-    bindings: ['x', 'y'],
+    bindings: [input(0), output],
   };
 }
 export const padOutputShape = (x: Shape, [t, b, l, r]: readonly number[]) => [x[0], x[1] + t + b, x[2] + l + r, x[3]];
 
-/** y = x permuted: y's axis i is x's axis perm[i]. Rank <= 4. Bindings: x → y. */
-export function planTranspose(x: Shape, perm: readonly number[], caps: DeviceCaps): KernelCall {
+/** y = x permuted: y's axis i is x's axis perm[i]. Rank <= 4. */
+export function planTranspose(x: Shape, perm: readonly number[], caps: DeviceCaps): Dispatch {
   if (x.length > 4 || perm.length !== x.length || [...perm].sort().some((p, i) => p !== i)) {
     throw new Error(`transpose: perm [${perm.join(', ')}] is not a permutation of rank ${x.length} (<= 4)`);
   }
@@ -111,7 +113,7 @@ export function planTranspose(x: Shape, perm: readonly number[], caps: DeviceCap
     spec: { WG: ELEMENTWISE_WG },
     params: { d0: d[0], d1: d[1], d2: d[2], d3: d[3], s0: s[0], s1: s[1], s2: s[2], s3: s[3] },
     workgroups: grid1d(sizeOf(x), ELEMENTWISE_WG, caps),
-    bindings: ['x', 'y'],
+    bindings: [input(0), output],
   };
 }
 export const transposeOutputShape = (x: Shape, perm: readonly number[]) => perm.map((p) => x[p]);
@@ -122,4 +124,43 @@ export const NCHW_TO_NHWC = [0, 2, 3, 1] as const;
 /** Keras's Flatten on NHWC is a reshape: channels-last order is already the memory order. */
 export function flattenShape(x: Shape): [number, number] {
   return [x[0], sizeOf(x.slice(1))];
+}
+
+/** Resolves a Reshape target (without batch, one -1 allowed) against the input shape. */
+export function reshapeTarget(input: Shape, target: readonly number[]): number[] {
+  const total = sizeOf(input.slice(1));
+  const known = target.filter((d) => d !== -1);
+  const free = target.length - known.length;
+  const knownSize = sizeOf(known);
+  if (free > 1 || (free === 1 && total % knownSize) || (free === 0 && knownSize !== total)) {
+    throw new Error(`cannot reshape [${input.slice(1).join(', ')}] (${total} values) to [${target.join(', ')}]`);
+  }
+  return [input[0], ...target.map((d) => (d === -1 ? total / knownSize : d))];
+}
+
+export const lowerReshape = (op: { shape: number[] }, ctx: LowerContext): Lowering => aliasLowering(reshapeTarget(ctx.inputs[0], op.shape));
+export const lowerIdentity = (_op: object, ctx: LowerContext): Lowering => aliasLowering([...ctx.inputs[0]]);
+
+export function lowerConcat(op: { axis: number }, ctx: LowerContext): Lowering {
+  return elementwiseLowering(concatOutputShape(ctx.inputs, op.axis), ...planConcat(ctx.inputs, op.axis, ctx.caps));
+}
+
+export function lowerSlice(op: { axis: number; begin: number; size: number }, ctx: LowerContext): Lowering {
+  const x = ctx.inputs[0];
+  return elementwiseLowering(sliceOutputShape(x, op.axis, op.size), planSlice(x, op.axis, op.begin, op.size, ctx.caps));
+}
+
+export function lowerUpsample(op: { factors: [number, number] }, ctx: LowerContext): Lowering {
+  const x = ctx.inputs[0];
+  return elementwiseLowering(upsampleOutputShape(x, op.factors), planUpsample(x, op.factors, ctx.caps));
+}
+
+export function lowerPad(op: { pads: [number, number, number, number] }, ctx: LowerContext): Lowering {
+  const x = ctx.inputs[0];
+  return elementwiseLowering(padOutputShape(x, op.pads), planPad(x, op.pads, ctx.caps));
+}
+
+export function lowerTranspose(op: { perm: number[] }, ctx: LowerContext): Lowering {
+  const x = ctx.inputs[0];
+  return elementwiseLowering(transposeOutputShape(x, op.perm), planTranspose(x, op.perm, ctx.caps));
 }

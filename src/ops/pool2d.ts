@@ -1,5 +1,7 @@
 // Max and average pooling over NHWC windows, and global pooling.
-import { assertRank, ELEMENTWISE_WG, grid1d, sizeOf, type DeviceCaps, type KernelCall, type Shape } from './kernel-call.js';
+import { input, output, type DeviceCaps, type Dispatch } from '../gpu/dispatch.js';
+import { assertRank, ELEMENTWISE_WG, grid1d, type Shape } from './grid.js';
+import { elementwiseLowering, type LowerContext, type Lowering } from './lowering.js';
 import { windows2d, type Padding } from './padding.js';
 
 export interface Pool2dAttrs {
@@ -24,8 +26,7 @@ export function pool2dOutputShape(x: Shape, attrs: Pool2dAttrs): [number, number
   return [g.n, g.oh, g.ow, g.c];
 }
 
-/** Bindings: x → y. */
-export function planPool2d(x: Shape, attrs: Pool2dAttrs, caps: DeviceCaps): KernelCall {
+export function planPool2d(x: Shape, attrs: Pool2dAttrs, caps: DeviceCaps): Dispatch {
   const g = poolGeometry(x, attrs);
   return {
     kernel: 'pool2d',
@@ -36,12 +37,12 @@ export function planPool2d(x: Shape, attrs: Pool2dAttrs, caps: DeviceCaps): Kern
       is_max: attrs.kind === 'max' ? 1 : 0,
     },
     workgroups: grid1d(g.n * g.oh * g.ow * g.c, ELEMENTWISE_WG, caps),
-    bindings: ['x', 'y'],
+    bindings: [input(0), output],
   };
 }
 
-/** Global pooling NHWC → [n, c]. Bindings: x → y. */
-export function planGlobalPool(x: Shape, kind: 'max' | 'avg', caps: DeviceCaps): KernelCall {
+/** Global pooling NHWC → [n, c]. */
+export function planGlobalPool(x: Shape, kind: 'max' | 'avg', caps: DeviceCaps): Dispatch {
   assertRank('global-pool', 'input', x, 4);
   const [n, h, w, c] = x;
   return {
@@ -49,8 +50,19 @@ export function planGlobalPool(x: Shape, kind: 'max' | 'avg', caps: DeviceCaps):
     spec: { WG: ELEMENTWISE_WG },
     params: { n, hw: h * w, c, is_max: kind === 'max' ? 1 : 0 },
     workgroups: grid1d(n * c, ELEMENTWISE_WG, caps),
-    bindings: ['x', 'y'],
+    bindings: [input(0), output],
   };
 }
 
 export const globalPoolOutputShape = (x: Shape): [number, number] => [x[0], x[3]];
+
+export function lowerPool2d(op: { attrs: Pool2dAttrs }, ctx: LowerContext): Lowering {
+  const x = ctx.inputs[0];
+  return elementwiseLowering(pool2dOutputShape(x, op.attrs), planPool2d(x, op.attrs, ctx.caps));
+}
+
+export function lowerGlobalPool(op: { pool: 'max' | 'avg'; keepDims: boolean }, ctx: LowerContext): Lowering {
+  const x = ctx.inputs[0];
+  const [n, c] = globalPoolOutputShape(x);
+  return elementwiseLowering(op.keepDims ? [n, 1, 1, c] : [n, c], planGlobalPool(x, op.pool, ctx.caps));
+}

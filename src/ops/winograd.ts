@@ -2,19 +2,20 @@
 // tile and input channel instead of 9m² (2.25× fewer for m = 2, 4× for m = 4). Three calls per chunk of
 // tiles: the input transform (V = Bᵀ d B per (m+2)×(m+2) tile), (m+2)² batched GEMMs (M_k = V_k · U_k,
 // with U = G g Gᵀ computed once from the weights at load), and the output transform (Y = Aᵀ M A, bias,
-// activation). V and M live in two temporaries.
+// activation). V and M live in two scratch buffers.
+import { input, output, scratch, weight, type DeviceCaps, type Dispatch } from '../gpu/dispatch.js';
 import { activationParams } from './activation.js';
 import type { Conv2dAttrs } from './conv2d.js';
-import { chooseGemmVariant, planGemm, renameGemmBindings } from './gemm.js';
-import { ELEMENTWISE_WG, grid1d, type DeviceCaps, type KernelCall, type Shape } from './kernel-call.js';
+import { chooseGemmVariant, gemmDispatches } from './gemm.js';
+import { ELEMENTWISE_WG, grid1d, type Shape } from './grid.js';
 import { windows2d } from './padding.js';
 
 export type WinogradTile = 2 | 4;
 
 export interface WinogradPlan {
-  calls: KernelCall[];
-  /** Bytes of the temporaries the calls bind as 'tmp#0' (V) and 'tmp#1' (M). */
-  temps: number[];
+  dispatches: Dispatch[];
+  /** Bytes of scratch 0 (V, the transformed input) and scratch 1 (M, the products). */
+  scratch: number[];
 }
 
 /** Whether a conv can use Winograd F(2×2, 3×3) here: 3×3, stride 1, no dilation, no groups. */
@@ -52,12 +53,13 @@ export function winogradTiles(x: Shape, w: Shape, attrs: Conv2dAttrs, caps: Devi
   return { win, tilesH, tilesW, tiles, chunk };
 }
 
-/** Bindings: x, u (transformed weights), b → y, with temporaries tmp#0 and tmp#1. */
 /**
- * `residual`: 'after' adds the binding 'r' after the activation (Darknet's shortcut), 'before' adds it
- * before (Keras's Add then activation); without it the bias buffer fills that binding, unread.
+ * The Winograd dispatches of a conv: per chunk of tiles, the input transform (input 0 → scratch 0), the
+ * batched GEMMs (scratch 0 × weight 'winograd' → scratch 1) and the output transform (scratch 1 + bias →
+ * output). `residual`: 'after' adds input 1 after the activation (Darknet's shortcut), 'before' adds it
+ * before (Keras's Add then activation); without it the bias fills that binding, unread.
  */
-export function planWinograd(
+export function winogradDispatches(
   x: Shape, w: Shape, attrs: Conv2dAttrs, caps: DeviceCaps, m: WinogradTile = winogradTileFor(w), residual?: 'after' | 'before',
 ): WinogradPlan {
   const [, h, wd, c] = x;
@@ -67,31 +69,30 @@ export function planWinograd(
   const [inputKernel, outputKernel] = m === 2 ? ['winograd-input', 'winograd-output'] as const
     : ['winograd4-input', oc % 4 ? 'winograd4-output' : 'winograd4-output-vec4'] as const;
   const outputLanes = outputKernel === 'winograd4-output-vec4' ? 4 : 1; // channels per invocation
-  const calls: KernelCall[] = [];
+  const dispatches: Dispatch[] = [];
   for (let t0 = 0; t0 < tiles; t0 += chunk) {
     const count = Math.min(chunk, tiles - t0);
-    calls.push({
+    dispatches.push({
       kernel: inputKernel,
       spec: { WG: ELEMENTWISE_WG },
       params: { total: count * c, tile_offset: t0, h, w: wd, c, tiles_h: tilesH, tiles_w: tilesW, pad_top: win.padTop, pad_left: win.padLeft },
       workgroups: grid1d(count * c, ELEMENTWISE_WG, caps),
-      bindings: ['x', 'tmp#0'],
+      bindings: [input(0), scratch(0)],
     });
-    const [gemm] = planGemm(
+    // The GEMM reads V, binds U as B (its bias goes unread: the output transform adds it) and writes M.
+    dispatches.push(...gemmDispatches(
       { m: count, k: c, n: oc, noBias: true, batch: { count: points, strideA: count * c, strideB: c * oc, strideC: count * oc } },
-      undefined, caps, chooseGemmVariant(count, oc, caps, true),
-    );
-    // The GEMM reads V, binds u as B (its bias goes unread: the output transform adds it) and writes M.
-    calls.push(renameGemmBindings(gemm, { a: 'tmp#0', 'b#0': 'u', bias: 'b', c: 'tmp#1' }));
-    calls.push({
+      undefined, caps, { a: scratch(0), b: () => weight('winograd'), bias: weight('bias'), c: scratch(1) }, chooseGemmVariant(count, oc, caps, true),
+    ));
+    dispatches.push({
       kernel: outputKernel,
       spec: { WG: ELEMENTWISE_WG, RESIDUAL: residual === 'after' ? 1 : residual === 'before' ? 2 : 0 },
       params: { total: count * oc, tile_offset: t0, oh: win.oh, ow: win.ow, oc, tiles_h: tilesH, tiles_w: tilesW, ...activationParams(attrs.activation) },
       workgroups: grid1d((count * oc) / outputLanes, ELEMENTWISE_WG, caps),
-      bindings: ['tmp#1', 'b', residual ? 'r' : 'b', 'y'],
+      bindings: [scratch(1), weight('bias'), residual ? input(1) : weight('bias'), output],
     });
   }
-  return { calls, temps: [4 * points * chunk * c, 4 * points * chunk * oc] };
+  return { dispatches, scratch: [4 * points * chunk * c, 4 * points * chunk * oc] };
 }
 
 /** G of F(2, 3) (4×3) and F(4, 3) (6×3), row-major. */

@@ -3,8 +3,8 @@
 // lines, and write annotated images. Everything a user gave is checked before the model is loaded.
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import { Detector, type Detection } from '../darknet/detector.js';
-import { drawDetections } from '../darknet/draw.js';
+import { Detector, type Detection } from '../models/yolo/detector.js';
+import { drawDetections } from '../models/yolo/draw.js';
 import { ModelFileError, UsageError } from '../errors.js';
 import { decodeImage, saveImage } from '../io/image.js';
 import { parseCommand, type CommandSpec, type OptionTable, type Values } from './args.js';

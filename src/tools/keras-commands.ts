@@ -12,7 +12,7 @@ import { decodeImage, imageToArray, resizeImage, type Interpolation } from '../i
 import { loadKerasGraph } from '../io/keras.js';
 import { readNpy, writeNpy } from '../io/npy.js';
 import { decodePredictions, preprocessInput, type PreprocessMode } from '../models/imagenet.js';
-import { loadKerasModel } from '../models/keras-model.js';
+import { loadKerasModel, recognizeApplication } from '../models/keras-model.js';
 import { parseCommand, type CommandSpec, type OptionTable, type Values } from './args.js';
 import { checkInputFile } from './darknet-commands.js';
 import type { CliIo } from './io.js';
@@ -188,7 +188,8 @@ export async function inspect(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommand(INSPECT, argv);
   const file = positionals[0];
   checkInputFile(file);
-  const { graph, format, kerasVersion, spec } = await loadKerasGraph(file, { inputShape: parseShape(values['input-shape']) });
+  const inputShape = parseShape(values['input-shape']);
+  const { graph, weights, format, kerasVersion, spec } = await loadKerasGraph(file, { inputShape, recognize: recognizeApplication({ inputShape }) });
   // Shapes need no device: plan with generous limits, batch 1, and print the batch as None.
   const plan = planGraph(graph, 1, { maxWorkgroupsPerDimension: 2 ** 31, maxInvocationsPerWorkgroup: 1024, maxStorageBindingBytes: 2 ** 52 });
   const rows: (string | number)[][] = [];
@@ -196,12 +197,13 @@ export async function inspect(argv: string[], io: CliIo): Promise<number> {
   for (const layer of spec.layers) {
     const nodes = graph.nodes.filter((n) => (n.source?.layer ?? n.name) === layer.name);
     if (!nodes.length) continue;
-    const params = nodes.reduce((s, n) => s + paramCount(n.op), 0);
+    const params = nodes.reduce((s, n) => s + paramCount(weights.get(n.name)), 0);
     total += params;
     const shape = plan.shapes.get(layer.name) ?? plan.shapes.get(nodes[nodes.length - 1].name)!;
     rows.push([`${layer.name} (${layer.className})`, `(None, ${shape.slice(1).join(', ')})`, params.toLocaleString('en-US')]);
   }
-  io.out(`Model: "${spec.name}"  (${basename(file)}: ${format}${kerasVersion ? `, Keras ${kerasVersion}` : ''})`);
+  const recognized = format === 'h5-weights-only' ? `, recognised as Keras's ${spec.name} application` : '';
+  io.out(`Model: "${spec.name}"  (${basename(file)}: ${format}${kerasVersion ? `, Keras ${kerasVersion}` : ''}${recognized})`);
   io.out(formatTable(['Layer (type)', 'Output Shape', 'Param #'], rows));
   io.out(`Total params: ${total.toLocaleString('en-US')} (${fmt((total * 4) / 2 ** 20)} MB)`);
   return 0;

@@ -2,6 +2,7 @@
 // command runs the small set once; the benchmark runs the full-size set many times.
 import * as ops from '../eager.js';
 import type { GpuContext } from '../gpu/context.js';
+import { randomArray } from '../random.js';
 import { Tensor } from '../tensor.js';
 
 export interface OpCase {
@@ -17,19 +18,8 @@ export interface OpCase {
 
 const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
-/** Deterministic values in [-1, 1): benchmarks need plausible data, not statistical quality. */
-export function pseudoRandom(count: number, seed: number): Float32Array {
-  const a = new Float32Array(count);
-  let s = seed >>> 0;
-  for (let i = 0; i < a.length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = (s / 4294967296) * 2 - 1;
-  }
-  return a;
-}
-
 function filled(ctx: GpuContext, shape: number[], seed: number): Tensor {
-  return Tensor.fromArray(ctx, pseudoRandom(prod(shape), seed), shape);
+  return Tensor.fromArray(ctx, randomArray(prod(shape), seed), shape);
 }
 
 function convCase(name: string, x: number[], k: number, oc: number, opts: { stride?: number; groups?: number } = {}): OpCase {
@@ -57,7 +47,7 @@ function gemmCase(m: number, k: number, n: number): OpCase {
     name: `gemm ${m}×${k}×${n}`, kernel: 'gemm', flops: 2 * m * k * n, bytes: 4 * (m * k + k * n + m * n),
     setup(ctx) {
       const a = filled(ctx, [m, k], 4);
-      const w = ops.GemmWeight.upload(ctx, pseudoRandom(k * n, 6), k, n);
+      const w = ops.GemmWeight.upload(ctx, randomArray(k * n, 6), k, n);
       return { run: (onTiming) => ops.gemm(a, w, null, undefined, { onTiming }), dispose: () => { a.dispose(); w.dispose(); } };
     },
   };

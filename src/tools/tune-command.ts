@@ -2,7 +2,7 @@
 // and cache the fastest (later GpuContexts on the same adapter use them).
 import { readFileSync } from 'node:fs';
 import { assetPath } from '../assets.js';
-import { buildDarknet } from '../darknet/network.js';
+import { buildDarknet } from '../io/darknet/network.js';
 import { GpuContext } from '../gpu/context.js';
 import { loadTuning, saveTuning } from '../gpu/tuning-cache.js';
 import type { Graph } from '../graph/ir.js';
@@ -11,7 +11,7 @@ import { parseCommand, type CommandSpec } from './args.js';
 import { checkInputFile, parseInputSize } from './darknet-commands.js';
 import { startProgress, type CliIo } from './io.js';
 import { fmt, formatTable } from './table.js';
-import { describe, tune, tuneCasesForGraph, type TuneCase } from './tuner.js';
+import { describe, tune, tuneCasesForGraph, type TuningCase } from '../tune/tuner.js';
 
 export const TUNE = {
   name: 'tune',
@@ -47,7 +47,7 @@ export async function tuneCommand(argv: string[], io: CliIo): Promise<number> {
   try {
     io.out(`adapter: ${ctx.description}`);
     const known = values.all ? {} : await loadTuning(ctx.description);
-    const cases = new Map<string, TuneCase>();
+    const cases = new Map<string, TuningCase>();
     for (const g of graphs) for (const c of tuneCasesForGraph(g, ctx.caps, values.batch)) if (!cases.has(c.key) && !known[c.key]) cases.set(c.key, c);
     if (!cases.size) {
       io.out('every shape class of these models is tuned already (--all to measure again)');

@@ -1,6 +1,6 @@
 // [yolo] decoding, letterbox correction and per-class NMS, as Darknet does them (get_yolo_detections,
 // correct_yolo_boxes, do_nms_sort), on the CPU from the heads' NHWC outputs.
-import type { YoloHead } from './network.js';
+import type { YoloHead } from '../../io/darknet/network.js';
 
 /** A box in Darknet's relative centre format (fractions of the image). */
 export interface RelBox {

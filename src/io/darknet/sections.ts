@@ -2,9 +2,9 @@
 // its output shape, how many weights it stores, and the IR nodes it becomes. Each rule (padding, sizes,
 // weight order) is written here once; network.ts walks the cfg once with these handlers. Every value is
 // validated when read, with an error naming the cfg line and key, before any weight is read or GPU used.
-import type { Node, Op } from '../graph/ir.js';
-import type { Activation } from '../ops/activation.js';
-import { foldBatchNorm } from '../ops/batchnorm.js';
+import type { Node, Op } from '../../graph/ir.js';
+import type { Activation } from '../../ops/activation.js';
+import { foldBatchNorm } from '../../ops/batchnorm.js';
 import { oihwToHwio } from './weights.js';
 import type { Options } from './cfg.js';
 
@@ -41,7 +41,8 @@ export interface NodeBuilder {
   name: string;
   /** Node names of earlier layers by index (-1 = the input). */
   nodeOf(layer: number): string;
-  add(op: Op, inputs: string[], name?: string): void;
+  /** Adds a node (named `name` unless given) with its weight arrays, if it has any. */
+  add(op: Op, inputs: string[], name?: string, weights?: Record<string, Float32Array>): void;
   /**
    * The next `n` float32 weights of this layer, named `tensor` in errors: checked finite (and, with
    * `above`, greater than it) unless the loader was told to allow bad weights.
@@ -124,9 +125,9 @@ const convolutional: SectionHandler = {
           ? foldBatchNorm(hwio, undefined, { ...bnParams, beta: biases, epsilon: DARKNET_BN_EPSILON })
           : { weights: hwio, bias: biases };
         b.add({
-          kind: 'conv2d', weights: kernel, shape: [size, size, cg, n], bias,
+          kind: 'conv2d', kernelShape: [size, size, cg, n],
           attrs: { strides: [stride, stride], padding: [pad, pad, pad, pad], groups, activation },
-        }, [b.nodeOf(at.index - 1)]);
+        }, [b.nodeOf(at.index - 1)], undefined, { kernel, bias });
       },
     };
   },

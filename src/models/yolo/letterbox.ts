@@ -1,7 +1,7 @@
 // Darknet's input preparation, reproduced in float32 arithmetic step by step so the network sees the
 // same values as in Darknet: 8-bit RGB → /255, its two-pass align-corners bilinear resize_image, and
 // letterbox_image (aspect kept, pasted centred on a 0.5 grey canvas). Output is HWC (NHWC's one image).
-import type { RgbaImage } from '../io/image.js';
+import type { RgbaImage } from '../../io/image.js';
 
 const f32 = Math.fround;
 

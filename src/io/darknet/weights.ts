@@ -1,6 +1,6 @@
 // The Darknet .weights file: a header (version, images seen), then each layer's float32 arrays in cfg
 // order. Kernels are stored OIHW and transposed once to HWIO; batch norm is folded into the conv.
-import { ModelFileError } from '../errors.js';
+import { ModelFileError } from '../../errors.js';
 
 export interface WeightsHeader {
   major: number;

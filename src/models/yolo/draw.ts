@@ -1,6 +1,6 @@
 // Annotated images: a box per detection in its class's colour (Darknet's palette rule), with a
 // filled label "class score" above it.
-import type { RgbaImage } from '../io/image.js';
+import type { RgbaImage } from '../../io/image.js';
 import { glyph, GLYPH_H, GLYPH_W } from './font.js';
 import type { Detection } from './yolo.js';
 

@@ -1,8 +1,9 @@
 // Darknet cfg + weights → Graph, in one walk over the cfg with the section handlers (sections.ts): each
 // section is validated and sized first (so a weights file of the wrong size fails before any value is
 // read), then built, reading its weights in cfg order. The file size must match the cfg exactly.
-import type { Graph, Node, Op } from '../graph/ir.js';
-import { ModelFileError } from '../errors.js';
+import type { Graph, GraphWeights, Node, Op } from '../../graph/ir.js';
+import type { NodeWeights } from '../../ops/lowering.js';
+import { ModelFileError } from '../../errors.js';
 import { Options, parseCfg } from './cfg.js';
 import { layerName, SECTIONS, type LayerContext, type PlannedLayer, type Shape3, type YoloHead } from './sections.js';
 import { readWeightsHeader, WeightReader, type WeightsHeader } from './weights.js';
@@ -11,6 +12,8 @@ export type { YoloHead } from './sections.js';
 
 export interface DarknetNetwork {
   graph: Graph;
+  /** The conv weights (batch norm folded in, HWIO), by node name. */
+  weights: GraphWeights;
   heads: YoloHead[];
   width: number;
   height: number;
@@ -90,6 +93,7 @@ export function buildDarknet(
   }
 
   const nodes: Node[] = [{ name: 'input', op: { kind: 'input', shape: [input.h, input.w, input.c] }, inputs: [] }];
+  const graphWeights = new Map<string, NodeWeights>();
   const names = layers.map((s, i) => layerName(i, s.type));
   const heads: YoloHead[] = [];
   planned.forEach((layer, i) => {
@@ -98,8 +102,10 @@ export function buildDarknet(
     layer.build({
       name,
       nodeOf: (j) => (j < 0 ? 'input' : names[j]),
-      add: (op: Op, inputs: string[], nodeName = name) =>
-        nodes.push({ name: nodeName, op, inputs, source: { className: `[${section.type}]`, file: cfgFile, layer: name } }),
+      add: (op: Op, inputs: string[], nodeName = name, arrays?: NodeWeights) => {
+        nodes.push({ name: nodeName, op, inputs, source: { className: `[${section.type}]`, file: cfgFile, layer: name } });
+        if (arrays) graphWeights.set(nodeName, arrays);
+      },
       take(n, tensor, check = {}) {
         if (!reader) return new Float32Array(n);
         const values = reader.take(n);
@@ -110,7 +116,7 @@ export function buildDarknet(
     if (layer.head) heads.push({ ...layer.head, output: name });
   });
   const graph: Graph = { name: cfgFile.split('/').pop()!, nodes, inputs: ['input'], outputs: heads.map((h) => h.output) };
-  return { graph, heads, width: input.w, height: input.h, channels: input.c, letterbox: netOpts.int('letter_box', 1) !== 0, version };
+  return { graph, weights: graphWeights, heads, width: input.w, height: input.h, channels: input.c, letterbox: netOpts.int('letter_box', 1) !== 0, version };
 }
 
 function checkWeights(values: Float32Array, tensor: string, above: number | undefined, file: string, layer: string, line: number): void {

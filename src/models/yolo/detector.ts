@@ -1,13 +1,13 @@
 // Object detection the Darknet way: load a cfg + weights (the bundled Yolo-Fastest by default),
 // letterbox the image, run the network, decode the [yolo] heads, NMS per class.
-import { assetUrl } from '../assets.js';
-import { GpuContext } from '../gpu/context.js';
-import { Model, type LayerTiming } from '../graph/model.js';
-import { ModelFileError } from '../io/errors.js';
-import { decodeImage, type RgbaImage } from '../io/image.js';
-import { readBytes, sourceName, type ByteSource } from '../io/source.js';
+import { assetUrl } from '../../assets.js';
+import { GpuContext } from '../../gpu/context.js';
+import { Model, type LayerTiming } from '../../graph/model.js';
+import { ModelFileError } from '../../io/errors.js';
+import { decodeImage, type RgbaImage } from '../../io/image.js';
+import { readBytes, sourceName, type ByteSource } from '../../io/source.js';
 import { letterbox as letterboxImage, stretch } from './letterbox.js';
-import { buildDarknet, type DarknetNetwork } from './network.js';
+import { buildDarknet, type DarknetNetwork } from '../../io/darknet/network.js';
 import { activateHead, decodeHead, nmsSort, toDetections, type Candidate, type Detection } from './yolo.js';
 
 export type { Detection } from './yolo.js';
@@ -66,7 +66,7 @@ async function readText(source: ByteSource, what: string): Promise<{ text: strin
 
 export class Detector {
   private constructor(
-    readonly network: Omit<DarknetNetwork, 'graph'>,
+    readonly network: Omit<DarknetNetwork, 'graph' | 'weights'>,
     readonly model: Model,
     readonly names: string[],
     private readonly leasedCtx: boolean,
@@ -83,11 +83,11 @@ export class Detector {
     const names = Array.isArray(namesSource)
       ? namesSource
       : namesSource ? (await readText(namesSource, 'names')).text.split(/\r?\n/).map((s) => s.trim()).filter(Boolean) : [];
-    const { graph, ...network } = buildDarknet(cfg.text, cfg.name, { bytes: weights.bytes, file: weights.name }, options.inputSize,
+    const { graph, weights: graphWeights, ...network } = buildDarknet(cfg.text, cfg.name, { bytes: weights.bytes, file: weights.name }, options.inputSize,
       { allowBadWeights: options.allowBadWeights });
     const ctx = options.ctx ?? (await GpuContext.shared());
     try {
-      const model = await Model.create(ctx, graph, { f16Weights: options.f16Weights });
+      const model = await Model.create(ctx, { graph, weights: graphWeights }, { f16Weights: options.f16Weights });
       return new Detector(network, model, names, !options.ctx);
     } catch (e) {
       if (!options.ctx) ctx.release();

@@ -1,7 +1,7 @@
 // Darknet .cfg files: INI-like [section]s of key=value lines, '#' or ';' comments. Keys are checked
 // against what their section supports (src/darknet/sections.ts): keys that change inference and are not
 // supported fail with their line; training-only keys are accepted and ignored.
-import { ModelFileError } from '../errors.js';
+import { ModelFileError } from '../../errors.js';
 
 export interface CfgValue {
   value: string;

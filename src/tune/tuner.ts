@@ -1,29 +1,21 @@
-// The per-adapter tuner: for each shape class a model uses (GEMM by rows/columns, batched Winograd
-// GEMM, implicit-GEMM conv by kernel/stride/width), time the candidate tile variants on that model's
-// own layer shape, keep the fastest, and cache the table keyed by the adapter (a JSON file in Node,
-// localStorage in browsers). Planners consult it through DeviceCaps.tuned.
+// The per-adapter tuner: for each tuning class a model's lowerings name (GEMM by rows/columns, batched
+// Winograd GEMM, implicit-GEMM conv by kernel/stride/width), time the candidate tile variants on that
+// model's own layer shape, keep the fastest, and cache the table keyed by the adapter (a JSON file in Node,
+// localStorage in browsers). Lowerings consult it through DeviceCaps.tuned. Runtime code: Model loaders
+// call it with `tune: true`, and `webgpu-cnn tune` from the command line.
 import * as ops from '../eager.js';
 import type { GpuContext } from '../gpu/context.js';
-import type { Graph } from '../graph/ir.js';
-import { optimize } from '../graph/passes.js';
-import { planGraph } from '../graph/plan.js';
-import { conv2dClass, conv2dRoute, defaultConv2dVariant } from '../ops/conv2d.js';
-import { defaultGemmVariant, gemmClass } from '../ops/gemm.js';
-import type { TileVariant } from '../ops/kernel-call.js';
-import { winogradApplies, winogradTiles } from '../ops/winograd.js';
-import { Tensor } from '../tensor.js';
+import type { TileVariant } from '../gpu/dispatch.js';
 import { loadTuning, saveTuning, type TuningTable } from '../gpu/tuning-cache.js';
-import { pseudoRandom } from './op-cases.js';
+import type { Graph } from '../graph/ir.js';
+import { lowerGraph } from '../graph/plan.js';
+import { defaultConv2dVariant } from '../ops/conv2d.js';
+import { defaultGemmVariant } from '../ops/gemm.js';
+import type { TuningCase } from '../ops/lowering.js';
+import { randomArray } from '../random.js';
+import { Tensor } from '../tensor.js';
 
-export type { TuningTable };
-
-
-/** One class to tune, with the shape it is measured on. */
-export interface TuneCase {
-  key: string;
-  gemm?: { m: number; k: number; n: number };
-  conv?: { x: number[]; w: number[]; stride: number; padding: 'same' | 'valid' | [number, number, number, number] };
-}
+export type { TuningTable, TuningCase };
 
 export interface TuneResult {
   key: string;
@@ -61,34 +53,11 @@ export function candidatesFor(key: string, maxInvocations: number, subgroupMinSi
   return list.filter((v) => v.wgX * v.wgY <= maxInvocations);
 }
 
-/** The tunable classes of a graph at `batch`, each with its first layer's shape. */
-export function tuneCasesForGraph(graph: Graph, caps: GpuContext['caps'], batch = 1): TuneCase[] {
-  const opt = optimize(graph);
-  const plan = planGraph(opt, batch, caps);
-  const cases = new Map<string, TuneCase>();
-  const add = (c: TuneCase) => { if (!cases.has(c.key)) cases.set(c.key, c); };
-  for (const node of opt.nodes) {
-    const op = node.op;
-    const x = plan.shapes.get(node.inputs[0]!);
-    if (!x) continue;
-    if (op.kind === 'dense') {
-      const k = x[x.length - 1], m = x.reduce((a, b) => a * b, 1) / k;
-      add({ key: gemmClass(m, op.units), gemm: { m, k, n: op.units } });
-    } else if (op.kind === 'conv2d') {
-      const [kh, kw, cg, oc] = op.shape;
-      const out = plan.shapes.get(node.name)!;
-      if (winogradApplies(x, op.shape, op.attrs)) {
-        const { chunk } = winogradTiles(x, op.shape, op.attrs, caps);
-        add({ key: gemmClass(chunk, oc, true), gemm: { m: chunk, k: cg, n: oc } });
-        continue;
-      }
-      const route = conv2dRoute(x, op.shape, op.attrs);
-      if (route === 'gemm') add({ key: gemmClass(out[0] * out[1] * out[2], oc), gemm: { m: out[0] * out[1] * out[2], k: cg, n: oc } });
-      if (route === 'implicit-gemm' && (op.attrs.groups ?? 1) === 1) {
-        const stride = op.attrs.strides?.[0] ?? 1;
-        add({ key: conv2dClass(kh, kw, stride, oc), conv: { x, w: op.shape, stride, padding: (op.attrs.padding ?? 'valid') as 'same' | 'valid' | [number, number, number, number] } });
-      }
-    }
+/** The tuning classes of a graph's lowerings at `batch`, each with its first layer's problem. */
+export function tuneCasesForGraph(graph: Graph, caps: GpuContext['caps'], batch = 1): TuningCase[] {
+  const cases = new Map<string, TuningCase>();
+  for (const { lowering } of lowerGraph(graph, batch, caps).steps) {
+    if (lowering?.tuning && !cases.has(lowering.tuning.key)) cases.set(lowering.tuning.key, lowering.tuning);
   }
   return [...cases.values()];
 }
@@ -107,23 +76,24 @@ async function timeVariant(run: () => Promise<Tensor>): Promise<number> {
 }
 
 /** Times every candidate of every case; returns the fastest per class (and what the default took). */
-export async function tune(ctx: GpuContext, cases: TuneCase[], log: (line: string) => void = () => {}): Promise<TuneResult[]> {
+export async function tune(ctx: GpuContext, cases: TuningCase[], log: (line: string) => void = () => {}): Promise<TuneResult[]> {
   const results: TuneResult[] = [];
   for (const c of cases) {
     let run: (v: TileVariant) => Promise<Tensor>;
     const owned: { dispose(): void }[] = [];
     let fallback: TileVariant;
-    if (c.gemm) {
-      const { m, k, n } = c.gemm;
-      const a = Tensor.fromArray(ctx, pseudoRandom(m * k, 1), [m, k]);
-      const w = ops.GemmWeight.upload(ctx, pseudoRandom(k * n, 2), k, n);
+    if (c.problem.kind === 'gemm') {
+      // A batched (Winograd) class is timed as one of its products: the variants rank the same.
+      const { m, k, n } = c.problem;
+      const a = Tensor.fromArray(ctx, randomArray(m * k, 1), [m, k]);
+      const w = ops.GemmWeight.upload(ctx, randomArray(k * n, 2), k, n);
       owned.push(a, w);
       run = (v) => ops.gemm(a, w, null, undefined, { variant: v });
       fallback = defaultGemmVariant(m, n, ctx.caps);
     } else {
-      const { x: xs, w: ws, stride, padding } = c.conv!;
-      const x = Tensor.fromArray(ctx, pseudoRandom(xs.reduce((p, q) => p * q, 1), 3), xs);
-      const w = Tensor.fromArray(ctx, pseudoRandom(ws.reduce((p, q) => p * q, 1), 4), ws);
+      const { x: xs, w: ws, stride, padding } = c.problem;
+      const x = Tensor.fromArray(ctx, randomArray(xs.reduce((p, q) => p * q, 1), 3), xs);
+      const w = Tensor.fromArray(ctx, randomArray(ws.reduce((p, q) => p * q, 1), 4), ws);
       owned.push(x, w);
       run = (v) => ops.conv2d(x, w, null, { strides: [stride, stride], padding }, { variant: v });
       fallback = defaultConv2dVariant(1, ws[3], ctx.caps);
