@@ -5,11 +5,9 @@ import { spawn } from 'node:child_process';
 import {
   copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync,
 } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-// The shader catalogue (src/gpu/shaders.generated.ts) comes first: everything imports it.
-await import('./gen-shaders.mjs');
 const shared = {
   bundle: true,
   format: 'esm',
