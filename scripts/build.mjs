@@ -8,6 +8,8 @@ import {
 import { dirname, join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
+// The shader catalogue (src/gpu/shaders.generated.ts) comes first: everything imports it.
+await import('./gen-shaders.mjs');
 const shared = {
   bundle: true,
   format: 'esm',
