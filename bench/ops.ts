@@ -1,7 +1,7 @@
 // `npm run bench -- ops`: every kernel case at full size — median time (wall, including readback,
 // and GPU timestamps when available), GFLOP/s and GB/s — as a table and as JSON.
 import { GpuContext } from '../src/gpu/context.js';
-import { opCases } from '../src/tools/op-cases.js';
+import { opCases, setupCase } from '../src/tools/op-cases.js';
 import { fmt, formatTable } from '../src/tools/table.js';
 import { sample, stats, wallMs, type Stats } from './stats.js';
 
@@ -18,17 +18,18 @@ export interface OpResult {
 
 export async function benchOps(ctx: GpuContext, filter?: string): Promise<OpResult[]> {
   const results: OpResult[] = [];
-  for (const c of opCases('full').filter((c) => !filter || c.name.includes(filter) || c.kernel.includes(filter))) {
-    const op = c.setup(ctx);
-    (await op.run()).dispose(); // compile and warm up
+  for (const c of opCases('full').filter((c) => !filter || c.name.includes(filter) || c.spec.kind.includes(filter))) {
+    const op = setupCase(ctx, c.spec);
+    let kernels: string[] = [];
+    (await op.run({ onKernels: (k) => (kernels = k) })).dispose(); // compile and warm up
     const gpuSamples: number[] = [];
     const onTiming = ctx.hasTimestamps ? (t: { ms: number }[]) => gpuSamples.push(t.reduce((s, k) => s + k.ms, 0)) : undefined;
-    const wall = await sample(() => wallMs(() => op.run(onTiming)));
+    const wall = await sample(() => wallMs(() => op.run({ onTiming })));
     op.dispose();
     const gpu = gpuSamples.length ? stats(gpuSamples) : undefined;
     const best = gpu?.median ?? stats(wall).median;
     const r: OpResult = {
-      name: c.name, kernel: c.kernel, flops: c.flops, bytes: c.bytes, wall: stats(wall), gpu,
+      name: c.name, kernel: [...new Set(kernels)].join(', '), flops: c.flops, bytes: c.bytes, wall: stats(wall), gpu,
       gflops: c.flops / best / 1e6, gbps: c.bytes / best / 1e6,
     };
     results.push(r);

@@ -20,11 +20,14 @@ import { Tensor } from './tensor.js';
 export interface RunOptions {
   /** Receives per-kernel timestamps when the adapter has timestamp queries. */
   onTiming?: (timings: KernelTiming[]) => void;
+  /** Receives the kernels the call dispatches, in order (the bench's and the `kernels` command's labels). */
+  onKernels?: (kernels: string[]) => void;
 }
 
 /** Runs `dispatches` with each binding resolved to a tensor; `out` is returned (and disposed on failure). */
 async function execute(dispatches: Dispatch[], resolve: (b: Binding) => Tensor | undefined, out: Tensor, options?: RunOptions): Promise<Tensor> {
   const ctx = out.ctx;
+  options?.onKernels?.(dispatches.map((d) => d.kernel));
   const bound = dispatches.map((dispatch) => ({
     dispatch,
     buffers: dispatch.bindings.map((b) => {

@@ -23,29 +23,14 @@ export function withGpu(s: Test): () => Promise<GpuContext> {
 
 // The project's one seeded generator (src/random.ts).
 export { randomArray, rng } from '../src/random.js';
+import { compareArrays, type ErrorMetrics } from '../src/metrics.js';
 
 export const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
-export interface Closeness {
-  maxAbs: number;
-  /** maxAbs / max(1, max |expected|): conv/GEMM errors grow with the magnitude of the sums. */
-  normalized: number;
-  worstIndex: number;
-}
+export type Closeness = ErrorMetrics;
 
-export function closeness(actual: ArrayLike<number>, expected: ArrayLike<number>): Closeness {
-  if (actual.length !== expected.length) throw new Error(`length ${actual.length} != expected ${expected.length}`);
-  let maxAbs = 0, scale = 1, worstIndex = -1;
-  for (let i = 0; i < expected.length; i++) {
-    const d = Math.abs(actual[i] - expected[i]);
-    if (!(d <= maxAbs)) {
-      maxAbs = d;
-      worstIndex = i;
-    }
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return { maxAbs, normalized: maxAbs / scale, worstIndex };
-}
+/** The project's error metric (src/metrics.ts). */
+export const closeness = compareArrays;
 
 /** Throws with the max abs error, the worst element and the tolerance when `actual` is not close. */
 export function assertClose(

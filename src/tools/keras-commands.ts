@@ -4,6 +4,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ModelFileError, UsageError } from '../errors.js';
+import { compareArrays } from '../metrics.js';
 import { GpuContext } from '../gpu/context.js';
 import { paramCount } from '../graph/ir.js';
 import type { Model } from '../graph/model.js';
@@ -218,14 +219,8 @@ interface ErrorRow {
 
 function compare(what: string, file: string, got: Float32Array, want: Float32Array, tol: number): ErrorRow {
   if (got.length !== want.length) throw new ModelFileError(file, `holds ${want.length} values; ${what} has ${got.length}`);
-  let maxAbs = 0, scale = 0;
-  for (let i = 0; i < want.length; i++) {
-    const d = Math.abs(got[i] - want[i]);
-    if (!(d <= maxAbs)) maxAbs = d;
-    scale = Math.max(scale, Math.abs(want[i]));
-  }
-  const maxRel = maxAbs / (scale || 1);
-  return { what, maxAbs, maxRel, ok: maxRel <= tol };
+  const e = compareArrays(got, want);
+  return { what, maxAbs: e.maxAbs, maxRel: e.relative, ok: e.relative <= tol };
 }
 
 export const VALIDATE = {
