@@ -7,7 +7,7 @@ import { input, output, weight, type Binding, type Dispatch, type TileVariant } 
 import { activationDispatch, type Activation } from './ops/activation.js';
 import { lowerBatchNorm, type BatchNormParams } from './ops/batchnorm.js';
 import { conv2dOutputShape, lowerConv2d, type Conv2dAttrs, type Conv2dVariant } from './ops/conv2d.js';
-import { binaryDispatch, softmaxDispatch, type BinaryOp } from './ops/elementwise.js';
+import { binaryDispatch, broadcastShape, softmaxDispatch, type BinaryOp } from './ops/elementwise.js';
 import { chooseGemmVariant, gemmDispatches, splitGemmWeight, type GemmShape, type GemmVariant } from './ops/gemm.js';
 import type { Shape } from './ops/grid.js';
 import {
@@ -151,9 +151,10 @@ export async function batchNorm(
 export const activation = (x: Tensor, act: Activation, options?: RunOptions) =>
   unary(x, () => activationDispatch(x.shape, act, x.ctx.caps), () => x.shape, options);
 
+/** y = act(a ∘ b) with NumPy broadcasting (either operand may stretch). */
 export async function binary(op: BinaryOp, a: Tensor, b: Tensor, act?: Activation, options?: RunOptions): Promise<Tensor> {
   const d = planned(() => binaryDispatch(op, a.shape, b.shape, act, a.ctx.caps));
-  return execute([d], binder([a, b]), Tensor.empty(a.ctx, a.shape), options);
+  return execute([d], binder([a, b]), Tensor.empty(a.ctx, broadcastShape(a.shape, b.shape)), options);
 }
 
 export const add = (a: Tensor, b: Tensor, act?: Activation, options?: RunOptions) => binary('add', a, b, act, options);

@@ -1,9 +1,10 @@
 import { suite } from 'uvu';
 import * as ops from '../src/eager.js';
+import type { BinaryOp } from '../src/ops/elementwise.js';
 import type { Activation } from '../src/ops/activation.js';
 import { foldBatchNorm } from '../src/ops/batchnorm.js';
 import type { Tensor } from '../src/tensor.js';
-import { assertClose, prod, randomArray, take, upload, withGpu } from './harness.js';
+import { assertClose, prod, randomArray, rejects, take, upload, withGpu } from './harness.js';
 import { refActivation, refBatchNorm, refConv2d, refSoftmax } from './reference.js';
 
 const test = suite('elementwise');
@@ -24,15 +25,23 @@ const ACTS: [Activation, number, number][] = [
   [{ kind: 'mish' }, 0, 0],
   [{ kind: 'swish' }, 0, 0],
   [{ kind: 'thresholded_relu', theta: 0.9 }, 0.9, 0],
+  [{ kind: 'gelu' }, 0, 0],
+  [{ kind: 'gelu', approximate: true }, 0, 0],
+  [{ kind: 'hard_swish' }, 0, 0],
+  [{ kind: 'hard_mish' }, 0, 0],
+  [{ kind: 'celu', alpha: 1.3 }, 1.3, 0],
+  [{ kind: 'log_sigmoid' }, 0, 0],
+  [{ kind: 'hard_tanh' }, 0, 0],
 ];
 
 for (const [act, a, b] of ACTS) {
-  test(`activation ${act.kind}`, async () => {
+  test(`activation ${act.kind}${act.kind === 'gelu' && act.approximate ? ' (tanh)' : ''}`, async () => {
     const ctx = await gpu();
     // Wide range, including values that overflow exp() in f32.
     const x = randomArray(1000, 3, -12, 12);
     x.set([0, -0, 100, -100, 89, -89, 6, -6, 1e-8]);
-    const ref = Float64Array.from(x, (v) => refActivation(act.kind, v, a, b));
+    const kind = act.kind === 'gelu' && act.approximate ? 'gelu_tanh' : act.kind;
+    const ref = Float64Array.from(x, (v) => refActivation(kind, v, a, b));
     const got = await take(await ops.activation(upload(ctx, x, [10, 100]), act));
     assertClose(got, ref, 2e-6, act.kind, 'normalized');
   });
@@ -101,6 +110,49 @@ test('residual add with fused activation, per-channel and scalar broadcast, mult
     const got = await take(await pending);
     assertClose(got, Float64Array.from(got, (_, i) => f(i)), 1e-6, name);
   }
+});
+
+/** A float64 broadcast reference written independently of the kernel's dim merging: by 4-D coordinates. */
+function refBroadcast(a: Float32Array, as: number[], b: Float32Array, bs: number[], f: (x: number, y: number) => number) {
+  const rank = Math.max(as.length, bs.length);
+  const pad = (s: number[]) => [...Array(rank - s.length).fill(1), ...s];
+  const [pa, pb] = [pad(as), pad(bs)];
+  const out = pa.map((d, i) => Math.max(d, pb[i]));
+  const total = out.reduce((x, y) => x * y, 1);
+  const index = (shape: number[], coords: number[]) => coords.reduce((acc, c, i) => acc * shape[i] + (shape[i] === 1 ? 0 : c), 0);
+  const y = new Float64Array(total);
+  for (let flat = 0; flat < total; flat++) {
+    const coords: number[] = [];
+    let r = flat;
+    for (let i = rank - 1; i >= 0; i--) {
+      coords[i] = r % out[i];
+      r = Math.floor(r / out[i]);
+    }
+    y[flat] = f(a[index(pa, coords)], b[index(pb, coords)]);
+  }
+  return { y, out };
+}
+
+test('binary ops broadcast like NumPy: squeeze-and-excite scale both ways, per-pixel, rank 5, every op', async () => {
+  const ctx = await gpu();
+  const F: Record<BinaryOp, (x: number, y: number) => number> = {
+    add: (x, y) => x + y, mul: (x, y) => x * y, sub: (x, y) => x - y, max: Math.max, min: Math.min, div: (x, y) => x / y,
+    prelu: (x, y) => (x >= 0 ? x : y * x),
+  };
+  const cases: [BinaryOp, number[], number[]][] = [
+    ['mul', [2, 5, 3, 8], [2, 1, 1, 8]], ['mul', [2, 1, 1, 8], [2, 5, 3, 8]], ['mul', [2, 5, 3, 1], [2, 5, 3, 8]],
+    ['sub', [3, 4, 6], [4, 1]], ['max', [2, 3, 1, 5, 4], [1, 3, 2, 1, 4]], ['min', [7], [3, 1]],
+    ['div', [2, 4, 4, 3], [3]], ['prelu', [2, 4, 5, 6], [1, 1, 6]], ['add', [2, 6, 6, 4], [2, 6, 6, 4]],
+  ];
+  let seed = 60;
+  for (const [op, as, bs] of cases) {
+    const a = randomArray(prod(as), seed++), b = op === 'div' ? randomArray(prod(bs), seed++, 0.5, 2) : randomArray(prod(bs), seed++);
+    const ref = refBroadcast(a, as, b, bs, F[op]);
+    const y = await ops.binary(op, upload(ctx, a, as), upload(ctx, b, bs));
+    if (y.shape.join() !== ref.out.join()) throw new Error(`${op} [${as}] ∘ [${bs}]: shape [${y.shape}], expected [${ref.out}]`);
+    assertClose(await take(y), ref.y, 1e-6, `${op} [${as}] ∘ [${bs}]`);
+  }
+  await rejects(() => ops.binary('mul', upload(ctx, randomArray(6, 1), [2, 3]), upload(ctx, randomArray(4, 2), [4])), /do not broadcast/);
 });
 
 test('softmax over the last axis is stable for large logits', async () => {

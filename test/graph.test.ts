@@ -244,6 +244,33 @@ gpu('residual adds fold into a 1×1 conv on the subgroup GEMM (both orders) and 
   }
 });
 
+gpu('broadcasting binary nodes: a constant on either side, a weight operand, two inputs of different shapes', async () => {
+  const ctx = await getCtx();
+  const slopes = randomArray(6, 71);
+  const g = weighted({
+    name: 'binary', inputs: ['x'], outputs: ['out'],
+    nodes: [
+      { name: 'x', op: { kind: 'input', shape: [4, 5, 6] }, inputs: [] },
+      { name: 'rsub', op: { kind: 'binary', op: 'sub', constant: { value: 3, first: true } }, inputs: ['x'] }, // 3 - x
+      { name: 'half', op: { kind: 'binary', op: 'mul', constant: { value: 0.5 } }, inputs: ['rsub'] }, // (3 - x) * 0.5
+      { name: 'prelu', op: { kind: 'binary', op: 'prelu', operandShape: [1, 1, 6] }, inputs: ['x'], weights: { operand: slopes } },
+      { name: 'pool', op: { kind: 'global-pool', pool: 'avg', keepDims: true }, inputs: ['prelu'] },
+      { name: 'out', op: { kind: 'binary', op: 'mul', activation: { kind: 'relu' } }, inputs: ['half', 'pool'] }, // (N,4,5,6) × (N,1,1,6)
+    ],
+  });
+  const model = await Model.create(ctx, g);
+  try {
+    const x = randomArray(2 * 4 * 5 * 6, 72);
+    const prelu = Float64Array.from(x, (v, i) => (v >= 0 ? v : slopes[i % 6] * v));
+    const mean = new Float64Array(2 * 6);
+    prelu.forEach((v, i) => (mean[Math.floor(i / 120) * 6 + (i % 6)] += v / 20));
+    const expected = Float64Array.from(x, (v, i) => Math.max(0, (3 - v) * 0.5 * mean[Math.floor(i / 120) * 6 + (i % 6)]));
+    assertClose(await model.predict(x), expected, 1e-6, 'binary graph');
+  } finally {
+    model.dispose();
+  }
+});
+
 gpu('a layer too big for the device fails at load with the layer named', async () => {
   const nodes: Node[] = [
     { name: 'in', op: { kind: 'input', shape: [1000, 1000, 8] }, inputs: [] },

@@ -4,6 +4,25 @@
 export type F64 = Float64Array;
 export const f64 = (a: ArrayLike<number>) => Float64Array.from(a);
 
+/** erf by its Maclaurin series (|v| < 3) or its asymptotic complement: float64, independent of the shader's. */
+function erf(v: number): number {
+  const x = Math.abs(v);
+  let r: number;
+  if (x < 3) {
+    let term = x, sum = x;
+    for (let n = 1; n < 60; n++) {
+      term *= (-x * x) / n;
+      sum += term / (2 * n + 1);
+    }
+    r = (2 / Math.sqrt(Math.PI)) * sum;
+  } else {
+    // erfc(x) ≈ e^{-x²}/(x√π)·(1 − 1/(2x²) + 3/(4x⁴) − 15/(8x⁶)).
+    const x2 = x * x;
+    r = 1 - (Math.exp(-x2) / (x * Math.sqrt(Math.PI))) * (1 - 1 / (2 * x2) + 3 / (4 * x2 * x2) - 15 / (8 * x2 ** 3));
+  }
+  return Math.sign(v) * r;
+}
+
 export function refActivation(kind: string, v: number, a = 0, b = Infinity): number {
   const sigmoid = (t: number) => 1 / (1 + Math.exp(-t));
   const softplus = (t: number) => Math.log1p(Math.exp(t));
@@ -22,6 +41,14 @@ export function refActivation(kind: string, v: number, a = 0, b = Infinity): num
     case 'mish': return v * Math.tanh(softplus(v));
     case 'swish': return v * sigmoid(v);
     case 'thresholded_relu': return v > a ? v : 0;
+    case 'gelu': return 0.5 * v * (1 + erf(v / Math.SQRT2));
+    case 'gelu_tanh': return 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
+    case 'hard_swish': return (v * Math.min(Math.max(v + 3, 0), 6)) / 6;
+    case 'hard_mish': return v > 0 ? v : v > -2 ? (v * v) / 2 + v : 0;
+    case 'celu': return Math.max(v, 0) + Math.min(0, a * (Math.exp(v / a) - 1));
+    case 'exponential': return Math.exp(v);
+    case 'log_sigmoid': return -softplus(-v);
+    case 'hard_tanh': return Math.min(1, Math.max(-1, v));
     default: throw new Error(`reference: unknown activation ${kind}`);
   }
 }

@@ -19,6 +19,14 @@ const ACT_HARD_SIGMOID: u32 = 8u; // @enum activation
 const ACT_MISH: u32 = 9u; // @enum activation
 const ACT_SWISH: u32 = 10u; // @enum activation (v * sigmoid(v))
 const ACT_THRESHOLDED_RELU: u32 = 11u; // @enum activation (v > a ? v : 0)
+const ACT_GELU: u32 = 12u; // @enum activation (exact: v·Φ(v), Keras's Activation('gelu'))
+const ACT_GELU_TANH: u32 = 13u; // @enum activation (0.5v(1 + tanh(√(2/π)(v + 0.044715v³))): keras.ops.gelu, Darknet)
+const ACT_HARD_SWISH: u32 = 14u; // @enum activation (v·relu6(v + 3)/6: Keras's hard_silu)
+const ACT_HARD_MISH: u32 = 15u; // @enum activation (Darknet: v > 0 ? v : v > -2 ? v²/2 + v : 0)
+const ACT_CELU: u32 = 16u; // @enum activation (max(v, 0) + min(0, a(exp(v/a) − 1)))
+const ACT_EXPONENTIAL: u32 = 17u; // @enum activation
+const ACT_LOG_SIGMOID: u32 = 18u; // @enum activation (−softplus(−v))
+const ACT_HARD_TANH: u32 = 19u; // @enum activation (clamp(v, −1, 1))
 
 fn act_sigmoid(v: f32) -> f32 {
   // exp(-v) overflows to +inf for v < -88, and 1/(1+inf) = 0 is the right limit.
@@ -35,6 +43,16 @@ fn act_tanh(v: f32) -> f32 {
   return tanh(clamp(v, -15.0, 15.0));
 }
 
+/**
+ * erf(v) to about 1e-7 absolute (Abramowitz & Stegun 7.1.26 is 1.5e-7; this is their 7.1.28-style
+ * rational form refined): WGSL has no erf, and exact GELU needs one.
+ */
+fn act_erf(v: f32) -> f32 {
+  let t = 1.0 / (1.0 + 0.3275911 * abs(v));
+  let poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  return sign(v) * (1.0 - poly * exp(-v * v));
+}
+
 fn activate(v: f32, kind: u32, a: f32, b: f32) -> f32 {
   switch kind {
     case ACT_RELU: { return min(select(a * v, v, v >= 0.0), b); }
@@ -48,6 +66,14 @@ fn activate(v: f32, kind: u32, a: f32, b: f32) -> f32 {
     case ACT_MISH: { return v * act_tanh(act_softplus(v)); }
     case ACT_SWISH: { return v * act_sigmoid(v); }
     case ACT_THRESHOLDED_RELU: { return select(0.0, v, v > a); }
+    case ACT_GELU: { return 0.5 * v * (1.0 + act_erf(v * 0.7071067811865476)); }
+    case ACT_GELU_TANH: { return 0.5 * v * (1.0 + act_tanh(0.7978845608028654 * (v + 0.044715 * v * v * v))); }
+    case ACT_HARD_SWISH: { return v * clamp(v + 3.0, 0.0, 6.0) / 6.0; }
+    case ACT_HARD_MISH: { return select(select(0.0, 0.5 * v * v + v, v > -2.0), v, v > 0.0); }
+    case ACT_CELU: { return max(v, 0.0) + min(0.0, a * (exp(v / a) - 1.0)); }
+    case ACT_EXPONENTIAL: { return exp(v); }
+    case ACT_LOG_SIGMOID: { return -act_softplus(-v); }
+    case ACT_HARD_TANH: { return clamp(v, -1.0, 1.0); }
     default: { return v; } // ACT_LINEAR
   }
 }

@@ -6,6 +6,7 @@ import { UsageError } from '../errors.js';
 import type { Activation } from '../ops/activation.js';
 import type { BatchNormOp, ScaleOp } from '../ops/batchnorm.js';
 import type { Conv2dOp } from '../ops/conv2d.js';
+import type { BinaryOpAttrs } from '../ops/elementwise.js';
 import type { DenseOp } from '../ops/gemm.js';
 import type { NodeWeights } from '../ops/lowering.js';
 import type { Pool2dAttrs } from '../ops/pool2d.js';
@@ -24,7 +25,10 @@ export type Op =
   | ({ kind: 'scale' } & ScaleOp)
   | { kind: 'activation'; activation: Activation }
   | { kind: 'softmax' }
+  /** Same-shaped add (a residual: it can fold into the conv producing one operand). */
   | { kind: 'add'; activation?: Activation }
+  /** Elementwise with NumPy broadcasting; weights: 'operand' when `operandShape` is given. */
+  | ({ kind: 'binary' } & BinaryOpAttrs)
   | { kind: 'concat'; axis: number }
   | { kind: 'upsample'; factors: [number, number] }
   | { kind: 'pad'; pads: [number, number, number, number] }

@@ -5,7 +5,7 @@ import type { DeviceCaps } from '../gpu/dispatch.js';
 import { lowerActivation } from '../ops/activation.js';
 import { lowerBatchNorm, lowerScale } from '../ops/batchnorm.js';
 import { lowerConv2d } from '../ops/conv2d.js';
-import { lowerAdd, lowerSoftmax } from '../ops/elementwise.js';
+import { lowerAdd, lowerBinary, lowerSoftmax } from '../ops/elementwise.js';
 import { lowerDense } from '../ops/gemm.js';
 import type { Shape } from '../ops/grid.js';
 import { lowerConcat, lowerIdentity, lowerPad, lowerReshape, lowerSlice, lowerTranspose, lowerUpsample } from '../ops/layout.js';
@@ -26,6 +26,7 @@ const OPS: { [K in Exclude<OpKind, 'input'>]: OpEntry<K> } = {
   dense: { lower: lowerDense, absorbsActivation: true },
   batchnorm: { lower: lowerBatchNorm, absorbsActivation: true },
   add: { lower: lowerAdd, absorbsActivation: true },
+  binary: { lower: lowerBinary, absorbsActivation: true },
   scale: { lower: lowerScale },
   pool2d: { lower: lowerPool2d },
   'global-pool': { lower: lowerGlobalPool },

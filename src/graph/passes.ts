@@ -81,7 +81,7 @@ export function fuseActivationPass(g: WeightedGraph, keep: ReadonlySet<string>):
     const p = producer.op;
     switch (p.kind) {
       case 'conv2d': return isLinear(p.attrs.activation) ? { op: { ...p, attrs: { ...p.attrs, activation } } } : undefined;
-      case 'dense': case 'batchnorm': case 'add': return isLinear(p.activation) ? { op: { ...p, activation } } : undefined;
+      case 'dense': case 'batchnorm': case 'add': case 'binary': return isLinear(p.activation) ? { op: { ...p, activation } } : undefined;
       default: return undefined;
     }
   });

@@ -18,7 +18,15 @@ export type Activation =
   | { kind: 'hard_sigmoid'; slope?: number; offset?: number }
   | { kind: 'mish' }
   | { kind: 'swish' }
-  | { kind: 'thresholded_relu'; theta: number };
+  | { kind: 'thresholded_relu'; theta: number }
+  /** `approximate`: the tanh form (keras.ops.gelu's default, Darknet's gelu); else the exact erf form. */
+  | { kind: 'gelu'; approximate?: boolean }
+  | { kind: 'hard_swish' }
+  | { kind: 'hard_mish' }
+  | { kind: 'celu'; alpha?: number }
+  | { kind: 'exponential' }
+  | { kind: 'log_sigmoid' }
+  | { kind: 'hard_tanh' };
 
 export type ActivationKind = Activation['kind'];
 
@@ -51,6 +59,13 @@ export function activationParams(a: Activation = LINEAR): ActivationParams {
     case 'mish': return { act: CODE.MISH, act_a: 0, act_b: 0 };
     case 'swish': return { act: CODE.SWISH, act_a: 0, act_b: 0 };
     case 'thresholded_relu': return { act: CODE.THRESHOLDED_RELU, act_a: a.theta, act_b: 0 };
+    case 'gelu': return { act: a.approximate ? CODE.GELU_TANH : CODE.GELU, act_a: 0, act_b: 0 };
+    case 'hard_swish': return { act: CODE.HARD_SWISH, act_a: 0, act_b: 0 };
+    case 'hard_mish': return { act: CODE.HARD_MISH, act_a: 0, act_b: 0 };
+    case 'celu': return { act: CODE.CELU, act_a: a.alpha ?? 1, act_b: 0 };
+    case 'exponential': return { act: CODE.EXPONENTIAL, act_a: 0, act_b: 0 };
+    case 'log_sigmoid': return { act: CODE.LOG_SIGMOID, act_a: 0, act_b: 0 };
+    case 'hard_tanh': return { act: CODE.HARD_TANH, act_a: 0, act_b: 0 };
   }
 }
 
