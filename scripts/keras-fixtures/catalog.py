@@ -47,8 +47,12 @@ def weights_in_keras(path, cfg):
     """{layer name: [(index, shape, dtype)]}, by the .keras class-name path rule (verify.py)."""
     from verify import weights_keras
 
-    return {k: [(str(i), list(a.shape), str(a.dtype)) for i, a in enumerate(v)]
-            for k, v in weights_keras(path, cfg).items()}
+    def desc(v, prefix=""):
+        if isinstance(v, dict):  # nested Sequential: {inner layer: [arrays]}
+            return [d for k, vv in v.items() for d in desc(vv, f"{prefix}{k}/")]
+        return [(f"{prefix}{i}", list(a.shape), str(a.dtype)) for i, a in enumerate(v)]
+
+    return {k: desc(v) for k, v in weights_keras(path, cfg).items()}
 
 
 def weights_in_h5(path):

@@ -231,10 +231,25 @@ def check_h5(h5_path, keras_path, x, expected, custom_objects=None, safe_mode=Tr
 FIXED_DATE = "2026-01-01@00:00:00"
 
 
+def _renumber_shared_ids(text):
+    """Keras writes "shared_object_id": id(obj) — a memory address, different on every run — to
+    link the uses of one shared object (e.g. a DTypePolicy). Renumber them 1, 2, ... in order of
+    first appearance; only equality matters to Keras."""
+    import re
+
+    ids = {}
+
+    def sub(m):
+        return f'"shared_object_id": {ids.setdefault(m.group(1), len(ids) + 1)}'
+
+    return re.sub(r'"shared_object_id": (\d+)', sub, text)
+
+
 def normalize_keras(path):
     """Make a .keras file byte-reproducible: Keras writes the save time into metadata.json
-    ("date_saved") and as the zip timestamp of model.weights.h5. Rewrite the zip (same entries,
-    same order, stored) with date_saved = FIXED_DATE and every timestamp 1980-01-01."""
+    ("date_saved") and as the zip timestamp of model.weights.h5, and memory addresses as
+    "shared_object_id" in config.json. Rewrite the zip (same entries, same order, stored) with
+    date_saved = FIXED_DATE, every timestamp 1980-01-01 and shared_object_id renumbered."""
     with zipfile.ZipFile(path) as z:
         entries = [(i.filename, z.read(i.filename)) for i in z.infolist()]
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as z:
@@ -243,6 +258,8 @@ def normalize_keras(path):
                 meta = json.loads(data)
                 meta["date_saved"] = FIXED_DATE
                 data = json.dumps(meta).encode("utf-8")
+            elif name == "config.json":
+                data = _renumber_shared_ids(data.decode("utf-8")).encode("utf-8")
             info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_STORED
             z.writestr(info, data)

@@ -274,7 +274,7 @@ def _(rng):
     return keras.Model(x, LayerScale(1e-6, 6, name="layer_scale")(x)), [U(rng, (4, 5, 6))]
 
 
-@case("convnext_block", "one ConvNeXt block as the application writes it: DepthwiseConv2D 7x7 "
+@case("convnext_block", "one ConvNeXt block as the application writes it: Conv2D 7x7 groups=C "
       "-> LayerNormalization(eps 1e-6) -> Dense 4C -> Activation('gelu') -> Dense C -> LayerScale "
       "-> Add with the input")
 def _(rng):
@@ -283,6 +283,34 @@ def _(rng):
     y = convnext.ConvNeXtBlock(6, drop_path_rate=0.0, layer_scale_init_value=1e-6,
                                name="blk")(x)
     return keras.Model(x, y), [U(rng, (8, 8, 6))]
+
+
+@case("irv2_blocks", "InceptionResNetV2's residual blocks as the application writes them (filters "
+      "divided by 16 as in apps/InceptionResNetV2): block35 (scale 0.17, relu) then the last "
+      "block8 (scale 1.0, no activation): conv2d_bn = Conv2D(no bias) + BatchNormalization("
+      "scale=False) + relu, Concatenate, 1x1 Conv2D with bias, CustomScaleLayer([x, up])")
+def _(rng):
+    from keras.src.applications import inception_resnet_v2 as irv2
+    from zoo import irv2_width
+    x = keras.Input((5, 5, 8))
+    with irv2_width(16):
+        y = irv2.inception_resnet_block(x, 0.17, "block35", 1)
+        y = irv2.inception_resnet_block(y, 1.0, "block8", 10, activation=None)
+    return keras.Model(x, y), [U(rng, (5, 5, 8))]
+
+
+@case("nested_sequential", "a keras.Sequential used as a layer inside a functional model, as "
+      "ConvNeXt's stem and downsampling blocks are: Sequential([Conv2D(4, 2, strides=2), "
+      "LayerNormalization(eps 1e-6)], name='stem') -> Sequential([LayerNormalization, Conv2D(6, "
+      "2, strides=2)], name='down') -> Dense(3)")
+def _(rng):
+    x = keras.Input((8, 8, 3))
+    stem = keras.Sequential([L.Conv2D(4, 2, strides=2, name="stem_conv"),
+                             L.LayerNormalization(epsilon=1e-6, name="stem_ln")], name="stem")
+    down = keras.Sequential([L.LayerNormalization(epsilon=1e-6, name="down_ln"),
+                             L.Conv2D(6, 2, strides=2, name="down_conv")], name="down")
+    y = L.Dense(3, name="head")(down(stem(x)))
+    return keras.Model(x, y), [U(rng, (8, 8, 3))]
 
 
 # ------------------------------------------------------------------------------ operation nodes

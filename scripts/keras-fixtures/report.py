@@ -73,8 +73,9 @@ def main():
       "manifests); `keras.utils.set_random_seed(seed)` before building, then a "
       "`numpy.random.default_rng(seed)` draws every weight, the inputs and the calibration batch.")
     w("* Re-running a script rewrites the same bytes: `.keras` files are normalised after saving "
-      "(metadata.json `date_saved` = 2026-01-01@00:00:00, zip timestamps 1980-01-01); `.h5` and `.npy` "
-      "are deterministic as written.")
+      "(metadata.json `date_saved` = 2026-01-01@00:00:00, zip timestamps 1980-01-01, and "
+      "config.json's `shared_object_id` values, which Keras takes from Python's id(), renumbered "
+      "1, 2, … — only their equality means anything); `.h5` and `.npy` are deterministic as written.")
     w("* `.npy` files are float32, little-endian, C order. Inputs and outputs have batch 2 (YOLO: 1).")
     w("* `LAYERS.md`: exact inference semantics of every kind not yet supported, checked by "
       "`scripts/keras-fixtures/verify.py` (a numpy interpreter run from the stored files alone).")
@@ -86,8 +87,14 @@ def main():
         s, n = dir_size(sub)
         tot += s
         w(f"* `{sub}/`: {n} files, {mb(s)}")
-    w(f"* total: {mb(tot)} (git stores it much smaller: the HDF5 structure and JSON compress ~10x; "
-      "the random float32 weights do not compress)")
+    import gzip
+    gz = 0
+    for sub in ("apps", "layers", "yolo"):
+        d = os.path.join(OUT_ROOT, sub)
+        for f in os.listdir(d):
+            gz += len(gzip.compress(open(os.path.join(d, f), "rb").read(), 6))
+    w(f"* total: {mb(tot)}; {mb(gz)} gzipped, which is about what git stores. The HDF5 structure "
+      "and the JSON compress about 10x; the random float32 weights do not compress.")
     w("")
     w("## Random weights (all three folders)")
     w("")
@@ -120,8 +127,30 @@ def main():
     w("family accepts. Where the constructor has no width argument small enough, the one internal")
     w("hook the family builds its widths with is intercepted for the duration of the call")
     w("(`zoo.py`: `scaled_layers`, `irv2_width`, `densenet_growth`, `efficientnet_width`,")
-    w("`efficientnet_v2_width`, `nasnet_width`, `convnext_width`). So depth, block structure,")
-    w("layer kinds, options and layer names are those of the real model, and only the widths shrink.")
+    w("`efficientnet_v2_width`, `nasnet_width`, `convnext_width`, `mobilenet_v3_last`). So block")
+    w("structure, layer kinds, options and layer names are those of the real model.")
+    w("")
+    w("**Depth.** The family's base model keeps its **true depth**: VGG16, VGG19, ResNet50,")
+    w("ResNet50V2, InceptionV3, InceptionResNetV2, Xception, MobileNet, MobileNetV2,")
+    w("MobileNetV3Small/Large, DenseNet121, NASNetMobile, EfficientNetB0, EfficientNetV2B0 and")
+    w("ConvNeXtTiny (up to 782 layers).")
+    w("")
+    w("The variants that differ from their base only in repeat counts (and widths) have **reduced**")
+    w("**depth**: ResNet101/152, ResNet101V2/152V2, DenseNet169/201, NASNetLarge, EfficientNetB1–B7,")
+    w("EfficientNetV2B1–B3/S/M/L and ConvNeXtSmall/Base/Large/XLarge.")
+    w("")
+    w("* They are built through the same constructors, with every stage, dense block or repeat group")
+    w("  capped at 2 blocks: the first block, which changes stride/width, plus one identity-residual")
+    w("  block. NASNetLarge: one normal cell per stage.")
+    w("* Each row below gives the real counts.")
+    w("* So every block kind and option of the real variant is still present: EfficientNetB1+'s")
+    w("  expand-1 residual block, EfficientNetV2-M/L's 7th stage, NASNetLarge's skip_reduction.")
+    w("* Only the repetition is shorter. Some reduced variants therefore have the same structure as")
+    w("  each other (ResNet101 = ResNet152 up to names and seeds).")
+    w("")
+    w("Why: a `.keras` costs about 3.5 KB per layer whatever the widths (HDF5 groups and the JSON")
+    w("config). The real depths of all 40 models come to about 17,000 layers, over 60 MB before any")
+    w("weight.")
     w("")
     w("Files per model:")
     w("")
@@ -154,7 +183,9 @@ def main():
     w("")
     w("| model | input | params | layers | files | what differs from the full-size model |")
     w("|---|---|---|---|---|---|")
-    models = apps.get("models", {})
+    from zoo import ZOO  # table in zoo order
+
+    models = {n: apps["models"][n] for n in ZOO if n in apps.get("models", {})}
     for n, r in models.items():
         files = ", ".join(f"`{f}` {mb(s)}" for f, s in r["files"].items() if not f.endswith(".npy"))
         w(f"| {n} | {r['input_shape'][1]}² | {r['params']:,} | {r['layers']} | {files} | "
@@ -229,10 +260,9 @@ def main():
     w("|---|---|")
     w("| `yolo-fastest-1.1.h5` | input `(None, None, 3)` as convert.py; outputs (1,H/32,W/32,255), (1,H/16,W/16,255) |")
     w("| `yolo-fastest-1.1_320.h5` | same weights, input fixed `(320, 320, 3)` |")
-    w("| `yolo-fastest-1.1_320_eps1e-12.h5` | same, but BatchNormalization(epsilon=1e-12): darknet's network to ~1e-6 |")
     w("| `dog_darknet_letterbox.npy` | (1,320,320,3): `test/fixtures/darknet/dog.stb.png` (stb pixels) /255, darknet's own bilinear `resize_image` to 320×240, pasted at (0,40) on a 0.5 canvas (formats.md §2.6), NHWC |")
     w("| `heads_darknet_letterbox.{0,1}.npy` | the two heads of `yolo-fastest-1.1*.h5` on it: (1,10,10,255), (1,20,20,255), raw |")
-    w("| `heads_darknet_letterbox_eps1e-12.{0,1}.npy` | the heads of the eps-1e-12 model on it |")
+    w("| `heads_darknet_letterbox_eps1e-12.{0,1}.npy` | the heads of the same conversion built with BatchNormalization(epsilon=1e-12), which is darknet's network to ~1e-6: darknet-equivalent raw heads (the model itself is not kept; `yolo.py` builds it) |")
     w("| `dog_kerasyolo3_letterbox.npy` | (1,320,320,3): keras-yolo3's own preprocessing of `assets/images/dog.jpg`: PIL decode, `letterbox_image` (BICUBIC resize to int(768·s)×int(576·s) = 320×240, pasted at ((320−nw)//2, (320−nh)//2) = (0,40) on a (128,128,128) canvas), /255 |")
     w("| `heads_kerasyolo3_letterbox.{0,1}.npy` | the heads of `yolo-fastest-1.1*.h5` on it |")
     w("| `yolo_anchors.txt` | keras-yolo3 format, one line, from the cfg: `12,18,  37,49,  52,132,  115,73,  119,199,  242,238` |")
@@ -255,10 +285,12 @@ def main():
           f"{k[1][0]:.4f} / {k[1][1]:.6f}.")
         d = yolo["eps1e-3_vs_darknet_check_max_abs_diff"]
         w(f"  * The raw heads differ from darknet's by up to {d[0]:.2f} / {d[1]:.2f} (absolute).")
-        w("  * Many BN variances in this model are tiny, so epsilon 1e-3 against darknet's")
-        w("    sqrt(var)+1e-6 matters: a keras-yolo3 export of Yolo-Fastest is *not* numerically")
+        w("  * A few BN variances in this model are tiny (53 of 6,632 are below 1e-2; the smallest")
+        w("    is 8e-4). For those channels epsilon 1e-3, against darknet's sqrt(var)+1e-6, changes")
+        w("    the result a lot, so a keras-yolo3 export of Yolo-Fastest is *not* numerically")
         w("    darknet.")
-        w("  * Compare a Keras loader with `heads_*` of the same file, and darknet with `*_eps1e-12`.")
+        w("  * Compare a Keras loader with `heads_darknet_letterbox.*` / `heads_kerasyolo3_letterbox.*`,")
+        w("    and darknet with `heads_darknet_letterbox_eps1e-12.*`.")
         w("")
         w("keras-yolo3 decoding differs from darknet in one more way. Its `yolo_eval` picks the")
         w("anchor masks by head count: `[[6,7,8],[3,4,5],[0,1,2]]` for 3 heads, and `[[3,4,5],[1,2,3]]`")

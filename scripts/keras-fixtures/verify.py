@@ -2,7 +2,8 @@
 fixtures from their stored config and weights alone — no Keras — with the semantics written in
 test/fixtures/keras-zoo/LAYERS.md, and compares with the outputs Keras saved.
 
-    /work/venv/bin/python scripts/keras-fixtures/verify.py
+    /work/venv/bin/python scripts/keras-fixtures/verify.py           # layers/, tolerance 2e-5
+    /work/venv/bin/python scripts/keras-fixtures/verify.py --apps    # apps/ and yolo/, 1e-3
 
 Reads NAME.keras (config.json + model.weights.h5, weights found by the class-name paths the
 .keras format uses) and NAME.h5 (model_config + model_weights, weights by layer name and
@@ -148,6 +149,24 @@ def run_layer(cls, cfg, w, args, kwargs):
         y = conv2d(x, w[0], w[1] if cfg["use_bias"] else None, cfg["strides"], cfg["padding"],
                    cfg.get("groups", 1))
         return ACT[cfg["activation"]](y)
+    if cls in ("Conv2D", "DepthwiseConv2D", "SeparableConv2D"):
+        assert tuple(cfg.get("dilation_rate", (1, 1))) == (1, 1), "dilation not implemented"
+    if cls == "SeparableConv2D":
+        y = conv2d(x, w[0], None, cfg["strides"], cfg["padding"], depthwise=True)
+        y = conv2d(y, w[1], w[2] if cfg["use_bias"] else None, (1, 1), "valid")
+        return ACT[cfg["activation"]](y)
+    if cls == "Concatenate":
+        return np.concatenate(x, axis=cfg["axis"])
+    if cls == "Flatten":
+        return x.reshape(x.shape[0], -1)
+    if cls == "Softmax":
+        return softmax(x, axis=cfg.get("axis", -1))
+    if cls == "UpSampling2D":
+        sh, sw = pair(cfg["size"])
+        assert cfg.get("interpolation", "nearest") == "nearest"
+        return x.repeat(sh, axis=1).repeat(sw, axis=2)
+    if cls == "LeakyReLU":
+        return np.where(x >= 0, x, cfg["negative_slope"] * x)
     if cls == "DepthwiseConv2D":
         y = conv2d(x, w[0], w[1] if cfg["use_bias"] else None, cfg["strides"], cfg["padding"],
                    depthwise=True)
@@ -244,6 +263,13 @@ def run_layer(cls, cfg, w, args, kwargs):
         if cfg["center"]:
             y = y + w[i].reshape(bshape)
         return y
+    if cls == "Sequential":
+        # a nested model: its layers in order, each with its own weights
+        for l in cfg["layers"]:
+            if l["class_name"] == "InputLayer":
+                continue
+            x = run_layer(l["class_name"], l["config"], w.get(l["config"]["name"], []), [x], {})
+        return x
     if cls == "LayerScale":
         return x * w[0]
     if cls == "CustomScaleLayer":
@@ -293,36 +319,56 @@ def snake(name):
 
 def weights_keras(path, cfg):
     """.keras: weights live at layers/<snake_case(class)>[_<n>]/vars/<i>, where n counts earlier
-    layers of the same class in config order (operation nodes are not layers and take no name)."""
+    layers of the same class in config order (operation nodes are not layers and take no name).
+    A nested Sequential model's layers are below it: layers/sequential[_n]/layers/<key>/vars/<i>,
+    keys counted afresh inside it. Returns {layer name: [arrays]} ({inner name: [arrays]} for a
+    nested Sequential)."""
     with zipfile.ZipFile(path) as z:
         f = h5py.File(io.BytesIO(z.read("model.weights.h5")), "r")
-    used = {}
-    out = {}
-    for l in cfg["config"]["layers"]:
-        if (l.get("module") or "").startswith("keras.src.ops"):
-            continue
-        base = snake(l["class_name"])
-        if base in used:
-            used[base] += 1
-            key = f"{base}_{used[base]}"
-        else:
-            used[base] = 0
-            key = base
-        g = f.get(f"layers/{key}/vars")
-        out[l["name"]] = [np.asarray(g[str(i)]) for i in range(len(g))] if g is not None else []
-    return out
+
+    def container(layer_cfgs, prefix):
+        used = {}
+        out = {}
+        for l in layer_cfgs:
+            if (l.get("module") or "").startswith("keras.src.ops"):
+                continue
+            base = snake(l["class_name"])
+            if base in used:
+                used[base] += 1
+                key = f"{base}_{used[base]}"
+            else:
+                used[base] = 0
+                key = base
+            if l["class_name"] == "Sequential":
+                out[l["config"]["name"]] = container(l["config"]["layers"], f"{prefix}/{key}/layers")
+                continue
+            g = f.get(f"{prefix}/{key}/vars")
+            out[l["config"]["name"]] = ([np.asarray(g[str(i)]) for i in range(len(g))]
+                                        if g is not None else [])
+        return out
+
+    return container(cfg["config"]["layers"], "layers")
 
 
 def weights_h5(path):
-    """legacy .h5: model_weights/<layer name>, datasets listed (in order) by its weight_names."""
+    """legacy .h5: model_weights/<layer name>, datasets listed (in order) by its weight_names. For
+    a nested Sequential the names are "<model>/<inner layer>/<var>": grouped by inner layer."""
     f = h5py.File(path, "r")
     mw = f["model_weights"]
+    cfg = json.loads(f.attrs["model_config"])
+    nested = {l["config"]["name"] for l in cfg["config"]["layers"] if l["class_name"] == "Sequential"}
     out = {}
     for name in mw.attrs["layer_names"]:
         name = name.decode() if isinstance(name, bytes) else name
         g = mw[name]
-        out[name] = [np.asarray(g[n.decode() if isinstance(n, bytes) else n])
-                     for n in g.attrs["weight_names"]]
+        names = [n.decode() if isinstance(n, bytes) else n for n in g.attrs["weight_names"]]
+        if name in nested:
+            inner = {}
+            for n in names:
+                inner.setdefault(n.split("/")[-2], []).append(np.asarray(g[n]))
+            out[name] = inner
+        else:
+            out[name] = [np.asarray(g[n]) for n in names]
     return out
 
 
@@ -356,7 +402,67 @@ def run_model(cfg, weights, inputs, h5):
     return [vals[n] for n, _, _ in refs(c["output_layers"])], vals
 
 
+def check(name, fmt, path, ins, outs, nodes=()):
+    if fmt == "keras":
+        with zipfile.ZipFile(path) as z:
+            cfg = json.loads(z.read("config.json"))
+        w = weights_keras(path, cfg)
+    else:
+        with h5py.File(path, "r") as f:
+            cfg = json.loads(f.attrs["model_config"])
+        w = weights_h5(path)
+    try:
+        got, vals = run_model(cfg, w, ins, fmt == "h5")
+    except NotImplementedError as e:
+        print(f"{name}.{fmt}: refused ({e})")
+        return None
+    worst = 0.0
+    for g, e in zip(got, outs):
+        worst = max(worst, float(np.max(np.abs(g - e)) / max(1.0, np.max(np.abs(e)))))
+    for k, e in nodes:
+        worst = max(worst, float(np.max(np.abs(vals[k] - e)) / max(1.0, np.max(np.abs(e)))))
+    return worst
+
+
+def main_apps(tol):
+    """apps/ and yolo/: whole networks, from the stored files alone."""
+    bad = checked = 0
+    root = os.path.join(LAYERS, "..")
+    jobs = []
+    apps = os.path.join(root, "apps")
+    for fn in sorted(os.listdir(apps)):
+        if fn.endswith((".keras", ".h5")):
+            n, fmt = fn.rsplit(".", 1)
+            jobs.append((n, fmt, os.path.join(apps, fn), [np.load(os.path.join(apps, n + ".input.npy"))],
+                         [np.load(os.path.join(apps, n + ".output.npy"))]))
+    yd = os.path.join(root, "yolo")
+    for fn in sorted(os.listdir(yd)):
+        if fn.endswith(".h5"):
+            for tag in ("darknet_letterbox", "kerasyolo3_letterbox"):
+                heads = "heads_" + tag + ("_eps1e-12" if "eps1e-12" in fn else "")
+                if not os.path.exists(os.path.join(yd, heads + ".0.npy")):
+                    continue
+                jobs.append((fn[:-3] + ":" + tag, "h5", os.path.join(yd, fn),
+                             [np.load(os.path.join(yd, f"dog_{tag}.npy"))],
+                             [np.load(os.path.join(yd, f"{heads}.{i}.npy")) for i in (0, 1)]))
+    only = [a for a in sys.argv[1:] if not a.startswith("-")]
+    for n, fmt, path, ins, outs in jobs:
+        if only and not any(o in n for o in only):
+            continue
+        worst = check(n, fmt, path, ins, outs)
+        if worst is None:
+            continue
+        checked += 1
+        ok = worst < tol
+        bad += not ok
+        print(f"{n}.{fmt}: {'ok' if ok else 'MISMATCH'} (max err {worst:.2e})", flush=True)
+    print(f"{checked - bad} passed, {bad} failed")
+    return bad
+
+
 def main():
+    if "--apps" in sys.argv:
+        return main_apps(float(os.environ.get("VERIFY_TOL", "1e-3")))
     names = sorted({f[:-6] for f in os.listdir(LAYERS) if f.endswith(".keras")})
     bad = 0
     checked = 0
@@ -369,28 +475,11 @@ def main():
         while os.path.exists(f"{base}.out{len(outs)}.npy"):
             outs.append(np.load(f"{base}.out{len(outs)}.npy"))
         for fmt in ("keras", "h5"):
-            if fmt == "keras":
-                with zipfile.ZipFile(base + ".keras") as z:
-                    cfg = json.loads(z.read("config.json"))
-                w = weights_keras(base + ".keras", cfg)
-            else:
-                with h5py.File(base + ".h5", "r") as f:
-                    cfg = json.loads(f.attrs["model_config"])
-                w = weights_h5(base + ".h5")
-            try:
-                got, vals = run_model(cfg, w, ins, fmt == "h5")
-            except NotImplementedError as e:
-                print(f"{name}.{fmt}: refused ({e})")
+            nodes = [(fn[len(name) + 6:-4], np.load(os.path.join(LAYERS, fn)))
+                     for fn in os.listdir(LAYERS) if fn.startswith(name + ".node.")]
+            worst = check(name, fmt, f"{base}.{fmt}", ins, outs, nodes)
+            if worst is None:
                 continue
-            worst = 0.0
-            for g, e in zip(got, outs):
-                worst = max(worst, float(np.max(np.abs(g - e)) / max(1.0, np.max(np.abs(e)))))
-            for fn in os.listdir(LAYERS):
-                if fn.startswith(name + ".node."):
-                    k = fn[len(name) + 6:-4]
-                    e = np.load(os.path.join(LAYERS, fn))
-                    worst = max(worst, float(np.max(np.abs(vals[k] - e))
-                                             / max(1.0, np.max(np.abs(e)))))
             checked += 1
             ok = worst < 2e-5
             bad += not ok

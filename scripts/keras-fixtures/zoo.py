@@ -14,6 +14,7 @@ on a seeded batch of 2 inputs, and both files are loaded back and checked.
 """
 
 import contextlib
+import copy
 import math
 import os
 import sys
@@ -159,6 +160,19 @@ def efficientnet_width(scale):
 
 
 @contextlib.contextmanager
+def mobilenet_v3_last(div):
+    """MobileNetV3(stack_fn, last_point_ch, ...): the last 1x1 conv (1024 / 1280 wide, fixed for
+    alpha <= 1) holds most of the weights; divide its width."""
+    orig = mobilenet_v3.MobileNetV3
+
+    def MobileNetV3(stack_fn, last_point_ch, *a, **kw):
+        return orig(stack_fn, last_point_ch // div, *a, **kw)
+
+    with patched(mobilenet_v3, "MobileNetV3", MobileNetV3):
+        yield
+
+
+@contextlib.contextmanager
 def efficientnet_v2_width(scale):
     orig = efficientnet_v2.EfficientNetV2
 
@@ -199,6 +213,105 @@ def convnext_width(div):
 
 
 # --------------------------------------------------------------------------------------------------
+# Depth-reduction hooks (for the variants that differ from their family's base model only in
+# repeat counts; see REDUCED below): every stage / dense block / cell group is capped at CAP
+# repeats, which keeps its first (stride/width-changing) block and one identity-residual block.
+
+CAP = 2
+
+
+@contextlib.contextmanager
+def resnet_depth(cap=CAP):
+    o1, o2 = resnet.stack_residual_blocks_v1, resnet.stack_residual_blocks_v2
+
+    def s1(x, filters, blocks, *a, **kw):
+        return o1(x, filters, min(blocks, cap), *a, **kw)
+
+    def s2(x, filters, blocks, *a, **kw):
+        return o2(x, filters, min(blocks, cap), *a, **kw)
+
+    with patched(resnet, "stack_residual_blocks_v1", s1), \
+            patched(resnet, "stack_residual_blocks_v2", s2):
+        yield
+
+
+@contextlib.contextmanager
+def densenet_depth(cap=CAP):
+    orig = densenet.dense_block
+
+    def dense_block(x, blocks, name):
+        return orig(x, min(blocks, cap), name)
+
+    with patched(densenet, "dense_block", dense_block):
+        yield
+
+
+@contextlib.contextmanager
+def efficientnet_depth(cap=CAP):
+    """EfficientNet(width, depth, ...): the real repeats are ceil(depth * repeats); pass
+    depth_coefficient=1 with blocks_args whose repeats are min(real, cap)."""
+    orig = efficientnet.EfficientNet
+
+    def EfficientNet(width_coefficient, depth_coefficient, *a, **kw):
+        args = copy.deepcopy(efficientnet.DEFAULT_BLOCKS_ARGS)
+        for b in args:
+            b["repeats"] = min(int(math.ceil(depth_coefficient * b["repeats"])), cap)
+        kw["blocks_args"] = args
+        return orig(width_coefficient, 1.0, *a, **kw)
+
+    with patched(efficientnet, "EfficientNet", EfficientNet):
+        yield
+
+
+@contextlib.contextmanager
+def efficientnet_v2_depth(cap=CAP):
+    orig = efficientnet_v2.EfficientNetV2
+
+    def EfficientNetV2(*a, **kw):
+        assert not a
+        d = kw["depth_coefficient"]
+        args = copy.deepcopy(efficientnet_v2.DEFAULT_BLOCKS_ARGS[kw["name"]])
+        for b in args:
+            b["num_repeat"] = min(int(math.ceil(d * b["num_repeat"])), cap)
+        kw.update(blocks_args=args, depth_coefficient=1.0)
+        return orig(**kw)
+
+    with patched(efficientnet_v2, "EfficientNetV2", EfficientNetV2):
+        yield
+
+
+@contextlib.contextmanager
+def convnext_depth(cap=CAP):
+    orig = convnext.ConvNeXt
+
+    def ConvNeXt(depths=None, **kw):
+        return orig(depths=[min(d, cap) for d in depths], **kw)
+
+    with patched(convnext, "ConvNeXt", ConvNeXt):
+        yield
+
+
+@contextlib.contextmanager
+def nasnet_depth(cap=CAP):
+    orig = nasnet.NASNet
+
+    def NASNet(input_shape=None, **kw):
+        kw["num_blocks"] = min(kw["num_blocks"], cap)
+        return orig(input_shape, **kw)
+
+    with patched(nasnet, "NASNet", NASNet):
+        yield
+
+
+@contextlib.contextmanager
+def hooks(*cms):
+    with contextlib.ExitStack() as st:
+        for cm in cms:
+            st.enter_context(cm)
+        yield
+
+
+# --------------------------------------------------------------------------------------------------
 # The zoo
 # --------------------------------------------------------------------------------------------------
 
@@ -214,62 +327,101 @@ def add(name, ctor, size, hook, kwargs=None, h5=False, differs="", preprocessing
                      differs=differs, preprocessing=preprocessing)
 
 
+RED = (f"; REDUCED DEPTH: every stage capped at {CAP} blocks (the first, stride/width-changing"
+       " block and one identity-residual block)")
+
 for n, mod, h5 in (("VGG16", vgg16, True), ("VGG19", vgg19, False)):
     add(n, getattr(A, n), 32, lambda m=mod: scaled_layers(m, 16), h5=h5,
         differs="all Conv2D filters and the two 4096-unit Dense layers divided by 16 "
-                "(64->4 ... 512->32, 4096->256)")
-for n, h5, k in (("ResNet50", True, 16), ("ResNet101", False, 32), ("ResNet152", False, 32)):
-    add(n, getattr(A, n), 32, lambda k=k: scaled_layers(resnet, k), h5=h5,
-        differs=f"all Conv2D filters divided by {k} (64->{64 // k}, 256->{256 // k}, ..., "
-                f"2048->{2048 // k}); depth as real")
-for n, h5, k in (("ResNet50V2", False, 16), ("ResNet101V2", False, 32),
-                 ("ResNet152V2", False, 32)):
-    add(n, getattr(A, n), 32, lambda k=k: scaled_layers(resnet, k), h5=h5,
-        differs=f"all Conv2D filters divided by {k} (64->{64 // k}, ..., 2048->{2048 // k}); "
-                "depth as real")
+                "(64->4 ... 512->32, 4096->256); depth as real")
+add("ResNet50", A.ResNet50, 32, lambda: scaled_layers(resnet, 16), h5=True,
+    differs="all Conv2D filters divided by 16 (64->4, 256->16, ..., 2048->128); depth as real "
+            "(stages 3,4,6,3)")
+add("ResNet50V2", A.ResNet50V2, 32, lambda: scaled_layers(resnet, 16),
+    differs="all Conv2D filters divided by 16 (64->4, ..., 2048->128); depth as real (3,4,6,3)")
+for n, real in (("ResNet101", "3,4,23,3"), ("ResNet152", "3,8,36,3"), ("ResNet101V2", "3,4,23,3"),
+                ("ResNet152V2", "3,8,36,3")):
+    add(n, getattr(A, n), 32, lambda: hooks(resnet_depth(), scaled_layers(resnet, 16)),
+        differs=f"all Conv2D filters divided by 16{RED}: stages {real} -> 2,2,2,2")
 add("InceptionV3", A.InceptionV3, 75, lambda: scaled_layers(inception_v3, 16), h5=True,
-    differs="all Conv2D filters divided by 16, rounded up (32->2, 48->3, 80->5, 192->12, 2048->128)")
-add("InceptionResNetV2", A.InceptionResNetV2, 75, lambda: irv2_width(16), h5=True,
+    differs="all Conv2D filters divided by 16, rounded up (32->2, 48->3, 80->5, 192->12, "
+            "2048->128); depth as real")
+add("InceptionResNetV2", A.InceptionResNetV2, 75, lambda: irv2_width(16),
     differs="conv2d_bn filters divided by 16, rounded up, except the residual up-projections "
-            "(which must match their input's width); block repeats as real (10/20/10)")
+            "(which must match their input's width); depth as real (10/20/10 blocks)")
 add("Xception", A.Xception, 71, lambda: scaled_layers(xception, 16), h5=True,
-    differs="all Conv2D/SeparableConv2D filters divided by 16 (32->2, 728->46, 2048->128)")
-add("MobileNet", A.MobileNet, 32, None, dict(alpha=0.25), h5=False,
+    differs="all Conv2D/SeparableConv2D filters divided by 16 (32->2, 728->46, 2048->128); "
+            "depth as real")
+add("MobileNet", A.MobileNet, 32, None, dict(alpha=0.25),
     differs="public constructor, alpha=0.25 (the smallest ImageNet width); nothing else")
-add("MobileNetV2", A.MobileNetV2, 32, None, dict(alpha=0.35), h5=False,
+add("MobileNetV2", A.MobileNetV2, 32, None, dict(alpha=0.35),
     differs="public constructor, alpha=0.35 (the smallest ImageNet width); nothing else")
-add("MobileNetV3Small", A.MobileNetV3Small, 32, None, dict(alpha=0.25), h5=True,
-    differs="public constructor, alpha=0.25 (ImageNet widths are 0.75/1.0; the last 1x1 conv "
-            "stays 1024 wide as in the real model); include_preprocessing=True (default)")
-add("MobileNetV3Large", A.MobileNetV3Large, 32, None, dict(alpha=0.25), h5=False,
-    differs="public constructor, alpha=0.25 (ImageNet widths 0.75/1.0; last 1x1 conv stays 1280)")
-for n, h5 in (("DenseNet121", True), ("DenseNet169", False), ("DenseNet201", False)):
-    add(n, getattr(A, n), 32, lambda: densenet_growth(4), h5=h5,
-        differs="growth rate 4 instead of 32 (bottleneck 1x1 convs 16 instead of 128 filters); "
-                "stem (64 filters), block counts and transitions (compression 0.5) as real")
-add("NASNetMobile", A.NASNetMobile, 32, lambda: nasnet_width(96, 8), h5=False,
+add("MobileNetV3Small", A.MobileNetV3Small, 32, lambda: mobilenet_v3_last(8), dict(alpha=0.25),
+    h5=True,
+    differs="alpha=0.25 (ImageNet widths are 0.75/1.0) and the last 1x1 conv (last_point_ch) 128 "
+            "instead of 1024; depth, SE blocks, hard_swish, include_preprocessing=True as real")
+add("MobileNetV3Large", A.MobileNetV3Large, 32, lambda: mobilenet_v3_last(8), dict(alpha=0.25),
+    differs="alpha=0.25 (ImageNet widths 0.75/1.0) and the last 1x1 conv 160 instead of 1280; "
+            "depth, SE blocks, hard_swish, include_preprocessing=True as real")
+add("DenseNet121", A.DenseNet121, 32, lambda: densenet_growth(4),
+    differs="growth rate 4 instead of 32 (bottleneck 1x1 convs 16 instead of 128 filters); "
+            "stem (64 filters), transitions (compression 0.5) and depth (6,12,24,16) as real")
+for n, h5, real in (("DenseNet169", True, "6,12,32,32"), ("DenseNet201", False, "6,12,48,32")):
+    add(n, getattr(A, n), 32, lambda: hooks(densenet_depth(), densenet_growth(4)), h5=h5,
+        differs=f"growth rate 4 instead of 32; REDUCED DEPTH: conv blocks per dense block "
+                f"{real} -> 2,2,2,2 (stem and transitions as real)")
+add("NASNetMobile", A.NASNetMobile, 32, lambda: nasnet_width(96, 8),
     differs="penultimate_filters 96 instead of 1056 (cell width 4 instead of 44), "
             "stem_block_filters 4 instead of 32; num_blocks=4, skip_reduction=False as real")
-add("NASNetLarge", A.NASNetLarge, 32, lambda: nasnet_width(96, 8), h5=False,
+add("NASNetLarge", A.NASNetLarge, 32, lambda: hooks(nasnet_depth(1), nasnet_width(96, 8)), h5=True,
     differs="penultimate_filters 96 instead of 4032 (cell width 4 instead of 168), "
-            "stem_block_filters 12 instead of 96; num_blocks=6, skip_reduction=True as real")
-for i in range(8):
-    add(f"EfficientNetB{i}", getattr(A, f"EfficientNetB{i}"), 32, lambda: efficientnet_width(0.1),
-        h5=(i == 0),
-        differs="width_coefficient x0.1 (channels rounded to multiples of 8, min 8); depth "
-                "coefficient, dropout and everything else as real; stem exactly as the "
-                "weights='imagenet' build (Rescaling 1/255, Normalization with ImageNet "
-                "mean/variance as weights, Rescaling by 1/sqrt(stddev))")
-for n in ("B0", "B1", "B2", "B3", "S", "M", "L"):
+            "stem_block_filters 12 instead of 96; skip_reduction=True as real; REDUCED DEPTH: "
+            "num_blocks (normal cells per stage) 6 -> 1")
+
+
+def _eff_repeats(d):
+    return [int(math.ceil(d * b["repeats"])) for b in efficientnet.DEFAULT_BLOCKS_ARGS]
+
+
+EFF_DEPTH = [1.0, 1.1, 1.2, 1.4, 1.8, 2.2, 2.6, 3.1]
+add("EfficientNetB0", A.EfficientNetB0, 32, lambda: efficientnet_width(0.1), h5=True,
+    differs="width_coefficient x0.1 (channels rounded to multiples of 8, min 8); depth "
+            "(repeats 1,2,2,3,3,4,1), dropout and everything else as real; stem exactly as the "
+            "weights='imagenet' build (Rescaling 1/255, Normalization with ImageNet "
+            "mean/variance as weights, Rescaling by 1/sqrt(stddev))")
+for i in range(1, 8):
+    r = _eff_repeats(EFF_DEPTH[i])
+    add(f"EfficientNetB{i}", getattr(A, f"EfficientNetB{i}"), 32,
+        lambda: hooks(efficientnet_depth(), efficientnet_width(0.05)),
+        differs="width_coefficient x0.05 (channels rounded to multiples of 8, min 8); stem as "
+                f"EfficientNetB0's{RED}: repeats {','.join(map(str, r))} -> "
+                f"{','.join(str(min(x, CAP)) for x in r)}")
+
+
+def _v2_repeats(name, d):
+    return [int(math.ceil(d * b["num_repeat"])) for b in efficientnet_v2.DEFAULT_BLOCKS_ARGS[name]]
+
+
+add("EfficientNetV2B0", A.EfficientNetV2B0, 32, lambda: efficientnet_v2_width(0.1),
+    differs="width_coefficient x0.1 (min 8 channels); depth (repeats 1,2,2,3,5,8) and block "
+            "args as real; include_preprocessing=True (default)")
+for n, key, d in (("B1", "efficientnetv2-b1", 1.1), ("B2", "efficientnetv2-b2", 1.2),
+                  ("B3", "efficientnetv2-b3", 1.4), ("S", "efficientnetv2-s", 1.0),
+                  ("M", "efficientnetv2-m", 1.0), ("L", "efficientnetv2-l", 1.0)):
+    r = _v2_repeats(key, d)
     add(f"EfficientNetV2{n}", getattr(A, f"EfficientNetV2{n}"), 32,
-        lambda: efficientnet_v2_width(0.1), h5=(n == "B0"),
-        differs="width_coefficient x0.1 (min 8 channels); depth and block args as real; "
-                "include_preprocessing=True (default)")
-for n, h5 in (("Tiny", True), ("Small", False), ("Base", False), ("Large", False),
-              ("XLarge", False)):
-    add(f"ConvNeXt{n}", getattr(A, f"ConvNeXt{n}"), 32, lambda: convnext_width(32), h5=h5,
-        differs="projection_dims divided by 32 (e.g. Tiny 96,192,384,768 -> 3,6,12,24); depths, "
-                "LayerScale, include_preprocessing=True as real")
+        lambda: hooks(efficientnet_v2_depth(), efficientnet_v2_width(0.05)),
+        differs="width_coefficient x0.05 (min 8 channels); block args (kinds, kernel sizes, "
+                f"expansion, SE) as real; include_preprocessing=True{RED}: repeats "
+                f"{','.join(map(str, r))} -> {','.join(str(min(x, CAP)) for x in r)}")
+add("ConvNeXtTiny", A.ConvNeXtTiny, 32, lambda: convnext_width(32), h5=True,
+    differs="projection_dims divided by 32 (96,192,384,768 -> 3,6,12,24); depths (3,3,9,3), "
+            "LayerScale, include_preprocessing=True as real")
+for n in ("Small", "Base", "Large", "XLarge"):
+    add(f"ConvNeXt{n}", getattr(A, f"ConvNeXt{n}"), 32,
+        lambda: hooks(convnext_depth(), convnext_width(32)),
+        differs=f"projection_dims divided by 32; LayerScale, include_preprocessing=True as real"
+                f"{RED}: depths 3,3,27,3 -> 2,2,2,2")
 
 BUILTIN_PREPROC = ("EfficientNet", "ConvNeXt", "MobileNetV3")
 
