@@ -174,7 +174,7 @@ const what = process.argv[2] ?? 'all';
 const jobs = [];
 const dist = []; // the builds that write dist/, for pruneDist
 if (what === 'all' || what === 'lib') {
-  dist.push(build({ ...node, entryPoints: ['src/index.ts', 'src/cli.ts'], outdir: 'dist', metafile: true }));
+  dist.push(build({ ...node, entryPoints: ['src/index.ts', 'src/cli.ts', 'src/cli-main.ts'], outdir: 'dist', metafile: true }));
   jobs.push(dist[0], declarations());
 }
 if (what === 'all' || what === 'lib' || what === 'browser') {

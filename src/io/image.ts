@@ -16,6 +16,12 @@ export interface RgbaImage {
 
 export type Interpolation = 'nearest' | 'bilinear';
 
+/** Whether `x` is a decoded image (rather than a path, URL, Blob or encoded bytes). */
+export function isRgbaImage(x: unknown): x is RgbaImage {
+  return typeof x === 'object' && x !== null && !ArrayBuffer.isView(x) && !(x instanceof ArrayBuffer) && !(x instanceof URL)
+    && 'data' in x && 'width' in x && 'height' in x;
+}
+
 export interface DecodeOptions {
   /** For messages when the source is bytes. */
   name?: string;
@@ -156,9 +162,7 @@ export async function loadImage(
   source: ByteSource | RgbaImage,
   options: { width?: number; height?: number; channels?: 1 | 3; interpolation?: Interpolation; name?: string } = {},
 ): Promise<Float32Array> {
-  const img = 'data' in (source as RgbaImage) && 'width' in (source as RgbaImage)
-    ? (source as RgbaImage)
-    : await decodeImage(source as ByteSource, options.name);
+  const img = isRgbaImage(source) ? source : await decodeImage(source, options.name);
   const sized = resizeImage(img, options.width ?? img.width, options.height ?? img.height, options.interpolation ?? 'nearest');
   return imageToArray(sized, options.channels ?? 3);
 }

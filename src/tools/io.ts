@@ -12,10 +12,11 @@ export interface CliIo {
   quiet: boolean;
 }
 
+/** The process's streams. Under the `webgpu-cnn` wrapper (src/cli.ts) stderr is a pipe to a terminal, which it says. */
 export const processIo = (): CliIo => ({
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
-  tty: !!process.stderr.isTTY,
+  tty: !!process.stderr.isTTY || !!process.env.WEBGPU_CNN_STDERR_TTY,
   quiet: false,
 });
 
@@ -35,6 +36,8 @@ export function startProgress(io: CliIo, label: string, total?: number, unit = '
     const bar = new SingleBar({
       format: `${label} [{bar}] {value}/{total} ${unit} · {eta_formatted} left · {status}`,
       barsize: 24, hideCursor: true, clearOnComplete: false, stream: process.stderr, etaBuffer: 20,
+      // Under the wrapper stderr is a pipe to the terminal: draw anyway.
+      noTTYOutput: true, notTTYSchedule: 200,
     });
     bar.start(total ?? 0, 0, { status: '' });
     return {
