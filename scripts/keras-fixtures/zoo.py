@@ -3,6 +3,7 @@
     /work/venv/bin/python scripts/keras-fixtures/zoo.py            # all models + preprocessing
     /work/venv/bin/python scripts/keras-fixtures/zoo.py ResNet50   # just some models
     /work/venv/bin/python scripts/keras-fixtures/zoo.py --preprocess
+    /work/venv/bin/python scripts/keras-fixtures/zoo.py --refresh-manifest  # texts and sizes only
 
 Every model is made by the family's own *public* constructor (keras.applications.X), with
 weights=None, classes=5, classifier_activation=None (logits) and the smallest input size the
@@ -545,6 +546,13 @@ def main(argv):
         import json
         with open(manifest_path) as f:
             manifest = json.load(f)
+    if argv == ["--refresh-manifest"]:
+        # re-derive the descriptive fields (what differs, file sizes) without rebuilding
+        for name, rec in manifest.get("models", {}).items():
+            rec["differs"] = ZOO[name]["differs"]
+            rec["files"] = {f: file_size(os.path.join(OUT, f)) for f in rec["files"]}
+        write_json(manifest_path, manifest)
+        return
     names = [a for a in argv if not a.startswith("-")] or list(ZOO)
     if "--preprocess" in argv or not [a for a in argv if not a.startswith("-")]:
         manifest["_preprocess_input"] = preprocess()
