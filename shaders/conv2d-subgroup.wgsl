@@ -20,7 +20,7 @@
 //   2 b  bias, oc/4 quads (zeros when the layer has none)
 //   3 y  NHWC output, n*oh*ow*oc, as oc/4 quads per pixel
 //   4 p  Params (conv2d.wgsl's; cg = c and ocg = oc here)
-// Grid: x = ceil(oc / (4*TN*WG_X)), y = ceil(n*oh*ow / TM).
+// Grid: x = ceil(oc / (4*TN*WG_X)), y = ceil(n*oh*ow / TM), folded into z past the per-dimension limit.
 // Spec: TM 8, 16, 24 or 32 (one to four 8-pixel blocks); TN 1 to 8 quads per lane; WG_X a multiple
 //   of 8; F16 = 1 stores w as f16 (read into f32).
 enable subgroups;
@@ -74,11 +74,12 @@ fn fetch(xoff: i32, ic: u32) -> f32 {
 
 @compute @workgroup_size(WG_X, 1, 1)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u,
-        @builtin(subgroup_invocation_id) lane: u32) {
+        @builtin(num_workgroups) nwg: vec3u, @builtin(subgroup_invocation_id) lane: u32) {
   let quads = p.oc / 4u;
   let q0 = wg.x * (WG_X * TN) + lid.x;  // this lane's channel quads: q0 + j*WG_X
-  let m0 = wg.y * TM;
+  let m0 = (wg.y + wg.z * nwg.y) * TM;  // a tall grid is folded into z
   let m_total = p.n * p.oh * p.ow;
+  if (m0 >= m_total) { return; }  // the whole workgroup: past the folded grid's end
 
   // The pixel this lane fetches for its subgroup in each 8-pixel block (clamped at the end).
   var img: array<u32, 4>;

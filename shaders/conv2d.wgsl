@@ -16,7 +16,7 @@
 //   2 b  bias, oc (zeros when the layer has none)
 //   3 y  NHWC output, n*oh*ow*oc
 //   4 p  Params
-// Grid: x = ceil(oc / (TN*WG_X)), y = ceil(n*oh*ow / (TM*WG_Y)).
+// Grid: x = ceil(oc / (TN*WG_X)), y = ceil(n*oh*ow / (TM*WG_Y)), folded into z past the per-dimension limit.
 // Spec: TM, TN >= 1 (TM*TN accumulators per invocation); WG_X*WG_Y <= 256; F16 = 1 stores w as f16
 //   (read into f32: the sums stay f32).
 //   With groups > 1, TN*WG_X must divide ocg so that a workgroup never straddles two groups.
@@ -46,9 +46,9 @@ alias WEIGHT = f32; // @f16
 @group(0) @binding(4) var<uniform> p: Params;
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let n0 = wg.x * (WG_X * TN) + lid.x;  // this invocation's channels: n0 + j*WG_X
-  let m0 = (wg.y * WG_Y + lid.y) * TM;
+  let m0 = ((wg.y + wg.z * nwg.y) * WG_Y + lid.y) * TM;  // a tall grid is folded into z
   let m_total = p.n * p.oh * p.ow;
   if (n0 >= p.oc || m0 >= m_total) { return; }
   let ic0 = (n0 / p.ocg) * p.cg;

@@ -1,5 +1,6 @@
 import { suite } from 'uvu';
 import * as ops from '../src/eager.js';
+import { GpuContext } from '../src/gpu/context.js';
 import * as assert from 'uvu/assert';
 import type { DeviceCaps, TileVariant } from '../src/gpu/dispatch.js';
 import { conv2dRoute, lowerConv2d, type Conv2dAttrs, type Conv2dVariant } from '../src/ops/conv2d.js';
@@ -140,5 +141,24 @@ for (const v of SUBGROUP_VARIANTS) {
     });
   }
 }
+
+test('a grid taller than the device allows folds into z (emulated limit of 5 workgroups per dimension)', async () => {
+  const small = await GpuContext.create({ capsOverride: { maxWorkgroupsPerDimension: 5 } });
+  try {
+    // 2×9×11 = 198 output pixels: 25 y blocks of 8 (register) and 13 of 16 (subgroup), both past 5.
+    const xShape = [2, 9, 11, 12], wShape = [3, 3, 12, 16];
+    const x = randomArray(prod(xShape), 27), w = randomArray(prod(wShape), 28), b = randomArray(16, 29);
+    const ref = refConv2d({ x, xShape, w, wShape, b, padding: 'same' });
+    const variants: Conv2dVariant[] = [{ tm: 8, tn: 4, wgX: 4, wgY: 1 }, { kind: 'subgroup', tm: 16, tn: 1, wgX: 8, wgY: 1 }];
+    for (const variant of variants) {
+      const [d] = convDispatches(xShape, wShape, { padding: 'same' }, small.caps, variant);
+      assert.ok(d.workgroups[2] > 1 && d.workgroups.every((g) => g <= 5), `grid ${d.workgroups} should be folded`);
+      const got = await take(await ops.conv2d(upload(small, x, xShape), upload(small, w, wShape), upload(small, b, [16]), { padding: 'same' }, { variant }));
+      assertClose(got, ref.y, 2e-5, `folded grid, ${variant.kind ?? 'register'}`, 'normalized');
+    }
+  } finally {
+    small.dispose();
+  }
+});
 
 test.run();

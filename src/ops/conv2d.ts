@@ -4,7 +4,7 @@
 import { input, output, weight, type DeviceCaps, type Dispatch, type TileVariant } from '../gpu/dispatch.js';
 import { activationParams, type Activation } from './activation.js';
 import { chooseGemmVariant, gemmBlockCount, gemmClass, gemmDispatches, gemmRunsOnSubgroups, subgroupQuads } from './gemm.js';
-import { assertRank, checkGrid, ELEMENTWISE_WG, grid1d, type Shape } from './grid.js';
+import { assertRank, ELEMENTWISE_WG, foldGridY, grid1d, type Shape } from './grid.js';
 import { biasWeight, directWeight, withF16Weights, type LowerContext, type Lowering, type TuningCase } from './lowering.js';
 import { windows2d, type Padding } from './padding.js';
 import { winogradApplies, winogradDispatches, winogradTileFor, winogradTiles, winogradWeights } from './winograd.js';
@@ -205,7 +205,7 @@ function implicitGemm(g: ConvGeometry, attrs: Conv2dAttrs, ctx: LowerContext, ba
           kernel: 'conv2d-subgroup',
           spec: { TM: v.tm, TN: v.tn, WG_X: v.wgX },
           params,
-          workgroups: checkGrid('conv2d', [Math.ceil(g.oc / (4 * v.tn * v.wgX)), Math.ceil((g.n * g.oh * g.ow) / v.tm), 1], caps),
+          workgroups: foldGridY('conv2d', Math.ceil(g.oc / (4 * v.tn * v.wgX)), Math.ceil((g.n * g.oh * g.ow) / v.tm), caps),
           bindings,
         }],
       };
@@ -221,7 +221,7 @@ function implicitGemm(g: ConvGeometry, attrs: Conv2dAttrs, ctx: LowerContext, ba
       kernel: 'conv2d',
       spec: { TM: v.tm, TN: v.tn, WG_X: v.wgX, WG_Y: v.wgY },
       params,
-      workgroups: checkGrid('conv2d', [Math.ceil(g.oc / (v.tn * v.wgX)), Math.ceil((g.n * g.oh * g.ow) / (v.tm * v.wgY)), 1], caps),
+      workgroups: foldGridY('conv2d', Math.ceil(g.oc / (v.tn * v.wgX)), Math.ceil((g.n * g.oh * g.ow) / (v.tm * v.wgY)), caps),
       bindings,
     }],
   };

@@ -20,6 +20,17 @@ export function grid1d(total: number, workgroupSize: number, caps: DeviceCaps): 
   return [x, y, 1];
 }
 
+/**
+ * An x × y grid whose y may exceed the per-dimension limit (a conv over many pixels: VGG16 at batch 32, an
+ * image of 1024²): y is folded into z, and the kernel reads its y block as wg.y + wg.z·num_workgroups.y,
+ * returning for the blocks past the end.
+ */
+export function foldGridY(op: string, x: number, y: number, caps: DeviceCaps): [number, number, number] {
+  const max = caps.maxWorkgroupsPerDimension;
+  const z = Math.ceil(y / max);
+  return checkGrid(op, [x, Math.ceil(y / z), z], caps);
+}
+
 export function checkGrid(op: string, grid: [number, number, number], caps: DeviceCaps): [number, number, number] {
   if (grid.some((g) => g > caps.maxWorkgroupsPerDimension)) {
     throw new TensorTooLargeError(`${op}: grid ${grid.join('×')} exceeds maxComputeWorkgroupsPerDimension ${caps.maxWorkgroupsPerDimension}`);
