@@ -2,6 +2,7 @@
 // size a prepared plan (arena buffers, one uniform buffer holding every dispatch's params, bind groups)
 // built once. run() writes the inputs, records every dispatch into one pass, copies the outputs out and
 // submits once; overlapping runs each take their own readback buffers.
+import { isNode } from '../env.js';
 import { GpuError, UsageError } from '../errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { recordSteps, type RecordedStep } from '../gpu/encode.js';
@@ -92,7 +93,14 @@ interface Prepared {
    * queue.writeBuffer after the submits before it, so an earlier run reads its own input.
    */
   idleReadbacks: Map<string, GPUBuffer>[];
+  /** Milliseconds from submit to results of the last run, to sleep through most of the next (see run()). */
+  lastRunMs: number;
 }
+
+/** Runs shorter than this are not worth a timer; of longer ones this fraction is slept before mapping. */
+const MIN_SLEEP_MS = 4;
+const SLEEP_FRACTION = 0.85;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Residual adds folded into the convs before them whose lowering can absorb one (Winograd, 1×1 on the subgroup GEMM). */
 function fuseResiduals(g: WeightedGraph, keep: ReadonlySet<string>, ctx: GpuContext, lowering: LowerOptions): WeightedGraph {
@@ -211,7 +219,7 @@ export class Model {
           })),
         })),
       );
-      const prepared: Prepared = { plan, compileMs, slots, inputs, uniform, steps, idleReadbacks: [] };
+      const prepared: Prepared = { plan, compileMs, slots, inputs, uniform, steps, idleReadbacks: [], lastRunMs: 0 };
       this.prepared.set(batch, prepared);
       return prepared;
     } catch (e) {
@@ -264,8 +272,13 @@ export class Model {
         }
         ctx.device.queue.submit([encoder.finish()]);
       });
+      // Dawn in Node polls for a pending map on the main thread, spinning a core the GPU work (a CPU
+      // adapter's) could use; sleep through most of the time the last run took before asking.
+      const submitted = performance.now();
+      if (p.lastRunMs > MIN_SLEEP_MS && isNode) await sleep(SLEEP_FRACTION * p.lastRunMs);
       // All maps at once: each resolves when this run's commands are done.
       await Promise.all(reads.map((name) => readback.get(name)!.mapAsync(0x1)));
+      p.lastRunMs = performance.now() - submitted;
       const data = new Map<string, Float32Array>();
       for (const name of reads) {
         const staging = readback.get(name)!;
