@@ -6,8 +6,10 @@ import { UsageError } from '../errors.js';
 import type { Activation } from '../ops/activation.js';
 import type { BatchNormOp, ScaleOp } from '../ops/batchnorm.js';
 import type { Conv2dOp } from '../ops/conv2d.js';
+import type { Crop2dOp } from '../ops/crop2d.js';
 import type { BinaryOpAttrs } from '../ops/elementwise.js';
 import type { DenseOp } from '../ops/gemm.js';
+import type { LayerNormOp } from '../ops/layer-norm.js';
 import type { NodeWeights } from '../ops/lowering.js';
 import type { Pool2dAttrs } from '../ops/pool2d.js';
 
@@ -25,6 +27,9 @@ export type Op =
   | ({ kind: 'scale' } & ScaleOp)
   | { kind: 'activation'; activation: Activation }
   | { kind: 'softmax' }
+  | { kind: 'log-softmax' }
+  /** Keras's LayerNormalization over `axes`. Weights: gamma, beta (each optional). */
+  | ({ kind: 'layer-norm' } & LayerNormOp)
   /** Same-shaped add (a residual: it can fold into the conv producing one operand). */
   | { kind: 'add'; activation?: Activation }
   /** Elementwise with NumPy broadcasting; weights: 'operand' when `operandShape` is given. */
@@ -36,6 +41,7 @@ export type Op =
   | { kind: 'reshape'; shape: number[] }
   | { kind: 'transpose'; perm: number[] }
   | { kind: 'slice'; axis: number; begin: number; size: number }
+  | ({ kind: 'crop2d' } & Crop2dOp)
   /** Dropout at inference, and any layer that passes its input through. No data moves. */
   | { kind: 'identity' };
 

@@ -5,8 +5,10 @@ import type { DeviceCaps } from '../gpu/dispatch.js';
 import { lowerActivation } from '../ops/activation.js';
 import { lowerBatchNorm, lowerScale } from '../ops/batchnorm.js';
 import { lowerConv2d } from '../ops/conv2d.js';
+import { lowerCrop2d } from '../ops/crop2d.js';
 import { lowerAdd, lowerBinary, lowerSoftmax } from '../ops/elementwise.js';
 import { lowerDense } from '../ops/gemm.js';
+import { lowerLayerNorm, lowerLogSoftmax } from '../ops/layer-norm.js';
 import type { Shape } from '../ops/grid.js';
 import { lowerConcat, lowerIdentity, lowerPad, lowerReshape, lowerSlice, lowerTranspose, lowerUpsample } from '../ops/layout.js';
 import type { LowerContext, LowerOptions, Lowering } from '../ops/lowering.js';
@@ -32,12 +34,15 @@ const OPS: { [K in Exclude<OpKind, 'input'>]: OpEntry<K> } = {
   'global-pool': { lower: lowerGlobalPool },
   activation: { lower: lowerActivation },
   softmax: { lower: lowerSoftmax },
+  'log-softmax': { lower: lowerLogSoftmax },
+  'layer-norm': { lower: lowerLayerNorm },
   concat: { lower: lowerConcat },
   upsample: { lower: lowerUpsample },
   pad: { lower: lowerPad },
   reshape: { lower: lowerReshape },
   transpose: { lower: lowerTranspose },
   slice: { lower: lowerSlice },
+  crop2d: { lower: lowerCrop2d },
   identity: { lower: lowerIdentity },
 };
 

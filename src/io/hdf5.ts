@@ -160,6 +160,9 @@ export class Hdf5File {
     const shape = d.shape ?? [];
     if (value instanceof Float32Array) return { shape, data: value };
     if (value instanceof Float64Array) return { shape, data: Float32Array.from(value) };
+    // Integer datasets (Normalization's int64 `count`, a scalar) read as numbers; no weight is one.
+    if (typeof value === 'number' || typeof value === 'bigint') return { shape, data: Float32Array.of(Number(value)) };
+    if (value instanceof BigInt64Array || value instanceof Int32Array) return { shape, data: Float32Array.from(value, Number) };
     throw new ModelFileError(this.name, `dataset '${path}' has type ${d.dtype}, expected float32 or float64`);
   }
 

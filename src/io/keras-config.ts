@@ -14,6 +14,15 @@ export interface KerasLayer {
   inbound: string[];
   /** Path of enclosing nested models (outermost first), for locating weights. */
   scope: string[];
+  /**
+   * A Keras 3 operation node (`x + 3.0`, `ops.gelu(x)`), not a layer: `.keras` files say so by their
+   * module (keras.src.ops.*); legacy `.h5` files, which have no module, by a config without `dtype`.
+   */
+  operation?: boolean;
+  /** An operation node's positional operands in order: a layer name, or a Python number. */
+  operands?: (string | number)[];
+  /** The inbound tensors' shapes (batch first, null where unknown), where the file records them (Keras 3). */
+  inboundShapes?: (number | null)[][];
 }
 
 export interface KerasModelSpec {
@@ -21,6 +30,8 @@ export interface KerasModelSpec {
   layers: KerasLayer[];
   inputs: string[];
   outputs: string[];
+  /** Nested models (inlined) by name → the layer whose output is theirs, to read them as intermediates. */
+  nestedOutputs?: Record<string, string>;
 }
 
 type Json = Record<string, unknown>;
@@ -66,17 +77,20 @@ export function parseModelConfig(json: Json, file: string): KerasModelSpec {
     throw new ModelFileError(file, `model class ${JSON.stringify(className)} is not Sequential or Functional`);
   }
   const layers: KerasLayer[] = [];
-  const io = addModel(json, [], layers, file);
+  const nested: Record<string, string> = {};
+  const io = addModel(json, [], layers, file, nested);
   const names = new Set<string>();
   for (const l of layers) {
     if (names.has(l.name)) throw new ModelFileError(file, `two layers are named '${l.name}'`);
     names.add(l.name);
   }
-  return { name: String((json.config as Json | undefined)?.name ?? className), layers, inputs: io.inputs, outputs: io.outputs };
+  const spec: KerasModelSpec = { name: String((json.config as Json | undefined)?.name ?? className), layers, inputs: io.inputs, outputs: io.outputs };
+  if (Object.keys(nested).length) spec.nestedOutputs = nested;
+  return spec;
 }
 
 /** Appends a (possibly nested) model's layers; returns its input and output layer names. */
-function addModel(json: Json, scope: string[], out: KerasLayer[], file: string): { inputs: string[]; outputs: string[] } {
+function addModel(json: Json, scope: string[], out: KerasLayer[], file: string, nested: Record<string, string>): { inputs: string[]; outputs: string[] } {
   if (scope.length > MAX_NESTING) throw new ModelFileError(file, `models are nested more than ${MAX_NESTING} deep (at '${scope.join('/')}')`);
   const config = json.config as Json | Json[];
   if (!Array.isArray(config) && !isObject(config)) {
@@ -85,19 +99,19 @@ function addModel(json: Json, scope: string[], out: KerasLayer[], file: string):
   if (json.class_name === 'Sequential') {
     const list = Array.isArray(config) ? config : config.layers;
     if (!Array.isArray(list)) throw new ModelFileError(file, `Sequential model '${scope.at(-1) ?? (config as Json).name}': layers is not a list`, { field: 'layers' });
-    return addSequential(list as Json[], scope, out, file, Array.isArray(config) ? 'sequential' : String(config.name));
+    return addSequential(list as Json[], scope, out, file, Array.isArray(config) ? 'sequential' : String(config.name), nested);
   }
   if (!isObject(config) || !Array.isArray(config.layers)) {
     throw new ModelFileError(file, `Functional model '${scope.at(-1) ?? (isObject(config) ? config.name : '?')}': layers is not a list`, { field: 'layers' });
   }
-  return addFunctional(config, scope, out, file);
+  return addFunctional(config, scope, out, file, nested);
 }
 
 function layerName(l: Json): string {
   return String((l.config as Json | undefined)?.name ?? l.name);
 }
 
-function addSequential(list: Json[], scope: string[], out: KerasLayer[], file: string, modelName: string) {
+function addSequential(list: Json[], scope: string[], out: KerasLayer[], file: string, modelName: string, nested: Record<string, string>) {
   if (!list?.length) throw new ModelFileError(file, `Sequential model '${modelName}' has no layers`);
   let previous: string[] = [];
   let inputs: string[] = [];
@@ -112,7 +126,8 @@ function addSequential(list: Json[], scope: string[], out: KerasLayer[], file: s
       inputs = [name];
     }
     if (MODEL_CLASSES.has(String(l.class_name))) {
-      const inner = addModel(l, [...scope, layerName(l)], out, file);
+      const inner = addModel(l, [...scope, layerName(l)], out, file, nested);
+      if (inner.outputs.length === 1) nested[layerName(l)] = inner.outputs[0];
       if (previous.length) connectNestedInput(out, inner.inputs, previous, file);
       else inputs = inner.inputs;
       previous = inner.outputs;
@@ -162,13 +177,52 @@ export function withLayer<T>(file: string, layer: string, fn: () => T): T {
   }
 }
 
+/** The shapes Keras 3 records on each inbound tensor, in inbound order; undefined when any is missing. */
+function inboundShapes(node: unknown): (number | null)[][] | undefined {
+  const shapes: (number | null)[][] = [];
+  let complete = true;
+  const visit = (v: unknown) => {
+    if (Array.isArray(v)) return v.forEach(visit);
+    if (!isObject(v)) return;
+    if (v.class_name === '__keras_tensor__') {
+      const shape = (v.config as Json | undefined)?.shape;
+      if (Array.isArray(shape)) shapes.push(shape as (number | null)[]);
+      else complete = false;
+      return;
+    }
+    visit(v.args ?? []);
+  };
+  visit(node);
+  return complete && shapes.length ? shapes : undefined;
+}
+
+/** Whether a Functional entry is an operation node rather than a layer (see KerasLayer.operation). */
+function isOperation(l: Json, node: unknown): boolean {
+  if (typeof l.module === 'string') return l.module.startsWith('keras.src.ops');
+  // Legacy h5 has no module; only Keras 3 writes {args, kwargs} nodes, and its layers always carry dtype.
+  const keras3Node = isObject(node) && Array.isArray(node.args);
+  return keras3Node && isObject(l.config) && !('dtype' in l.config) && !MODEL_CLASSES.has(String(l.class_name)) && l.class_name !== 'InputLayer';
+}
+
+/** An operation node's positional args: tensors by layer name, numbers as they are. */
+function operandsOf(node: Json, layer: string, file: string, renamed: Map<string, string>): (string | number)[] {
+  return (node.args as unknown[]).map((a) => {
+    if (typeof a === 'number') return a;
+    const names = inboundNames(a);
+    if (names.length !== 1 || Array.isArray(a)) {
+      throw new ModelFileError(file, `operation '${layer}': argument ${JSON.stringify(a).slice(0, 80)} is not a tensor or a number`, { layer, field: 'inbound_nodes' });
+    }
+    return renamed.get(names[0]) ?? names[0];
+  });
+}
+
 function ioNames(list: unknown): string[] {
   if (!Array.isArray(list)) return [];
   if (typeof list[0] === 'string') return [list[0]];
   return list.flatMap(ioNames);
 }
 
-function addFunctional(config: Json, scope: string[], out: KerasLayer[], file: string) {
+function addFunctional(config: Json, scope: string[], out: KerasLayer[], file: string, nested: Record<string, string>) {
   const layers = config.layers as Json[];
   if (!layers?.length) throw new ModelFileError(file, `Functional model '${config.name}' has no layers`);
   const renamed = new Map<string, string>(); // nested model name → its output layer
@@ -183,13 +237,21 @@ function addFunctional(config: Json, scope: string[], out: KerasLayer[], file: s
     }
     const inbound = nodes.length ? inboundNames(nodes[0]).map((n) => renamed.get(n) ?? n) : [];
     if (MODEL_CLASSES.has(String(l.class_name))) {
-      const inner = addModel(l, [...scope, name], out, file);
+      const inner = addModel(l, [...scope, name], out, file, nested);
       connectNestedInput(out, inner.inputs, inbound, file);
       if (inner.outputs.length !== 1) throw new ModelFileError(file, `nested model '${name}' must have one output`);
       renamed.set(name, inner.outputs[0]);
+      nested[name] = inner.outputs[0];
       continue;
     }
-    out.push({ className: String(l.class_name), name, config: l.config as Json, inbound, scope });
+    const layer: KerasLayer = { className: String(l.class_name), name, config: l.config as Json, inbound, scope };
+    const shapes = nodes.length ? inboundShapes(nodes[0]) : undefined;
+    if (shapes?.length === inbound.length) layer.inboundShapes = shapes;
+    if (nodes.length && isOperation(l, nodes[0])) {
+      layer.operation = true;
+      layer.operands = operandsOf(nodes[0] as Json, name, file, renamed);
+    }
+    out.push(layer);
   }
   return {
     inputs: ioNames(config.input_layers),

@@ -8,12 +8,25 @@ import { declaredInputShape, type KerasLayer } from './keras-config.js';
 import { ModelFileError } from './errors.js';
 import type { Float32Dataset } from './hdf5.js';
 import { ConfigReader, LayerError } from './keras-config-reader.js';
+import { convertNormalization, convertLayerNorm, convertOperandLayer, normalizationHasWeights } from './keras-norm-layers.js';
+import { convertCustomScale, convertMerge, convertOperation, MERGE_LAYERS, OPERATIONS } from './keras-operations.js';
 
 export const SUPPORTED_LAYERS = [
   'InputLayer', 'Conv2D', 'DepthwiseConv2D', 'SeparableConv2D', 'Dense', 'MaxPooling2D', 'AveragePooling2D',
   'GlobalAveragePooling2D', 'GlobalMaxPooling2D', 'BatchNormalization', 'Activation', 'ReLU', 'LeakyReLU', 'ELU',
   'Softmax', 'Dropout', 'Flatten', 'Reshape', 'ZeroPadding2D', 'UpSampling2D', 'Add', 'Concatenate', 'Rescaling',
-] as const;
+  ...MERGE_LAYERS, 'Normalization', 'LayerNormalization', 'Cropping2D', 'Permute', 'PReLU', 'SpatialDropout2D', 'GaussianNoise',
+  'GaussianDropout', 'ActivityRegularization', 'LayerScale', 'CustomScaleLayer',
+];
+
+/** Layers that pass their input through at inference. */
+const INFERENCE_IDENTITIES = ['Dropout', 'SpatialDropout2D', 'GaussianNoise', 'GaussianDropout', 'ActivityRegularization'];
+
+/** Classes refused with a reason of their own rather than as unknown. */
+const REFUSED: Record<string, string> = {
+  Lambda: 'a Lambda layer holds arbitrary Python code, which cannot run here (Keras itself loads it only with safe_mode=False); '
+    + 'rebuild the model with built-in layers or keras.ops',
+};
 
 /** Old class names Keras still reads, mapped to the current ones. */
 const ALIASES: Record<string, string> = {
@@ -29,9 +42,29 @@ export function isSupportedLayer(className: string): boolean {
   return (SUPPORTED_LAYERS as readonly string[]).includes(canonicalClass(className));
 }
 
-/** Layers that hold weights, and how many arrays each may have. */
+/** Whether a layer or operation node of the model can be converted. */
+export function isSupported(layer: KerasLayer): boolean {
+  return layer.operation ? OPERATIONS.includes(layer.className) : isSupportedLayer(layer.className);
+}
+
+/** Why a class is refused: its own reason where it has one (Lambda), else that it is not supported. */
+export function refusal(layer: KerasLayer): string {
+  const what = layer.operation ? 'operation' : 'class';
+  const why = REFUSED[layer.className];
+  return `has ${what} '${layer.className}', which webgpu-cnn does not support${why ? `: ${why}` : ''}`;
+}
+
+/** Layers that hold weights. */
 export function expectsWeights(layer: KerasLayer): boolean {
-  return ['Conv2D', 'DepthwiseConv2D', 'SeparableConv2D', 'Dense', 'BatchNormalization'].includes(canonicalClass(layer.className));
+  if (layer.operation) return false;
+  const c = layer.config;
+  switch (canonicalClass(layer.className)) {
+    case 'Conv2D': case 'DepthwiseConv2D': case 'SeparableConv2D': case 'Dense': case 'BatchNormalization': case 'PReLU': case 'LayerScale':
+      return true;
+    case 'Normalization': return normalizationHasWeights(c);
+    case 'LayerNormalization': return c.scale !== false || c.center !== false;
+    default: return false;
+  }
 }
 
 export interface ConvertOptions {
@@ -43,7 +76,7 @@ export interface ConvertOptions {
   allowBadWeights?: boolean;
 }
 
-function activationOf(value: unknown, kerasMajor: number): Activation | 'softmax' {
+function activationOf(value: unknown, kerasMajor: number): Activation | 'softmax' | 'log_softmax' {
   // Keras 3 serialises a named activation as {module, class_name: 'function', config: 'relu'}.
   const name = typeof value === 'object' && value !== null ? (value as { config?: unknown }).config : value;
   switch (name ?? 'linear') {
@@ -59,7 +92,15 @@ function activationOf(value: unknown, kerasMajor: number): Activation | 'softmax
     case 'hard_sigmoid': return kerasMajor >= 3 ? { kind: 'hard_sigmoid', slope: 1 / 6, offset: 0.5 } : { kind: 'hard_sigmoid' };
     case 'swish': case 'silu': return { kind: 'swish' };
     case 'mish': return { kind: 'mish' };
+    case 'gelu': return { kind: 'gelu' }; // Activation('gelu') is the exact erf form
+    case 'celu': return { kind: 'celu' };
+    case 'hard_silu': case 'hard_swish': return { kind: 'hard_swish' };
+    case 'exponential': return { kind: 'exponential' };
+    case 'leaky_relu': return { kind: 'leaky', alpha: 0.2 };
+    case 'log_sigmoid': return { kind: 'log_sigmoid' };
+    case 'hard_tanh': return { kind: 'hard_tanh' };
     case 'softmax': return 'softmax';
+    case 'log_softmax': return 'log_softmax';
     default: throw new LayerError(`activation ${JSON.stringify(name)} is not supported`, 'activation');
   }
 }
@@ -106,23 +147,24 @@ function arrays(named: Record<string, Float32Dataset | undefined>): NodeWeights 
 
 /** The layer's output node is named after the layer; helper nodes get `name/suffix`. */
 function withActivation(
-  name: string, inputs: string[], op: Op & { kind: 'conv2d' | 'dense' }, act: Activation | 'softmax', className: string, weights: NodeWeights,
+  name: string, inputs: string[], op: Op & { kind: 'conv2d' | 'dense' }, act: Activation | 'softmax' | 'log_softmax', className: string,
+  weights: NodeWeights,
 ): LayerNode[] {
   const source = { className };
-  if (act !== 'softmax') {
+  if (act !== 'softmax' && act !== 'log_softmax') {
     if (op.kind === 'conv2d') op.attrs.activation = act;
     else op.activation = act;
     return [{ name, op, inputs, source, weights }];
   }
   return [
     { name: `${name}/linear`, op, inputs, source, weights },
-    { name, op: { kind: 'softmax' }, inputs: [`${name}/linear`], source },
+    { name, op: { kind: act === 'softmax' ? 'softmax' : 'log-softmax' }, inputs: [`${name}/linear`], source },
   ];
 }
 
 /** ZeroPadding2D's padding: n, (h, w), or ((top, bottom), (left, right)); all ≥ 0. */
-function zeroPads(c: ConfigReader): [number, number, number, number] {
-  const p = c.raw('padding') ?? 1;
+function zeroPads(c: ConfigReader, key = 'padding'): [number, number, number, number] {
+  const p = c.raw(key) ?? (key === 'padding' ? 1 : 0);
   const ok = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
   if (ok(p)) return [p, p, p, p];
   if (Array.isArray(p) && p.length === 2 && p.every(ok)) return [p[0], p[0], p[1], p[1]];
@@ -130,12 +172,35 @@ function zeroPads(c: ConfigReader): [number, number, number, number] {
     const [[t, b], [l, r]] = p as [number, number][];
     return [t, b, l, r];
   }
-  return c.fail('padding', `${JSON.stringify(p)} is not n, (h, w) or ((top, bottom), (left, right)) of non-negative integers`);
+  return c.fail(key, `${JSON.stringify(p)} is not n, (h, w) or ((top, bottom), (left, right)) of non-negative integers`);
+}
+
+/**
+ * ReLU with a threshold t, as Keras computes it: min(x·[x > t], max_value) (clipped at 0 too when there is
+ * a max_value), minus slope·relu(t − x).
+ */
+function reluWithThreshold(name: string, inbound: string[], t: number, maxValue: number | undefined, slope: number): LayerNode[] {
+  const positive = slope ? `${name}/positive` : name;
+  const nodes: LayerNode[] = [{
+    name: maxValue === undefined ? positive : `${name}/thresholded`, inputs: inbound,
+    op: { kind: 'activation', activation: { kind: 'thresholded_relu', theta: t } },
+  }];
+  if (maxValue !== undefined) {
+    nodes.push({ name: positive, op: { kind: 'activation', activation: { kind: 'relu', maxValue } }, inputs: [`${name}/thresholded`] });
+  }
+  if (!slope) return nodes;
+  return [
+    ...nodes,
+    { name: `${name}/below`, op: { kind: 'binary', op: 'sub', constant: { value: t, first: true }, activation: { kind: 'relu' } }, inputs: inbound },
+    { name: `${name}/negative`, op: { kind: 'binary', op: 'mul', constant: { value: slope } }, inputs: [`${name}/below`] },
+    { name, op: { kind: 'binary', op: 'sub' }, inputs: [positive, `${name}/negative`] },
+  ];
 }
 
 function convert(layer: KerasLayer, weights: Float32Dataset[], options: ConvertOptions): LayerNode[] {
   const c = new ConfigReader(layer.config);
   const { name, inbound } = layer;
+  if (layer.operation) return convertOperation(layer, c);
   const className = canonicalClass(layer.className);
   const node = (op: Op, inputs = inbound, w?: NodeWeights): LayerNode[] => [{ name, op, inputs, source: { className: layer.className }, weights: w }];
   const take = (names: string[]) => takeWeights(weights, names, options);
@@ -229,13 +294,16 @@ function convert(layer: KerasLayer, weights: Float32Dataset[], options: ConvertO
     case 'Activation': {
       one();
       const act = activationOf(c.raw('activation'), options.kerasMajor);
-      return node(act === 'softmax' ? { kind: 'softmax' } : { kind: 'activation', activation: act });
+      if (typeof act === 'string') return node({ kind: act === 'softmax' ? 'softmax' : 'log-softmax' });
+      return node({ kind: 'activation', activation: act });
     }
     case 'ReLU': {
       one();
-      if (c.number('threshold', 0)) c.fail('threshold', `${c.raw('threshold')} is not supported (only 0)`);
+      const threshold = c.number('threshold', 0);
       const maxValue = c.optionalNumber('max_value', { min: 0 });
-      return node({ kind: 'activation', activation: { kind: 'relu', maxValue, negativeSlope: c.number('negative_slope', 0) } });
+      const negativeSlope = c.number('negative_slope', 0);
+      if (!threshold) return node({ kind: 'activation', activation: { kind: 'relu', maxValue, negativeSlope } });
+      return reluWithThreshold(name, inbound, threshold, maxValue, negativeSlope);
     }
     case 'LeakyReLU':
       one();
@@ -249,9 +317,33 @@ function convert(layer: KerasLayer, weights: Float32Dataset[], options: ConvertO
       if (axes.length !== 1 || axes[0] !== -1) c.fail('axis', `${JSON.stringify(c.raw('axis'))}: softmax over other axes than -1 is not supported`);
       return node({ kind: 'softmax' });
     }
-    case 'Dropout':
+    case 'Dropout': case 'SpatialDropout2D': case 'GaussianNoise': case 'GaussianDropout': case 'ActivityRegularization':
       one();
       return node({ kind: 'identity' });
+    case 'Multiply': case 'Subtract': case 'Maximum': case 'Minimum': case 'Average':
+      return convertMerge(layer);
+    case 'CustomScaleLayer':
+      return convertCustomScale(layer, c);
+    case 'Normalization':
+      return convertNormalization(layer, c, weights);
+    case 'LayerNormalization':
+      return convertLayerNorm(layer, c, take(weights.map((_, i) => (i ? 'beta' : 'gamma'))));
+    case 'LayerScale':
+      return convertOperandLayer(layer, take(['gamma']), 'mul', 'gamma');
+    case 'PReLU':
+      return convertOperandLayer(layer, take(['alpha']), 'prelu', 'alpha');
+    case 'Cropping2D': {
+      one();
+      checkChannelsLast(c);
+      const [t, b, l, r] = zeroPads(c, 'cropping');
+      return node({ kind: 'crop2d', crops: [t, b, l, r] });
+    }
+    case 'Permute': {
+      one();
+      const dims = c.intList('dims');
+      if ([...dims].sort().some((d, i) => d !== i + 1)) c.fail('dims', `${JSON.stringify(dims)} is not a permutation of 1…${dims.length}`);
+      return node({ kind: 'transpose', perm: [0, ...dims] });
+    }
     case 'Flatten':
       one();
       checkChannelsLast(c);
@@ -298,7 +390,7 @@ function convert(layer: KerasLayer, weights: Float32Dataset[], options: ConvertO
       return node({ kind: 'scale', scaleLength: scale.length, offsetLength: offset.length }, inbound, { scale, offset });
     }
     default:
-      throw new LayerError(`class '${layer.className}' is not supported; supported: ${SUPPORTED_LAYERS.join(', ')}`);
+      throw new LayerError(REFUSED[layer.className] ?? `class '${layer.className}' is not supported; supported: ${SUPPORTED_LAYERS.join(', ')}`);
   }
 }
 

@@ -12,7 +12,7 @@ import { Hdf5File, type Float32Dataset } from './hdf5.js';
 import { ZipArchive, type ZipEntry } from './zip.js';
 import { isNode, readBytes, sourceName, type ByteSource } from './source.js';
 import { parseModelConfig, type KerasLayer, type KerasModelSpec } from './keras-config.js';
-import { canonicalClass, convertLayer, expectsWeights, isSupportedLayer, type LayerNode } from './keras-layers.js';
+import { canonicalClass, convertLayer, expectsWeights, isSupported, refusal, type LayerNode } from './keras-layers.js';
 
 export type KerasFormat = 'keras-zip' | 'h5-full-model' | 'h5-weights-only' | 'weights-h5';
 
@@ -170,7 +170,8 @@ function legacyWeights(h5: Hdf5File, base: string, file: string): WeightSource {
     const group = join(base, layer.scope[0] ?? layer.name);
     if (!h5.isGroup(group)) return undefined;
     let names = h5.stringListAttr(group, 'weight_names') ?? [];
-    if (layer.scope.length) names = names.filter((n) => n.startsWith(`${layer.name}/`));
+    // A nested model's group lists every inner layer's weights: 'inner/var' (Keras 2) or 'model/inner/var' (Keras 3).
+    if (layer.scope.length) names = names.filter((n) => n.startsWith(`${layer.name}/`) || n.startsWith(`${layer.scope[0]}/${layer.name}/`));
     return names.map((n) => {
       const path = join(group, n);
       if (!h5.has(path)) throw new ModelFileError(file, `layer '${layer.name}': weight '${n}' listed but missing at ${path}`);
@@ -276,11 +277,11 @@ function build(
 
 /** Every layer's class must be supported; fails naming the first unsupported one (and counting the rest). */
 function checkSupported(spec: KerasModelSpec, file: string): void {
-  const unsupported = spec.layers.filter((l) => !isSupportedLayer(l.className));
+  const unsupported = spec.layers.filter((l) => !isSupported(l));
   if (!unsupported.length) return;
   const l = unsupported[0];
   const more = unsupported.length > 1 ? ` (and ${unsupported.length - 1} more: ${unsupported.slice(1).map((u) => `'${u.name}' (${u.className})`).join(', ')})` : '';
-  throw new ModelFileError(file, `layer '${l.name}' has class '${l.className}', which webgpu-cnn does not support${more}`, { layer: l.name });
+  throw new ModelFileError(file, `layer '${l.name}' ${refusal(l)}${more}`, { layer: l.name });
 }
 
 /** Keras lists layers in a valid order in practice; this makes sure (stable, and reports cycles). */

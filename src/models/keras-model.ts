@@ -37,7 +37,9 @@ export async function loadKerasModel(
   const loaded = await loadKerasGraph(source, { recognize: recognizeApplication(options), ...options });
   const { graph, weights, ...info } = loaded;
   if (options.tune) await tuneGraph(ctx, graph);
-  return { model: await Model.create(ctx, { graph, weights }, options), info };
+  // A nested model (ConvNeXt's stem) is kept by the name of the layer whose output is its own.
+  const keep = options.keep && [...options.keep].map((n) => info.spec.nestedOutputs?.[n] ?? n);
+  return { model: await Model.create(ctx, { graph, weights }, { ...options, keep }), info };
 }
 
 /**

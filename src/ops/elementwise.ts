@@ -98,7 +98,15 @@ export interface BinaryOpAttrs {
   activation?: Activation;
   constant?: { value: number; first?: boolean };
   operandShape?: number[];
+  /**
+   * Keras's merge layers: an input of lower rank first gets size-1 axes right after the batch axis
+   * ((N, C) against (N, H, W, C) is (N, 1, 1, C)), then NumPy broadcasting applies.
+   */
+  batchAligned?: boolean;
 }
+
+/** `s` with size-1 axes inserted after the batch axis up to `rank`. */
+const afterBatch = (s: Shape, rank: number): Shape => (s.length >= rank ? s : [s[0], ...Array(rank - s.length).fill(1), ...s.slice(1)]);
 
 export function lowerBinary(attrs: BinaryOpAttrs, ctx: LowerContext): Lowering {
   const [x] = ctx.inputs;
@@ -117,6 +125,7 @@ export function lowerBinary(attrs: BinaryOpAttrs, ctx: LowerContext): Lowering {
   } else {
     if (ctx.inputs.length !== 2) throw new Error(`${op} takes 2 inputs, got ${ctx.inputs.length}`);
     b = ctx.inputs[1];
+    if (attrs.batchAligned) [a, b] = [afterBatch(a, b.length), afterBatch(b, a.length)];
   }
   const dispatch = binaryDispatch(op, a, b, activation, ctx.caps, bBinding, aBinding);
   const shape = broadcastShape(a, b);
