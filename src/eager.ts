@@ -2,7 +2,6 @@
 // same op families as models (src/ops/) and bind the typed bindings to tensors; the runtime records and
 // profiles them with the routine models use. Used by tests, tools, the tuner and the benchmark.
 import { UsageError, WebgpuCnnError } from './errors.js';
-import type { KernelTiming } from './gpu/context.js';
 import { input, output, weight, type Binding, type Dispatch, type TileVariant } from './gpu/dispatch.js';
 import { activationDispatch, type Activation } from './ops/activation.js';
 import { lowerBatchNorm, type BatchNormParams } from './ops/batchnorm.js';
@@ -15,17 +14,14 @@ import {
   sliceOutputShape, transposeOutputShape, upsampleOutputShape,
 } from './ops/layout.js';
 import { globalPoolOutputShape, planGlobalPool, planPool2d, pool2dOutputShape, type Pool2dAttrs } from './ops/pool2d.js';
+import type { RunOptions } from './graph/model.js';
 import { Tensor } from './tensor.js';
 
-export interface RunOptions {
-  /** Receives per-kernel timestamps when the adapter has timestamp queries. */
-  onTiming?: (timings: KernelTiming[]) => void;
-  /** Receives the kernels the call dispatches, in order (the bench's and the `kernels` command's labels). */
-  onKernels?: (kernels: string[]) => void;
-}
+/** The fields of a model's RunOptions that apply to one eager op call. */
+export type OpOptions = Pick<RunOptions, 'onTiming' | 'onKernels'>;
 
 /** Runs `dispatches` with each binding resolved to a tensor; `out` is returned (and disposed on failure). */
-async function execute(dispatches: Dispatch[], resolve: (b: Binding) => Tensor | undefined, out: Tensor, options?: RunOptions): Promise<Tensor> {
+async function execute(dispatches: Dispatch[], resolve: (b: Binding) => Tensor | undefined, out: Tensor, options?: OpOptions): Promise<Tensor> {
   const ctx = out.ctx;
   options?.onKernels?.(dispatches.map((d) => d.kernel));
   const bound = dispatches.map((dispatch) => ({
@@ -66,7 +62,7 @@ function zeros(like: Tensor, n: number): Tensor {
 
 /** conv2d on NHWC with HWIO weights; bias optional. */
 export async function conv2d(
-  x: Tensor, w: Tensor, b: Tensor | null, attrs: Conv2dAttrs, options?: RunOptions & { variant?: Conv2dVariant },
+  x: Tensor, w: Tensor, b: Tensor | null, attrs: Conv2dAttrs, options?: OpOptions & { variant?: Conv2dVariant },
 ): Promise<Tensor> {
   const kernelShape = w.shape as [number, number, number, number];
   const low = planned(() => lowerConv2d({ attrs, kernelShape }, { caps: x.ctx.caps, inputs: [x.shape], winograd: false, variant: options?.variant as TileVariant }));
@@ -96,7 +92,7 @@ export class GemmWeight {
 
 /** C = act(A · B + bias), A of shape [..., k] (leading axes flattened into m). */
 export async function gemm(
-  a: Tensor, b: GemmWeight, bias: Tensor | null, activation?: Activation, options?: RunOptions & { variant?: GemmVariant },
+  a: Tensor, b: GemmWeight, bias: Tensor | null, activation?: Activation, options?: OpOptions & { variant?: GemmVariant },
 ): Promise<Tensor> {
   const k = a.shape[a.shape.length - 1];
   if (k !== b.k) throw new UsageError(`gemm: A has ${k} columns, B has ${b.k} rows`);
@@ -117,20 +113,20 @@ export async function gemm(
 }
 
 /** One dispatch from input 0 into a new tensor of `shape`. */
-function unary(x: Tensor, dispatch: () => Dispatch, shape: () => Shape, options?: RunOptions): Promise<Tensor> {
+function unary(x: Tensor, dispatch: () => Dispatch, shape: () => Shape, options?: OpOptions): Promise<Tensor> {
   const d = planned(dispatch);
   return execute([d], binder([x]), Tensor.empty(x.ctx, planned(shape)), options);
 }
 
-export const pool2d = (x: Tensor, attrs: Pool2dAttrs, options?: RunOptions) =>
+export const pool2d = (x: Tensor, attrs: Pool2dAttrs, options?: OpOptions) =>
   unary(x, () => planPool2d(x.shape, attrs, x.ctx.caps), () => pool2dOutputShape(x.shape, attrs), options);
 
-export const globalPool = (x: Tensor, kind: 'max' | 'avg', options?: RunOptions) =>
+export const globalPool = (x: Tensor, kind: 'max' | 'avg', options?: OpOptions) =>
   unary(x, () => planGlobalPool(x.shape, kind, x.ctx.caps), () => globalPoolOutputShape(x.shape), options);
 
 /** Inference batch norm along `axis` (default last). */
 export async function batchNorm(
-  x: Tensor, bn: BatchNormParams, axis = -1, activation?: Activation, options?: RunOptions,
+  x: Tensor, bn: BatchNormParams, axis = -1, activation?: Activation, options?: OpOptions,
 ): Promise<Tensor> {
   const ctx = x.ctx;
   const channels = bn.mean.length;
@@ -148,20 +144,20 @@ export async function batchNorm(
   }
 }
 
-export const activation = (x: Tensor, act: Activation, options?: RunOptions) =>
+export const activation = (x: Tensor, act: Activation, options?: OpOptions) =>
   unary(x, () => activationDispatch(x.shape, act, x.ctx.caps), () => x.shape, options);
 
 /** y = act(a ∘ b) with NumPy broadcasting (either operand may stretch). */
-export async function binary(op: BinaryOp, a: Tensor, b: Tensor, act?: Activation, options?: RunOptions): Promise<Tensor> {
+export async function binary(op: BinaryOp, a: Tensor, b: Tensor, act?: Activation, options?: OpOptions): Promise<Tensor> {
   const d = planned(() => binaryDispatch(op, a.shape, b.shape, act, a.ctx.caps));
   return execute([d], binder([a, b]), Tensor.empty(a.ctx, broadcastShape(a.shape, b.shape)), options);
 }
 
-export const add = (a: Tensor, b: Tensor, act?: Activation, options?: RunOptions) => binary('add', a, b, act, options);
+export const add = (a: Tensor, b: Tensor, act?: Activation, options?: OpOptions) => binary('add', a, b, act, options);
 
-export const softmax = (x: Tensor, options?: RunOptions) => unary(x, () => softmaxDispatch(x.shape, x.ctx.caps), () => x.shape, options);
+export const softmax = (x: Tensor, options?: OpOptions) => unary(x, () => softmaxDispatch(x.shape, x.ctx.caps), () => x.shape, options);
 
-export async function concat(inputs: Tensor[], axis = -1, options?: RunOptions): Promise<Tensor> {
+export async function concat(inputs: Tensor[], axis = -1, options?: OpOptions): Promise<Tensor> {
   const shapes = inputs.map((t) => t.shape);
   const dispatches = planned(() => planConcat(shapes, axis, inputs[0].ctx.caps));
   const y = Tensor.empty(inputs[0].ctx, planned(() => concatOutputShape(shapes, axis)));
@@ -169,16 +165,16 @@ export async function concat(inputs: Tensor[], axis = -1, options?: RunOptions):
 }
 
 /** x[…, begin:begin+size, …] along `axis`. */
-export const slice = (x: Tensor, axis: number, begin: number, size: number, options?: RunOptions) =>
+export const slice = (x: Tensor, axis: number, begin: number, size: number, options?: OpOptions) =>
   unary(x, () => planSlice(x.shape, axis, begin, size, x.ctx.caps), () => sliceOutputShape(x.shape, axis, size), options);
 
-export const upsample = (x: Tensor, factors: readonly [number, number], options?: RunOptions) =>
+export const upsample = (x: Tensor, factors: readonly [number, number], options?: OpOptions) =>
   unary(x, () => planUpsample(x.shape, factors, x.ctx.caps), () => upsampleOutputShape(x.shape, factors), options);
 
-export const pad = (x: Tensor, pads: readonly [number, number, number, number], options?: RunOptions) =>
+export const pad = (x: Tensor, pads: readonly [number, number, number, number], options?: OpOptions) =>
   unary(x, () => planPad(x.shape, pads, x.ctx.caps), () => padOutputShape(x.shape, pads), options);
 
-export const transpose = (x: Tensor, perm: readonly number[], options?: RunOptions) =>
+export const transpose = (x: Tensor, perm: readonly number[], options?: OpOptions) =>
   unary(x, () => planTranspose(x.shape, perm, x.ctx.caps), () => transposeOutputShape(x.shape, perm), options);
 
 /** Keras Flatten (channels-last order): a reshape, no kernel. */
@@ -187,7 +183,7 @@ export function flatten(x: Tensor): Tensor {
 }
 
 /** Flatten in NCHW order (Darknet/PyTorch-style heads): transpose NHWC → NCHW, then reshape. */
-export const flattenNchw = (x: Tensor, options?: RunOptions) =>
+export const flattenNchw = (x: Tensor, options?: OpOptions) =>
   unary(x, () => planTranspose(x.shape, [0, 3, 1, 2], x.ctx.caps), () => flattenShape(transposeOutputShape(x.shape, [0, 3, 1, 2])), options);
 
 export type { Shape };

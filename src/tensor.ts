@@ -19,6 +19,11 @@ export class Tensor {
     return sizeOf(this.shape);
   }
 
+  /** A tensor over a buffer made with ctx.createBuffer, which it destroys on dispose(). */
+  static own(ctx: GpuContext, buffer: GPUBuffer, shape: Shape): Tensor {
+    return new Tensor(ctx, buffer, [...shape], 'own');
+  }
+
   static fromArray(ctx: GpuContext, data: Float32Array | readonly number[], shape: Shape, label = 'tensor'): Tensor {
     const values = data instanceof Float32Array ? data : Float32Array.from(data);
     if (values.length !== sizeOf(shape)) {

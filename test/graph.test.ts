@@ -5,6 +5,8 @@ import { GpuContext } from '../src/gpu/context.js';
 import { TensorTooLargeError } from '../src/gpu/errors.js';
 import { weighted, type Node, type WeightedGraph, type WeightedNode } from '../src/graph/ir.js';
 import { Model } from '../src/graph/model.js';
+import * as ops from '../src/eager.js';
+import { Tensor } from '../src/tensor.js';
 import { optimize } from '../src/graph/passes.js';
 import { planGraph } from '../src/graph/plan.js';
 import { WINOGRAD_SCRATCH_BYTES, winogradTileFor } from '../src/ops/winograd.js';
@@ -134,6 +136,35 @@ gpu('per-layer timings, memory report, and errors for unkept intermediates and w
     await rejects(() => model.run(randomArray(8 * 8 * 3, 1), { intermediates: ['conv1'] }), /not kept/);
     await rejects(() => model.run(randomArray(100, 1)), /not a whole batch/);
   } finally {
+    model.dispose();
+  }
+});
+
+gpu('tensors in and out: a GPU tensor as input, outputs kept on the GPU for eager ops, same answers as arrays', async () => {
+  const ctx = await getCtx();
+  const { graph, w } = testGraph();
+  const model = await Model.create(ctx, graph);
+  const x = randomArray(2 * 8 * 8 * 3, 31);
+  const input = Tensor.fromArray(ctx, x, [2, 8, 8, 3]);
+  try {
+    const ref = reference(x, 2, w);
+    const viaArrays = await model.run(x);
+    const viaTensor = await model.run(input, { output: 'tensors' });
+    assert.equal(viaTensor.outputs, []);
+    assert.equal(viaTensor.tensors!.map((t) => t.shape), [[2, 5]]);
+    const probs = viaTensor.tensors![0];
+    assertClose(await probs.read(), ref.probs, 1e-5, 'tensor output');
+    assertClose(viaArrays.outputs[0], ref.probs, 1e-5, 'array output');
+    // An eager op takes the output tensor straight away (queue order, no read back in between).
+    const scaled = await ops.activation(probs, { kind: 'relu' });
+    assertClose(await scaled.read(), ref.probs, 1e-5, 'eager op on the output tensor');
+    scaled.dispose();
+    probs.dispose();
+    const wrong = Tensor.fromArray(ctx, randomArray(10, 1), [10]);
+    await rejects(() => model.run(wrong), /not a whole batch/);
+    wrong.dispose();
+  } finally {
+    input.dispose();
     model.dispose();
   }
 });

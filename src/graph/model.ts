@@ -12,6 +12,8 @@ import type { LowerOptions } from '../ops/lowering.js';
 import { validateGraph, type Graph, type WeightedGraph } from './ir.js';
 import { fuseResidualPass, optimize } from './passes.js';
 import { lowerGraph, planGraph, type BufferRef, type ExecutionPlan } from './plan.js';
+import { Tensor } from '../tensor.js';
+import type { KernelTiming } from '../gpu/context.js';
 import { checkSameWeights, uploadWeights, type UploadedWeights } from './weights.js';
 
 const STORAGE = 0x80 | 0x4 | 0x8; // STORAGE | COPY_SRC | COPY_DST
@@ -37,13 +39,23 @@ export interface ModelOptions {
   f16Weights?: boolean;
 }
 
+/** Options of a model's run() and of eager op calls (each uses the fields that apply to it). */
 export interface RunOptions {
   /** Inferred from the input length when omitted. */
   batch?: number;
-  /** Per-layer GPU times from timestamp queries (each layer gets its own pass). */
+  /** Per-layer GPU times from timestamp queries (each layer gets its own pass), in RunResult.timings. */
   profile?: boolean;
   /** Layer names to read back besides the outputs; each must have been in `keep`. */
   intermediates?: string[];
+  /**
+   * 'tensors': the outputs stay on the GPU as Tensors (RunResult.tensors, the caller disposes them), for
+   * eager ops or another model to take without a round trip through the CPU. Default 'arrays'.
+   */
+  output?: 'arrays' | 'tensors';
+  /** Eager calls: receives per-kernel timestamps when the adapter has timestamp queries. */
+  onTiming?: (timings: KernelTiming[]) => void;
+  /** Eager calls: receives the kernels the call dispatches, in order. */
+  onKernels?: (kernels: string[]) => void;
 }
 
 export interface LayerTiming {
@@ -55,7 +67,10 @@ export interface LayerTiming {
 }
 
 export interface RunResult {
+  /** The outputs read back (empty with output: 'tensors'). */
   outputs: Float32Array[];
+  /** With output: 'tensors', the outputs as GPU tensors (the caller disposes them). */
+  tensors?: Tensor[];
   shapes: number[][];
   intermediates: Map<string, { data: Float32Array; shape: number[] }>;
   timings?: LayerTiming[];
@@ -76,6 +91,9 @@ export interface MemoryReport {
    */
   liveBytes: number;
 }
+
+/** An input of run(): values on the CPU (NHWC, batch-major), or a tensor already on the model's GPU. */
+export type ModelInput = Float32Array | Tensor;
 
 interface Prepared {
   plan: ExecutionPlan;
@@ -232,19 +250,24 @@ export class Model {
    * Runs the model on `inputs` (one array per model input, NHWC, batch-major). The batch size is
    * taken from the input length unless given.
    */
-  async run(inputs: Float32Array | Float32Array[], options: RunOptions = {}): Promise<RunResult> {
+  async run(inputs: ModelInput | ModelInput[], options: RunOptions = {}): Promise<RunResult> {
     if (this.disposed) throw new UsageError('Model used after dispose()');
     const xs = Array.isArray(inputs) ? inputs : [inputs];
+    xs.forEach((x, i) => {
+      if (x instanceof Tensor && x.ctx !== this.ctx) throw new UsageError(`input ${i} is a tensor on another GpuContext than the model's`);
+    });
+    const asTensors = options.output === 'tensors';
     const shapes = this.inputShapes;
     if (xs.length !== shapes.length) throw new UsageError(`the model takes ${shapes.length} input(s), got ${xs.length}`);
+    const lengths = xs.map((x) => (x instanceof Tensor ? x.size : x.length));
     const per = sizeOf(shapes[0]);
-    const batch = options.batch ?? xs[0].length / per;
+    const batch = options.batch ?? lengths[0] / per;
     if (!Number.isInteger(batch) || batch < 1) {
-      throw new UsageError(`input has ${xs[0].length} values, not a whole batch of [${shapes[0].join(', ')}] (${per} each)`);
+      throw new UsageError(`input has ${lengths[0]} values, not a whole batch of [${shapes[0].join(', ')}] (${per} each)`);
     }
-    xs.forEach((x, i) => {
-      if (x.length !== batch * sizeOf(shapes[i])) {
-        throw new UsageError(`input ${i} ('${this.graph.inputs[i]}') has ${x.length} values, expected ${batch}×[${shapes[i].join(', ')}]`);
+    lengths.forEach((length, i) => {
+      if (length !== batch * sizeOf(shapes[i])) {
+        throw new UsageError(`input ${i} ('${this.graph.inputs[i]}') has ${length} values, expected ${batch}×[${shapes[i].join(', ')}]`);
       }
     });
     const wanted = options.intermediates ?? [];
@@ -255,14 +278,18 @@ export class Model {
     }
     const p = await this.prepare(batch);
     const { ctx } = this;
-    const reads = [...new Set([...this.graph.outputs, ...wanted])];
+    const reads = [...new Set([...(asTensors ? [] : this.graph.outputs), ...wanted])];
     const readback = this.takeReadback(p, reads);
     let times: ReturnType<typeof recordSteps>;
+    let tensors: Tensor[] | undefined;
     let reusable = false;
     try {
       await ctx.scoped(() => {
-        xs.forEach((x, i) => ctx.device.queue.writeBuffer(p.inputs[i], 0, x.buffer, x.byteOffset, x.byteLength));
         const encoder = ctx.device.createCommandEncoder();
+        xs.forEach((x, i) => {
+          if (x instanceof Tensor) encoder.copyBufferToBuffer(x.buffer, 0, p.inputs[i], 0, 4 * x.size);
+          else ctx.device.queue.writeBuffer(p.inputs[i], 0, x.buffer, x.byteOffset, x.byteLength);
+        });
         times = recordSteps(ctx, encoder, p.steps, !!options.profile);
         for (const name of reads) {
           const ref = p.plan.values.get(name)!;
@@ -270,16 +297,17 @@ export class Model {
           if (!src) throw new Error(`'${name}' is a weight, not a value`);
           encoder.copyBufferToBuffer(src, 0, readback.get(name)!, 0, 4 * sizeOf(p.plan.shapes.get(name)!));
         }
+        if (asTensors) tensors = this.copyOutTensors(p, encoder);
         ctx.device.queue.submit([encoder.finish()]);
       });
       // Dawn in Node polls for a pending map on the main thread, spinning a core the GPU work (a CPU
       // adapter's) could use; sleep through most of the time the last run took before asking.
       // Only a run with nothing else in flight measures that time: one queued behind others takes longer.
       const submitted = performance.now(), alone = this.busyReadbacks.size === 1;
-      if (p.lastRunMs > MIN_SLEEP_MS && isNode) await sleep(SLEEP_FRACTION * p.lastRunMs);
+      if (p.lastRunMs > MIN_SLEEP_MS && isNode && reads.length) await sleep(SLEEP_FRACTION * p.lastRunMs);
       // All maps at once: each resolves when this run's commands are done.
       await Promise.all(reads.map((name) => readback.get(name)!.mapAsync(0x1)));
-      if (alone) p.lastRunMs = performance.now() - submitted;
+      if (alone && reads.length) p.lastRunMs = performance.now() - submitted;
       const data = new Map<string, Float32Array>();
       for (const name of reads) {
         const staging = readback.get(name)!;
@@ -290,18 +318,33 @@ export class Model {
       const ms = times ? await times.read() : undefined;
       ctx.checkHealthy();
       return {
-        outputs: this.graph.outputs.map((n) => data.get(n)!),
+        outputs: asTensors ? [] : this.graph.outputs.map((n) => data.get(n)!),
+        tensors,
         shapes: this.graph.outputs.map((n) => p.plan.shapes.get(n)!),
         intermediates: new Map(wanted.map((n) => [n, { data: data.get(n)!, shape: p.plan.shapes.get(n)! }])),
         timings: ms && p.steps.map((s, i) => ({ name: s.name, fused: s.fused, kernels: s.kernels, ms: ms[i] })),
       };
     } catch (e) {
+      tensors?.forEach((t) => t.dispose());
       if (this.disposed) throw new UsageError('Model disposed while run() was in flight');
       throw e;
     } finally {
       times?.destroy();
       this.giveBackReadback(p, readback, reusable);
     }
+  }
+
+  /** New tensors holding the outputs, copied in `encoder` (queue order makes them ready for later GPU work). */
+  private copyOutTensors(p: Prepared, encoder: GPUCommandEncoder): Tensor[] {
+    return this.graph.outputs.map((name) => {
+      const ref = p.plan.values.get(name)!;
+      const src = ref.kind === 'slot' ? p.slots[ref.slot] : ref.kind === 'input' ? p.inputs[ref.index] : undefined;
+      if (!src) throw new Error(`'${name}' is a weight, not a value`);
+      const shape = p.plan.shapes.get(name)!;
+      const t = Tensor.own(this.ctx, this.ctx.createBuffer(4 * sizeOf(shape), `output ${name}`), shape);
+      encoder.copyBufferToBuffer(src, 0, t.buffer, 0, 4 * sizeOf(shape));
+      return t;
+    });
   }
 
   /** A readback set for one run holding a buffer for each of `names`. */

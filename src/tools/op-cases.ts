@@ -47,7 +47,7 @@ export function caseInputs(spec: OpSpec): { x: Float32Array; w?: Float32Array; b
 }
 
 /** Uploads the case's inputs; `run` calls the op (options as for any eager call), `dispose` frees the inputs. */
-export function setupCase(ctx: GpuContext, spec: OpSpec): { run(options?: ops.RunOptions): Promise<Tensor>; dispose(): void } {
+export function setupCase(ctx: GpuContext, spec: OpSpec): { run(options?: ops.OpOptions): Promise<Tensor>; dispose(): void } {
   const inputs = caseInputs(spec);
   if (spec.kind === 'gemm') {
     const a = Tensor.fromArray(ctx, inputs.x, [spec.m, spec.k]);
@@ -59,7 +59,7 @@ export function setupCase(ctx: GpuContext, spec: OpSpec): { run(options?: ops.Ru
     const w = Tensor.fromArray(ctx, inputs.w!, spec.w), b = Tensor.fromArray(ctx, inputs.b!, [spec.w[3]]);
     return { run: (o) => ops.conv2d(x, w, b, spec.attrs, o), dispose: () => [x, w, b].forEach((t) => t.dispose()) };
   }
-  const run = (o: ops.RunOptions = {}): Promise<Tensor> => {
+  const run = (o: ops.OpOptions = {}): Promise<Tensor> => {
     switch (spec.kind) {
       case 'pool2d': return ops.pool2d(x, spec.attrs, o);
       case 'global-pool': return ops.globalPool(x, spec.pool, o);
