@@ -5,6 +5,7 @@
 // (intermediates the caller wants to read) are never absorbed.
 import { foldBatchNorm } from '../ops/batchnorm.js';
 import type { NodeWeights } from '../ops/lowering.js';
+import { fuseChannelScalePass } from './channel-scale-pass.js';
 import type { Graph, GraphWeights, Node, WeightedGraph } from './ir.js';
 import { absorbsActivation } from './lower.js';
 
@@ -120,7 +121,8 @@ export function fuseResidualPass(g: WeightedGraph, keep: ReadonlySet<string>, ab
       const residual = isLinear(addAct) ? 'after' : isLinear(convAct) ? 'before' : undefined;
       if (!residual) continue;
       replaced.set(conv.name, {
-        name: node.name, inputs: [conv.inputs[0], other], source: conv.source,
+        // A channel-scaled conv keeps its scale as the last input.
+        name: node.name, inputs: [conv.inputs[0], other, ...conv.inputs.slice(1)], source: conv.source,
         op: { ...conv.op, residual, attrs: { ...conv.op.attrs, activation: residual === 'after' ? convAct : addAct } },
         fused: [...(conv.fused ?? [conv.name]), ...between.reverse(), ...(node.fused ?? [node.name])],
       });
@@ -138,7 +140,7 @@ export function fuseResidualPass(g: WeightedGraph, keep: ReadonlySet<string>, ab
 /** The standard pipeline before shapes are known: fold batch norms, then fuse activations. */
 export function optimize(g: WeightedGraph, keep: Iterable<string> = []): WeightedGraph {
   const protect = new Set([...keep, ...g.graph.outputs]);
-  return fuseActivationPass(foldBatchNormPass(g, protect), protect);
+  return fuseChannelScalePass(fuseActivationPass(foldBatchNormPass(g, protect), protect), protect);
 }
 
 export type { GraphWeights };

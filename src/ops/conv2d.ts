@@ -3,6 +3,7 @@
 // and nowhere else: the weights it uploads, its epilogues and its tuning class come with it.
 import { input, output, weight, type DeviceCaps, type Dispatch, type TileVariant } from '../gpu/dispatch.js';
 import { activationParams, type Activation } from './activation.js';
+import { lowerChannelScaledConv } from './channel-scale.js';
 import { chooseGemmVariant, gemmBlockCount, gemmClass, gemmDispatches, gemmRunsOnSubgroups, subgroupQuads } from './gemm.js';
 import { assertRank, ELEMENTWISE_WG, foldGridY, grid1d, type Shape } from './grid.js';
 import { biasWeight, directWeight, withF16Weights, type LowerContext, type Lowering, type TuningCase } from './lowering.js';
@@ -96,6 +97,11 @@ export interface Conv2dOp {
    * lowering says it can absorb one.
    */
   residual?: 'after' | 'before';
+  /**
+   * The input is first multiplied per image and channel by the last input (squeeze-and-excite's gate, set
+   * by the channel-scale pass on 1×1 convs): src/ops/channel-scale.ts.
+   */
+  channelScale?: boolean;
 }
 
 /**
@@ -105,6 +111,7 @@ export interface Conv2dOp {
  * broadcast where the device allows).
  */
 export function lowerConv2d(op: Conv2dOp, ctx: LowerContext): Lowering {
+  if (op.channelScale) return lowerChannelScaledConv(op, ctx);
   const x = ctx.inputs[0];
   const w = op.kernelShape;
   const { attrs, residual } = op;
