@@ -18,21 +18,6 @@ export interface RefLayer {
   opts: Record<string, string>;
 }
 
-/** A minimal independent cfg reader for the reference: sections and raw key=values. */
-export function readCfgForReference(text: string): { net: Record<string, string>; layers: RefLayer[] } {
-  const sections: RefLayer[] = [];
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#') || line.startsWith(';')) continue;
-    if (line.startsWith('[')) sections.push({ type: line.slice(1, -1), opts: {} });
-    else {
-      const [k, v] = line.split('=');
-      sections[sections.length - 1].opts[k.trim()] = v.trim();
-    }
-  }
-  return { net: sections[0].opts, layers: sections.slice(1) };
-}
-
 /**
  * The cfg as Darknet's read_cfg sees it: every space, tab and CR removed from each line (also inside values),
  * lines starting with '#' or ';' skipped, a key's first occurrence in a section wins (option_find).
@@ -293,45 +278,36 @@ export function darknetWeightLayout(cfgText: string, options: WeightOptions = {}
   return blocks;
 }
 
-/** Conv layer parameter counts in file order, following channels through the network. */
-export function convShapes(layers: RefLayer[], inC: number): { n: number; c: number; size: number; groups: number; bn: boolean }[] {
-  const shapes = darknetShapes(layers, { c: inC, h: 0, w: 0 });
-  const out: { n: number; c: number; size: number; groups: number; bn: boolean }[] = [];
-  layers.forEach((l, i) => {
-    if (l.type !== 'convolutional' && l.type !== 'conv') return;
-    const o = l.opts;
-    out.push({
-      n: int(o, 'filters', 1), c: i ? shapes[i - 1].c : inC, size: int(o, 'size', 1), groups: Math.max(1, int(o, 'groups', 1)),
-      bn: int(o, 'batch_normalize', 0) !== 0 || int(o, 'cbn', 0) !== 0,
-    });
-  });
-  return out;
-}
-
 /** Size in bytes of the weights file for `cfgText`: 20-byte header + 4 per float. */
 export function darknetWeightsBytes(cfgText: string): number {
   return 20 + 4 * darknetWeightLayout(cfgText).reduce((s, b) => s + b.parts.reduce((t, p) => t + p.count, 0), 0);
 }
 
 /**
- * Writes a weights file for `cfgText`; returns its size. Header: major 0, minor 2, revision 0, seen 32013312
- * (uint64, as minor ≥ 2). Then one mulberry32 stream (`rng(seed)`) draws every float in file order,
- * uniform in its part's range: biases ±0.1, BN scales 0.8…1.2, rolling mean ±0.1, rolling variance 0.5…1.5,
- * conv kernels ±√(3/fan-in) with fan-in (c/groups)·size², connected weights ±√(3/inputs), shortcut weights
- * 0.3…0.9, implicit weights mean±std from the cfg; `options.kernelGain` scales the kernels' variance.
+ * The bytes of a weights file for `cfgText`. Header: major 0, minor 2, revision 0, seen 32013312 (uint64, as
+ * minor ≥ 2). Then one mulberry32 stream (`rng(seed)`) draws every float in file order, uniform in its part's
+ * range: biases ±0.1, BN scales 0.8…1.2, rolling mean ±0.1, rolling variance 0.5…1.5, conv kernels ±√(3/fan-in)
+ * with fan-in (c/groups)·size², connected weights ±√(3/inputs), shortcut weights 0.3…0.9, implicit weights
+ * mean±std from the cfg; `options.kernelGain` scales the kernels' variance.
  */
-export function writeDarknetWeights(path: string, cfgText: string, seed: number, options: WeightOptions = {}): number {
+export function darknetWeights(cfgText: string, seed: number, options: WeightOptions = {}): Uint8Array {
   const blocks = darknetWeightLayout(cfgText, options);
   const params = blocks.reduce((s, b) => s + b.parts.reduce((t, p) => t + p.count, 0), 0);
-  const buf = Buffer.alloc(20 + 4 * params);
-  buf.writeInt32LE(0, 0);
-  buf.writeInt32LE(2, 4);
-  buf.writeInt32LE(0, 8);
-  buf.writeBigUInt64LE(32013312n, 12);
+  const bytes = new Uint8Array(20 + 4 * params);
+  const view = new DataView(bytes.buffer);
+  view.setInt32(4, 2, true);
+  view.setBigUint64(12, 32013312n, true);
+  // Float32Array stores little-endian on every platform Node runs on here, and rounds as setFloat32 does.
+  const values = new Float32Array(bytes.buffer, 20, params);
   const next = rng(seed);
-  let at = 20;
-  for (const b of blocks)
-    for (const { count, lo, hi } of b.parts) for (let i = 0; i < count; i++, at += 4) buf.writeFloatLE(lo + (hi - lo) * next(), at);
-  writeFileSync(path, buf);
-  return buf.length;
+  let at = 0;
+  for (const b of blocks) for (const { count, lo, hi } of b.parts) for (let i = 0; i < count; i++) values[at++] = lo + (hi - lo) * next();
+  return bytes;
+}
+
+/** Writes darknetWeights(cfgText, seed, options) to `path`; returns its size. */
+export function writeDarknetWeights(path: string, cfgText: string, seed: number, options: WeightOptions = {}): number {
+  const bytes = darknetWeights(cfgText, seed, options);
+  writeFileSync(path, bytes);
+  return bytes.length;
 }

@@ -12,6 +12,7 @@ import type { DenseOp } from '../ops/gemm.js';
 import type { LayerNormOp } from '../ops/layer-norm.js';
 import type { NodeWeights } from '../ops/lowering.js';
 import type { Pool2dAttrs } from '../ops/pool2d.js';
+import type { ReorgOp } from '../ops/reorg.js';
 
 export type Op =
   | { kind: 'input'; shape: number[] }
@@ -41,6 +42,8 @@ export type Op =
   | { kind: 'reshape'; shape: number[] }
   | { kind: 'transpose'; perm: number[] }
   | { kind: 'slice'; axis: number; begin: number; size: number }
+  /** Darknet's [reorg] / [reorg3d] permutation (src/ops/reorg.ts). */
+  | ({ kind: 'reorg' } & ReorgOp)
   | ({ kind: 'crop2d' } & Crop2dOp)
   /** Dropout at inference, and any layer that passes its input through. No data moves. */
   | { kind: 'identity' };

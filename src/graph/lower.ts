@@ -13,6 +13,7 @@ import type { Shape } from '../ops/grid.js';
 import { lowerConcat, lowerIdentity, lowerPad, lowerReshape, lowerSlice, lowerTranspose, lowerUpsample } from '../ops/layout.js';
 import type { LowerContext, LowerOptions, Lowering } from '../ops/lowering.js';
 import { lowerGlobalPool, lowerPool2d } from '../ops/pool2d.js';
+import { lowerReorg } from '../ops/reorg.js';
 import { describeNode, type Node, type Op, type OpKind } from './ir.js';
 
 type LowerFn<K extends OpKind> = (op: Extract<Op, { kind: K }>, ctx: LowerContext) => Lowering;
@@ -44,6 +45,7 @@ const OPS: { [K in Exclude<OpKind, 'input'>]: OpEntry<K> } = {
   slice: { lower: lowerSlice },
   crop2d: { lower: lowerCrop2d },
   identity: { lower: lowerIdentity },
+  reorg: { lower: lowerReorg },
 };
 
 export function absorbsActivation(kind: OpKind): boolean {

@@ -27,6 +27,11 @@ export interface DecodeOptions {
   name?: string;
   /** Refuse images with more pixels than this, from the header, before decoding (default 100 million). */
   maxPixels?: number;
+  /**
+   * 'stb': decode JPEGs exactly as stb_image does (jpeg-stb.ts), what Darknet-style preprocessing wants;
+   * 'mozjpeg' (default): libjpeg-turbo's decoder, as Keras (Pillow) sees them.
+   */
+  jpeg?: 'mozjpeg' | 'stb';
 }
 
 /**
@@ -50,7 +55,9 @@ export async function decodeImage(source: ByteSource, options: DecodeOptions | s
     if (e instanceof ModelFileError) throw e;
     throw new ModelFileError(name, `image does not decode: ${(e as Error)?.message || 'damaged PNG data'}`);
   }
-  if (isJpeg(bytes)) return decodeJpeg(bytes, name);
+  if (isJpeg(bytes)) {
+    return opts.jpeg === 'stb' ? (await import('./jpeg-stb.js')).decodeJpegStb(bytes, name) : decodeJpeg(bytes, name);
+  }
   throw new ModelFileError(name, 'is not a PNG or JPEG image');
 }
 

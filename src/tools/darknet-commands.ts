@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { Detector, type Detection } from '../models/yolo/detector.js';
+import { darknetOrder, darknetPercent } from '../models/yolo/darknet-print.js';
 import { drawDetections } from '../models/yolo/draw.js';
 import { ModelFileError, UsageError } from '../errors.js';
 import { decodeImage, saveImage } from '../io/image.js';
@@ -58,11 +59,15 @@ function loadDetector(v: ModelValues): Promise<Detector> {
   });
 }
 
-/** Darknet's lines ("dog: 61%") then keras-yolo3's ("dog 0.61 (114, 190) (406, 507)"). */
+/**
+ * Darknet's lines ("dog: 61%", in detector test's order and rounding) then keras-yolo3's ("dog 0.61 (114, 190)
+ * (406, 507)") for the same detections in the same order.
+ */
 export function detectionLines(detections: Detection[]): string[] {
+  const ordered = darknetOrder(detections);
   return [
-    ...detections.map((d) => `${d.className}: ${Math.round(d.score * 100)}%`),
-    ...detections.map((d) => `${d.className} ${d.score.toFixed(2)} (${d.box.x1}, ${d.box.y1}) (${d.box.x2}, ${d.box.y2})`),
+    ...ordered.map((d) => `${d.className}: ${darknetPercent(d.score)}%`),
+    ...ordered.map((d) => `${d.className} ${d.score.toFixed(2)} (${d.box.x1}, ${d.box.y1}) (${d.box.x2}, ${d.box.y2})`),
   ];
 }
 
@@ -91,7 +96,8 @@ export async function detect(argv: string[], io: CliIo): Promise<number> {
   const det = await loadDetector(values);
   try {
     for (const [i, file] of positionals.entries()) {
-      const image = await decodeImage(file, { maxPixels: values['max-pixels'] });
+      // JPEGs decoded as Darknet's stb_image does, so that the network sees Darknet's pixels.
+      const image = await decodeImage(file, { maxPixels: values['max-pixels'], jpeg: 'stb' });
       const r = await det.detect(image, { thresh: values.thresh, nms: values.nms, letterbox: !values['no-letterbox'], profile: values.profile });
       io.out(`${file}: Predicted in ${fmt(r.timings.inferenceMs / 1000, 3)} seconds (preprocess ${fmt(r.timings.preprocessMs, 1)} ms, postprocess ${fmt(r.timings.postprocessMs, 1)} ms).`);
       io.out(`Found ${r.detections.length} boxes for ${basename(file)}`);
@@ -132,7 +138,9 @@ export async function detectVideo(argv: string[], io: CliIo): Promise<number> {
   const kind = statSync(input).isDirectory() && !extname(output) ? 'frames' : 'video';
   checkVideoOutput(output, kind);
   const notice = (m: string) => io.quiet || io.err(m);
-  const source = await openFrameSource(input, { mixedSizes: values['mixed-sizes'], decodeErrors: values['decode-errors'], onNotice: notice });
+  const source = await openFrameSource(input, {
+    mixedSizes: values['mixed-sizes'], decodeErrors: values['decode-errors'], onNotice: notice, jpeg: 'stb',
+  });
   let det: Detector | undefined;
   let sink: ReturnType<typeof openFrameSink> | undefined;
   try {

@@ -40,6 +40,8 @@ export interface FrameSourceOptions extends FfmpegTools {
   fps?: number;
   /** One-line notices (a scaled frame, concealed decoder errors). Default: console.warn. */
   onNotice?: (message: string) => void;
+  /** How JPEG frames of a directory are decoded (see DecodeOptions.jpeg): 'stb' for Darknet's pixels. */
+  jpeg?: 'mozjpeg' | 'stb';
 }
 
 /** Frames from a video file or a directory of images, all of the same size. */
@@ -122,14 +124,14 @@ function statOrUndefined(path: string): Stats | undefined {
 async function openDirectorySource(dir: string, options: FrameSourceOptions): Promise<FrameSource> {
   const files = listFrameFiles(dir);
   if (!files.length) throw new ModelFileError(dir, 'has no .jpg, .jpeg or .png frames');
-  const first = await decodeImage(join(dir, files[0]));
+  const first = await decodeImage(join(dir, files[0]), { jpeg: options.jpeg });
   const fps = options.fps ?? DEFAULT_DIRECTORY_FPS;
   if (!(fps > 0)) throw new UsageError(`the frame rate must be positive, not ${fps}`, 'fps');
   const fit = sizeFitter(dir, first, options.mixedSizes ?? 'scale', options.onNotice ?? defaultNotice);
   return {
     kind: 'frames', width: first.width, height: first.height, fps, count: files.length,
     async *frames() {
-      for (const file of files) yield fit(file, await decodeImage(join(dir, file)));
+      for (const file of files) yield fit(file, await decodeImage(join(dir, file), { jpeg: options.jpeg }));
     },
     close: async () => {},
   };

@@ -1,5 +1,5 @@
 // Darknet .cfg files: INI-like [section]s of key=value lines, '#' or ';' comments. Keys are checked
-// against what their section supports (src/darknet/sections.ts): keys that change inference and are not
+// against what their section supports (src/io/darknet/sections.ts): keys that change inference and are not
 // supported fail with their line; training-only keys are accepted and ignored.
 import { ModelFileError } from '../../errors.js';
 
@@ -22,10 +22,15 @@ export const NET_KEYS = {
     'max_batches', 'policy', 'steps', 'scales', 'step', 'gamma', 'power', 'mosaic', 'mixup', 'cutmix', 'flip', 'blur',
     'jitter', 'aug', 'max_chart_loss', 'optimized_memory', 'workspace_size_limit_mb', 'adam', 'b1', 'b2', 'eps',
     'label_smooth_eps', 'track', 'time_steps', 'sequential_subdivisions', 'random', 'min_crop', 'max_crop', 'inputs',
+    'ema_alpha', 'mosaic_bound', 'gaussian_noise', 'contrastive', 'unsupervised', 'adversarial_lr', 'resize_step',
+    'loss_scale', 'dynamic_minibatch', 'try_fix_nan', 'augment_speed', 'show_receptive_field', 'batches_per_cycle',
+    'batches_cycle_mult', 'seq_scales', 'attention', 'equidistant_point',
   ],
 };
 
-const ALIASES: Record<string, string> = { network: 'net', conv: 'convolutional', max: 'maxpool', avg: 'avgpool' };
+const ALIASES: Record<string, string> = {
+  network: 'net', conv: 'convolutional', max: 'maxpool', avg: 'avgpool', local_avg: 'local_avgpool',
+};
 
 /** Sections in file order; `known` gives each supported section's keys (anything else fails naming its line). */
 export function parseCfg(

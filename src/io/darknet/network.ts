@@ -5,16 +5,19 @@ import type { Graph, GraphWeights, Node, Op } from '../../graph/ir.js';
 import type { NodeWeights } from '../../ops/lowering.js';
 import { ModelFileError } from '../../errors.js';
 import { Options, parseCfg } from './cfg.js';
-import { layerName, SECTIONS, type LayerContext, type PlannedLayer, type Shape3, type YoloHead } from './sections.js';
+import { layerName, SECTIONS, type DetectionHead, type LayerContext, type NmsRule, type PlannedLayer, type Shape3 } from './sections.js';
 import { readWeightsHeader, WeightReader, type WeightsHeader } from './weights.js';
 
-export type { YoloHead } from './sections.js';
+export type { DetectionHead, NmsRule, RegionHead, YoloHead } from './sections.js';
 
 export interface DarknetNetwork {
   graph: Graph;
   /** The conv weights (batch norm folded in, HWIO), by node name. */
   weights: GraphWeights;
-  heads: YoloHead[];
+  /** The [yolo] and [region] layers in cfg order, one per graph output. */
+  heads: DetectionHead[];
+  /** NMS as Darknet's detector runs it: the last layer's nms_kind and beta_nms (default if it is not a head). */
+  nms: NmsRule;
   width: number;
   height: number;
   channels: number;
@@ -75,7 +78,7 @@ export function buildDarknet(
     shapes.push(layer.shape);
     return layer;
   });
-  if (!planned.some((l) => l.head)) throw new ModelFileError(cfgFile, 'has no [yolo] layer');
+  if (!planned.some((l) => l.head)) throw new ModelFileError(cfgFile, 'has no [yolo] or [region] layer');
 
   const params = planned.reduce((n, l) => n + l.weightCount, 0);
   let reader: WeightReader | undefined;
@@ -95,7 +98,7 @@ export function buildDarknet(
   const nodes: Node[] = [{ name: 'input', op: { kind: 'input', shape: [input.h, input.w, input.c] }, inputs: [] }];
   const graphWeights = new Map<string, NodeWeights>();
   const names = layers.map((s, i) => layerName(i, s.type));
-  const heads: YoloHead[] = [];
+  const heads: DetectionHead[] = [];
   planned.forEach((layer, i) => {
     const name = names[i];
     const section = layers[i];
@@ -105,6 +108,7 @@ export function buildDarknet(
       add: (op: Op, inputs: string[], nodeName = name, arrays?: NodeWeights) => {
         nodes.push({ name: nodeName, op, inputs, source: { className: `[${section.type}]`, file: cfgFile, layer: name } });
         if (arrays) graphWeights.set(nodeName, arrays);
+        return nodeName;
       },
       take(n, tensor, check = {}) {
         if (!reader) return new Float32Array(n);
@@ -113,10 +117,15 @@ export function buildDarknet(
         return values;
       },
     });
-    if (layer.head) heads.push({ ...layer.head, output: name });
+    if (layer.head) heads.push({ ...layer.head, output: name } as DetectionHead);
   });
   const graph: Graph = { name: cfgFile.split('/').pop()!, nodes, inputs: ['input'], outputs: heads.map((h) => h.output) };
-  return { graph, weights: graphWeights, heads, width: input.w, height: input.h, channels: input.c, letterbox: netOpts.int('letter_box', 1) !== 0, version };
+  const last = planned[planned.length - 1].head;
+  const nms: NmsRule = last ? last.nms : { kind: 'default', beta: 0.6 };
+  return {
+    graph, weights: graphWeights, heads, nms, width: input.w, height: input.h, channels: input.c,
+    letterbox: netOpts.int('letter_box', 1) !== 0, version,
+  };
 }
 
 function checkWeights(values: Float32Array, tensor: string, above: number | undefined, file: string, layer: string, line: number): void {

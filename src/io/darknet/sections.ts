@@ -2,69 +2,19 @@
 // its output shape, how many weights it stores, and the IR nodes it becomes. Each rule (padding, sizes,
 // weight order) is written here once; network.ts walks the cfg once with these handlers. Every value is
 // validated when read, with an error naming the cfg line and key, before any weight is read or GPU used.
-import type { Node, Op } from '../../graph/ir.js';
-import type { Activation } from '../../ops/activation.js';
+// The semantics follow AlexeyAB's fork (test/fixtures/darknet-zoo/SECTIONS.md); layers that combine earlier
+// outputs are in merge-sections.ts, the detection heads in head-sections.ts.
 import { foldBatchNorm } from '../../ops/batchnorm.js';
-import { oihwToHwio } from './weights.js';
+import { activationOf } from './activations.js';
 import type { Options } from './cfg.js';
+import { region, yolo } from './head-sections.js';
+import { route, sam, scaleChannels, shortcut } from './merge-sections.js';
+import type { LayerContext, PlannedLayer, SectionHandler, Shape3 } from './section-types.js';
+import { oihwToHwio } from './weights.js';
 
-export interface Shape3 {
-  h: number;
-  w: number;
-  c: number;
-}
-
-export interface YoloHead {
-  /** The graph output (the conv feeding [yolo]) this head decodes. */
-  output: string;
-  /** Darknet layer index of the [yolo] section. */
-  layer: number;
-  mask: number[];
-  /** All anchors as (w, h) pairs in input pixels. */
-  anchors: [number, number][];
-  classes: number;
-  scaleXY: number;
-}
-
-/** What a section needs to know about the layers before it. */
-export interface LayerContext {
-  index: number;
-  /** Output shape of an earlier layer; -1 is the network input. */
-  shapeOf(layer: number): Shape3;
-  /** Absolute indices of `key`'s layer references (negative = relative), each an earlier layer. */
-  layers(key: string, required?: boolean): number[];
-}
-
-/** Adds nodes for one section, reading its weights in file order. */
-export interface NodeBuilder {
-  /** The node name for this layer (`12_conv`). */
-  name: string;
-  /** Node names of earlier layers by index (-1 = the input). */
-  nodeOf(layer: number): string;
-  /** Adds a node (named `name` unless given) with its weight arrays, if it has any. */
-  add(op: Op, inputs: string[], name?: string, weights?: Record<string, Float32Array>): void;
-  /**
-   * The next `n` float32 weights of this layer, named `tensor` in errors: checked finite (and, with
-   * `above`, greater than it) unless the loader was told to allow bad weights.
-   */
-  take(n: number, tensor: string, check?: { above?: number }): Float32Array;
-}
-
-export interface PlannedLayer {
-  shape: Shape3;
-  /** float32 values this layer stores in the weights file. */
-  weightCount: number;
-  build(b: NodeBuilder): void;
-  head?: Omit<YoloHead, 'output'>;
-}
-
-export interface SectionHandler {
-  /** Keys that change the computation; any other key not in `ignored` fails with its line. */
-  keys: readonly string[];
-  /** Training-only keys (or Darknet bookkeeping): accepted and ignored. */
-  ignored: readonly string[];
-  plan(o: Options, at: LayerContext): PlannedLayer;
-}
+export type {
+  DetectionHead, LayerContext, NmsRule, NodeBuilder, PlannedLayer, RegionHead, SectionHandler, Shape3, YoloHead,
+} from './section-types.js';
 
 /**
  * Batch norm as AlexeyAB's Darknet computes it (normalize_cpu and its load-time fuse): γ·(x − μ)/√(σ² + 1e-5) + β,
@@ -74,32 +24,29 @@ export interface SectionHandler {
  */
 export const DARKNET_BN_EPSILON = 1e-5;
 
-const ACTIVATIONS: Record<string, Activation> = {
-  linear: { kind: 'linear' }, leaky: { kind: 'leaky', alpha: 0.1 }, relu: { kind: 'relu' }, logistic: { kind: 'sigmoid' },
-  mish: { kind: 'mish' }, swish: { kind: 'swish' }, tanh: { kind: 'tanh' }, elu: { kind: 'elu', alpha: 1 }, selu: { kind: 'selu' },
-  relu6: { kind: 'relu6' },
-};
-
-function activationOf(o: Options, fallback: string): Activation {
-  const name = o.str('activation', fallback);
-  const a = ACTIVATIONS[name];
-  if (!a) o.error('activation', `'${name}' is not supported (${Object.keys(ACTIVATIONS).join(', ')})`);
-  return a;
-}
-
 /** A spatial size after a window, which must stay at least one pixel. */
-function windowOut(o: Options, key: string, x: Shape3, out: (len: number) => number): { h: number; w: number } {
-  const h = out(x.h), w = out(x.w);
+function windowOut(o: Options, key: string, x: Shape3, out: (len: number, axis: 'h' | 'w') => number): { h: number; w: number } {
+  const h = out(x.h, 'h'), w = out(x.w, 'w');
   if (!(h >= 1 && w >= 1)) o.error(key, `the output would be ${w}×${h} from an input of ${x.w}×${x.h}`);
   return { h, w };
 }
 
+/**
+ * stride_x / stride_y, each falling back to `stride` (as parse_convolutional and parse_maxpool do); a stride
+ * that is given must be at least 1.
+ */
+function strides(o: Options): { sx: number; sy: number; stride: number } {
+  const stride = o.int('stride', 1, { min: 1 });
+  return { sx: o.int('stride_x', stride, { min: 1 }), sy: o.int('stride_y', stride, { min: 1 }), stride };
+}
+
 const convolutional: SectionHandler = {
-  keys: ['filters', 'size', 'stride', 'pad', 'padding', 'groups', 'batch_normalize', 'activation'],
+  keys: ['filters', 'size', 'stride', 'stride_x', 'stride_y', 'pad', 'padding', 'groups', 'batch_normalize', 'activation'],
   ignored: ['stopbackward', 'dontload', 'dontloadscales', 'learning_rate_scale', 'train'],
   plan(o, at) {
     const x = at.shapeOf(at.index - 1);
-    const n = o.int('filters', 1, { min: 1 }), size = o.int('size', 1, { min: 1 }), stride = o.int('stride', 1, { min: 1 });
+    const n = o.int('filters', 1, { min: 1 }), size = o.int('size', 1, { min: 1 });
+    const { sx, sy } = strides(o);
     const groups = o.int('groups', 1, { min: 1 });
     if (x.c % groups || n % groups) o.error('groups', `${groups} does not divide ${x.c} input channels and ${n} filters`);
     // parse_convolutional: pad=1 means size/2; otherwise `padding` pixels on every side.
@@ -107,9 +54,9 @@ const convolutional: SectionHandler = {
     const pad = o.int('pad', 0) ? Math.floor(size / 2) : padding;
     // Any non-zero batch_normalize turns it on, as in Darknet's `if (l.batch_normalize)`.
     const bn = o.int('batch_normalize', 0) !== 0;
-    const activation = activationOf(o, 'logistic');
+    const activation = activationOf(o, 'logistic', 'convolutional');
     const cg = x.c / groups;
-    const { h, w } = windowOut(o, 'size', x, (len) => Math.floor((len + 2 * pad - size) / stride) + 1);
+    const { h, w } = windowOut(o, 'size', x, (len, axis) => Math.floor((len + 2 * pad - size) / (axis === 'h' ? sy : sx)) + 1);
     return {
       shape: { h, w, c: n },
       weightCount: n + (bn ? 3 * n : 0) + n * cg * size * size,
@@ -126,7 +73,7 @@ const convolutional: SectionHandler = {
           : { weights: hwio, bias: biases };
         b.add({
           kind: 'conv2d', kernelShape: [size, size, cg, n],
-          attrs: { strides: [stride, stride], padding: [pad, pad, pad, pad], groups, activation },
+          attrs: { strides: [sy, sx], padding: [pad, pad, pad, pad], groups, activation },
         }, [b.nodeOf(at.index - 1)], undefined, { kernel, bias });
       },
     };
@@ -143,25 +90,50 @@ export function darknetPoolAxis(len: number, size: number, stride: number, paddi
   return { out, before, after: Math.max((out - 1) * stride + size - len - before, 0) };
 }
 
-const maxpool: SectionHandler = {
-  keys: ['size', 'stride', 'padding'],
-  ignored: [],
-  plan(o, at) {
-    const x = at.shapeOf(at.index - 1);
-    const stride = o.int('stride', 1, { min: 1 }), size = o.int('size', stride, { min: 1 });
-    const padding = o.int('padding', size - 1, { min: 0 });
-    const ay = darknetPoolAxis(x.h, size, stride, padding), ax = darknetPoolAxis(x.w, size, stride, padding);
-    if (ay.out < 1 || ax.out < 1) o.error('size', `the output would be ${ax.out}×${ay.out} from an input of ${x.w}×${x.h}`);
-    return {
-      shape: { h: ay.out, w: ax.out, c: x.c },
-      weightCount: 0,
-      build(b) {
-        b.add({ kind: 'pool2d', attrs: { kind: 'max', size: [size, size], strides: [stride, stride], padding: [ay.before, ay.after, ax.before, ax.after] } },
-          [b.nodeOf(at.index - 1)]);
-      },
-    };
-  },
-};
+/** [maxpool] and [local_avgpool] share keys, defaults and geometry; the average counts in-image taps only. */
+function windowPool(kind: 'max' | 'avg'): SectionHandler {
+  return {
+    keys: ['size', 'stride', 'stride_x', 'stride_y', 'padding', ...(kind === 'max' ? ['maxpool_depth', 'out_channels'] : [])],
+    ignored: kind === 'max' ? ['maxpool_zero_nonmax'] : [],
+    plan(o, at) {
+      const x = at.shapeOf(at.index - 1);
+      if (kind === 'max' && o.int('maxpool_depth', 0) !== 0) return channelMax(o, at, x);
+      const { sx, sy, stride } = strides(o);
+      const size = o.int('size', stride, { min: 1 });
+      const padding = o.int('padding', size - 1, { min: 0 });
+      const ay = darknetPoolAxis(x.h, size, sy, padding), ax = darknetPoolAxis(x.w, size, sx, padding);
+      if (ay.out < 1 || ax.out < 1) o.error('size', `the output would be ${ax.out}×${ay.out} from an input of ${x.w}×${x.h}`);
+      return {
+        shape: { h: ay.out, w: ax.out, c: x.c },
+        weightCount: 0,
+        build(b) {
+          b.add({ kind: 'pool2d', attrs: { kind, size: [size, size], strides: [sy, sx], padding: [ay.before, ay.after, ax.before, ax.after] } },
+            [b.nodeOf(at.index - 1)]);
+        },
+      };
+    },
+  };
+}
+
+/**
+ * maxpool_depth=1: out channel g = max over input channels g, g+K, g+2K, … (K = out_channels), no spatial
+ * pooling. With K dividing C that is a max-pool over the middle axis of the NHWC data viewed as
+ * (H·W, C/K, K), so it needs no kernel of its own.
+ */
+function channelMax(o: Options, at: LayerContext, x: Shape3): PlannedLayer {
+  const k = o.int('out_channels', 1, { min: 1 });
+  if (x.c % k) o.error('out_channels', `${k} does not divide the ${x.c} input channels (a partial channel group is not supported)`);
+  const groups = x.c / k;
+  return {
+    shape: { h: x.h, w: x.w, c: k },
+    weightCount: 0,
+    build(b) {
+      const view = b.add({ kind: 'reshape', shape: [x.h * x.w, groups, k] }, [b.nodeOf(at.index - 1)], `${b.name}/groups`);
+      const pooled = b.add({ kind: 'pool2d', attrs: { kind: 'max', size: [1, groups], strides: [1, groups] } }, [view], `${b.name}/max`);
+      b.add({ kind: 'reshape', shape: [x.h, x.w, k] }, [pooled]);
+    },
+  };
+}
 
 const avgpool: SectionHandler = {
   keys: [],
@@ -172,52 +144,6 @@ const avgpool: SectionHandler = {
       shape: { h: 1, w: 1, c: x.c },
       weightCount: 0,
       build: (b) => b.add({ kind: 'global-pool', pool: 'avg', keepDims: true }, [b.nodeOf(at.index - 1)]),
-    };
-  },
-};
-
-const route: SectionHandler = {
-  keys: ['layers', 'groups', 'group_id'],
-  ignored: [],
-  plan(o, at) {
-    const from = at.layers('layers', true);
-    const shapes = from.map((j) => at.shapeOf(j));
-    if (shapes.some((f) => f.h !== shapes[0].h || f.w !== shapes[0].w)) {
-      o.error('layers', `concatenates layers of different sizes (${shapes.map((f) => `${f.w}×${f.h}`).join(', ')})`);
-    }
-    const c = shapes.reduce((sum, f) => sum + f.c, 0);
-    const groups = o.int('groups', 1, { min: 1 }), groupId = o.int('group_id', 0, { min: 0 });
-    if (c % groups || groupId >= groups) o.error('groups', `cannot take group ${groupId} of ${groups} from ${c} channels`);
-    return {
-      shape: { h: shapes[0].h, w: shapes[0].w, c: c / groups },
-      weightCount: 0,
-      build(b) {
-        const inputs = from.map((j) => b.nodeOf(j));
-        const catName = groups > 1 ? `${b.name}/concat` : b.name;
-        b.add(inputs.length === 1 ? { kind: 'identity' } : { kind: 'concat', axis: -1 }, inputs, catName);
-        if (groups > 1) b.add({ kind: 'slice', axis: -1, begin: (c / groups) * groupId, size: c / groups }, [catName]);
-      },
-    };
-  },
-};
-
-const shortcut: SectionHandler = {
-  keys: ['from', 'activation', 'alpha', 'beta'],
-  ignored: [],
-  plan(o, at) {
-    const x = at.shapeOf(at.index - 1);
-    const from = at.layers('from', true);
-    if (from.length !== 1) o.error('from', `adds ${from.length} layers; one is supported`);
-    const f = at.shapeOf(from[0]);
-    if (f.h !== x.h || f.w !== x.w || f.c !== x.c) {
-      o.error('from', `adds layer ${from[0]} (${f.w}×${f.h}×${f.c}) to ${x.w}×${x.h}×${x.c}; sizes must match`);
-    }
-    if (o.float('alpha', 1) !== 1 || o.float('beta', 1) !== 1) o.error('alpha', 'alpha/beta other than 1 are not supported');
-    const activation = activationOf(o, 'linear');
-    return {
-      shape: x,
-      weightCount: 0,
-      build: (b) => b.add({ kind: 'add', activation }, [b.nodeOf(at.index - 1), b.nodeOf(from[0])]),
     };
   },
 };
@@ -247,43 +173,34 @@ const dropout: SectionHandler = {
   },
 };
 
-const yolo: SectionHandler = {
-  keys: ['mask', 'anchors', 'classes', 'num', 'scale_x_y'],
-  ignored: [
-    'jitter', 'ignore_thresh', 'truth_thresh', 'random', 'iou_loss', 'iou_normalizer', 'cls_normalizer', 'nms_kind',
-    'beta_nms', 'iou_thresh', 'max_delta', 'counters_per_class', 'label_smooth_eps', 'objectness_smooth', 'resize',
-    'uc_normalizer', 'obj_normalizer', 'delta_normalizer', 'focal_loss', 'max',
-  ],
-  plan(o, at) {
-    const x = at.shapeOf(at.index - 1);
-    const anchorList = o.ints('anchors');
-    if (!anchorList.length || anchorList.length % 2) o.error('anchors', `needs (w, h) pairs, got ${anchorList.length} values`);
-    if (anchorList.some((v) => !(v > 0))) o.error('anchors', 'anchor sizes must be positive');
-    const anchors: [number, number][] = [];
-    for (let k = 0; k + 1 < anchorList.length; k += 2) anchors.push([anchorList[k], anchorList[k + 1]]);
-    const classes = o.int('classes', 20, { min: 1 });
-    const mask = o.ints('mask', anchors.map((_, k) => k));
-    if (!mask.length || mask.some((m) => !Number.isInteger(m) || m < 0 || m >= anchors.length)) {
-      o.error('mask', `entries must index the ${anchors.length} anchors`);
-    }
-    if (x.c !== mask.length * (5 + classes)) {
-      o.error('classes', `the layer before has ${x.c} channels, but ${mask.length} anchors × (5 + ${classes} classes) = ${mask.length * (5 + classes)}`);
-    }
-    const scaleXY = o.float('scale_x_y', 1);
-    if (!(scaleXY > 0)) o.error('scale_x_y', 'must be positive');
-    return {
-      shape: x,
-      weightCount: 0,
-      head: { layer: at.index, mask, anchors, classes, scaleXY },
-      build: (b) => b.add({ kind: 'identity' }, [b.nodeOf(at.index - 1)]),
-    };
-  },
-};
+/**
+ * [reorg] is Darknet's old reorg (yolov2), a permutation that is not a space-to-depth; [reorg3d] is the true
+ * space-to-depth (src/ops/reorg.ts has both). Either way C×H×W becomes (C·s²)×(H/s)×(W/s).
+ */
+function reorg(mode: 'darknet' | 'space-to-depth'): SectionHandler {
+  return {
+    keys: ['stride', 'reverse'],
+    ignored: [],
+    plan(o, at) {
+      const x = at.shapeOf(at.index - 1);
+      const s = o.int('stride', 1, { min: 1 });
+      if (o.int('reverse', 0) !== 0) o.error('reverse', 'the reverse reorg is not supported');
+      if (x.h % s || x.w % s) o.error('stride', `${s} does not divide the input's ${x.w}×${x.h}`);
+      if (mode === 'darknet' && x.c % (s * s)) o.error('stride', `${s}² does not divide the input's ${x.c} channels`);
+      return {
+        shape: { h: x.h / s, w: x.w / s, c: x.c * s * s },
+        weightCount: 0,
+        build: (b) => b.add({ kind: 'reorg', stride: s, mode }, [b.nodeOf(at.index - 1)]),
+      };
+    },
+  };
+}
 
 /** The sections this loader supports, by the name Darknet gives them (aliases resolved in cfg.ts). */
-export const SECTIONS: Record<string, SectionHandler> = { convolutional, maxpool, avgpool, route, shortcut, upsample, dropout, yolo };
+export const SECTIONS: Record<string, SectionHandler> = {
+  convolutional, maxpool: windowPool('max'), local_avgpool: windowPool('avg'), avgpool, route, shortcut,
+  scale_channels: scaleChannels, sam, upsample, dropout, reorg: reorg('darknet'), reorg3d: reorg('space-to-depth'), yolo, region,
+};
 
 /** Node name of layer `index`: `12_conv`, `13_maxpool`, … */
 export const layerName = (index: number, type: string) => `${index}_${type === 'convolutional' ? 'conv' : type}`;
-
-export type { Node };

@@ -1,5 +1,6 @@
-// Object detection the Darknet way: load a cfg + weights (the bundled Yolo-Fastest by default),
-// letterbox the image, run the network, decode the [yolo] heads, NMS per class.
+// Object detection the Darknet way: load a cfg + weights (the bundled Yolo-Fastest by default), decode a
+// JPEG as Darknet's stb_image does, letterbox it, run the network, decode the [yolo] / [region] heads and
+// suppress per class with the cfg's NMS kind.
 import { assetUrl } from '../../assets.js';
 import { GpuContext } from '../../gpu/context.js';
 import { Model, type LayerTiming } from '../../graph/model.js';
@@ -8,7 +9,8 @@ import { decodeImage, type RgbaImage } from '../../io/image.js';
 import { readBytes, sourceName, type ByteSource } from '../../io/source.js';
 import { letterbox as letterboxImage, stretch } from './letterbox.js';
 import { buildDarknet, type DarknetNetwork } from '../../io/darknet/network.js';
-import { activateHead, decodeHead, nmsSort, toDetections, type Candidate, type Detection } from './yolo.js';
+import { nms as suppress } from './nms.js';
+import { activateHead, decodeHead, toDetections, type Candidate, type Detection } from './yolo.js';
 
 export type { Detection } from './yolo.js';
 
@@ -33,7 +35,7 @@ export interface DetectorOptions {
 export interface DetectOptions {
   /** Darknet's -thresh (objectness and class probability), default 0.5. */
   thresh?: number;
-  /** NMS IoU threshold, default 0.45. */
+  /** Darknet's nms threshold (IoU, or DIoU for the cfg's greedynms / diounms), default 0.45. */
   nms?: number;
   /** Letterbox (Darknet's default) or plain stretch resize. */
   letterbox?: boolean;
@@ -107,12 +109,15 @@ export class Detector {
     return { outputs: r.outputs, shapes: r.shapes, layers: r.timings };
   }
 
-  /** Detections in image pixels for a file, encoded bytes, or decoded RGBA image. */
+  /**
+   * Detections in image pixels for a file, encoded bytes, or decoded RGBA image. A JPEG it decodes itself is
+   * decoded as stb_image (Darknet) does, so that the network sees Darknet's pixels.
+   */
   async detect(image: ByteSource | RgbaImage, options: DetectOptions = {}): Promise<DetectResult> {
     const thresh = options.thresh ?? 0.5, nms = options.nms ?? 0.45;
     const letterbox = options.letterbox ?? this.network.letterbox;
     const t0 = performance.now();
-    const img = isRgba(image) ? image : await decodeImage(image);
+    const img = isRgba(image) ? image : await decodeImage(image, { jpeg: 'stb' });
     const input = this.prepare(img, letterbox);
     const t1 = performance.now();
     const { outputs, shapes, layers } = await this.forward(input, options.profile);
@@ -120,8 +125,10 @@ export class Detector {
     const geometry = { netW: this.network.width, netH: this.network.height, imageW: img.width, imageH: img.height, letterbox };
     const candidates: Candidate[] = [];
     this.network.heads.forEach((head, i) => candidates.push(...decodeHead(activateHead(outputs[i], head), shapes[i], head, geometry, thresh)));
-    const classes = this.network.heads[0].classes;
-    const detections = toDetections(nmsSort(candidates, classes, nms), this.names, img.width, img.height, thresh);
+    // As detector test: the NMS kind and the class count are the last layer's.
+    const classes = this.network.heads[this.network.heads.length - 1].classes;
+    const kept = suppress(candidates, classes, nms, this.network.nms);
+    const detections = toDetections(kept, this.names, img.width, img.height, thresh);
     const t3 = performance.now();
     return {
       detections, width: img.width, height: img.height, layers,

@@ -1,6 +1,8 @@
-// [yolo] decoding, letterbox correction and per-class NMS, as Darknet does them (get_yolo_detections,
-// correct_yolo_boxes, do_nms_sort), on the CPU from the heads' NHWC outputs.
-import type { YoloHead } from '../../io/darknet/network.js';
+// Detection heads decoded as AlexeyAB's Darknet does it, on the CPU from the heads' NHWC outputs: the
+// in-place activations of its [yolo] and [region] layers, get_yolo_detections / get_region_detections and
+// correct_yolo_boxes. Darknet computes these in float32; so does this (Math.fround at each of its roundings),
+// so that printed percentages and boxes come out as Darknet's.
+import type { DetectionHead, RegionHead, YoloHead } from '../../io/darknet/network.js';
 
 /** A box in Darknet's relative centre format (fractions of the image). */
 export interface RelBox {
@@ -12,25 +14,55 @@ export interface RelBox {
 
 export interface Candidate {
   box: RelBox;
+  /** 1 for every [region] box, as Darknet sets it. */
   objectness: number;
-  /** obj × σ(class), zeroed below the threshold and by NMS. */
+  /** obj × class probability, zeroed below the threshold and by NMS. */
   probs: Float32Array;
 }
 
-const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
+const f32 = Math.fround;
+/** logistic_activate: 1.f/(1.f + expf(−x)) in float. */
+const logistic = (v: number) => f32(1 / f32(1 + f32(Math.exp(-v))));
 
 /**
- * Applies Darknet's in-place logistic to x, y, objectness and classes of one head's NHWC output
- * ([1, H, W, anchors·(5+classes)]); w and h stay raw. Returns a new array.
+ * A head's output as Darknet's layer leaves it, from the raw conv values (NHWC [1, H, W, anchors·(5+classes)]).
+ * [yolo]: logistic on x, y, objectness and classes (not with new_coords, whose conv has applied it), then
+ * x, y ← x·s − (s−1)/2 (scale_x_y, applied even at 1); w, h stay raw. [region]: logistic on objectness, a
+ * softmax over the classes when the cfg asks; NHWC is already its location-major layout. Returns a copy.
  */
-export function activateHead(data: Float32Array, head: YoloHead): Float32Array {
+export function activateHead(data: Float32Array, head: DetectionHead): Float32Array {
   const per = 5 + head.classes;
   const out = Float32Array.from(data);
-  for (let i = 0; i < out.length; i++) {
-    const e = (i % (head.mask.length * per)) % per;
-    if (e !== 2 && e !== 3) out[i] = sigmoid(out[i]);
+  if (head.kind === 'region') {
+    for (let base = 0; base < out.length; base += per) {
+      out[base + 4] = logistic(out[base + 4]);
+      if (head.softmax) softmax(out, base + 5, head.classes);
+    }
+    return out;
+  }
+  const s = f32(head.scaleXY), shift = f32(-0.5 * (head.scaleXY - 1));
+  for (let base = 0; base < out.length; base += per) {
+    for (let e = 0; e < per; e++) {
+      if (e === 2 || e === 3) continue;
+      let v = head.newCoords ? out[base + e] : logistic(out[base + e]);
+      if (e < 2) v = f32(f32(v * s) + shift);
+      out[base + e] = v;
+    }
   }
   return out;
+}
+
+/** Darknet's softmax (blas.c) in place: exp in double of x − max, stored and summed in float. */
+function softmax(x: Float32Array, at: number, n: number): void {
+  let largest = -Infinity;
+  for (let i = 0; i < n; i++) largest = Math.max(largest, x[at + i]);
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const e = f32(Math.exp(f32(x[at + i] - largest)));
+    sum = f32(sum + e);
+    x[at + i] = e;
+  }
+  for (let i = 0; i < n; i++) x[at + i] = f32(x[at + i] / sum);
 }
 
 export interface DecodeGeometry {
@@ -42,32 +74,65 @@ export interface DecodeGeometry {
   letterbox: boolean;
 }
 
-/** Candidates of one activated head with objectness above `thresh`, boxes relative to the original image. */
-export function decodeHead(act: Float32Array, shape: number[], head: YoloHead, g: DecodeGeometry, thresh: number): Candidate[] {
+/** Candidates of one activated head, boxes relative to the original image. */
+export function decodeHead(act: Float32Array, shape: number[], head: DetectionHead, g: DecodeGeometry, thresh: number): Candidate[] {
   const [, h, w, c] = shape;
+  const anchors = head.kind === 'yolo' ? head.mask.length : head.anchors.length;
   const per = 5 + head.classes;
-  if (c !== head.mask.length * per) throw new Error(`yolo head '${head.output}': ${c} channels, expected ${head.mask.length}×${per}`);
-  const s = head.scaleXY;
+  if (c !== anchors * per) throw new Error(`${head.kind} head '${head.output}': ${c} channels, expected ${anchors}×${per}`);
+  const out = head.kind === 'yolo' ? yoloCandidates(act, h, w, head, g, thresh) : regionCandidates(act, h, w, head, thresh);
+  return out.map((cand) => ({ ...cand, box: correctBox(cand.box, g) }));
+}
+
+/** Class probabilities obj × p, each kept only above the threshold. */
+function classProbs(act: Float32Array, at: number, classes: number, scale: number, thresh: number): Float32Array {
+  const probs = new Float32Array(classes);
+  for (let k = 0; k < classes; k++) {
+    const p = f32(scale * act[at + k]);
+    probs[k] = p > thresh ? p : 0;
+  }
+  return probs;
+}
+
+/** get_yolo_detections: cells whose objectness is above the threshold. */
+function yoloCandidates(act: Float32Array, h: number, w: number, head: YoloHead, g: DecodeGeometry, thresh: number): Candidate[] {
+  const per = 5 + head.classes, n = head.mask.length;
   const out: Candidate[] = [];
   for (let row = 0; row < h; row++)
     for (let col = 0; col < w; col++)
-      for (let a = 0; a < head.mask.length; a++) {
-        const base = (row * w + col) * c + a * per;
+      for (let a = 0; a < n; a++) {
+        const base = ((row * w + col) * n + a) * per;
         const objectness = act[base + 4];
-        if (objectness <= thresh) continue;
+        if (!(objectness > thresh)) continue;
         const [aw, ah] = head.anchors[head.mask[a]];
+        const tw = act[base + 2], th = act[base + 3];
         const box = {
-          x: (col + act[base] * s - (s - 1) / 2) / w,
-          y: (row + act[base + 1] * s - (s - 1) / 2) / h,
-          w: (Math.exp(act[base + 2]) * aw) / g.netW,
-          h: (Math.exp(act[base + 3]) * ah) / g.netH,
+          x: f32(f32(col + act[base]) / w),
+          y: f32(f32(row + act[base + 1]) / h),
+          w: head.newCoords ? f32(f32(f32(f32(tw * tw) * 4) * f32(aw)) / g.netW) : f32((Math.exp(tw) * f32(aw)) / g.netW),
+          h: head.newCoords ? f32(f32(f32(f32(th * th) * 4) * f32(ah)) / g.netH) : f32((Math.exp(th) * f32(ah)) / g.netH),
         };
-        const probs = new Float32Array(head.classes);
-        for (let k = 0; k < head.classes; k++) {
-          const p = objectness * act[base + 5 + k];
-          probs[k] = p > thresh ? p : 0;
-        }
-        out.push({ box: correctBox(box, g), objectness, probs });
+        out.push({ box, objectness, probs: classProbs(act, base + 5, head.classes, objectness, thresh) });
+      }
+  return out;
+}
+
+/** get_region_boxes: every anchor at every cell; anchors in grid cells; objectness set to 1. */
+function regionCandidates(act: Float32Array, h: number, w: number, head: RegionHead, thresh: number): Candidate[] {
+  const per = 5 + head.classes, n = head.anchors.length;
+  const out: Candidate[] = [];
+  for (let row = 0; row < h; row++)
+    for (let col = 0; col < w; col++)
+      for (let a = 0; a < n; a++) {
+        const base = ((row * w + col) * n + a) * per;
+        const [aw, ah] = head.anchors[a];
+        const box = {
+          x: f32(f32(col + logistic(act[base])) / w),
+          y: f32(f32(row + logistic(act[base + 1])) / h),
+          w: f32((Math.exp(act[base + 2]) * f32(aw)) / w),
+          h: f32((Math.exp(act[base + 3]) * f32(ah)) / h),
+        };
+        out.push({ box, objectness: 1, probs: classProbs(act, base + 5, head.classes, act[base + 4], thresh) });
       }
   return out;
 }
@@ -76,46 +141,19 @@ export function decodeHead(act: Float32Array, shape: number[], head: YoloHead, g
 function correctBox(b: RelBox, g: DecodeGeometry): RelBox {
   let newW = g.netW, newH = g.netH;
   if (g.letterbox) {
-    if (Math.fround(g.netW / g.imageW) < Math.fround(g.netH / g.imageH)) {
+    if (f32(g.netW / g.imageW) < f32(g.netH / g.imageH)) {
       newH = Math.trunc((g.imageH * g.netW) / g.imageW);
     } else {
       newW = Math.trunc((g.imageW * g.netH) / g.imageH);
     }
   }
+  const ratioW = f32(newW / g.netW), ratioH = f32(newH / g.netH);
   return {
-    x: (b.x - (g.netW - newW) / 2 / g.netW) / (newW / g.netW),
-    y: (b.y - (g.netH - newH) / 2 / g.netH) / (newH / g.netH),
-    w: b.w * (g.netW / newW),
-    h: b.h * (g.netH / newH),
+    x: f32((b.x - (g.netW - newW) / 2 / g.netW) / ratioW),
+    y: f32((b.y - (g.netH - newH) / 2 / g.netH) / ratioH),
+    w: f32(b.w * f32(1 / ratioW)),
+    h: f32(b.h * f32(1 / ratioH)),
   };
-}
-
-function overlap(x1: number, w1: number, x2: number, w2: number): number {
-  const left = Math.max(x1 - w1 / 2, x2 - w2 / 2);
-  const right = Math.min(x1 + w1 / 2, x2 + w2 / 2);
-  return right - left;
-}
-
-export function boxIou(a: RelBox, b: RelBox): number {
-  const w = overlap(a.x, a.w, b.x, b.w), h = overlap(a.y, a.h, b.y, b.h);
-  const inter = w < 0 || h < 0 ? 0 : w * h;
-  return inter / (a.w * a.h + b.w * b.h - inter);
-}
-
-/** do_nms_sort: per class, sorted by that class's probability, suppress later boxes with IoU > `iou`. */
-export function nmsSort(cands: Candidate[], classes: number, iou: number): Candidate[] {
-  const kept = cands.filter((c) => c.objectness !== 0);
-  for (let k = 0; k < classes; k++) {
-    // Candidates at 0 for this class neither suppress nor matter when suppressed: leave them out.
-    const order = kept.filter((c) => c.probs[k] > 0).sort((a, b) => b.probs[k] - a.probs[k]);
-    for (let i = 0; i < order.length; i++) {
-      if (order[i].probs[k] === 0) continue;
-      for (let j = i + 1; j < order.length; j++) {
-        if (boxIou(order[i].box, order[j].box) > iou) order[j].probs[k] = 0;
-      }
-    }
-  }
-  return kept;
 }
 
 export interface Detection {
@@ -128,22 +166,36 @@ export interface Detection {
   box: { x1: number; y1: number; x2: number; y2: number };
   /** Relative centre box in the original image. */
   relative: RelBox;
+  /** The box as `darknet detector test -ext_output` prints it: rounded, not clamped (may be negative). */
+  darknetBox: { left: number; top: number; width: number; height: number };
+  /** Detections of the same box (one per class over the threshold) share this number. */
+  boxId: number;
 }
+
+/** C's round(): half away from zero. */
+const roundC = (v: number) => Math.sign(v) * Math.round(Math.abs(v));
 
 /** Every (box, class) with probability above `thresh`, best first, with Darknet's pixel rounding. */
 export function toDetections(cands: Candidate[], names: string[], imageW: number, imageH: number, thresh: number): Detection[] {
   const out: Detection[] = [];
-  for (const c of cands) {
+  cands.forEach((c, boxId) => {
     const b = c.box;
     const clampX = (v: number) => Math.min(Math.max(v, 0), imageW - 1);
     const clampY = (v: number) => Math.min(Math.max(v, 0), imageH - 1);
+    // draw_detections_v3 draws with (int)((x − w/2.)·im.w) in double; -ext_output prints round() of float products.
     const box = {
       x1: clampX(Math.trunc((b.x - b.w / 2) * imageW)), x2: clampX(Math.trunc((b.x + b.w / 2) * imageW)),
       y1: clampY(Math.trunc((b.y - b.h / 2) * imageH)), y2: clampY(Math.trunc((b.y + b.h / 2) * imageH)),
     };
+    const darknetBox = {
+      left: roundC(f32(f32(b.x - f32(b.w / 2)) * imageW)), top: roundC(f32(f32(b.y - f32(b.h / 2)) * imageH)),
+      width: roundC(f32(b.w * imageW)), height: roundC(f32(b.h * imageH)),
+    };
     c.probs.forEach((p, k) => {
-      if (p > thresh) out.push({ classIndex: k, className: names[k] ?? `class ${k}`, score: p, objectness: c.objectness, box, relative: b });
+      if (p > thresh) {
+        out.push({ classIndex: k, className: names[k] ?? `class ${k}`, score: p, objectness: c.objectness, box, relative: b, darknetBox, boxId });
+      }
     });
-  }
+  });
   return out.sort((a, b) => b.score - a.score);
 }
