@@ -15,7 +15,7 @@ const LAYERS: [string, number][] = [
   ['ops/', 2],
   ['graph/', 3], ['tensor.ts', 3], ['eager.ts', 3],
   ['io/', 4], ['tune/', 4],
-  ['models/', 5],
+  ['models/', 5], ['train/', 5],
   ['tools/', 6],
 ];
 

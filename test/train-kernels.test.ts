@@ -9,13 +9,17 @@ import {
   biasGradDispatch, denseDispatch, dropoutDispatch, gatherDispatch, gemmAtDispatch, lossDispatch, reluBackwardDispatch,
 } from '../src/train/kernels.js';
 import { optimizerDispatch, resolveOptimizer } from '../src/train/optimizer.js';
+import { bindSlices } from '../src/train/program.js';
 import { assertClose, randomArray, withGpu } from './harness.js';
 import { keepMask, refDense, refLoss, refUpdate } from './train-reference.js';
 
 const test = suite('train-kernels');
 const gpu = withGpu(test);
 
-/** Runs one dispatch on fresh buffers holding `inputs` (the output buffer of `outFloats` last); returns every buffer's contents. */
+/**
+ * Runs one dispatch on fresh buffers: its inputs in order, then its output (a size, or values when it is
+ * updated in place); returns every buffer's contents afterwards, in the same order.
+ */
 async function runKernel(ctx: GpuContext, d: Dispatch, buffers: (Float32Array | Uint32Array | number)[]): Promise<Float32Array[]> {
   const gpuBuffers = buffers.map((b) => {
     const size = typeof b === 'number' ? b : b.length;
@@ -24,7 +28,9 @@ async function runKernel(ctx: GpuContext, d: Dispatch, buffers: (Float32Array | 
     return buf;
   });
   try {
-    await ctx.run([{ dispatch: d, buffers: gpuBuffers }]);
+    const inPlace = d.bindings.every((b) => b.kind !== 'output');
+    const outputBuffer = inPlace ? gpuBuffers[1] : gpuBuffers[gpuBuffers.length - 1];
+    await ctx.run([{ dispatch: d, buffers: bindSlices(d, inPlace ? gpuBuffers : gpuBuffers.slice(0, -1), outputBuffer) }]);
     return await Promise.all(gpuBuffers.map((b, i) => ctx.readBuffer(b, 4 * (typeof buffers[i] === 'number' ? (buffers[i] as number) : (buffers[i] as Float32Array).length))));
   } finally {
     gpuBuffers.forEach((b) => ctx.destroyBuffer(b));
@@ -72,8 +78,8 @@ DENSE.forEach(([m, k, n], c) => {
     const L = (xx: Float64Array, ww: Float64Array, bb: Float64Array) => dot(refDense(xx, m, layer(ww, bb)), r);
     const [, , gW] = await runKernel(ctx, gemmAtDispatch(m, k, n, ctx.caps), [x, r, k * n]);
     const [, gb] = await runKernel(ctx, biasGradDispatch(m, n, ctx.caps), [r, n]);
-    // r·Wᵀ is the dense GEMM with a transposed B; W fills the (unread) bias binding too.
-    const [, , , gx] = await runKernel(ctx, denseDispatch(m, n, k, undefined, ctx.caps, true), [r, w, w, m * k]);
+    // r·Wᵀ is the dense GEMM with a transposed B.
+    const [, , gx] = await runKernel(ctx, denseDispatch(m, n, k, undefined, ctx.caps, true), [r, w, m * k]);
     assertGradient((ww) => L(f64(x), ww, f64(b)), w, gW, 1e-4, 'dW');
     assertGradient((bb) => L(f64(x), f64(w), bb), b, gb, 1e-4, 'db');
     assertGradient((xx) => L(xx, f64(w), f64(b)), x, gx, 1e-4, 'dx');
@@ -124,7 +130,7 @@ test('relu-backward against finite differences of relu (no input within 1e-3 of 
         else for (let j = 0; j < n; j++) t[i * n + j] = next[i * n + j] > 0 ? 1 : 0;
       }
       const offset = 3;
-      const [, , dz, stats] = await runKernel(ctx, lossDispatch(m, n, offset, mode, true, ctx.caps), [z, t, m * n, 2 * (m + offset)]);
+      const [, , stats, dz] = await runKernel(ctx, lossDispatch(m, n, offset, mode, true, ctx.caps), [z, t, 2 * (m + offset), m * n]);
       const ref = refLoss(f64(z), t, m, n, mode);
       const mean = (zz: Float64Array) => refLoss(zz, t, m, n, mode).loss.reduce((s, v) => s + v, 0) / m;
       assertGradient(mean, z, dz, 1e-6, 'dz');

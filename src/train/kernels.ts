@@ -9,7 +9,7 @@ import type { HeadOutput } from './head.js';
 
 const WG = 64;
 
-/** y = act(x · W + b) (inputs: x, W, b), or with `transB` y = x · Wᵀ (inputs x, W, and W again in the unread bias slot). */
+/** y = act(x · W + b) (inputs: x, W, b), or with `transB` y = x · Wᵀ (inputs x, W; W fills the unread bias slot). */
 export function denseDispatch(m: number, k: number, n: number, activation: Activation | undefined, caps: DeviceCaps, transB = false): Dispatch {
   const shape: GemmShape = transB ? { m, k, n, transB, noBias: true } : { m, k, n };
   if (gemmBlockCount(shape, caps) > 1) throw new Error(`a ${k}×${n} dense layer is larger than one storage binding`);
@@ -57,8 +57,8 @@ export function gatherDispatch(m: number, n: number, offset: number, caps: Devic
 }
 
 /**
- * The loss layer over m rows of n logits: inputs z, t; output dz (written only with `grad`) and
- * input 2 the stats buffer (loss and correctness per row, at rows offset…).
+ * The loss layer over m rows of n logits: inputs z, t and the stats buffer (loss and correctness per
+ * row, at rows offset…); output dz (written only with `grad`).
  */
 export function lossDispatch(m: number, n: number, offset: number, mode: HeadOutput, grad: boolean, caps: DeviceCaps): Dispatch {
   return {

@@ -14,6 +14,15 @@ export interface Slice {
   floats?: number;
 }
 
+/** A dispatch's bindings in order, each `input(i)` taken from inputs[i] and `output` from output. */
+export function bindSlices<T>(dispatch: Dispatch, inputs: T[], output: T): T[] {
+  return dispatch.bindings.map((b) => {
+    const bound = b.kind === 'output' ? output : b.kind === 'input' ? inputs[b.index] : undefined;
+    if (bound === undefined) throw new Error(`${dispatch.kernel}: nothing bound to ${JSON.stringify(b)}`);
+    return bound;
+  });
+}
+
 const UNIFORM = 0x40 | 0x8; // UNIFORM | COPY_DST
 const SLOT = 256; // minUniformBufferOffsetAlignment's default and largest value
 
@@ -25,13 +34,10 @@ export class Program {
 
   constructor(private readonly ctx: GpuContext, readonly label: string) {}
 
-  /** Appends a launch; `slices` are in the kernel's binding order. Returns its index for setParams. */
-  add(dispatch: Dispatch, slices: Slice[]): number {
+  /** Appends a launch with its inputs and output (see bindSlices). Returns its index for setParams. */
+  add(dispatch: Dispatch, inputs: Slice[], output: Slice): number {
     if (this.uniform) throw new Error(`${this.label}: add() after build()`);
-    if (slices.length !== dispatch.bindings.length) {
-      throw new Error(`${this.label}: ${dispatch.kernel} has ${dispatch.bindings.length} bindings, given ${slices.length} buffers`);
-    }
-    this.steps.push({ dispatch, slices });
+    this.steps.push({ dispatch, slices: bindSlices(dispatch, inputs, output) });
     return this.steps.length - 1;
   }
 

@@ -183,22 +183,22 @@ class TrainingSession {
   private forward(p: Program, m: number, source: { x: GPUBuffer; t: GPUBuffer; order: GPUBuffer }, training: boolean): Drop[] {
     const { spec, ctx } = this;
     const caps = ctx.caps;
-    p.add(gatherDispatch(m, spec.inputs, 0, caps), [{ buffer: source.x }, { buffer: source.order }, { buffer: this.b.xb }]);
-    p.add(gatherDispatch(m, spec.classes, 0, caps), [{ buffer: source.t }, { buffer: source.order }, { buffer: this.b.tb }]);
+    p.add(gatherDispatch(m, spec.inputs, 0, caps), [{ buffer: source.x }, { buffer: source.order }], { buffer: this.b.xb });
+    p.add(gatherDispatch(m, spec.classes, 0, caps), [{ buffer: source.t }, { buffer: source.order }], { buffer: this.b.tb });
     const drops: Drop[] = [];
     let a = this.b.xb, k = spec.inputs;
     spec.hidden.forEach((units, l) => {
       const hb = this.hidden[l];
-      p.add(denseDispatch(m, k, units, { kind: 'relu' }, caps), [{ buffer: a }, this.weightSlice(l, 'kernel'), this.weightSlice(l, 'bias'), { buffer: hb.h }]);
+      p.add(denseDispatch(m, k, units, { kind: 'relu' }, caps), [{ buffer: a }, this.weightSlice(l, 'kernel'), this.weightSlice(l, 'bias')], { buffer: hb.h });
       a = hb.h;
       if (training && hb.d) {
-        drops.push({ launch: p.add(dropoutDispatch(m * units, spec.dropout, 0, caps), [{ buffer: hb.h }, { buffer: hb.d }]), layer: l });
+        drops.push({ launch: p.add(dropoutDispatch(m * units, spec.dropout, 0, caps), [{ buffer: hb.h }], { buffer: hb.d }), layer: l });
         a = hb.d;
       }
       k = units;
     });
     const out = spec.hidden.length;
-    p.add(denseDispatch(m, k, spec.classes, undefined, caps), [{ buffer: a }, this.weightSlice(out, 'kernel'), this.weightSlice(out, 'bias'), { buffer: this.b.z }]);
+    p.add(denseDispatch(m, k, spec.classes, undefined, caps), [{ buffer: a }, this.weightSlice(out, 'kernel'), this.weightSlice(out, 'bias')], { buffer: this.b.z });
     return drops;
   }
 
@@ -209,29 +209,30 @@ class TrainingSession {
     const p = new Program(ctx, `train step (${m} rows)`);
     this.programs.push(p);
     const drops = this.forward(p, m, { x: b.x, t: b.t, order: b.order }, true);
-    const loss = p.add(lossDispatch(m, spec.classes, 0, spec.output, true, caps), [{ buffer: b.z }, { buffer: b.tb }, { buffer: b.dz }, { buffer: b.stats }]);
+    const loss = p.add(lossDispatch(m, spec.classes, 0, spec.output, true, caps), [{ buffer: b.z }, { buffer: b.tb }, { buffer: b.stats }], { buffer: b.dz });
     // Backward, output layer first: each layer's weight and bias gradients into the flat gradient buffer.
     let g = b.dz;
     for (let j = spec.hidden.length; j >= 0; j--) {
       const l = this.layout.layers[j];
       const input = j === 0 ? b.xb : this.hidden[j - 1].d ?? this.hidden[j - 1].h;
-      p.add(gemmAtDispatch(m, l.inputs, l.units, caps), [{ buffer: input }, { buffer: g }, this.weightSlice(j, 'kernel', b.g)]);
-      p.add(biasGradDispatch(m, l.units, caps), [{ buffer: g }, this.weightSlice(j, 'bias', b.g)]);
+      p.add(gemmAtDispatch(m, l.inputs, l.units, caps), [{ buffer: input }, { buffer: g }], this.weightSlice(j, 'kernel', b.g));
+      p.add(biasGradDispatch(m, l.units, caps), [{ buffer: g }], this.weightSlice(j, 'bias', b.g));
       if (j === 0) break;
       const hb = this.hidden[j - 1];
       const w = this.weightSlice(j, 'kernel');
-      p.add(denseDispatch(m, l.units, l.inputs, undefined, caps, true), [{ buffer: g }, w, w, { buffer: hb.dd }]); // W fills the unread bias slot
+      p.add(denseDispatch(m, l.units, l.inputs, undefined, caps, true), [{ buffer: g }, w], { buffer: hb.dd });
       let dy = hb.dd;
       if (hb.dh) {
         // The same seed as this layer's forward mask: dropout's derivative is the same mask and scale.
-        drops.push({ launch: p.add(dropoutDispatch(m * l.inputs, spec.dropout, 0, caps), [{ buffer: hb.dd }, { buffer: hb.dh }]), layer: j - 1 });
+        drops.push({ launch: p.add(dropoutDispatch(m * l.inputs, spec.dropout, 0, caps), [{ buffer: hb.dd }], { buffer: hb.dh }), layer: j - 1 });
         dy = hb.dh;
       }
-      p.add(reluBackwardDispatch(m * l.inputs, caps), [{ buffer: hb.h }, { buffer: dy }, { buffer: hb.dz }]);
+      p.add(reluBackwardDispatch(m * l.inputs, caps), [{ buffer: hb.h }, { buffer: dy }], { buffer: hb.dz });
       g = hb.dz;
     }
     const states = Array.from({ length: stateBuffers(this.opt) }, (_, i) => ({ buffer: b[`s${i}`] }));
-    const update = p.add(optimizerDispatch(this.opt, this.layout.total, 1, caps), [{ buffer: b.g }, { buffer: b.w }, ...states]);
+    // The optimiser updates in place: every binding is an input.
+    const update = p.add(optimizerDispatch(this.opt, this.layout.total, 1, caps), [{ buffer: b.g }, { buffer: b.w }, ...states], { buffer: b.w });
     return { program: p, gathers: [0, 1], loss, drops, update };
   }
 
@@ -240,7 +241,7 @@ class TrainingSession {
     const p = new Program(ctx, `validation (${m} rows)`);
     this.programs.push(p);
     this.forward(p, m, { x: b.vx, t: b.vt, order: b.vorder }, false);
-    const loss = p.add(lossDispatch(m, spec.classes, 0, spec.output, false, ctx.caps), [{ buffer: b.z }, { buffer: b.tb }, { buffer: b.dz }, { buffer: b.vstats }]);
+    const loss = p.add(lossDispatch(m, spec.classes, 0, spec.output, false, ctx.caps), [{ buffer: b.z }, { buffer: b.tb }, { buffer: b.vstats }], { buffer: b.dz });
     return { program: p, gathers: [0, 1], loss };
   }
 
