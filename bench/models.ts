@@ -43,7 +43,7 @@ async function timeRun(model: Model, x: Float32Array): Promise<number> {
 export async function benchVgg16(ctx: GpuContext): Promise<object> {
   const file = await vgg16WeightsFile();
   const t0 = performance.now();
-  const { model } = await loadKerasModel(ctx, file);
+  const { model } = await loadKerasModel(file, { ctx });
   const loadMs = performance.now() - t0;
   try {
     const batches: BatchResult[] = [];

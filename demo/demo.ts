@@ -136,7 +136,7 @@ async function main(): Promise<void> {
     $('keras-status').textContent = `loading ${file.name}…`;
     try {
       keras?.dispose();
-      keras = (await loadKerasModel(ctx, file)).model;
+      keras = (await loadKerasModel(file, { ctx })).model;
       $('keras-status').textContent = `${file.name}: input [${keras.inputShapes[0].join(', ')}] → [${keras.outputShapes[0].join(', ')}]`;
       await classify();
     } catch (err) {

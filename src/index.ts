@@ -26,7 +26,7 @@ export {
 export { parseNpy, formatNpy, readNpy, writeNpy, type NpyArray } from './io/npy.js';
 
 // Applications
-export { loadKerasModel, loadVgg16, type LoadedModel } from './models/keras-model.js';
+export { loadKerasModel, loadVgg16, type LoadedModel, type KerasModelOptions } from './models/keras-model.js';
 export { vgg16Architecture, type Vgg16Options } from './models/vgg16.js';
 export { preprocessInput, decodePredictions, type PreprocessMode, type Prediction } from './models/imagenet.js';
 

@@ -7,6 +7,7 @@ import JSZip from 'jszip';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ModelFileError } from '../src/errors.js';
+import { GpuContext } from '../src/gpu/context.js';
 import { decodeImage } from '../src/io/image.js';
 import { parseModelConfig } from '../src/io/keras-config.js';
 import { loadKerasGraph, toSnakeCase } from '../src/io/keras.js';
@@ -99,7 +100,7 @@ function keras3Functional() {
 }
 
 async function checkRuns(file: string, format: string, options = {}) {
-  const { model, info } = await loadKerasModel(await gpu(), file, options);
+  const { model, info } = await loadKerasModel(file, { ctx: await gpu(), ...options });
   try {
     assert.is(info.format, format);
     const x = randomArray(2 * 72, 42);
@@ -142,7 +143,7 @@ test('Keras 2.1 list-form Sequential with batch_input_shape on the first layer',
   await writeFullModelH5(file, config, ['conv_a', 'pool', 'flat', 'out2'], new Map([['conv_a', W.conv_a], ['out2', out2]]), { strings: 'fixed', weightNames: 'prefixed', kerasVersion: '2.1.3' });
   const { graph } = await loadKerasGraph(file);
   assert.equal(graph.inputs, ['conv_a_input']);
-  const { model } = await loadKerasModel(await gpu(), file);
+  const { model } = await loadKerasModel(file, { ctx: await gpu() });
   try {
     const x = randomArray(72, 13);
     const a = refConv2d({ x, xShape: [1, 6, 6, 2], w: W.conv_a[0].data, wShape: [3, 3, 2, 3], b: W.conv_a[1].data, padding: 'same', act: (v) => Math.max(v, 0) });
@@ -150,6 +151,28 @@ test('Keras 2.1 list-form Sequential with batch_input_shape on the first layer',
     assertClose(await model.predict(x), refSoftmax(refGemm(pool.y, out2[0].data, 1, 27, 2, false, out2[1].data), 2), 1e-5, 'sequential');
   } finally {
     model.dispose();
+  }
+});
+
+test('with no ctx, models share the process context on a lease that dispose() gives back', async () => {
+  const file = join(dir, 'k21_sequential.h5'); // written by the test above
+  const held = await GpuContext.shared(); // the test's own lease, so the context outlives the models
+  try {
+    const before = held.liveBytes;
+    const a = await loadKerasModel(file);
+    const b = await loadKerasModel(readFileSync(file), { name: 'k21_sequential.h5' });
+    assert.is(a.model.ctx, held);
+    assert.is(b.model.ctx, held);
+    const x = randomArray(72, 14);
+    assert.equal(await a.model.predict(x), await b.model.predict(x));
+    a.model.dispose();
+    assert.ok(held.liveBytes > before, 'b still holds its buffers');
+    b.model.dispose();
+    assert.is(held.liveBytes, before, 'every buffer back after both are disposed');
+    await rejects(() => loadKerasModel(join(dir, 'missing.h5')), /missing\.h5: no such file/, ModelFileError);
+    assert.is(held.liveBytes, before);
+  } finally {
+    held.release();
   }
 });
 
@@ -222,7 +245,7 @@ test('a weight whose shape does not fit its layer names the layer, the weight an
   dense.set('out', [{ name: 'kernel:0', shape: [50, 4], data: randomArray(200, 1) }, W.out[1]]);
   await writeFullModelH5(file, keras2Functional(), layerNames, dense, { strings: 'fixed', weightNames: 'prefixed', kerasVersion: '2.4.0' });
   const ctx = await gpu();
-  await rejects(() => loadKerasModel(ctx, file), /bad_shape\.h5: layer 'out' \(Dense\): input has 54 features but the kernel holds 200 values/, ModelFileError);
+  await rejects(() => loadKerasModel(file, { ctx }), /bad_shape\.h5: layer 'out' \(Dense\): input has 54 features but the kernel holds 200 values/, ModelFileError);
 });
 
 test('a missing layer group names the layer', async () => {

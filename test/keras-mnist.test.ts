@@ -32,7 +32,7 @@ const CASES: [string, string, number, number, number, number][] = [
 
 for (const [file, format, p1, runnerUp, pRunnerUp, p8] of CASES) {
   test(`${file} classifies 1.png and 8.png as a batch, to 1e-4`, async () => {
-    const { model, info } = await loadKerasModel(await gpu(), `${dir}/${file}`);
+    const { model, info } = await loadKerasModel(`${dir}/${file}`, { ctx: await gpu() });
     try {
       assert.is(info.format, format);
       const batch = new Float32Array(2 * 784);

@@ -24,13 +24,13 @@ for (const [name, c] of Object.entries(manifest.cases)) {
     const file = `${name}.${ext}`;
     if (name === 'lambda') {
       test(`${file} is refused, naming the Lambda layer`, async () => {
-        await rejects(loadKerasModel(await gpu(), await fixtureBytes(`${DIR}/${file}`), { name: file }), /layer 'my_lambda'.*Lambda layer holds arbitrary Python/);
+        await rejects(loadKerasModel(await fixtureBytes(`${DIR}/${file}`), { ctx: await gpu(), name: file }), /layer 'my_lambda'.*Lambda layer holds arbitrary Python/);
       });
       continue;
     }
     test(file, async () => {
       const ctx = await gpu();
-      const { model, info } = await loadKerasModel(ctx, await fixtureBytes(`${DIR}/${file}`), { name: file, keep: c.nodes });
+      const { model, info } = await loadKerasModel(await fixtureBytes(`${DIR}/${file}`), { ctx, name: file, keep: c.nodes });
       try {
         const xs = await Promise.all(c.inputs.map((_, i) => npy(`${name}.in${i}.npy`)));
         // A nested model's output is that of its last layer.

@@ -17,7 +17,7 @@ test('Yolo-Fastest heads and a Keras 3 MNIST model agree between Node and Chromi
   const nodeHeads = (await det.forward(input)).outputs;
   det.dispose();
   const digit = imageToArray(await decodeImage('test/fixtures/keras/moonflower_8.png'), 1).map((v) => v / 255);
-  const { model } = await loadKerasModel(await gpu(), 'test/fixtures/keras/moonflower_mnist_cnn_keras3.1.1.keras');
+  const { model } = await loadKerasModel('test/fixtures/keras/moonflower_mnist_cnn_keras3.1.1.keras', { ctx: await gpu() });
   const nodeProbs = await model.predict(digit);
   model.dispose();
 
@@ -32,7 +32,7 @@ test('Yolo-Fastest heads and a Keras 3 MNIST model agree between Node and Chromi
       const ctx = await lib.GpuContext.create();
       const det = await lib.Detector.load({ ctx });
       const out = await det.forward(Float32Array.from(heads as number[]));
-      const { model } = await lib.loadKerasModel(ctx, '/test/fixtures/keras/moonflower_mnist_cnn_keras3.1.1.keras');
+      const { model } = await lib.loadKerasModel('/test/fixtures/keras/moonflower_mnist_cnn_keras3.1.1.keras', { ctx });
       const probs = await model.predict(Float32Array.from(digitData as number[]));
       const adapter = ctx.description;
       det.dispose();

@@ -114,7 +114,7 @@ test('VGG16 at 1/8 width with its top, batch 2, matches the float64 reference', 
   const weights = chainWeights(spec, [224, 224, 3], 100);
   const file = join(dir, 'vgg16_eighth.h5');
   await writeLegacyWeightsH5(file, spec, weights);
-  const { model, info } = await loadKerasModel(await gpu(), file, { architecture: spec });
+  const { model, info } = await loadKerasModel(file, { ctx: await gpu(), architecture: spec });
   try {
     assert.is(info.format, 'h5-weights-only');
     const { rgb, expected } = await dogInput(224);
@@ -145,7 +145,7 @@ test('full-width VGG16 without its top at 48×48, pooling none / avg / max, matc
   const { expected } = await dogInput(48);
   for (const pooling of [null, 'avg', 'max'] as const) {
     // The file's layers are found by name: the notop layout is detected and given the pooling asked for.
-    const { model } = await loadKerasModel(await gpu(), file, { pooling, inputShape: [48, 48, 3] });
+    const { model } = await loadKerasModel(file, { ctx: await gpu(), pooling, inputShape: [48, 48, 3] });
     try {
       const spec = vgg16Architecture({ includeTop: false, pooling, inputShape: [48, 48, 3] });
       const y = await model.predict(Float32Array.from(expected));
@@ -163,7 +163,7 @@ test('full-size VGG16 (fc1 411 MB over a 128 MiB binding limit): classifier matc
   const weights = chainWeights(spec, [224, 224, 3], 300);
   const file = join(dir, 'vgg16_full.h5');
   await writeLegacyWeightsH5(file, spec, weights);
-  const { model } = await loadKerasModel(ctx, file, { keep: ['block5_pool'] });
+  const { model } = await loadKerasModel(file, { ctx, keep: ['block5_pool'] });
   try {
     const { rgb } = await dogInput(224);
     const r = await model.run(preprocessInput(rgb), { intermediates: ['block5_pool'] });

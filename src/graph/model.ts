@@ -37,6 +37,11 @@ export interface ModelOptions {
    * that of rounding each weight to 11 significant bits (`npm run bench` reports it per model).
    */
   f16Weights?: boolean;
+  /**
+   * @internal dispose() also gives back a lease the loader took with GpuContext.shared() (loaders given
+   * no context set this; a caller's own context is left alone).
+   */
+  releaseContext?: boolean;
 }
 
 /** Options of a model's run() and of eager op calls (each uses the fields that apply to it). */
@@ -143,27 +148,31 @@ export class Model {
     readonly weightBytes: number,
     private readonly keep: ReadonlySet<string>,
     private readonly lowering: LowerOptions,
+    private readonly releaseContext: boolean,
   ) {}
 
   /** Optimizes the graph, plans it (checking every shape), uploads the weights and compiles the batch-1 pipelines. */
   static async create(ctx: GpuContext, source: WeightedGraph, options: ModelOptions = {}): Promise<Model> {
-    validateGraph(source.graph);
-    const keep = new Set(options.keep ?? []);
-    if (options.f16Weights && !ctx.device.features.has('shader-f16')) {
-      throw new GpuError(`f16 weights need the shader-f16 feature, which this adapter (${ctx.description}) does not offer`);
-    }
-    const lowering: LowerOptions = { winograd: options.winograd, f16Weights: options.f16Weights };
-    const g = options.noOptimize ? source : fuseResiduals(optimize(source, keep), keep, ctx, lowering);
-    const plan = planGraph(g.graph, 1, ctx.caps, keep, lowering); // every layer checked before any upload
-    const { buffers, bytes } = uploadWeights(ctx, plan.steps, g.weights);
-    const model = new Model(ctx, g.graph, buffers, bytes, keep, lowering);
+    let model: Model | undefined;
     try {
+      validateGraph(source.graph);
+      const keep = new Set(options.keep ?? []);
+      if (options.f16Weights && !ctx.device.features.has('shader-f16')) {
+        throw new GpuError(`f16 weights need the shader-f16 feature, which this adapter (${ctx.description}) does not offer`);
+      }
+      const lowering: LowerOptions = { winograd: options.winograd, f16Weights: options.f16Weights };
+      const g = options.noOptimize ? source : fuseResiduals(optimize(source, keep), keep, ctx, lowering);
+      const plan = planGraph(g.graph, 1, ctx.caps, keep, lowering); // every layer checked before any upload
+      const { buffers, bytes } = uploadWeights(ctx, plan.steps, g.weights);
+      model = new Model(ctx, g.graph, buffers, bytes, keep, lowering, !!options.releaseContext);
       await model.prepare(1, plan);
+      return model;
     } catch (e) {
-      model.dispose();
+      // The model owns a loader's lease from here on, failing or not.
+      if (model) model.dispose();
+      else if (options.releaseContext) ctx.release();
       throw e;
     }
-    return model;
   }
 
   get inputShapes(): number[][] {
@@ -427,5 +436,6 @@ export class Model {
     this.prepared.clear();
     this.weights.forEach((w) => w.forEach((parts) => parts.forEach(destroy)));
     this.weights.clear();
+    if (this.releaseContext) this.ctx.release();
   }
 }

@@ -87,7 +87,7 @@ async function withModel<T>(v: ModelValues, keep: string[], fn: (m: Model) => Pr
   const inputShape = parseShape(v['input-shape']);
   const ctx = await GpuContext.shared();
   try {
-    const { model } = await loadKerasModel(ctx, file, { inputShape, keep, f16Weights: v.f16, allowBadWeights: v['allow-bad-weights'] });
+    const { model } = await loadKerasModel(file, { ctx, inputShape, keep, f16Weights: v.f16, allowBadWeights: v['allow-bad-weights'] });
     try {
       return await fn(model);
     } finally {

@@ -29,7 +29,7 @@ async function detect(image: string): Promise<string[]> {
 
 /** A Keras MNIST model on a 28×28 digit: the most likely class and the sum of the probabilities. */
 async function classifyDigit(ctx: GpuContext, modelFile: string, digit: string): Promise<[number, number]> {
-  const loaded: LoadedModel = await loadKerasModel(ctx, modelFile);
+  const loaded: LoadedModel = await loadKerasModel(modelFile, { ctx });
   try {
     // loadImage(path) would do both steps, but it throws on a string path (a bug in src/io/image.ts).
     const x = await loadImage(await decodeImage(digit), { width: 28, height: 28, channels: 1 });
