@@ -1,27 +1,35 @@
 // Public API of webgpu-cnn.
 export { GpuContext, type KernelTiming } from './gpu/context.js';
-export { GpuError, TensorTooLargeError } from './gpu/errors.js';
+export type { DeviceOptions } from './gpu/device.js';
+export {
+  WebgpuCnnError, UsageError, ModelFileError, LimitError, GpuError, TensorTooLargeError, type FileLocation,
+} from './errors.js';
 export { Tensor } from './tensor.js';
 export * as ops from './eager.js';
+export type { OpOptions } from './eager.js';
 export type { Activation } from './ops/activation.js';
-export type { Conv2dAttrs } from './ops/conv2d.js';
+export type { Conv2dAttrs, Conv2dVariant } from './ops/conv2d.js';
+export type { BinaryOp } from './ops/elementwise.js';
+export type { Shape } from './ops/grid.js';
 export type { Pool2dAttrs } from './ops/pool2d.js';
-export type { Padding } from './ops/padding.js';
+export type { Padding, PaddingMode, ExplicitPadding } from './ops/padding.js';
 export { foldBatchNorm, type BatchNormParams } from './ops/batchnorm.js';
 
 // Graphs and models
 export type { Graph, Node, Op } from './graph/ir.js';
 export { optimize } from './graph/passes.js';
-export { Model, type ModelOptions, type RunOptions, type RunResult, type LayerTiming, type MemoryReport } from './graph/model.js';
+export {
+  Model, type ModelOptions, type ModelInput, type RunOptions, type RunResult, type LayerTiming, type MemoryReport,
+} from './graph/model.js';
 
 // Files
-export { ModelFileError } from './io/errors.js';
+export type { ByteSource } from './io/source.js';
 export { loadKerasGraph, type KerasLoadOptions, type LoadedKeras, type KerasFormat } from './io/keras.js';
 export { parseModelConfig, type KerasModelSpec, type KerasLayer } from './io/keras-config.js';
 export { SUPPORTED_LAYERS } from './io/keras-layers.js';
 export {
   decodeImage, fromImageData, fromImageSource, resizeImage, centerCrop, resizeAndCenterCrop, imageToArray, loadImage,
-  type RgbaImage, type Interpolation,
+  type RgbaImage, type Interpolation, type DecodeOptions,
 } from './io/image.js';
 export { parseNpy, formatNpy, readNpy, writeNpy, type NpyArray } from './io/npy.js';
 
@@ -32,7 +40,7 @@ export { preprocessInput, decodePredictions, type PreprocessMode, type Predictio
 
 // Darknet / YOLO
 export { Detector, BUNDLED, type DetectorOptions, type DetectOptions, type DetectResult, type Detection } from './models/yolo/detector.js';
-export { buildDarknet, type DarknetNetwork, type YoloHead } from './io/darknet/network.js';
-export { letterbox, stretch } from './models/yolo/letterbox.js';
+export { buildDarknet, type DarknetNetwork, type DarknetBuildOptions, type YoloHead } from './io/darknet/network.js';
+export { letterbox, stretch, type LetterboxResult } from './models/yolo/letterbox.js';
 export { drawDetections, classColor } from './models/yolo/draw.js';
 export { encodeImage, saveImage } from './io/image.js';

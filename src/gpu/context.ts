@@ -34,10 +34,13 @@ export class GpuContext {
   readonly device: GPUDevice;
   readonly adapter: GPUAdapter;
   readonly description: string;
+  /** @internal The limits plans are made against (the device's, or a test's emulated ones). */
   readonly caps: DeviceCaps;
   readonly maxBufferBytes: number;
   readonly hasTimestamps: boolean;
+  /** @internal */
   readonly pipelines: PipelineCache;
+  /** @internal */
   readonly pool: BufferPool;
   private uncaptured: GPUError[] = [];
   private lostReason?: string;
@@ -158,11 +161,12 @@ export class GpuContext {
     return buffer;
   }
 
+  /** @internal Compiles the pipelines of `dispatches` that are not cached yet. */
   async compile(dispatches: Iterable<Dispatch>): Promise<void> {
     await this.pipelines.compileAll([...dispatches].map((d) => ({ kernel: d.kernel, spec: d.spec })));
   }
 
-  /** The bind group of one dispatch: its buffers in binding order, then its params at `offset` in `uniform`. */
+  /** @internal The bind group of one dispatch: its buffers in binding order, then its params at `offset` in `uniform`. */
   bindGroup(bound: BoundDispatch, uniform: GPUBuffer, offset: number): GPUBindGroup {
     const { dispatch, buffers } = bound;
     if (buffers.length !== dispatch.bindings.length) {
@@ -182,7 +186,7 @@ export class GpuContext {
   }
 
   /**
-   * Eager execution: compiles what is missing, records every dispatch in order (each its own timed step
+   * @internal Eager execution: compiles what is missing, records every dispatch in order (each its own timed step
    * with `profile`, when the adapter has timestamps), submits once and waits for validation.
    */
   async run(dispatches: BoundDispatch[], options: { profile?: boolean } = {}): Promise<KernelTiming[] | undefined> {
