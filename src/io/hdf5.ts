@@ -147,6 +147,13 @@ export class Hdf5File {
     return list as string[];
   }
 
+  /** A dataset's shape, without reading its values. */
+  shapeOf(path: string): number[] {
+    const d = this.entity(path) as H5Dataset | null;
+    if (!d || (d as { type?: string }).type !== 'Dataset') throw new ModelFileError(this.name, `no dataset '${path}'`);
+    return d.shape ?? [];
+  }
+
   /** A float dataset as float32 (float64 is narrowed; other types are rejected). */
   dataset(path: string): Float32Dataset {
     const d = this.entity(path) as H5Dataset | null;

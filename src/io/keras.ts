@@ -29,10 +29,10 @@ export interface KerasLoadOptions {
   maxConfigBytes?: number;
   /**
    * Asked, for a weights-only legacy file and no `architecture`, with the names of the layers the file
-   * holds: returns the architecture they belong to (the application recognisers, e.g. VGG16), or nothing.
-   * The file is read once either way.
+   * holds and the shapes of each one's weights (in the file's order): returns the architecture they
+   * belong to (the application recognisers: VGG16, ResNet50, …), or nothing. The file is read once.
    */
-  recognize?: (layerNames: string[]) => KerasModelSpec | undefined;
+  recognize?: (layerNames: string[], weightShapes: (layer: string) => number[][]) => KerasModelSpec | undefined | Promise<KerasModelSpec | undefined>;
 }
 
 export interface LoadedKeras {
@@ -87,7 +87,7 @@ export async function loadKerasGraph(source: ByteSource, options: KerasLoadOptio
     }
     const layerNames = h5.stringListAttr('/', 'layer_names');
     if (layerNames !== undefined) {
-      const recognized = options.architecture ? undefined : options.recognize?.(layerNames);
+      const recognized = options.architecture ? undefined : await options.recognize?.(layerNames, (layer) => legacyShapes(h5, layer));
       const spec = recognized ?? requireArchitecture(options, name, 'a weights-only Keras file (model.save_weights)');
       checkLegacyCoverage(h5, spec, name);
       return build(spec, legacyWeights(h5, '/', name), name, options, 'h5-weights-only', rootVersion);
@@ -178,6 +178,12 @@ function legacyWeights(h5: Hdf5File, base: string, file: string): WeightSource {
       return h5.dataset(path);
     });
   };
+}
+
+/** The shapes of a legacy file's layer weights, in weight_names order ([] for a layer without weights). */
+function legacyShapes(h5: Hdf5File, layer: string): number[][] {
+  if (!h5.isGroup(`/${layer}`)) return [];
+  return (h5.stringListAttr(`/${layer}`, 'weight_names') ?? []).map((n) => h5.shapeOf(`/${layer}/${n}`));
 }
 
 /** Weights-only files list their layers: every layer holding weights there must exist in the architecture. */
