@@ -52,6 +52,35 @@ function planned<T>(fn: () => T): T {
   }
 }
 
+const describe = (v: unknown) =>
+  v === null ? 'null' : v === undefined ? 'undefined' : typeof v === 'object' ? (v.constructor?.name ?? 'an object') : typeof v;
+
+/**
+ * Checks an eager call's tensor arguments (JavaScript callers pass anything): each a live Tensor on the
+ * first one's context. A named error here beats Dawn's about a buffer.
+ */
+function checkTensors(op: string, args: Record<string, unknown>): void {
+  let ctx: Tensor['ctx'] | undefined;
+  for (const [name, v] of Object.entries(args)) {
+    if (!(v instanceof Tensor)) throw new UsageError(`${op}: ${name} must be a Tensor, got ${describe(v)}`);
+    if (v.disposed) throw new UsageError(`${op}: ${name} was disposed`);
+    ctx ??= v.ctx;
+    if (v.ctx !== ctx) throw new UsageError(`${op}: ${name} is on another GpuContext than ${Object.keys(args)[0]}`);
+  }
+}
+
+/** A per-channel vector argument: a Tensor as is, or an array uploaded for this call (`temporary`). */
+function vectorArg(op: string, name: string, like: Tensor, v: Tensor | Float32Array | readonly number[], n: number): { t: Tensor; temporary: boolean } {
+  if (v instanceof Tensor) {
+    checkTensors(op, { x: like, [name]: v });
+    if (v.size !== n) throw new UsageError(`${op}: ${name} has ${v.size} values, expected ${n}`);
+    return { t: v, temporary: false };
+  }
+  if (!(v instanceof Float32Array) && !Array.isArray(v)) throw new UsageError(`${op}: ${name} must be a Tensor, a Float32Array or null, got ${describe(v)}`);
+  if (v.length !== n) throw new UsageError(`${op}: ${name} has ${v.length} values, expected ${n}`);
+  return { t: Tensor.fromArray(like.ctx, v, [n], name), temporary: true };
+}
+
 /** Binds input i to inputs[i] and weights by name. */
 const binder = (inputs: Tensor[], weights: Record<string, Tensor | undefined> = {}) => (b: Binding) =>
   b.kind === 'input' ? inputs[b.index] : b.kind === 'weight' ? weights[b.name] : undefined;
@@ -60,18 +89,21 @@ function zeros(like: Tensor, n: number): Tensor {
   return Tensor.fromArray(like.ctx, new Float32Array(n), [n], 'zeros');
 }
 
-/** conv2d on NHWC with HWIO weights; bias optional. */
+/** conv2d on NHWC with HWIO weights; bias optional (a Tensor, or values uploaded for the call). */
 export async function conv2d(
-  x: Tensor, w: Tensor, b: Tensor | null, attrs: Conv2dAttrs, options?: OpOptions & { variant?: Conv2dVariant },
+  x: Tensor, w: Tensor, b: Tensor | Float32Array | readonly number[] | null, attrs: Conv2dAttrs,
+  options?: OpOptions & { variant?: Conv2dVariant },
 ): Promise<Tensor> {
+  checkTensors('conv2d', { x, kernel: w });
+  if (w.shape.length !== 4) throw new UsageError(`conv2d: kernel must be HWIO (4 axes), got [${w.shape.join(', ')}]`);
   const kernelShape = w.shape as [number, number, number, number];
   const low = planned(() => lowerConv2d({ attrs, kernelShape }, { caps: x.ctx.caps, inputs: [x.shape], winograd: false, variant: options?.variant as TileVariant }));
-  const y = Tensor.empty(x.ctx, conv2dOutputShape(x.shape, w.shape, attrs));
-  const bias = b ?? zeros(x, kernelShape[3]);
+  const bias = b === null || b === undefined ? { t: zeros(x, kernelShape[3]), temporary: true } : vectorArg('conv2d', 'bias', x, b, kernelShape[3]);
   try {
-    return await execute(low.dispatches, binder([x], { kernel: w, bias }), y, options);
+    const y = Tensor.empty(x.ctx, planned(() => conv2dOutputShape(x.shape, w.shape, attrs)));
+    return await execute(low.dispatches, binder([x], { kernel: w, bias: bias.t }), y, options);
   } finally {
-    if (!b) bias.dispose();
+    if (bias.temporary) bias.t.dispose();
   }
 }
 
@@ -90,44 +122,49 @@ export class GemmWeight {
   }
 }
 
-/** C = act(A · B + bias), A of shape [..., k] (leading axes flattened into m). */
+/** C = act(A · B + bias), A of shape [..., k] (leading axes flattened into m); bias optional, as for conv2d. */
 export async function gemm(
-  a: Tensor, b: GemmWeight, bias: Tensor | null, activation?: Activation, options?: OpOptions & { variant?: GemmVariant },
+  a: Tensor, b: GemmWeight, bias: Tensor | Float32Array | readonly number[] | null, activation?: Activation,
+  options?: OpOptions & { variant?: GemmVariant },
 ): Promise<Tensor> {
+  checkTensors('gemm', { a });
+  if (!(b instanceof GemmWeight)) throw new UsageError(`gemm: b must be a GemmWeight (GemmWeight.upload), got ${describe(b)}`);
   const k = a.shape[a.shape.length - 1];
   if (k !== b.k) throw new UsageError(`gemm: A has ${k} columns, B has ${b.k} rows`);
   const m = a.size / k;
-  const biasT = bias ?? zeros(a, b.n);
   const dispatches = planned(() => gemmDispatches(
     { m, k, n: b.n, transB: b.transB }, activation, a.ctx.caps,
     { a: input(0), b: (part) => weight('kernel', part), bias: weight('bias'), c: output },
     options?.variant ?? chooseGemmVariant(m, b.n, a.ctx.caps),
   ));
+  const biasT = bias === null || bias === undefined ? { t: zeros(a, b.n), temporary: true } : vectorArg('gemm', 'bias', a, bias, b.n);
   const y = Tensor.empty(a.ctx, [...a.shape.slice(0, -1), b.n]);
-  const resolve = (bd: Binding) => (bd.kind === 'weight' && bd.name === 'kernel' ? b.blocks[bd.part ?? 0] : binder([a], { bias: biasT })(bd));
+  const resolve = (bd: Binding) => (bd.kind === 'weight' && bd.name === 'kernel' ? b.blocks[bd.part ?? 0] : binder([a], { bias: biasT.t })(bd));
   try {
     return await execute(dispatches, resolve, y, options);
   } finally {
-    if (!bias) biasT.dispose();
+    if (biasT.temporary) biasT.t.dispose();
   }
 }
 
-/** One dispatch from input 0 into a new tensor of `shape`. */
-function unary(x: Tensor, dispatch: () => Dispatch, shape: () => Shape, options?: OpOptions): Promise<Tensor> {
+/** One dispatch from input 0 into a new tensor of `shape`; `op` names the call in errors. */
+async function unary(op: string, x: Tensor, dispatch: () => Dispatch, shape: () => Shape, options?: OpOptions): Promise<Tensor> {
+  checkTensors(op, { x });
   const d = planned(dispatch);
   return execute([d], binder([x]), Tensor.empty(x.ctx, planned(shape)), options);
 }
 
 export const pool2d = (x: Tensor, attrs: Pool2dAttrs, options?: OpOptions) =>
-  unary(x, () => planPool2d(x.shape, attrs, x.ctx.caps), () => pool2dOutputShape(x.shape, attrs), options);
+  unary('pool2d', x, () => planPool2d(x.shape, attrs, x.ctx.caps), () => pool2dOutputShape(x.shape, attrs), options);
 
 export const globalPool = (x: Tensor, kind: 'max' | 'avg', options?: OpOptions) =>
-  unary(x, () => planGlobalPool(x.shape, kind, x.ctx.caps), () => globalPoolOutputShape(x.shape), options);
+  unary('globalPool', x, () => planGlobalPool(x.shape, kind, x.ctx.caps), () => globalPoolOutputShape(x.shape), options);
 
 /** Inference batch norm along `axis` (default last). */
 export async function batchNorm(
   x: Tensor, bn: BatchNormParams, axis = -1, activation?: Activation, options?: OpOptions,
 ): Promise<Tensor> {
+  checkTensors('batchNorm', { x });
   const ctx = x.ctx;
   const channels = bn.mean.length;
   const low = planned(() => lowerBatchNorm({ axis, epsilon: bn.epsilon, channels, activation }, { caps: ctx.caps, inputs: [x.shape] }));
@@ -145,19 +182,22 @@ export async function batchNorm(
 }
 
 export const activation = (x: Tensor, act: Activation, options?: OpOptions) =>
-  unary(x, () => activationDispatch(x.shape, act, x.ctx.caps), () => x.shape, options);
+  unary('activation', x, () => activationDispatch(x.shape, act, x.ctx.caps), () => x.shape, options);
 
 /** y = act(a ∘ b) with NumPy broadcasting (either operand may stretch). */
 export async function binary(op: BinaryOp, a: Tensor, b: Tensor, act?: Activation, options?: OpOptions): Promise<Tensor> {
+  checkTensors(op, { a, b });
   const d = planned(() => binaryDispatch(op, a.shape, b.shape, act, a.ctx.caps));
   return execute([d], binder([a, b]), Tensor.empty(a.ctx, broadcastShape(a.shape, b.shape)), options);
 }
 
 export const add = (a: Tensor, b: Tensor, act?: Activation, options?: OpOptions) => binary('add', a, b, act, options);
 
-export const softmax = (x: Tensor, options?: OpOptions) => unary(x, () => softmaxDispatch(x.shape, x.ctx.caps), () => x.shape, options);
+export const softmax = (x: Tensor, options?: OpOptions) => unary('softmax', x, () => softmaxDispatch(x.shape, x.ctx.caps), () => x.shape, options);
 
 export async function concat(inputs: Tensor[], axis = -1, options?: OpOptions): Promise<Tensor> {
+  if (!Array.isArray(inputs) || inputs.length === 0) throw new UsageError('concat: inputs must be a non-empty array of Tensors');
+  checkTensors('concat', Object.fromEntries(inputs.map((t, i) => [`inputs[${i}]`, t])));
   const shapes = inputs.map((t) => t.shape);
   const dispatches = planned(() => planConcat(shapes, axis, inputs[0].ctx.caps));
   const y = Tensor.empty(inputs[0].ctx, planned(() => concatOutputShape(shapes, axis)));
@@ -166,16 +206,16 @@ export async function concat(inputs: Tensor[], axis = -1, options?: OpOptions): 
 
 /** x[…, begin:begin+size, …] along `axis`. */
 export const slice = (x: Tensor, axis: number, begin: number, size: number, options?: OpOptions) =>
-  unary(x, () => planSlice(x.shape, axis, begin, size, x.ctx.caps), () => sliceOutputShape(x.shape, axis, size), options);
+  unary('slice', x, () => planSlice(x.shape, axis, begin, size, x.ctx.caps), () => sliceOutputShape(x.shape, axis, size), options);
 
 export const upsample = (x: Tensor, factors: readonly [number, number], options?: OpOptions) =>
-  unary(x, () => planUpsample(x.shape, factors, x.ctx.caps), () => upsampleOutputShape(x.shape, factors), options);
+  unary('upsample', x, () => planUpsample(x.shape, factors, x.ctx.caps), () => upsampleOutputShape(x.shape, factors), options);
 
 export const pad = (x: Tensor, pads: readonly [number, number, number, number], options?: OpOptions) =>
-  unary(x, () => planPad(x.shape, pads, x.ctx.caps), () => padOutputShape(x.shape, pads), options);
+  unary('pad', x, () => planPad(x.shape, pads, x.ctx.caps), () => padOutputShape(x.shape, pads), options);
 
 export const transpose = (x: Tensor, perm: readonly number[], options?: OpOptions) =>
-  unary(x, () => planTranspose(x.shape, perm, x.ctx.caps), () => transposeOutputShape(x.shape, perm), options);
+  unary('transpose', x, () => planTranspose(x.shape, perm, x.ctx.caps), () => transposeOutputShape(x.shape, perm), options);
 
 /** Keras Flatten (channels-last order): a reshape, no kernel. */
 export function flatten(x: Tensor): Tensor {
@@ -184,6 +224,6 @@ export function flatten(x: Tensor): Tensor {
 
 /** Flatten in NCHW order (Darknet/PyTorch-style heads): transpose NHWC → NCHW, then reshape. */
 export const flattenNchw = (x: Tensor, options?: OpOptions) =>
-  unary(x, () => planTranspose(x.shape, [0, 3, 1, 2], x.ctx.caps), () => flattenShape(transposeOutputShape(x.shape, [0, 3, 1, 2])), options);
+  unary('flattenNchw', x, () => planTranspose(x.shape, [0, 3, 1, 2], x.ctx.caps), () => flattenShape(transposeOutputShape(x.shape, [0, 3, 1, 2])), options);
 
 export type { Shape };

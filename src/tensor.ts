@@ -47,6 +47,11 @@ export class Tensor {
     return new Tensor(this.ctx, this.buffer, [...shape], 'view');
   }
 
+  /** Whether dispose() has been called (the buffer is gone). */
+  get disposed(): boolean {
+    return this.released;
+  }
+
   async read(): Promise<Float32Array> {
     if (this.released) throw new UsageError('Tensor read after dispose()');
     return this.ctx.readBuffer(this.buffer, 4 * this.size);

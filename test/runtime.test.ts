@@ -1,6 +1,8 @@
 import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
 import * as ops from '../src/eager.js';
 import { BufferPool } from '../src/gpu/buffer-pool.js';
+import { UsageError } from '../src/errors.js';
 import { GpuError, TensorTooLargeError } from '../src/gpu/errors.js';
 import { packParams, paramLayout } from '../src/gpu/params.js';
 import { KERNELS, type KernelName } from '../src/gpu/shaders.js';
@@ -126,6 +128,31 @@ test('a tensor too large for the device is refused with the sizes', async () => 
     await rejects(ops.activation(t, { kind: 'relu' }), /input 0 \(binding 0 of activation\) is 2048 bytes, over the device's maxStorageBufferBindingSize of 1024/, TensorTooLargeError);
   } finally {
     small.dispose();
+  }
+});
+
+test('eager calls name a wrong argument; a bias may be an array', async () => {
+  const ctx = await gpu();
+  const x = upload(ctx, randomArray(1 * 4 * 4 * 2, 3), [1, 4, 4, 2]);
+  const w = upload(ctx, randomArray(3 * 3 * 2 * 3, 4), [3, 3, 2, 3]);
+  const bias = [0.5, -1, 2];
+  // A Float32Array (or list) bias is uploaded for the call and gives the same answer as a Tensor bias.
+  const viaTensor = await take(await ops.conv2d(x, w, upload(ctx, bias, [3]), { padding: 'same' }));
+  assert.equal(await take(await ops.conv2d(x, w, Float32Array.from(bias), { padding: 'same' })), viaTensor);
+  assert.equal(await take(await ops.conv2d(x, w, bias, { padding: 'same' })), viaTensor);
+  await rejects(ops.conv2d(x, w, [1, 2], { padding: 'same' }), /conv2d: bias has 2 values, expected 3/, UsageError);
+  await rejects(ops.conv2d(x, randomArray(54, 1) as never, null, {}), /conv2d: kernel must be a Tensor, got Float32Array/, UsageError);
+  await rejects(ops.conv2d(x, upload(ctx, randomArray(6, 1), [2, 3]), null, {}), /conv2d: kernel must be HWIO \(4 axes\), got \[2, 3\]/, UsageError);
+  await rejects(ops.activation([1, 2] as never, { kind: 'relu' }), /activation: x must be a Tensor, got Array/, UsageError);
+  await rejects(ops.add(x, undefined as never), /add: b must be a Tensor, got undefined/, UsageError);
+  const gone = upload(ctx, [1, 2], [2]);
+  gone.dispose();
+  await rejects(ops.softmax(gone), /softmax: x was disposed/, UsageError);
+  const other = await (await import('../src/gpu/context.js')).GpuContext.create();
+  try {
+    await rejects(ops.add(x, upload(other, randomArray(32, 5), [1, 4, 4, 2])), /add: b is on another GpuContext than a/, UsageError);
+  } finally {
+    other.dispose();
   }
 });
 
