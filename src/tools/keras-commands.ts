@@ -13,6 +13,7 @@ import { decodeImage, imageToArray, resizeImage, type Interpolation } from '../i
 import { loadKerasGraph } from '../io/keras.js';
 import { readNpy, writeNpy } from '../io/npy.js';
 import { decodePredictions, preprocessInput, type PreprocessMode } from '../models/imagenet.js';
+import type { ApplicationFamily } from '../models/keras-applications.js';
 import { loadKerasModel, recognizeApplication } from '../models/keras-model.js';
 import { parseCommand, type CommandSpec, type OptionTable, type Values } from './args.js';
 import { checkInputFile } from './darknet-commands.js';
@@ -82,14 +83,14 @@ function checkModel(v: { model?: string }): string {
   return v.model;
 }
 
-async function withModel<T>(v: ModelValues, keep: string[], fn: (m: Model) => Promise<T>): Promise<T> {
+async function withModel<T>(v: ModelValues, keep: string[], fn: (m: Model, family?: ApplicationFamily) => Promise<T>): Promise<T> {
   const file = checkModel(v);
   const inputShape = parseShape(v['input-shape']);
   const ctx = await GpuContext.shared();
   try {
-    const { model } = await loadKerasModel(file, { ctx, inputShape, keep, f16Weights: v.f16, allowBadWeights: v['allow-bad-weights'] });
+    const { model, info } = await loadKerasModel(file, { ctx, inputShape, keep, f16Weights: v.f16, allowBadWeights: v['allow-bad-weights'] });
     try {
-      return await fn(model);
+      return await fn(model, info.family);
     } finally {
       model.dispose();
     }
@@ -107,7 +108,10 @@ export const CLASSIFY = {
     ...MODEL_OPTIONS,
     top: { kind: 'number', integer: true, min: 1, max: 1000, default: 5, help: 'classes to print per image' },
     batch: { kind: 'number', integer: true, min: 1, max: 1024, default: 8, help: 'images per forward pass' },
-    preprocess: { kind: 'choice', choices: ['caffe', 'tf', 'torch', 'none'], default: 'caffe', help: "Keras's preprocess_input mode" },
+    preprocess: {
+      kind: 'choice', choices: ['auto', 'caffe', 'tf', 'torch', 'none'], default: 'auto',
+      help: "Keras's preprocess_input mode; auto: the model's keras.applications family's (else caffe)",
+    },
   },
   positionals: { min: 1 },
 } as const satisfies CommandSpec;
@@ -117,8 +121,12 @@ export async function classify(argv: string[], io: CliIo): Promise<number> {
   io.quiet = values.quiet;
   checkModel(values);
   positionals.forEach(checkInputFile);
-  return withModel(values, [], async (model) => {
+  return withModel(values, [], async (model, family) => {
     const shape = model.inputShapes[0];
+    const mode = values.preprocess !== 'auto' ? values.preprocess : family?.preprocess ?? 'caffe';
+    if (values.preprocess === 'auto' && !io.quiet) {
+      io.err(family ? `${family.name} model: preprocess_input '${mode}'` : "not a keras.applications model: preprocess_input 'caffe' (--preprocess to choose)");
+    }
     if (model.outputShapes[0].join() !== '1000') {
       throw new UsageError(`classify needs an ImageNet model with 1000 classes; this one outputs [${model.outputShapes[0].join(', ')}] (use predict)`);
     }
@@ -126,7 +134,7 @@ export async function classify(argv: string[], io: CliIo): Promise<number> {
     for (let start = 0; start < positionals.length; start += values.batch) {
       const files = positionals.slice(start, start + values.batch);
       const x = new Float32Array(files.length * per);
-      for (const [i, f] of files.entries()) x.set(await imageInput(f, shape, values.preprocess, values), i * per);
+      for (const [i, f] of files.entries()) x.set(await imageInput(f, shape, mode, values), i * per);
       const rows = decodePredictions(await model.predict(x, files.length), values.top);
       files.forEach((f, i) => {
         io.out(`${f}:`);
