@@ -12,6 +12,7 @@ import { loadKerasGraph } from '../src/io/keras.js';
 import { vgg16Architecture } from '../src/models/vgg16.js';
 import { randomArray } from '../src/random.js';
 import { fmt, formatTable } from '../src/tools/table.js';
+import { applicationGraph } from './keras-apps.js';
 import { vgg16WeightsFile } from './models.js';
 import { sample, stats, type Stats } from './stats.js';
 import { loadOrtWebgpu, ortGraph } from './ort-peer.js';
@@ -62,6 +63,8 @@ export const WORK: Work[] = [
   { name: 'matmul 1024³', graph: async () => denseGraph(1024, 1024, 1024), input: [1024], batch: 1024, runs: 10 },
   { name: 'conv 3×3 256→512 + BN + leaky, 52×52', graph: async () => convBnLeakyGraph(), input: [52, 52, 256], batch: 1, runs: 5 },
   { name: 'VGG16 224×224', graph: async () => loadKerasGraph(await vgg16WeightsFile(), { architecture: vgg16Architecture() }), input: [224, 224, 3], batch: 1, runs: 3 },
+  { name: 'ResNet50 224×224', graph: () => applicationGraph('resnet50'), input: [224, 224, 3], batch: 1, runs: 3 },
+  { name: 'MobileNetV2 224×224', graph: () => applicationGraph('mobilenet_v2'), input: [224, 224, 3], batch: 1, runs: 5 },
   { name: 'YOLOv3 416', graph: darknet('assets/darknet/yolov3.cfg', () => generatedWeights('yolov3.cfg'), 416), input: [416, 416, 3], batch: 1, runs: 3 },
   { name: 'yolov3-tiny 416', graph: darknet('assets/darknet/yolov3-tiny.cfg', () => generatedWeights('yolov3-tiny.cfg'), 416), input: [416, 416, 3], batch: 1, runs: 5 },
   { name: 'Yolo-Fastest 320', graph: darknet('assets/darknet/yolo-fastest-1.1.cfg', () => 'assets/darknet/yolo-fastest-1.1.weights', 320), input: [320, 320, 3], batch: 1, runs: 10 },
