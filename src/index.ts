@@ -34,7 +34,9 @@ export {
 export { parseNpy, formatNpy, readNpy, writeNpy, type NpyArray } from './io/npy.js';
 
 // Applications
-export { loadKerasModel, loadVgg16, type LoadedModel, type KerasModelOptions } from './models/keras-model.js';
+export { loadKerasModel, type KerasInfo, type KerasModelOptions } from './models/keras-model.js';
+export type { LoadedModel, LoaderOptions } from './models/loaded.js';
+export { loadDarknetModel, type DarknetInfo, type DarknetModelOptions } from './models/darknet-model.js';
 export { vgg16Architecture, type Vgg16Options } from './models/vgg16.js';
 export { preprocessInput, decodePredictions, type PreprocessMode, type Prediction } from './models/imagenet.js';
 

@@ -40,3 +40,10 @@ export async function readBytes(source: ByteSource, name = sourceName(source, 'd
   if (!res.ok) throw new ModelFileError(name, res.status === 404 ? 'no such file (HTTP 404)' : `fetch failed: HTTP ${res.status}`);
   return new Uint8Array(await res.arrayBuffer());
 }
+
+/** Text from a source; a string holding a newline is the text itself (a cfg or names list pasted in). */
+export async function readText(source: ByteSource, what: string): Promise<{ text: string; name: string }> {
+  if (typeof source === 'string' && source.includes('\n')) return { text: source, name: what };
+  const name = sourceName(source, what);
+  return { text: new TextDecoder().decode(await readBytes(source, name)), name };
+}

@@ -5,8 +5,8 @@
 //
 // Usage: node consumer.js <image.jpg> <mnist.keras|.h5> <digit.png>; prints one JSON line.
 import {
-  Detector, GpuContext, Tensor, decodeImage, loadImage, loadKerasModel, ops,
-  type Conv2dAttrs, type Detection, type DetectResult, type LoadedModel,
+  Detector, GpuContext, Tensor, loadImage, loadKerasModel, ops,
+  type Conv2dAttrs, type Detection, type DetectResult, type KerasInfo, type LoadedModel,
 } from 'webgpu-cnn';
 
 interface Report {
@@ -29,10 +29,9 @@ async function detect(image: string): Promise<string[]> {
 
 /** A Keras MNIST model on a 28×28 digit: the most likely class and the sum of the probabilities. */
 async function classifyDigit(ctx: GpuContext, modelFile: string, digit: string): Promise<[number, number]> {
-  const loaded: LoadedModel = await loadKerasModel(modelFile, { ctx });
+  const loaded: LoadedModel<KerasInfo> = await loadKerasModel(modelFile, { ctx });
   try {
-    // loadImage(path) would do both steps, but it throws on a string path (a bug in src/io/image.ts).
-    const x = await loadImage(await decodeImage(digit), { width: 28, height: 28, channels: 1 });
+    const x = await loadImage(digit, { width: 28, height: 28, channels: 1 });
     const probs = await loaded.model.predict(x.map((v) => v / 255));
     const best = probs.indexOf(Math.max(...probs));
     return [best, probs.reduce((s, p) => s + p, 0)];
