@@ -10,6 +10,7 @@ import { processIo, type CliIo } from './io.js';
 import { CLASSIFY, classify, INSPECT, inspect, PREDICT, predict, VALIDATE, validate } from './keras-commands.js';
 import { runKernelsOnce } from './kernels.js';
 import { TUNE, tuneCommand } from './tune-command.js';
+import { CODES, codesCommand, TRAIN_HEAD, trainHeadCommand } from './train-commands.js';
 
 export const EXIT = { ok: 0, overTolerance: 1, usage: 2, gpu: 3, internal: 4 } as const;
 
@@ -45,6 +46,8 @@ const COMMANDS: { spec: CommandSpec; run: (argv: string[], io: CliIo) => Promise
   { spec: PREDICT, run: predict },
   { spec: INSPECT, run: inspect },
   { spec: VALIDATE, run: validate },
+  { spec: CODES, run: codesCommand },
+  { spec: TRAIN_HEAD, run: trainHeadCommand },
   { spec: TUNE, run: tuneCommand },
   { spec: KERNELS, run: kernels },
   { spec: INFO, run: info },
