@@ -10,7 +10,7 @@ const test = suite('layers');
 
 /** Lower layers first. Files not matched by a prefix are at the top (index.ts, cli.ts). */
 const LAYERS: [string, number][] = [
-  ['errors.ts', 0], ['env.ts', 0], ['random.ts', 0], ['metrics.ts', 0], ['assets.ts', 0], ['wgsl.d.ts', 0],
+  ['errors.ts', 0], ['env.ts', 0], ['progress.ts', 0], ['random.ts', 0], ['metrics.ts', 0], ['assets.ts', 0], ['wgsl.d.ts', 0],
   ['gpu/', 1],
   ['ops/', 2],
   ['graph/', 3], ['tensor.ts', 3], ['eager.ts', 3],

@@ -9,6 +9,8 @@ import { ModelFileError } from '../src/errors.js';
 import { GpuContext } from '../src/gpu/context.js';
 import { decodeImage } from '../src/io/image.js';
 import { loadDarknetModel } from '../src/models/darknet-model.js';
+import { loadKerasModel } from '../src/models/keras-model.js';
+import type { LoadProgress } from '../src/progress.js';
 import { letterbox } from '../src/models/yolo/letterbox.js';
 import { activateHead } from '../src/models/yolo/yolo.js';
 import { rejects, withGpu } from './harness.js';
@@ -53,6 +55,26 @@ test('loadDarknetModel with no ctx leases the shared context; dispose and failed
     assert.is(held.liveBytes, before);
   } finally {
     held.release();
+  }
+});
+
+test('onProgress: every layer read, every weight byte uploaded, every kernel compiled, in that order', async () => {
+  const events: LoadProgress[] = [];
+  const { model, info } = await loadKerasModel('test/fixtures/keras/moonflower_mnist_cnn_keras3.1.1.keras', {
+    ctx: await gpu(), onProgress: (p) => events.push(p),
+  });
+  try {
+    const stages = [...new Set(events.map((e) => e.stage))];
+    assert.equal(stages, ['read', 'upload', 'compile']);
+    for (const stage of stages) {
+      const of = events.filter((e) => e.stage === stage);
+      assert.ok(of.every((e, i) => e.total === of[0].total && e.done <= e.total && (i === 0 || e.done > of[i - 1].done)), `${stage} counts up`);
+      assert.is(of[of.length - 1].done, of[0].total, `${stage} ends complete`);
+    }
+    assert.is(events.find((e) => e.stage === 'read')!.total, info.spec.layers.length);
+    assert.is(events.find((e) => e.stage === 'upload')!.total, model.weightBytes);
+  } finally {
+    model.dispose();
   }
 });
 

@@ -7,6 +7,8 @@ import { acquireDevice, describeAdapter, type AcquiredDevice, type DeviceOptions
 import { GpuError, TensorTooLargeError } from './errors.js';
 import { packParams, paramBytes } from './params.js';
 import { PipelineCache } from './pipeline-cache.js';
+import { shaderKeyString, type ShaderKey } from './specialize.js';
+import type { OnLoadProgress } from '../progress.js';
 import { loadTuning } from './tuning-cache.js';
 
 /** A Dispatch with its buffers resolved, in binding order (the params uniform is added here). */
@@ -161,9 +163,14 @@ export class GpuContext {
     return buffer;
   }
 
-  /** @internal Compiles the pipelines of `dispatches` that are not cached yet. */
-  async compile(dispatches: Iterable<Dispatch>): Promise<void> {
-    await this.pipelines.compileAll([...dispatches].map((d) => ({ kernel: d.kernel, spec: d.spec })));
+  /** @internal Compiles the pipelines of `dispatches` that are not cached yet, telling `onProgress` as each is ready. */
+  async compile(dispatches: Iterable<Dispatch>, onProgress?: OnLoadProgress): Promise<void> {
+    const keys = new Map([...dispatches].map((d): [string, ShaderKey] => [shaderKeyString(d), { kernel: d.kernel, spec: d.spec }]));
+    let done = 0;
+    await Promise.all([...keys.values()].map(async (key) => {
+      await this.pipelines.compile(key);
+      onProgress?.({ stage: 'compile', done: ++done, total: keys.size });
+    }));
   }
 
   /** @internal The bind group of one dispatch: its buffers in binding order, then its params at `offset` in `uniform`. */

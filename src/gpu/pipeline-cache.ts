@@ -14,10 +14,6 @@ export class PipelineCache {
   }
 
   /** Compiles every key not yet compiled, all at once; rejects with the first compiler error. */
-  async compileAll(keys: Iterable<ShaderKey>): Promise<void> {
-    await Promise.all([...keys].map((k) => this.compile(k)));
-  }
-
   compile(key: ShaderKey): Promise<GPUComputePipeline> {
     const id = shaderKeyString(key);
     let p = this.pipelines.get(id);
@@ -30,7 +26,7 @@ export class PipelineCache {
     return p;
   }
 
-  /** The compiled pipeline; compile() or compileAll() must have finished for this key. */
+  /** The compiled pipeline; compile() must have finished for this key. */
   get(key: ShaderKey): GPUComputePipeline {
     const p = this.ready.get(shaderKeyString(key));
     if (!p) throw new Error(`pipeline ${shaderKeyString(key)} used before it was compiled`);

@@ -13,6 +13,7 @@ import { validateGraph, type Graph, type WeightedGraph } from './ir.js';
 import { fuseResidualPass, optimize } from './passes.js';
 import { lowerGraph, planGraph, type BufferRef, type ExecutionPlan } from './plan.js';
 import { Tensor } from '../tensor.js';
+import type { OnLoadProgress } from '../progress.js';
 import type { KernelTiming } from '../gpu/context.js';
 import { checkSameWeights, uploadWeights, type UploadedWeights } from './weights.js';
 
@@ -37,6 +38,8 @@ export interface ModelOptions {
    * that of rounding each weight to 11 significant bits (`npm run bench` reports it per model).
    */
   f16Weights?: boolean;
+  /** Told how uploading the weights and compiling the kernels goes (Model.create; loaders add reading). */
+  onProgress?: OnLoadProgress;
   /**
    * @internal dispose() also gives back a lease the loader took with GpuContext.shared() (loaders given
    * no context set this; a caller's own context is left alone).
@@ -163,9 +166,9 @@ export class Model {
       const lowering: LowerOptions = { winograd: options.winograd, f16Weights: options.f16Weights };
       const g = options.noOptimize ? source : fuseResiduals(optimize(source, keep), keep, ctx, lowering);
       const plan = planGraph(g.graph, 1, ctx.caps, keep, lowering); // every layer checked before any upload
-      const { buffers, bytes } = uploadWeights(ctx, plan.steps, g.weights);
+      const { buffers, bytes } = uploadWeights(ctx, plan.steps, g.weights, options.onProgress);
       model = new Model(ctx, g.graph, buffers, bytes, keep, lowering, !!options.releaseContext);
-      await model.prepare(1, plan);
+      await model.prepare(1, plan, options.onProgress);
       return model;
     } catch (e) {
       // The model owns a loader's lease from here on, failing or not.
@@ -189,24 +192,24 @@ export class Model {
   }
 
   /** Plans, allocates and compiles for a batch size once; later runs at that size reuse it. */
-  private prepare(batch: number, plan?: ExecutionPlan): Promise<Prepared> {
+  private prepare(batch: number, plan?: ExecutionPlan, onProgress?: OnLoadProgress): Promise<Prepared> {
     const done = this.prepared.get(batch);
     if (done) return Promise.resolve(done);
     let pending = this.preparing.get(batch);
     if (!pending) {
-      pending = this.build(plan ?? planGraph(this.graph, batch, this.ctx.caps, this.keep, this.lowering)).finally(() => this.preparing.delete(batch));
+      pending = this.build(plan ?? planGraph(this.graph, batch, this.ctx.caps, this.keep, this.lowering), onProgress).finally(() => this.preparing.delete(batch));
       this.preparing.set(batch, pending);
     }
     return pending;
   }
 
-  private async build(plan: ExecutionPlan): Promise<Prepared> {
+  private async build(plan: ExecutionPlan, onProgress?: OnLoadProgress): Promise<Prepared> {
     const { ctx } = this;
     const { batch } = plan;
     checkSameWeights(plan.steps, this.weights);
     const planned = plan.steps.flatMap((s) => s.dispatches);
     const compileStart = performance.now();
-    await ctx.compile(planned.map((d) => d.dispatch));
+    await ctx.compile(planned.map((d) => d.dispatch), onProgress);
     const compileMs = performance.now() - compileStart;
 
     const align = ctx.device.limits.minUniformBufferOffsetAlignment;

@@ -7,6 +7,7 @@ import { toF16Array } from '../gpu/f16.js';
 import type { NodeWeights, WeightUse } from '../ops/lowering.js';
 import { describeNode, type GraphWeights, type Node } from './ir.js';
 import type { PlanStep } from './plan.js';
+import type { OnLoadProgress } from '../progress.js';
 
 /** GPU buffers of the uploaded weights: node → weight name → parts (one unless split). */
 export type UploadedWeights = Map<string, Map<string, GPUBuffer[]>>;
@@ -32,9 +33,13 @@ function make(node: Node, use: WeightUse, arrays: NodeWeights, part?: number): F
 }
 
 /** Uploads every weight the steps' lowerings use; on any failure, what was uploaded is freed. */
-export function uploadWeights(ctx: GpuContext, steps: PlanStep[], weights: GraphWeights): { buffers: UploadedWeights; bytes: number } {
+export function uploadWeights(
+  ctx: GpuContext, steps: PlanStep[], weights: GraphWeights, onProgress?: OnLoadProgress,
+): { buffers: UploadedWeights; bytes: number } {
   const buffers: UploadedWeights = new Map();
   let bytes = 0;
+  const total = onProgress ? steps.reduce((n, s) => n + (s.lowering?.weights.reduce((m, w) => m + 4 * w.length, 0) ?? 0), 0) : 0;
+  let done = 0;
   try {
     for (const { node, lowering } of steps) {
       if (!lowering?.weights.length) continue;
@@ -46,6 +51,8 @@ export function uploadWeights(ctx: GpuContext, steps: PlanStep[], weights: Graph
         const uploaded = parts.map((values, i) => ctx.upload(use.dtype === 'f16' ? toF16Array(values) : values, `${node.name}/${use.name}${use.parts ? `[${i}]` : ''}`));
         bytes += uploaded.reduce((n, b) => n + b.size, 0);
         byName.set(use.name, uploaded);
+        done += 4 * use.length;
+        onProgress?.({ stage: 'upload', done, total });
       }
       buffers.set(node.name, byName);
     }

@@ -7,6 +7,7 @@
 // the shapes their layers imply.
 import type { Graph, GraphWeights, Node, WeightedGraph } from '../graph/ir.js';
 import type { NodeWeights } from '../ops/lowering.js';
+import type { OnLoadProgress } from '../progress.js';
 import { ModelFileError } from './errors.js';
 import { Hdf5File, type Float32Dataset } from './hdf5.js';
 import { ZipArchive, type ZipEntry } from './zip.js';
@@ -33,6 +34,8 @@ export interface KerasLoadOptions {
    * belong to (the application recognisers: VGG16, ResNet50, …), or nothing. The file is read once.
    */
   recognize?: (layerNames: string[], weightShapes: (layer: string) => number[][]) => KerasModelSpec | undefined | Promise<KerasModelSpec | undefined>;
+  /** Told as each layer's weights are read ('read', in layers). */
+  onProgress?: OnLoadProgress;
 }
 
 export interface LoadedKeras {
@@ -262,7 +265,7 @@ function build(
 ): LoadedKeras {
   checkSupported(spec, file);
   const nodes: LayerNode[] = [];
-  for (const layer of spec.layers) {
+  for (const [i, layer] of spec.layers.entries()) {
     let weights: Float32Dataset[] = [];
     if (expectsWeights(layer)) {
       const found = weightsOf(layer);
@@ -271,6 +274,7 @@ function build(
     }
     const inputShape = canonicalClass(layer.className) === 'InputLayer' ? options.inputShape : undefined;
     nodes.push(...convertLayer(layer, weights, file, { kerasMajor: kerasMajor(kerasVersion), inputShape, allowBadWeights: options.allowBadWeights }));
+    options.onProgress?.({ stage: 'read', done: i + 1, total: spec.layers.length });
   }
   const weights = new Map<string, NodeWeights>();
   const plain = nodes.map(({ weights: w, ...node }): Node => {

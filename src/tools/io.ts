@@ -2,6 +2,7 @@
 // (cli-progress), a few plain lines otherwise, nothing with --quiet. Commands take a CliIo so the same code
 // runs as the `webgpu-cnn` process and in-process (the fuzz test captures its output).
 import { SingleBar } from 'cli-progress';
+import type { LoadProgress, OnLoadProgress } from '../progress.js';
 
 export interface CliIo {
   out(line: string): void;
@@ -67,5 +68,41 @@ export function startProgress(io: CliIo, label: string, total?: number, unit = '
     done: () => {
       if (done !== reported) line();
     },
+  };
+}
+
+const STAGES: Record<LoadProgress['stage'], { label: string; unit: string; scale: number }> = {
+  read: { label: 'reading weights', unit: 'layers', scale: 1 },
+  upload: { label: 'uploading weights', unit: 'MB', scale: 1e6 },
+  compile: { label: 'compiling kernels', unit: 'kernels', scale: 1 },
+};
+
+/**
+ * A loader's progress (read, upload, compile): a bar per stage on a terminal; otherwise a line when a
+ * stage that took a second or more ends (small models stay silent).
+ */
+export function loadProgress(io: CliIo): OnLoadProgress {
+  let stage: LoadProgress['stage'] | undefined;
+  let bar: Progress | undefined;
+  let shown = 0, started = 0;
+  return (p) => {
+    if (io.quiet) return;
+    const { label, unit, scale } = STAGES[p.stage];
+    const value = Math.round(p.done / scale), total = Math.round(p.total / scale);
+    if (p.stage !== stage) {
+      bar?.done();
+      stage = p.stage;
+      shown = 0;
+      started = performance.now();
+      bar = io.tty ? startProgress(io, label, total, unit) : undefined;
+    }
+    bar?.tick(value - shown);
+    shown = value;
+    if (p.done < p.total) return;
+    bar?.done();
+    bar = undefined;
+    const seconds = (performance.now() - started) / 1000;
+    if (!io.tty && seconds >= 1) io.err(`${label}: ${total} ${unit} in ${seconds.toFixed(1)} s`);
+    stage = undefined;
   };
 }

@@ -17,7 +17,7 @@ import type { ApplicationFamily } from '../models/keras-applications.js';
 import { loadKerasModel, recognizeApplication } from '../models/keras-model.js';
 import { parseCommand, type CommandSpec, type OptionTable, type Values } from './args.js';
 import { checkInputFile } from './darknet-commands.js';
-import type { CliIo } from './io.js';
+import { loadProgress, type CliIo } from './io.js';
 import { npyOutput } from './output.js';
 import { fmt, formatTable } from './table.js';
 
@@ -75,7 +75,6 @@ async function loadInput(path: string, model: Model, mode: Preprocess, v: ModelV
   return { x: npy.data, batch };
 }
 
-/** Loads the model (the file is read and checked before the device is touched), runs `fn`, frees it all. */
 /** Checks --model names an existing file (first, so its error comes before those about inputs). */
 function checkModel(v: { model?: string }): string {
   if (!v.model) throw new UsageError('is required', '--model');
@@ -83,12 +82,15 @@ function checkModel(v: { model?: string }): string {
   return v.model;
 }
 
-async function withModel<T>(v: ModelValues, keep: string[], fn: (m: Model, family?: ApplicationFamily) => Promise<T>): Promise<T> {
+/** Loads the model (the file is read and checked before the device is touched), runs `fn`, frees it all. */
+async function withModel<T>(v: ModelValues, keep: string[], io: CliIo, fn: (m: Model, family?: ApplicationFamily) => Promise<T>): Promise<T> {
   const file = checkModel(v);
   const inputShape = parseShape(v['input-shape']);
   const ctx = await GpuContext.shared();
   try {
-    const { model, info } = await loadKerasModel(file, { ctx, inputShape, keep, f16Weights: v.f16, allowBadWeights: v['allow-bad-weights'] });
+    const { model, info } = await loadKerasModel(file, {
+      ctx, inputShape, keep, f16Weights: v.f16, allowBadWeights: v['allow-bad-weights'], onProgress: loadProgress(io),
+    });
     try {
       return await fn(model, info.family);
     } finally {
@@ -121,7 +123,7 @@ export async function classify(argv: string[], io: CliIo): Promise<number> {
   io.quiet = values.quiet;
   checkModel(values);
   positionals.forEach(checkInputFile);
-  return withModel(values, [], async (model, family) => {
+  return withModel(values, [], io, async (model, family) => {
     const shape = model.inputShapes[0];
     const mode = values.preprocess !== 'auto' ? values.preprocess : family?.preprocess ?? 'caffe';
     if (values.preprocess === 'auto' && !io.quiet) {
@@ -164,7 +166,7 @@ export async function predict(argv: string[], io: CliIo): Promise<number> {
   checkModel(values);
   checkInputFile(positionals[0]);
   const out = values.out ? npyOutput(values.out, positionals[0]) : undefined;
-  return withModel(values, [], async (model) => {
+  return withModel(values, [], io, async (model) => {
     const { x, batch } = await loadInput(positionals[0], model, values.preprocess, values);
     const r = await model.run(x, { batch });
     const [y, shape] = [r.outputs[0], r.shapes[0]];
@@ -262,7 +264,7 @@ export async function validate(argv: string[], io: CliIo): Promise<number> {
   if (values.layers && !layerRefs.length) throw new ModelFileError(values.layers, 'holds no .npy files');
   const expected = values.expected ? await readNpy(values.expected) : undefined;
   const references = await Promise.all(layerRefs.map((name) => readNpy(join(values.layers!, `${name}.npy`))));
-  return withModel(values, layerRefs, async (model) => {
+  return withModel(values, layerRefs, io, async (model) => {
     const { x, batch } = await loadInput(values.input!, model, values.preprocess, values);
     const r = await model.run(x, { batch, intermediates: layerRefs });
     const rows: ErrorRow[] = [];
