@@ -1,11 +1,14 @@
-// CLI commands for Darknet detectors: detect (images) and detect-video (a video through ffmpeg, or a
-// directory of frames). Both print Darknet's "name: NN%" lines and keras-yolo3's "class score (x1, y1) (x2, y2)"
-// lines, and write annotated images. Everything a user gave is checked before the model is loaded.
+// CLI commands for YOLO detectors: detect (images) and detect-video (a video through ffmpeg, or a directory of
+// frames), for Darknet cfg + weights or a keras-yolo3-style Keras model (--model with --anchors and --classes).
+// They print Darknet's "name: NN%" lines and keras-yolo3's "class score (x1, y1) (x2, y2)" lines (a Keras model
+// run keras-yolo3's way prints just what keras-yolo3 prints), and write annotated images. Everything a user
+// gave is checked before the model is loaded.
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { Detector, type Detection } from '../models/yolo/detector.js';
 import { darknetOrder, darknetPercent } from '../models/yolo/darknet-print.js';
 import { drawDetections } from '../models/yolo/draw.js';
+import { kerasYolo3Lines, parseMasks } from '../models/yolo/keras-yolo3.js';
 import { ModelFileError, UsageError } from '../errors.js';
 import { decodeImage, saveImage } from '../io/image.js';
 import { parseCommand, type CommandSpec, type OptionTable, type Values } from './args.js';
@@ -18,9 +21,20 @@ export const MODEL_OPTIONS = {
   cfg: { kind: 'string', placeholder: 'FILE.cfg', help: 'Darknet network (default: the bundled Yolo-Fastest 1.1)' },
   weights: { kind: 'string', placeholder: 'FILE.weights', help: 'its weights (give both --cfg and --weights)' },
   names: { kind: 'string', placeholder: 'FILE.names', help: 'class names, one per line (default coco.names for the bundled model)' },
-  thresh: { kind: 'number', min: 0, max: 1, default: 0.5, help: "Darknet's -thresh: minimum objectness × class probability" },
+  model: { kind: 'string', placeholder: 'FILE.h5', help: 'a keras-yolo3-style Keras YOLO (.h5 or .keras) instead of a cfg; with --anchors, --classes' },
+  anchors: { kind: 'string', placeholder: 'FILE.txt', help: "the Keras model's anchors (keras-yolo3's yolo_anchors.txt)" },
+  classes: { kind: 'string', placeholder: 'FILE.txt', help: "the Keras model's class names, one per line" },
+  masks: { kind: 'string', placeholder: '6,7,8/3,4,5/0,1,2', help: "anchor indices per output (default keras-yolo3's for 3 or 2 outputs)" },
+  preprocess: {
+    kind: 'choice', choices: ['keras-yolo3', 'darknet'],
+    help: "a Keras model: keras-yolo3's letterbox and decoding (default), or Darknet's",
+  },
+  thresh: {
+    kind: 'number', min: 0, max: 1,
+    help: "Darknet's -thresh, objectness × class probability (default 0.5; keras-yolo3's score, default 0.3)",
+  },
   nms: { kind: 'number', min: 0, max: 1, default: 0.45, help: 'IoU above which NMS suppresses a box' },
-  size: { kind: 'string', placeholder: 'W[xH]', help: "input size, multiples of 32 (default: the cfg's width and height)" },
+  size: { kind: 'string', placeholder: 'W[xH]', help: "input size, multiples of 32 (default: the cfg's, or the Keras model's, else 416)" },
   'no-letterbox': { kind: 'flag', help: 'stretch the image to the input size instead of letterboxing it' },
   f16: { kind: 'flag', help: 'store weights as f16 (half the memory; needs the adapter’s shader-f16)' },
   'max-pixels': { kind: 'number', min: 1, integer: true, default: 100_000_000, help: 'refuse images with more pixels' },
@@ -42,9 +56,29 @@ export function parseInputSize(text: string | undefined, option = '--size'): [nu
 }
 
 function checkModelFiles(v: ModelValues): void {
-  if (!!v.cfg !== !!v.weights) throw new UsageError('give both --cfg and --weights (or neither, for the bundled Yolo-Fastest)');
-  for (const f of [v.cfg, v.weights, v.names]) if (f) checkInputFile(f);
+  if (v.model) {
+    if (v.cfg || v.weights) throw new UsageError('give either --model (Keras) or --cfg and --weights (Darknet), not both');
+    if (!v.anchors || !v.classes) throw new UsageError('a Keras --model needs --anchors and --classes');
+    if (v.masks) parseMasksOption(v.masks);
+  } else {
+    if (!!v.cfg !== !!v.weights) throw new UsageError('give both --cfg and --weights (or neither, for the bundled Yolo-Fastest)');
+    for (const [option, value] of [['--anchors', v.anchors], ['--classes', v.classes], ['--masks', v.masks], ['--preprocess', v.preprocess]]) {
+      if (value) throw new UsageError(`${option} goes with a Keras --model`);
+    }
+  }
+  for (const f of [v.cfg, v.weights, v.names, v.model, v.anchors, v.classes]) if (f) checkInputFile(f);
 }
+
+function parseMasksOption(text: string): number[][] {
+  try {
+    return parseMasks(text);
+  } catch (e) {
+    throw new UsageError((e as Error).message, '--masks');
+  }
+}
+
+/** A Keras model run keras-yolo3's way (its decoding, its printout and PIL's JPEG pixels). */
+const kerasWay = (v: ModelValues) => !!v.model && v.preprocess !== 'darknet';
 
 /** Throws ModelFileError unless `path` is an existing regular file. */
 export function checkInputFile(path: string): void {
@@ -53,6 +87,12 @@ export function checkInputFile(path: string): void {
 }
 
 function loadDetector(v: ModelValues): Promise<Detector> {
+  if (v.model) {
+    return Detector.fromKeras({
+      model: v.model, anchors: v.anchors!, classes: v.classes!, masks: v.masks ? parseMasksOption(v.masks) : undefined,
+      preprocess: v.preprocess, inputSize: parseInputSize(v.size), f16Weights: v.f16, allowBadWeights: v['allow-bad-weights'],
+    });
+  }
   return Detector.load({
     cfg: v.cfg, weights: v.weights, names: v.names, inputSize: parseInputSize(v.size), f16Weights: v.f16,
     allowBadWeights: v['allow-bad-weights'],
@@ -74,8 +114,10 @@ export function detectionLines(detections: Detection[]): string[] {
 export const DETECT = {
   name: 'detect',
   args: 'IMAGE [IMAGE …]',
-  summary: 'Detect objects the Darknet way (letterbox, [yolo] heads, per-class NMS) and write annotated images.',
+  summary: 'Detect objects the Darknet way (letterbox, [yolo]/[region] heads, per-class NMS) and write annotated images.',
   details: 'Prints Darknet\'s "dog: 61%" lines and keras-yolo3\'s "dog 0.61 (x1, y1) (x2, y2)" lines per image.\n' +
+    'With --model (a keras-yolo3-style Keras YOLO, --anchors and --classes), keras-yolo3\'s own letterbox, decoding\n' +
+    'and printout ("Found N boxes for img"), or with --preprocess darknet the Darknet way.\n' +
     'Writes NAME_detections.jpg next to each input (NAME_detections.png for a PNG input); with --out, that file\n' +
     '(one input) or inside that directory (several inputs, or an existing directory). .jpg, .jpeg and .png only.',
   options: {
@@ -96,12 +138,15 @@ export async function detect(argv: string[], io: CliIo): Promise<number> {
   const det = await loadDetector(values);
   try {
     for (const [i, file] of positionals.entries()) {
-      // JPEGs decoded as Darknet's stb_image does, so that the network sees Darknet's pixels.
-      const image = await decodeImage(file, { maxPixels: values['max-pixels'], jpeg: 'stb' });
+      // JPEGs decoded as Darknet's stb_image does, so that the network sees Darknet's pixels (keras-yolo3: Pillow's).
+      const image = await decodeImage(file, { maxPixels: values['max-pixels'], jpeg: kerasWay(values) ? 'mozjpeg' : 'stb' });
       const r = await det.detect(image, { thresh: values.thresh, nms: values.nms, letterbox: !values['no-letterbox'], profile: values.profile });
       io.out(`${file}: Predicted in ${fmt(r.timings.inferenceMs / 1000, 3)} seconds (preprocess ${fmt(r.timings.preprocessMs, 1)} ms, postprocess ${fmt(r.timings.postprocessMs, 1)} ms).`);
-      io.out(`Found ${r.detections.length} boxes for ${basename(file)}`);
-      detectionLines(r.detections).forEach((l) => io.out(l));
+      if (det.keras) kerasYolo3Lines(r.detections).forEach((l) => io.out(l));
+      else {
+        io.out(`Found ${r.detections.length} boxes for ${basename(file)}`);
+        detectionLines(r.detections).forEach((l) => io.out(l));
+      }
       if (outputs.makeDirectory) mkdirSync(outputs.makeDirectory, { recursive: true });
       await saveImage(drawDetections(image, r.detections, det.network.heads[0].classes), outputs.paths[i]);
       io.out(`wrote ${outputs.paths[i]}\n`);
@@ -139,7 +184,7 @@ export async function detectVideo(argv: string[], io: CliIo): Promise<number> {
   checkVideoOutput(output, kind);
   const notice = (m: string) => io.quiet || io.err(m);
   const source = await openFrameSource(input, {
-    mixedSizes: values['mixed-sizes'], decodeErrors: values['decode-errors'], onNotice: notice, jpeg: 'stb',
+    mixedSizes: values['mixed-sizes'], decodeErrors: values['decode-errors'], onNotice: notice, jpeg: kerasWay(values) ? 'mozjpeg' : 'stb',
   });
   let det: Detector | undefined;
   let sink: ReturnType<typeof openFrameSink> | undefined;
@@ -159,7 +204,8 @@ export async function detectVideo(argv: string[], io: CliIo): Promise<number> {
       else if (!io.quiet) {
         const eta = source.count && source.count > n ? `, ${fmt((source.count - n) / fps, 0)} s left` : '';
         io.out(`Found ${r.detections.length} boxes for frame ${n - 1}${source.count ? ` of ${source.count}` : ''} (${fmt(fps, 2)} fps${eta})`);
-        detectionLines(r.detections).slice(r.detections.length).forEach((l) => io.out(`  ${l}`));
+        const lines = det.keras ? kerasYolo3Lines(r.detections).slice(1) : detectionLines(r.detections).slice(r.detections.length);
+        lines.forEach((l) => io.out(`  ${l}`));
       }
     }
     progress?.done();

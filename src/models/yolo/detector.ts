@@ -1,18 +1,22 @@
 // Object detection the Darknet way: load a cfg + weights (the bundled Yolo-Fastest by default), decode a
 // JPEG as Darknet's stb_image does, letterbox it, run the network, decode the [yolo] / [region] heads and
-// suppress per class with the cfg's NMS kind.
+// suppress per class with the cfg's NMS kind. Or a YOLO exported to Keras keras-yolo3's way (fromKeras),
+// run with keras-yolo3's own preprocessing and decoding, or with Darknet's.
 import { assetUrl } from '../../assets.js';
 import { GpuContext } from '../../gpu/context.js';
 import { Model, type LayerTiming } from '../../graph/model.js';
 import { ModelFileError } from '../../io/errors.js';
 import { decodeImage, type RgbaImage } from '../../io/image.js';
 import { readBytes, sourceName, type ByteSource } from '../../io/source.js';
-import { letterbox as letterboxImage, stretch } from './letterbox.js';
 import { buildDarknet, type DarknetNetwork } from '../../io/darknet/network.js';
+import { loadKerasYolo, type KerasYoloOptions, type KerasYoloSetup } from './keras-detector.js';
+import { kerasLetterbox, kerasYolo3Detections, kerasYolo3Eval } from './keras-yolo3.js';
+import { letterbox as letterboxImage, stretch } from './letterbox.js';
 import { nms as suppress } from './nms.js';
 import { activateHead, decodeHead, toDetections, type Candidate, type Detection } from './yolo.js';
 
 export type { Detection } from './yolo.js';
+export type { KerasYoloOptions } from './keras-detector.js';
 
 /** A path (Node), URL, File/Blob or bytes; cfg and names may also be the text itself. */
 export type Source = ByteSource;
@@ -33,7 +37,7 @@ export interface DetectorOptions {
 }
 
 export interface DetectOptions {
-  /** Darknet's -thresh (objectness and class probability), default 0.5. */
+  /** Darknet's -thresh (objectness and class probability), default 0.5; keras-yolo3's score, default 0.3. */
   thresh?: number;
   /** Darknet's nms threshold (IoU, or DIoU for the cfg's greedynms / diounms), default 0.45. */
   nms?: number;
@@ -72,6 +76,8 @@ export class Detector {
     readonly model: Model,
     readonly names: string[],
     private readonly leasedCtx: boolean,
+    /** A keras-yolo3 model run its own way (fromKeras with preprocess 'keras-yolo3'). */
+    readonly keras?: KerasYoloSetup,
   ) {}
 
   private disposed = false;
@@ -97,9 +103,36 @@ export class Detector {
     }
   }
 
-  /** The network's input for an image: letterboxed (or stretched) HWC floats in 0…1. */
+  /**
+   * A YOLO exported to Keras keras-yolo3's way (an .h5 or .keras whose outputs are the raw head convs), with its
+   * anchors and class names. By default it runs as keras-yolo3 does (`preprocess: 'keras-yolo3'`: PIL decoding and
+   * bicubic letterbox onto grey 128, its decoding, score 0.3, per-class NMS at 0.45, masks by head count);
+   * `preprocess: 'darknet'` runs it as the Darknet loader runs a cfg ([yolo] heads with `masks`).
+   */
+  static async fromKeras(options: KerasYoloOptions): Promise<Detector> {
+    const { graph, weights, network, names, masks, keras } = await loadKerasYolo(options);
+    const ctx = options.ctx ?? (await GpuContext.shared());
+    try {
+      const model = await Model.create(ctx, { graph, weights }, { f16Weights: options.f16Weights });
+      const channels = (i: number) => model.outputShapes[i][model.outputShapes[i].length - 1];
+      const bad = model.outputShapes.findIndex((_, i) => channels(i) !== masks[i].length * (5 + names.length));
+      if (bad >= 0) {
+        const c = channels(bad), n = masks[bad].length;
+        model.dispose();
+        throw new ModelFileError(sourceName(options.model, 'model'), `output ${bad} (${graph.outputs[bad]}) has ${c} channels, ` +
+          `but ${n} anchors × (5 + ${names.length} classes) = ${n * (5 + names.length)}`);
+      }
+      return new Detector(network, model, names, !options.ctx, keras);
+    } catch (e) {
+      if (!options.ctx) ctx.release();
+      throw e;
+    }
+  }
+
+  /** The network's input for an image: letterboxed (or stretched) HWC floats in 0…1, as Darknet or keras-yolo3 makes it. */
   prepare(image: RgbaImage, letterbox = this.network.letterbox): Float32Array {
     const { width, height } = this.network;
+    if (this.keras) return kerasLetterbox(image, width, height);
     return (letterbox ? letterboxImage(image, width, height) : stretch(image, width, height)).data;
   }
 
@@ -111,17 +144,28 @@ export class Detector {
 
   /**
    * Detections in image pixels for a file, encoded bytes, or decoded RGBA image. A JPEG it decodes itself is
-   * decoded as stb_image (Darknet) does, so that the network sees Darknet's pixels.
+   * decoded as stb_image (Darknet) does, so that the network sees Darknet's pixels (keras-yolo3 models: as
+   * Pillow does, through libjpeg-turbo).
    */
   async detect(image: ByteSource | RgbaImage, options: DetectOptions = {}): Promise<DetectResult> {
-    const thresh = options.thresh ?? 0.5, nms = options.nms ?? 0.45;
+    const thresh = options.thresh ?? (this.keras ? 0.3 : 0.5), nms = options.nms ?? 0.45;
     const letterbox = options.letterbox ?? this.network.letterbox;
     const t0 = performance.now();
-    const img = isRgba(image) ? image : await decodeImage(image, { jpeg: 'stb' });
+    const img = isRgba(image) ? image : await decodeImage(image, { jpeg: this.keras ? 'mozjpeg' : 'stb' });
     const input = this.prepare(img, letterbox);
     const t1 = performance.now();
     const { outputs, shapes, layers } = await this.forward(input, options.profile);
     const t2 = performance.now();
+    if (this.keras) {
+      const boxes = kerasYolo3Eval(outputs, shapes, {
+        ...this.keras, classes: this.network.heads[0].classes, imageW: img.width, imageH: img.height, score: thresh, iou: nms,
+      });
+      const detections = kerasYolo3Detections(boxes, this.names, img.width, img.height).sort((a, b) => b.score - a.score);
+      return {
+        detections, width: img.width, height: img.height, layers,
+        timings: { preprocessMs: t1 - t0, inferenceMs: t2 - t1, postprocessMs: performance.now() - t2 },
+      };
+    }
     const geometry = { netW: this.network.width, netH: this.network.height, imageW: img.width, imageH: img.height, letterbox };
     const candidates: Candidate[] = [];
     this.network.heads.forEach((head, i) => candidates.push(...decodeHead(activateHead(outputs[i], head), shapes[i], head, geometry, thresh)));
