@@ -4,7 +4,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { GpuContext } from '../src/gpu/context.js';
-import { fromF16Bits, toF16Array, toF16Bits } from '../src/gpu/f16.js';
+import { toF16Array, toF16Bits } from '../src/gpu/f16.js';
 import { weighted, type WeightedGraph, type WeightedNode } from '../src/graph/ir.js';
 import { Model } from '../src/graph/model.js';
 import { gemmClass } from '../src/ops/gemm.js';
@@ -14,6 +14,17 @@ import { refConv2d, refGemm } from './reference.js';
 
 const test = suite('f16 weights');
 const gpu = withGpu(test);
+
+/** binary16 bits → number (exact). */
+/* The reference decoder: the test's own, so the encoder is checked against an independent inverse. */
+function fromF16Bits(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >>> 10) & 0x1f;
+  const mant = h & 0x3ff;
+  if (exp === 0) return sign * mant * 2 ** -24;
+  if (exp === 0x1f) return mant ? NaN : sign * Infinity;
+  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
+}
 
 const roundF16 = (a: Float32Array) => Float32Array.from(a, (v) => fromF16Bits(toF16Bits(v)));
 

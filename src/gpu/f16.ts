@@ -36,13 +36,3 @@ export function toF16Array(data: Float32Array): Uint16Array {
   for (let i = 0; i < data.length; i++) out[i] = toF16Bits(data[i]);
   return out;
 }
-
-/** binary16 bits → number (exact). */
-export function fromF16Bits(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >>> 10) & 0x1f;
-  const mant = h & 0x3ff;
-  if (exp === 0) return sign * mant * 2 ** -24;
-  if (exp === 0x1f) return mant ? NaN : sign * Infinity;
-  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
-}

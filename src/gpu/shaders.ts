@@ -14,6 +14,3 @@ export function kernelFile(name: KernelName): string {
 }
 
 /** The kernel's spec constants and their defaults in its .wgsl file. */
-export function specDefaults(name: KernelName): Readonly<Record<string, number>> {
-  return KERNEL_INFO[name].spec;
-}

@@ -56,7 +56,7 @@ function mergeIntoProducer(g: WeightedGraph, keep: ReadonlySet<string>, merge: (
   return { graph: { ...graph, nodes }, weights };
 }
 
-export function foldBatchNormPass(g: WeightedGraph, keep: ReadonlySet<string>): WeightedGraph {
+function foldBatchNormPass(g: WeightedGraph, keep: ReadonlySet<string>): WeightedGraph {
   return mergeIntoProducer(g, keep, (producer, node) => {
     const p = producer.op, bn = node.op;
     if (bn.kind !== 'batchnorm') return undefined;

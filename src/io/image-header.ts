@@ -4,13 +4,13 @@ import { LimitError, ModelFileError } from '../errors.js';
 import { crc32 } from './zip.js';
 
 /** Default for `maxPixels`: 100 megapixels (400 MB of RGBA). */
-export const DEFAULT_MAX_PIXELS = 100_000_000;
+const DEFAULT_MAX_PIXELS = 100_000_000;
 
 export const isPng = (b: Uint8Array) => b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47;
 export const isJpeg = (b: Uint8Array) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
 
 /** Width and height from a PNG or JPEG header; ModelFileError when the header is missing or damaged. */
-export function imageHeaderSize(bytes: Uint8Array, name: string): { width: number; height: number } {
+function imageHeaderSize(bytes: Uint8Array, name: string): { width: number; height: number } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (isPng(bytes)) {
     // Signature (8), IHDR length (4) and type (4), then width and height as big-endian u32.

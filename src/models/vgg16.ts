@@ -49,10 +49,3 @@ export function vgg16Architecture(options: Vgg16Options = {}): KerasModelSpec {
   }
   return { name: 'vgg16', layers, inputs: ['input_1'], outputs: [previous] };
 }
-
-/** The VGG16 layer names that hold weights, in order (what a weights file must provide). */
-export function vgg16WeightLayers(includeTop = true): string[] {
-  return vgg16Architecture({ includeTop, inputShape: [224, 224, 3] }).layers
-    .filter((l) => l.className === 'Conv2D' || l.className === 'Dense')
-    .map((l) => l.name);
-}

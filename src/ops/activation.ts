@@ -28,9 +28,8 @@ export type Activation =
   | { kind: 'log_sigmoid' }
   | { kind: 'hard_tanh' };
 
-export type ActivationKind = Activation['kind'];
 
-export const LINEAR: Activation = { kind: 'linear' };
+const LINEAR: Activation = { kind: 'linear' };
 
 const FLT_MAX = 3.4028234663852886e38;
 

@@ -25,7 +25,7 @@ export interface BatchNormOp {
 }
 
 /** γ and β with Keras's center/scale defaults filled in. */
-export function batchNormAffine(bn: Pick<BatchNormParams, 'gamma' | 'beta' | 'mean' | 'variance'>): { gamma: Float32Array; beta: Float32Array } {
+function batchNormAffine(bn: Pick<BatchNormParams, 'gamma' | 'beta' | 'mean' | 'variance'>): { gamma: Float32Array; beta: Float32Array } {
   const c = bn.mean.length;
   for (const [name, v] of [['gamma', bn.gamma], ['beta', bn.beta], ['variance', bn.variance]] as const) {
     if (v && v.length !== c) throw new Error(`batchnorm: ${name} has ${v.length} values, mean has ${c}`);

@@ -66,7 +66,7 @@ export function conv2dRoute(x: Shape, w: Shape, attrs: Conv2dAttrs): Conv2dRoute
 }
 
 /** Whether conv2d-subgroup can run this conv here: subgroups of ≥ 8 lanes, no groups, whole channel quads. */
-export function subgroupConvFits(groups: number, oc: number, caps: DeviceCaps): boolean {
+function subgroupConvFits(groups: number, oc: number, caps: DeviceCaps): boolean {
   return (caps.subgroupMinSize ?? 0) >= 8 && groups === 1 && oc % 4 === 0;
 }
 

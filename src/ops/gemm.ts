@@ -66,7 +66,7 @@ export function defaultGemmVariant(m: number, n: number, caps?: DeviceCaps): Gem
 }
 
 /** Columns per block so that one block of B fits a storage binding; a multiple of 4 unless it is all of n. */
-export function gemmBlockColumns(k: number, n: number, caps: DeviceCaps): number {
+function gemmBlockColumns(k: number, n: number, caps: DeviceCaps): number {
   const fit = Math.floor(caps.maxStorageBindingBytes / (4 * k));
   if (fit >= n) return n;
   const cols = fit - (fit % 4);
@@ -82,7 +82,7 @@ export function gemmBlockCount(shape: GemmShape, caps: DeviceCaps): number {
  * Block `part` of a k×n (or n×k when transB) row-major B as the kernel binds it: columns part·nb … as
  * k×nb row-major (or nb×k). Done once, when a weight is uploaded.
  */
-export function gemmWeightBlock(b: Float32Array, shape: GemmShape, caps: DeviceCaps, part: number): Float32Array {
+function gemmWeightBlock(b: Float32Array, shape: GemmShape, caps: DeviceCaps, part: number): Float32Array {
   const { k, n } = shape;
   if (b.length !== k * n) throw new Error(`gemm: B has ${b.length} values, expected ${k}×${n} = ${k * n}`);
   const nb = gemmBlockColumns(k, n, caps);
@@ -108,7 +108,7 @@ export function subgroupQuads(n: number): number {
  * Whether the subgroup kernel can run this product here: subgroups of ≥ 8 lanes, whole column quads
  * (n, and so every block, ldc and the batch strides, multiples of 4) and a row-major B.
  */
-export function subgroupGemmFits(shape: GemmShape, caps: DeviceCaps): boolean {
+function subgroupGemmFits(shape: GemmShape, caps: DeviceCaps): boolean {
   return (caps.subgroupMinSize ?? 0) >= 8 && shape.n % 4 === 0 && !shape.transB;
 }
 

@@ -127,7 +127,7 @@ export function flattenShape(x: Shape): [number, number] {
 }
 
 /** Resolves a Reshape target (without batch, one -1 allowed) against the input shape. */
-export function reshapeTarget(input: Shape, target: readonly number[]): number[] {
+function reshapeTarget(input: Shape, target: readonly number[]): number[] {
   const total = sizeOf(input.slice(1));
   const known = target.filter((d) => d !== -1);
   const free = target.length - known.length;

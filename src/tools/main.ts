@@ -12,7 +12,7 @@ import { runKernelsOnce } from './kernels.js';
 import { TUNE, tuneCommand } from './tune-command.js';
 import { CODES, codesCommand, TRAIN_HEAD, trainHeadCommand } from './train-commands.js';
 
-export const EXIT = { ok: 0, overTolerance: 1, usage: 2, gpu: 3, internal: 4 } as const;
+const EXIT = { ok: 0, overTolerance: 1, usage: 2, gpu: 3, internal: 4 } as const;
 
 const INFO = { name: 'info', args: '', summary: 'Print the adapter, its limits and features.', options: {}, positionals: { min: 0, max: 0 } } as const satisfies CommandSpec;
 const KERNELS = { name: 'kernels', args: '', summary: 'Print the adapter and run every kernel once, with a table of times.', options: {}, positionals: { min: 0, max: 0 } } as const satisfies CommandSpec;
@@ -73,7 +73,7 @@ const isWebGpuException = (e: unknown) =>
   e instanceof Error && ['OperationError', 'AbortError', 'GPUPipelineError', 'GPUValidationError', 'GPUOutOfMemoryError'].includes(e.name);
 
 /** The exit code for an error, and its one line (further lines, such as a compiler's, indented below). */
-export function describeFailure(e: unknown): { code: number; text: string } {
+function describeFailure(e: unknown): { code: number; text: string } {
   const message = e instanceof Error ? e.message || e.name : String(e);
   const [first, ...rest] = message.split('\n');
   const text = `webgpu-cnn: ${first}${rest.length ? `\n${rest.map((l) => `  ${l}`).join('\n')}` : ''}`;

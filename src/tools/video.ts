@@ -90,7 +90,7 @@ export interface FrameSink {
 }
 
 /** Video containers ffmpeg 5.1 muxes libx264 into and reads back with the right frame count. */
-export const VIDEO_EXTENSIONS = ['.mp4', '.m4v', '.mov', '.mkv', '.avi'] as const;
+const VIDEO_EXTENSIONS = ['.mp4', '.m4v', '.mov', '.mkv', '.avi'] as const;
 const FRAME_PATTERN = /\.(jpe?g|png)$/i;
 const DEFAULT_DIRECTORY_FPS = 25;
 // ffprobe and ffmpeg -version answer in well under a second; a stuck one (a FIFO as input) must not block forever.
@@ -373,7 +373,7 @@ function checkWritableDirectory(output: string, dir: string): void {
 }
 
 /** Throws UsageError (how to install it) unless `ffmpeg -version` runs. */
-export function requireFfmpeg(ffmpeg = 'ffmpeg', file?: string): void {
+function requireFfmpeg(ffmpeg = 'ffmpeg', file?: string): void {
   const r = spawnSync(ffmpeg, ['-version'], { stdio: 'ignore', timeout: PROBE_TIMEOUT_MS, killSignal: 'SIGKILL' });
   if (r.error) throw toolError(r.error, ffmpeg, file);
   if (r.status !== 0) {
@@ -651,7 +651,7 @@ const GENERIC_LINES = new RegExp('^(Conversion failed!|Error while (decoding|pro
  * The first line that says what went wrong, without ffmpeg's "[h264 @ 0x55…]" context address or the file's name
  * (ModelFileError adds it): "h264: Invalid NAL unit size (223 > 4)."
  */
-export function meaningfulLine(
+function meaningfulLine(
   lines: readonly string[], file?: string, which: 'first' | 'last' = 'first',
 ): string | undefined {
   const cleaned = lines.map((l) => cleanLine(l, file)).filter(Boolean);
