@@ -13,8 +13,9 @@ import { benchPeers, PEER_LABELS, peerCells, type PeerRow } from './peers.js';
 import { benchVariants } from './variants.js';
 import { benchSoak } from './soak.js';
 import { benchYolo } from './yolo.js';
+import { benchTrain } from './train.js';
 
-const SUITES = ['ops', 'variants', 'vgg16', 'yolo', 'peers', 'f16', 'soak'] as const;
+const SUITES = ['ops', 'variants', 'vgg16', 'yolo', 'peers', 'f16', 'soak', 'train'] as const;
 
 function gitCommit(): string {
   try {
@@ -74,7 +75,7 @@ async function main(argv: string[]): Promise<void> {
       }
       const results = suite === 'vgg16' ? await benchVgg16(ctx) : suite === 'yolo' ? await benchYolo(ctx, filter)
         : suite === 'peers' ? await benchPeers(ctx, filter, only) : suite === 'f16' ? await benchF16(ctx, filter)
-        : suite === 'soak' ? await benchSoak() : await benchOps(ctx, filter);
+        : suite === 'soak' ? await benchSoak() : suite === 'train' ? await benchTrain(ctx, filter) : await benchOps(ctx, filter);
       mkdirSync('bench/results', { recursive: true });
       const base = `bench/results/${suite}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
       writeFileSync(`${base}.json`, JSON.stringify({ suite, adapter: ctx.description, commit: gitCommit(), date: new Date().toISOString(), env: { LP_NUM_THREADS: process.env.LP_NUM_THREADS ?? null }, results }, null, 2));

@@ -1,9 +1,11 @@
 // The demo page: detection on dropped images, video files and the webcam with the bundled detector,
-// classification with a user's Keras file, per-layer times. Uses only the library's public API.
+// classification with a user's Keras file, per-layer times, and the teach mode (demo/teach.ts: transfer
+// learning in the page). Uses only the library's public API.
 import {
   decodeImage, decodePredictions, Detector, drawDetections, fromImageSource, GpuContext, imageToArray, loadKerasModel,
   preprocessInput, resizeImage, type Detection, type Model, type RgbaImage,
 } from '../src/index.js';
+import { setUpTeach, videoFrame } from './teach.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const status = $('status');
@@ -14,6 +16,7 @@ let detector: Detector;
 let current: RgbaImage | undefined;
 let keras: Model | undefined;
 let streaming = false;
+let teach: ReturnType<typeof setUpTeach> | undefined;
 
 function fail(message: string): void {
   status.className = 'error';
@@ -54,6 +57,7 @@ async function useImage(source: Blob | string): Promise<void> {
     current = await decodeImage(source);
     await detectImage(current, true);
     await classify();
+    await teach?.classify(current);
   } catch (e) {
     fail(String((e as Error).message));
   }
@@ -162,6 +166,7 @@ async function main(): Promise<void> {
     }
   });
   $('stop').addEventListener('click', stopStream);
+  teach = setUpTeach(ctx, { current: () => current, webcamFrame: () => videoFrame($<HTMLVideoElement>('video')) });
   await useImage(new URL('../assets/images/dog.jpg', location.href).href);
 }
 

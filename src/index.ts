@@ -40,6 +40,15 @@ export { loadDarknetModel, type DarknetInfo, type DarknetModelOptions } from './
 export { vgg16Architecture, type Vgg16Options } from './models/vgg16.js';
 export { preprocessInput, decodePredictions, type PreprocessMode, type Prediction } from './models/imagenet.js';
 
+// Transfer learning: codes from a base, a dense head trained on the GPU, saved for Keras
+export { trainHead, type TrainOptions, type TrainResult, type EpochMetrics, type LabelledSet } from './train/trainer.js';
+export { initHead, type HeadSpec, type HeadWeights, type DenseWeights } from './train/head.js';
+export type { OptimizerConfig, OptimizerKind } from './train/optimizer.js';
+export { loadCodeBase, computeCodes, codesTensor, codeLength, type CodeBase, type CodeOptions } from './train/codes.js';
+export { toTargets, parseLabelNpy, type Targets } from './train/labels.js';
+export { headModel, fullModel } from './train/export.js';
+export { saveKerasModel, saveKerasArchive, saveKerasH5, type SequentialModel, type SavedLayer } from './io/keras-save.js';
+
 // Darknet / YOLO
 export { Detector, BUNDLED, type DetectorOptions, type DetectOptions, type DetectResult, type Detection } from './models/yolo/detector.js';
 export { buildDarknet, type DarknetNetwork, type DarknetBuildOptions, type YoloHead } from './io/darknet/network.js';

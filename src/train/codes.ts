@@ -10,6 +10,7 @@ import { decodeImage, imageToArray, isRgbaImage, resizeImage, type Interpolation
 import { loadKerasGraph, type LoadedKeras } from '../io/keras.js';
 import type { ByteSource } from '../io/source.js';
 import { preprocessInput, type PreprocessMode } from '../models/imagenet.js';
+import { Tensor } from '../tensor.js';
 import { recognizeApplication } from '../models/keras-model.js';
 
 export type CodePreprocess = PreprocessMode | 'none' | 'unit';
@@ -31,6 +32,7 @@ export interface CodeOptions {
 
 /** A base model cut at its code layer, ready to compute codes. */
 export interface CodeBase {
+  ctx: GpuContext;
   loaded: LoadedKeras;
   layer: string;
   /** Input [H, W, C] and code shape (without the batch; 3-D before pooling). */
@@ -66,7 +68,7 @@ export async function loadCodeBase(ctx: GpuContext, source: ByteSource, layer?: 
   const cut = cutAt(loaded.graph, loaded.weights, name);
   const model = await Model.create(ctx, cut);
   return {
-    loaded, layer: name, model, inputShape: model.inputShapes[0], layerShape: model.outputShapes[0],
+    ctx, loaded, layer: name, model, inputShape: model.inputShapes[0], layerShape: model.outputShapes[0],
     dispose: () => model.dispose(),
   };
 }
@@ -123,4 +125,10 @@ export async function computeCodes(base: CodeBase, images: (ByteSource | RgbaIma
     options.onBatch?.(start + chunk.length, images.length);
   }
   return codes;
+}
+
+/** The codes as a GPU tensor [images, codeLength] on the base's context (the caller disposes it). */
+export async function codesTensor(base: CodeBase, images: (ByteSource | RgbaImage)[], options: CodeOptions = {}): Promise<Tensor> {
+  const codes = await computeCodes(base, images, options);
+  return Tensor.fromArray(base.ctx, codes, [images.length, codes.length / Math.max(1, images.length)], 'codes');
 }
