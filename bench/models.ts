@@ -68,10 +68,21 @@ export async function benchVgg16(ctx: GpuContext): Promise<object> {
       console.log(`\nper-layer GPU time, batch 1 (timestamp queries; ${fmt(gpuTotal, 0)} ms in all):`);
       console.log(formatTable(['layer', 'kernels', 'ms', '%'], layers.map((l) => [l.fused.join('+'), l.kernels.join(', '), fmt(l.ms), fmt((100 * l.ms) / gpuTotal, 1)])));
     }
+    // Dense layers at batch 1 are bound by reading their weights: GB/s of weights read.
+    const dense = layers.flatMap((l) => {
+      const node = model.graph.nodes.find((n) => n.name === l.name);
+      if (node?.op.kind !== 'dense' || !node.op.inFeatures) return [];
+      const bytes = 4 * node.op.inFeatures * node.op.units;
+      return [{ layer: l.name, kernels: l.kernels, ms: l.ms, weightMB: bytes / 1e6, gbPerS: bytes / l.ms / 1e6 }];
+    });
+    if (dense.length) {
+      console.log('\ndense layers, batch 1 (f32 weights read once):');
+      console.log(formatTable(['layer', 'kernels', 'weights MB', 'ms', 'GB/s'], dense.map((d) => [d.layer, d.kernels.join(', '), fmt(d.weightMB, 0), fmt(d.ms), fmt(d.gbPerS)])));
+    }
     const mem = model.memory(1);
     console.log(`\nGPU memory, batch 1: weights ${fmt(mem.weightBytes / 2 ** 20, 0)} MB + activations ${fmt(mem.activationBytes / 2 ** 20, 1)} MB + io ${fmt(mem.ioBytes / 2 ** 20, 1)} MB = ${fmt(mem.peakBytes / 2 ** 20, 0)} MB ` +
       `(bound 1.15 × (weights + two largest activations) = ${fmt((1.15 * (mem.weightBytes + mem.largestActivations[0] + mem.largestActivations[1])) / 2 ** 20, 0)} MB)`);
-    return { model: 'vgg16', input: [224, 224, 3], loadMs, batches, layers, memory: mem };
+    return { model: 'vgg16', input: [224, 224, 3], loadMs, batches, layers, dense, memory: mem };
   } finally {
     model.dispose();
   }

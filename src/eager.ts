@@ -7,7 +7,9 @@ import { activationDispatch, type Activation } from './ops/activation.js';
 import { lowerBatchNorm, type BatchNormParams } from './ops/batchnorm.js';
 import { conv2dOutputShape, lowerConv2d, type Conv2dAttrs, type Conv2dVariant } from './ops/conv2d.js';
 import { binaryDispatch, broadcastShape, softmaxDispatch, type BinaryOp } from './ops/elementwise.js';
-import { chooseGemmVariant, gemmDispatches, splitGemmWeight, type GemmShape, type GemmVariant } from './ops/gemm.js';
+import {
+  chooseGemmVariant, gemmDispatches, splitGemmWeight, transposedGemmDispatches, type GemmOperands, type GemmShape, type GemmVariant,
+} from './ops/gemm.js';
 import type { Shape } from './ops/grid.js';
 import {
   concatOutputShape, flattenShape, padOutputShape, planConcat, planPad, planSlice, planTranspose, planUpsample,
@@ -132,11 +134,12 @@ export async function gemm(
   const k = a.shape[a.shape.length - 1];
   if (k !== b.k) throw new UsageError(`gemm: A has ${k} columns, B has ${b.k} rows`);
   const m = a.size / k;
-  const dispatches = planned(() => gemmDispatches(
-    { m, k, n: b.n, transB: b.transB }, activation, a.ctx.caps,
-    { a: input(0), b: (part) => weight('kernel', part), bias: weight('bias'), c: output },
-    options?.variant ?? chooseGemmVariant(m, b.n, a.ctx.caps),
-  ));
+  const io: GemmOperands = { a: input(0), b: (part) => weight('kernel', part), bias: weight('bias'), c: output };
+  const shape = { m, k, n: b.n, transB: b.transB };
+  // A transposed B (each output's weights contiguous) is a dense head's layout: the GEMV for few rows.
+  const dispatches = planned(() => (b.transB && !options?.variant
+    ? transposedGemmDispatches(shape, activation, a.ctx.caps, io)
+    : gemmDispatches(shape, activation, a.ctx.caps, io, options?.variant ?? chooseGemmVariant(m, b.n, a.ctx.caps))));
   const biasT = bias === null || bias === undefined ? { t: zeros(a, b.n), temporary: true } : vectorArg('gemm', 'bias', a, bias, b.n);
   const y = Tensor.empty(a.ctx, [...a.shape.slice(0, -1), b.n]);
   const resolve = (bd: Binding) => (bd.kind === 'weight' && bd.name === 'kernel' ? b.blocks[bd.part ?? 0] : binder([a], { bias: biasT.t })(bd));

@@ -128,18 +128,19 @@ const VARIANTS: [string, TileVariant][] = [
   ['subgroup', { kind: 'subgroup', tm: 16, tn: 2, wgX: 8, wgY: 1 }],
 ];
 for (const [label, variant] of VARIANTS) {
-  test(`the ${label} GEMM reads f16 weights (dense 33×120 → 64)`, async () => {
+  test(`the ${label} GEMM reads f16 weights (dense 11×3×120 → 64)`, async () => {
     if (!(await hasF16())) return;
     const ctx = await GpuContext.create({ capsOverride: { tuned: { [gemmClass(33, 64)]: variant } } });
     const weights = randomArray(120 * 64, 11), bias = randomArray(64, 12);
     const graph = weighted({
       name: 'dense', inputs: ['x'], outputs: ['y'],
-      nodes: [{ name: 'x', op: { kind: 'input', shape: [120] }, inputs: [] }, { name: 'y', op: { kind: 'dense', units: 64 }, inputs: ['x'], weights: { kernel: weights, bias } }],
+      // A dense along the last of several axes (33 rows for 11 items): the GEMM, not the head's GEMV.
+      nodes: [{ name: 'x', op: { kind: 'input', shape: [3, 120] }, inputs: [] }, { name: 'y', op: { kind: 'dense', units: 64 }, inputs: ['x'], weights: { kernel: weights, bias } }],
     });
     const model = await Model.create(ctx, graph, { f16Weights: true });
     try {
       const x = randomArray(33 * 120, 13);
-      const r = await model.run(x, { batch: 33, profile: true });
+      const r = await model.run(x, { batch: 11, profile: true });
       const subgroups = (ctx.caps.subgroupMinSize ?? 0) >= 8; // else the subgroup kind falls back to the register one
       const kernel = variant.kind === 'vec4' ? 'gemm-vec4' : variant.kind === 'tiled' ? 'gemm-tiled' : variant.kind === 'subgroup' && subgroups ? 'gemm-subgroup' : 'gemm';
       if (ctx.hasTimestamps) assert.equal(r.timings![0].kernels, [kernel]);
@@ -150,6 +151,29 @@ for (const [label, variant] of VARIANTS) {
     }
   });
 }
+
+test('the head GEMV reads f16 weights (dense [k] → n at batches 1 and 3)', async () => {
+  if (!(await hasF16())) return;
+  const ctx = await gpu();
+  const [k, n] = [260, 36];
+  const weights = randomArray(k * n, 14), bias = randomArray(n, 15);
+  const graph = weighted({
+    name: 'head', inputs: ['x'], outputs: ['y'],
+    nodes: [{ name: 'x', op: { kind: 'input', shape: [k] }, inputs: [] }, { name: 'y', op: { kind: 'dense', units: n }, inputs: ['x'], weights: { kernel: weights, bias } }],
+  });
+  const model = await Model.create(ctx, graph, { f16Weights: true });
+  try {
+    for (const batch of [1, 3]) {
+      const x = randomArray(batch * k, 16 + batch);
+      const r = await model.run(x, { profile: true });
+      if (ctx.hasTimestamps) assert.equal(r.timings![0].kernels, ['gemv']);
+      assertClose(r.outputs[0], refGemm(x, roundF16(weights), batch, k, n, false, bias), 1e-5, `batch ${batch}`, 'normalized');
+    }
+    assert.is(model.weightBytes, 2 * k * n + 4 * n);
+  } finally {
+    model.dispose();
+  }
+});
 
 test('without shader-f16 the option fails and names the feature', async () => {
   const ctx = await gpu();

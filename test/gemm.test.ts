@@ -1,6 +1,9 @@
 import { suite } from 'uvu';
 import * as ops from '../src/eager.js';
+import * as assert from 'uvu/assert';
 import { GpuContext } from '../src/gpu/context.js';
+import { weighted, type WeightedGraph } from '../src/graph/ir.js';
+import { Model } from '../src/graph/model.js';
 import { gemmBlockCount, type GemmVariant } from '../src/ops/gemm.js';
 import { assertClose, randomArray, take, upload, withGpu } from './harness.js';
 import { refActivation, refGemm } from './reference.js';
@@ -104,5 +107,42 @@ for (const v of VARIANTS) {
     }
   });
 }
+
+// A model head's dense layer ([batch, k] → [batch, n]) runs as the GEMV on transposed weights at every
+// batch: row tiles of 1, 2 and 4 with ragged edges, weights split into row blocks (f16 weights: f16.test.ts).
+const headDense = (k: number, n: number, kernel: Float32Array, bias: Float32Array): WeightedGraph => weighted({
+  name: 'head', inputs: ['x'], outputs: ['y'],
+  nodes: [
+    { name: 'x', op: { kind: 'input', shape: [k] }, inputs: [] },
+    { name: 'y', op: { kind: 'dense', units: n, activation: { kind: 'relu' } }, inputs: ['x'], weights: { kernel, bias } },
+  ],
+});
+
+test('head dense layers run as the GEMV at batches 1–7, with weights split into row blocks, against float64', async () => {
+  const [k, n] = [300, 70];
+  const kernel = randomArray(k * n, 21), bias = randomArray(n, 22);
+  const relu = (v: number) => Math.max(0, v);
+  const check = async (ctx: GpuContext, label: string) => {
+    const model = await Model.create(ctx, headDense(k, n, kernel, bias));
+    try {
+      for (const batch of [1, 2, 3, 5, 7]) {
+        const x = randomArray(batch * k, 30 + batch);
+        const r = await model.run(x, { profile: true });
+        if (ctx.hasTimestamps) assert.ok(r.timings![0].kernels.every((kn) => kn === 'gemv'), `${label}: ${r.timings![0].kernels}`);
+        assertClose(r.outputs[0], refGemm(x, kernel, batch, k, n, false, bias, relu), 2e-6, `${label} batch ${batch}`, 'normalized');
+      }
+    } finally {
+      model.dispose();
+    }
+  };
+  await check(await gpu(), 'one block');
+  // 300 × 4 bytes per output row: the limit holds 8 rows, so 70 outputs take 9 blocks.
+  const small = await GpuContext.create({ capsOverride: { maxStorageBindingBytes: 8 * 4 * k } });
+  try {
+    await check(small, 'row blocks of 8');
+  } finally {
+    small.dispose();
+  }
+});
 
 test.run();

@@ -18,7 +18,7 @@ const act = (a: Activation) => (v: number) =>
 function reference(spec: OpSpec): { y: ArrayLike<number>; tol: number; mode: 'abs' | 'normalized' } {
   const { x, w, b } = caseInputs(spec);
   switch (spec.kind) {
-    case 'gemm': return { y: refGemm(x, w!, spec.m, spec.k, spec.n), tol: 1e-5, mode: 'normalized' };
+    case 'gemm': return { y: refGemm(x, w!, spec.m, spec.k, spec.n, spec.transB), tol: 1e-5, mode: 'normalized' };
     case 'conv2d': {
       const a = spec.attrs;
       const padding = a.padding as 'same' | 'valid' | [number, number, number, number] | undefined;

@@ -12,7 +12,8 @@ import { Tensor } from '../tensor.js';
 
 /** What a case computes, fully: enough for a reference implementation to compute it too. */
 export type OpSpec =
-  | { kind: 'gemm'; m: number; k: number; n: number }
+  /** transB: B stored n×k, a dense head's layout (the GEMV kernel). */
+  | { kind: 'gemm'; m: number; k: number; n: number; transB?: boolean }
   | { kind: 'conv2d'; x: number[]; w: [number, number, number, number]; attrs: Conv2dAttrs }
   | { kind: 'pool2d'; x: number[]; attrs: Pool2dAttrs }
   | { kind: 'global-pool'; x: number[]; pool: 'max' | 'avg' }
@@ -51,7 +52,7 @@ export function setupCase(ctx: GpuContext, spec: OpSpec): { run(options?: ops.Op
   const inputs = caseInputs(spec);
   if (spec.kind === 'gemm') {
     const a = Tensor.fromArray(ctx, inputs.x, [spec.m, spec.k]);
-    const w = ops.GemmWeight.upload(ctx, inputs.w!, spec.k, spec.n);
+    const w = ops.GemmWeight.upload(ctx, inputs.w!, spec.k, spec.n, spec.transB);
     return { run: (o) => ops.gemm(a, w, null, undefined, o), dispose: () => (a.dispose(), w.dispose()) };
   }
   const x = Tensor.fromArray(ctx, inputs.x, spec.x);
@@ -89,8 +90,10 @@ function conv(name: string, x: number[], k: number, oc: number, opts: { stride?:
   };
 }
 
-const gemm = (m: number, k: number, n: number): OpCase =>
-  ({ name: `gemm ${m}×${k}×${n}`, spec: { kind: 'gemm', m, k, n }, flops: 2 * m * k * n, bytes: 4 * (m * k + k * n + m * n) });
+const gemm = (m: number, k: number, n: number, transB = false): OpCase => ({
+  name: transB ? `dense head ${m}×${k}×${n} (GEMV)` : `gemm ${m}×${k}×${n}`,
+  spec: { kind: 'gemm', m, k, n, transB }, flops: 2 * m * k * n, bytes: 4 * (m * k + k * n + m * n),
+});
 
 const light = (name: string, spec: OpSpec & { x: number[] }, outElems: number, flopsPerOut: number): OpCase =>
   ({ name, spec, flops: outElems * flopsPerOut, bytes: 4 * (prod(spec.x) + outElems) });
@@ -105,6 +108,7 @@ export function opCases(size: 'small' | 'full'): OpCase[] {
   return [
     big ? gemm(1024, 1024, 1024) : gemm(256, 256, 256),
     gemm(1, big ? 25088 : 4096, big ? 4096 : 1024),
+    gemm(1, big ? 25088 : 4096, big ? 4096 : 1024, true),
     conv(`conv 3×3 ${c}→${c} VGG-style`, x, 3, c),
     conv(`conv 3×3 stride 2 ${c}→${2 * c}`, x, 3, 2 * c, { stride: 2 }),
     conv(`conv 1×1 ${c}→${c / 2}`, x, 1, c / 2),
