@@ -71,38 +71,52 @@ export function startProgress(io: CliIo, label: string, total?: number, unit = '
   };
 }
 
-const STAGES: Record<LoadProgress['stage'], { label: string; unit: string; scale: number }> = {
-  read: { label: 'reading weights', unit: 'layers', scale: 1 },
-  upload: { label: 'uploading weights', unit: 'MB', scale: 1e6 },
-  compile: { label: 'compiling kernels', unit: 'kernels', scale: 1 },
+const STAGES: Record<LoadProgress['stage'], { label: string; unit: string; scale: number; announce: (total: number) => string }> = {
+  read: { label: 'reading weights', unit: 'layers', scale: 1, announce: (n) => `reading the weights of ${n} layers…` },
+  upload: { label: 'uploading weights', unit: 'MB', scale: 1e6, announce: (n) => `uploading ${n} MB of weights…` },
+  compile: { label: 'compiling kernels', unit: 'kernels', scale: 1, announce: (n) => `compiling ${n} kernels for this adapter (first run only)…` },
 };
 
+/** A stage that has run this long is announced (plain output); a shorter one stays silent. */
+const ANNOUNCE_AFTER_MS = 1000;
+
 /**
- * A loader's progress (read, upload, compile): a bar per stage on a terminal; otherwise a line when a
- * stage that took a second or more ends (small models stay silent).
+ * A loader's progress (read, upload, compile): a bar per stage on a terminal; otherwise, for a stage
+ * still running after a second, one line saying what it is doing and one when it is done (small
+ * models, and kernels already in the driver's cache, stay silent).
  */
 export function loadProgress(io: CliIo): OnLoadProgress {
   let stage: LoadProgress['stage'] | undefined;
   let bar: Progress | undefined;
-  let shown = 0, started = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let shown = 0, started = 0, announced = false;
+  const end = () => {
+    bar?.done();
+    clearTimeout(timer);
+    if (announced && stage) io.err(`${STAGES[stage].label}: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    bar = timer = stage = undefined;
+    announced = false;
+  };
   return (p) => {
     if (io.quiet) return;
-    const { label, unit, scale } = STAGES[p.stage];
+    const { label, unit, scale, announce } = STAGES[p.stage];
     const value = Math.round(p.done / scale), total = Math.round(p.total / scale);
     if (p.stage !== stage) {
-      bar?.done();
+      end();
       stage = p.stage;
       shown = 0;
       started = performance.now();
-      bar = io.tty ? startProgress(io, label, total, unit) : undefined;
+      if (io.tty) bar = startProgress(io, label, total, unit);
+      else {
+        timer = setTimeout(() => {
+          announced = true;
+          io.err(announce(total));
+        }, ANNOUNCE_AFTER_MS);
+        timer.unref?.();
+      }
     }
     bar?.tick(value - shown);
     shown = value;
-    if (p.done < p.total) return;
-    bar?.done();
-    bar = undefined;
-    const seconds = (performance.now() - started) / 1000;
-    if (!io.tty && seconds >= 1) io.err(`${label}: ${total} ${unit} in ${seconds.toFixed(1)} s`);
-    stage = undefined;
+    if (p.done >= p.total) end();
   };
 }
