@@ -1,6 +1,7 @@
 // `npm run bench -- vgg16`: a full-size VGG16 forward pass at 224×224 from a weight file in Keras's
 // layout (generated once with deterministic weights into bench/.cache/, since the real file is not
-// shipped): load, compile, first run and warm median (p10/p90) at batch 1 and 4, GFLOP/s, per-layer
+// shipped): load, compile, first run and warm median (p10/p90) at batch 1, 2 and 4 (images/s: the
+// batch scaling), GFLOP/s, per-layer
 // GPU times, and peak GPU memory.
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { GpuContext } from '../src/gpu/context.js';
@@ -47,7 +48,7 @@ export async function benchVgg16(ctx: GpuContext): Promise<object> {
   const loadMs = performance.now() - t0;
   try {
     const batches: BatchResult[] = [];
-    for (const batch of [1, 4]) {
+    for (const batch of [1, 2, 4]) {
       const x = randomArray(batch * 224 * 224 * 3, batch, -120, 120);
       const firstMs = await timeRun(model, x);
       const warm = stats(await sample(() => timeRun(model, x), 5, 0, 5));
@@ -61,8 +62,11 @@ export async function benchVgg16(ctx: GpuContext): Promise<object> {
     const gpuTotal = layers.reduce((s, l) => s + l.ms, 0);
     console.log(`\nVGG16 224×224 (${(model.flops(1) / 1e9).toFixed(2)} GFLOP per image), load + upload + compile ${fmt(loadMs, 0)} ms`);
     console.log(formatTable(
-      ['batch', 'compile ms', 'first run ms', 'warm median ms', 'p10', 'p90', 'GFLOP/s', 'peak GPU MB'],
-      batches.map((b) => [b.batch, fmt(b.compileMs, 0), fmt(b.firstMs, 0), fmt(b.warm.median, 0), fmt(b.warm.p10, 0), fmt(b.warm.p90, 0), fmt(b.gflops), fmt(b.peakBytes / 2 ** 20, 0)]),
+      ['batch', 'compile ms', 'first run ms', 'warm median ms', 'p10', 'p90', 'images/s', 'GFLOP/s', 'peak GPU MB'],
+      batches.map((b) => [
+        b.batch, fmt(b.compileMs, 0), fmt(b.firstMs, 0), fmt(b.warm.median, 0), fmt(b.warm.p10, 0), fmt(b.warm.p90, 0),
+        fmt((1000 * b.batch) / b.warm.median, 2), fmt(b.gflops), fmt(b.peakBytes / 2 ** 20, 0),
+      ]),
     ));
     if (layers.length) {
       console.log(`\nper-layer GPU time, batch 1 (timestamp queries; ${fmt(gpuTotal, 0)} ms in all):`);
