@@ -100,6 +100,24 @@ test('train-head --images --base: codes, training, the head and the whole model 
   }
 });
 
+test('classify --classes: the saved whole model names the top class Keras predicted for each image', async () => {
+  const check = JSON.parse(readFileSync(`${DIR}/saved/keras_check.json`, 'utf8')) as { images: string[] };
+  const keras = await readNpy(`${DIR}/saved/keras_full_keras.npy`);
+  const images = check.images.slice(0, 4).map((f) => `${DIR}/${f}`);
+  const { io, lines } = captured();
+  const code = await runCli(['classify', '--model', `${DIR}/saved/full.keras`, '--classes', `${DIR}/classes.json`, '--top', '1', ...images], io);
+  assert.is(code, 0, lines.join('\n'));
+  images.forEach((f, i) => {
+    const p = keras.data.subarray(i * 4, i * 4 + 4);
+    const top = report.classes[p.indexOf(Math.max(...p))];
+    const at = lines.indexOf(`${f}:`);
+    assert.ok(at >= 0 && new RegExp(`^1\\s+${top}\\s`).test(lines[at + 1].split('\n').at(-1)!), `${f}: ${lines[at + 1]}`);
+  });
+  const bad = captured();
+  assert.is(await runCli(['classify', '--model', `${DIR}/saved/full.keras`, '--classes', `${DIR}/keras_training.json`, images[0]], bad.io), 2);
+  assert.match(bad.lines.join('\n'), /keras_training\.json: is not a JSON list of class names/);
+});
+
 test('train-head refuses bad input before training, naming it', async () => {
   const cases: [string[], RegExp][] = [
     [['--features', `${DIR}/codes_train.npy`, '--labels', `${DIR}/labels_val.npy`, '--out', '/tmp/x.keras'], /240 rows of codes but 400 labels/],
@@ -109,6 +127,7 @@ test('train-head refuses bad input before training, naming it', async () => {
     [['--features', `${DIR}/codes_train.npy`, '--labels', `${DIR}/labels_train.npy`, '--hidden', '12,x', '--out', '/tmp/x.keras'], /--hidden/],
     [['--features', `${DIR}/codes_train.npy`, '--labels', `${DIR}/labels_train.npy`, '--full-out', '/tmp/f.keras', '--out', '/tmp/x.keras'], /--full-out: needs --base/],
   ];
+  cases.push([['--images', `${DIR}/classes.json`, '--base', `${DIR}/base.h5`, '--out', '/tmp/x.keras'], /classes\.json: is not a directory/]);
   for (const [argv, message] of cases) {
     const { io, lines } = captured();
     assert.is(await runCli(['train-head', ...argv], io), 2, argv.join(' '));

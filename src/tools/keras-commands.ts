@@ -1,7 +1,7 @@
 // CLI commands for Keras models: classify (ImageNet top 5), predict (any model), inspect (like
 // model.summary()) and validate (against reference .npy outputs, per output and per layer). Files and
 // options are all checked, and outputs planned, before a model is loaded.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ModelFileError, UsageError } from '../errors.js';
 import { compareArrays } from '../metrics.js';
@@ -110,6 +110,7 @@ export const CLASSIFY = {
     ...MODEL_OPTIONS,
     top: { kind: 'number', integer: true, min: 1, max: 1000, default: 5, help: 'classes to print per image' },
     batch: { kind: 'number', integer: true, min: 1, max: 1024, default: 8, help: 'images per forward pass' },
+    classes: { kind: 'string', placeholder: 'CLASSES.json', help: "class names of a model of one's own (a JSON list, as `codes` writes it); default ImageNet's" },
     preprocess: {
       kind: 'choice', choices: ['auto', 'caffe', 'tf', 'torch', 'none'], default: 'auto',
       help: "Keras's preprocess_input mode; auto: the model's keras.applications family's (else caffe)",
@@ -123,21 +124,36 @@ export async function classify(argv: string[], io: CliIo): Promise<number> {
   io.quiet = values.quiet;
   checkModel(values);
   positionals.forEach(checkInputFile);
+  const names = values.classes ? readClassNames(values.classes) : undefined;
   return withModel(values, [], io, async (model, family) => {
     const shape = model.inputShapes[0];
     const mode = values.preprocess !== 'auto' ? values.preprocess : family?.preprocess ?? 'caffe';
     if (values.preprocess === 'auto' && !io.quiet) {
       io.err(family ? `${family.name} model: preprocess_input '${mode}'` : "not a keras.applications model: preprocess_input 'caffe' (--preprocess to choose)");
     }
-    if (model.outputShapes[0].join() !== '1000') {
-      throw new UsageError(`classify needs an ImageNet model with 1000 classes; this one outputs [${model.outputShapes[0].join(', ')}] (use predict)`);
+    if (names && model.outputShapes[0].join() !== String(names.length)) {
+      throw new ModelFileError(values.classes!, `names ${names.length} classes; the model outputs [${model.outputShapes[0].join(', ')}]`);
+    }
+    if (!names && model.outputShapes[0].join() !== '1000') {
+      throw new UsageError(`classify needs an ImageNet model with 1000 classes (or --classes names.json); this one outputs [${model.outputShapes[0].join(', ')}] (use predict)`);
     }
     const per = shape.reduce((a, b) => a * b, 1);
     for (let start = 0; start < positionals.length; start += values.batch) {
       const files = positionals.slice(start, start + values.batch);
       const x = new Float32Array(files.length * per);
       for (const [i, f] of files.entries()) x.set(await imageInput(f, shape, mode, values), i * per);
-      const rows = decodePredictions(await model.predict(x, files.length), values.top);
+      const probs = await model.predict(x, files.length);
+      if (names) {
+        files.forEach((f, i) => {
+          const p = probs.subarray(i * names.length, (i + 1) * names.length);
+          const order = Array.from(p.keys()).sort((a, b) => p[b] - p[a]).slice(0, values.top);
+          io.out(`${f}:`);
+          io.out(formatTable(['#', 'class', 'probability'], order.map((c, r) => [r + 1, names[c], p[c].toFixed(6)])));
+          io.out('');
+        });
+        continue;
+      }
+      const rows = decodePredictions(probs, values.top);
       files.forEach((f, i) => {
         io.out(`${f}:`);
         io.out(formatTable(['#', 'wnid', 'label', 'probability'], rows[i].map((p, r) => [r + 1, p.wnid, p.label, p.probability.toFixed(6)])));
@@ -146,6 +162,19 @@ export async function classify(argv: string[], io: CliIo): Promise<number> {
     }
     return 0;
   });
+}
+
+/** A JSON list of class names (classes.json as `codes` writes it). */
+function readClassNames(path: string): string[] {
+  checkInputFile(path);
+  let names: unknown;
+  try {
+    names = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new ModelFileError(path, `is not JSON (${(e as Error).message})`);
+  }
+  if (!Array.isArray(names) || !names.length || names.some((n) => typeof n !== 'string')) throw new ModelFileError(path, 'is not a JSON list of class names');
+  return names as string[];
 }
 
 export const PREDICT = {
