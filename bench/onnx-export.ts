@@ -77,6 +77,9 @@ class Builder {
       case 'leaky': return this.node('LeakyRelu', [x], base, [attr('alpha', (a as { alpha: number }).alpha)]);
       case 'sigmoid': return this.node('Sigmoid', [x], base);
       case 'tanh': return this.node('Tanh', [x], base);
+      // Opset 17 has no Mish (it came in 18): x·tanh(softplus(x)); swish is x·σ(x).
+      case 'mish': return this.node('Mul', [x, this.node('Tanh', [this.node('Softplus', [x], `${base}/softplus`)], `${base}/tanh`)], base);
+      case 'swish': return this.node('Mul', [x, this.node('Sigmoid', [x], `${base}/sigmoid`)], base);
       default: throw new Error(`ONNX export: activation ${a?.kind} not mapped`);
     }
   }
@@ -162,6 +165,16 @@ function exportNode(g: Builder, node: Node, w: NodeWeights, xs: Value[], shape: 
       const [a, b] = x.nchw === xs[1].nchw ? xs : [g.nhwc(x), g.nhwc(xs[1])];
       return { ...a, name: g.activation(g.node('Add', [a.name, b.name], base), op.activation, `${base}/act`) };
     }
+    case 'binary': return exportBinary(g, op, w, xs, base);
+    case 'reorg': {
+      // Both modes are a 6-D transpose between reshapes of the NCHW data (see shaders/reorg.wgsl).
+      // 0 keeps the (symbolic) batch axis.
+      const [, h, wd, c] = shape, s = op.stride, n = 0;
+      const view = op.mode === 'darknet' ? [n, c / (s * s), h, s, wd, s] : [n, c, h / s, s, wd / s, s];
+      const six = g.node('Reshape', [x.name, g.ints(`${base}/view`, view)], `${base}/view`);
+      const moved = g.node('Transpose', [six], `${base}/move`, [attr('perm', [0, 3, 5, 1, 2, 4])]);
+      return { name: g.node('Reshape', [moved, g.ints(`${base}/shape`, [n, c * s * s, h / s, wd / s])], base), nchw: true, rank: 4 };
+    }
     case 'concat': return { ...x, name: g.node('Concat', xs.map((v) => v.name), base, [attr('axis', axisOf(x, op.axis))]) };
     case 'upsample': {
       const scales = g.floats(`${base}/scales`, new Float32Array([1, 1, ...op.factors]), [4]);
@@ -186,6 +199,30 @@ function exportNode(g: Builder, node: Node, w: NodeWeights, xs: Value[], shape: 
     }
     default: throw new Error(`ONNX export: op ${op.kind} not mapped`);
   }
+}
+
+const BINARY_ONNX: Record<string, string> = { add: 'Add', mul: 'Mul', sub: 'Sub', max: 'Max', min: 'Min', div: 'Div', prelu: 'PRelu' };
+
+/**
+ * A broadcasting binary op. A 4-D NHWC operand carried as NCHW broadcasts the same way once both are NCHW;
+ * a per-channel weight operand [C] becomes [C, 1, 1] against NCHW.
+ */
+function exportBinary(g: Builder, op: Extract<Node['op'], { kind: 'binary' }>, w: NodeWeights, xs: Value[], base: string): Value {
+  const onnxOp = BINARY_ONNX[op.op];
+  if (!onnxOp || op.batchAligned) throw new Error(`ONNX export: binary ${op.op}${op.batchAligned ? ' (batch-aligned)' : ''} not mapped`);
+  let [a, b] = xs;
+  let other: string;
+  if (op.constant) other = g.floats(`${base}/c`, Float32Array.of(op.constant.value), []);
+  else if (op.operandShape) {
+    const dims = a.nchw && op.operandShape.length === 1 ? [op.operandShape[0], 1, 1] : op.operandShape;
+    if (a.nchw && op.operandShape.length > 1) throw new Error(`ONNX export: binary operand [${op.operandShape}] against NCHW not mapped`);
+    other = g.floats(`${base}/operand`, w.operand, dims);
+  } else {
+    if (a.nchw !== b.nchw) [a, b] = [g.nhwc(a), g.nhwc(b)];
+    other = b.name;
+  }
+  const ins = op.constant?.first ? [other, a.name] : [a.name, other];
+  return { ...a, name: g.activation(g.node(onnxOp, ins, base), op.activation, `${base}/act`) };
 }
 
 /** The graph as ONNX bytes with a symbolic batch axis; input and output names are the graph's. */

@@ -17,7 +17,7 @@ import { vgg16WeightsFile } from './models.js';
 import { sample, stats, type Stats } from './stats.js';
 import { loadOrtWebgpu, ortGraph } from './ort-peer.js';
 import { loadTfWebgpu, tfGraph } from './tfjs-peer.js';
-import { generatedWeights } from './yolo.js';
+import { CFGS, generatedWeights } from './yolo.js';
 
 export interface Work {
   name: string;
@@ -65,8 +65,10 @@ export const WORK: Work[] = [
   { name: 'VGG16 224×224', graph: async () => loadKerasGraph(await vgg16WeightsFile(), { architecture: vgg16Architecture() }), input: [224, 224, 3], batch: 1, runs: 3 },
   { name: 'ResNet50 224×224', graph: () => applicationGraph('resnet50'), input: [224, 224, 3], batch: 1, runs: 3 },
   { name: 'MobileNetV2 224×224', graph: () => applicationGraph('mobilenet_v2'), input: [224, 224, 3], batch: 1, runs: 5 },
-  { name: 'YOLOv3 416', graph: darknet('assets/darknet/yolov3.cfg', () => generatedWeights('yolov3.cfg'), 416), input: [416, 416, 3], batch: 1, runs: 3 },
-  { name: 'yolov3-tiny 416', graph: darknet('assets/darknet/yolov3-tiny.cfg', () => generatedWeights('yolov3-tiny.cfg'), 416), input: [416, 416, 3], batch: 1, runs: 5 },
+  { name: 'YOLOv3 416', graph: darknet(CFGS['yolov3.cfg'], () => generatedWeights('yolov3.cfg'), 416), input: [416, 416, 3], batch: 1, runs: 3 },
+  { name: 'YOLOv4 416', graph: darknet(CFGS['yolov4.cfg'], () => generatedWeights('yolov4.cfg'), 416), input: [416, 416, 3], batch: 1, runs: 3 },
+  { name: 'yolov3-tiny 416', graph: darknet(CFGS['yolov3-tiny.cfg'], () => generatedWeights('yolov3-tiny.cfg'), 416), input: [416, 416, 3], batch: 1, runs: 5 },
+  { name: 'yolov4-tiny 416', graph: darknet(CFGS['yolov4-tiny.cfg'], () => generatedWeights('yolov4-tiny.cfg'), 416), input: [416, 416, 3], batch: 1, runs: 5 },
   { name: 'Yolo-Fastest 320', graph: darknet('assets/darknet/yolo-fastest-1.1.cfg', () => 'assets/darknet/yolo-fastest-1.1.weights', 320), input: [320, 320, 3], batch: 1, runs: 10 },
 ];
 

@@ -25,18 +25,29 @@ export function loadTfWebgpu(gpu: GPU): Promise<Tf> {
   })());
 }
 
-function fusedActivation(a: Activation | undefined): { activation: 'linear' | 'relu' | 'relu6' | 'leakyrelu' | 'sigmoid' | 'elu'; leakyreluAlpha?: number } {
+type Fused = { activation: 'linear' | 'relu' | 'relu6' | 'leakyrelu' | 'sigmoid' | 'elu'; leakyreluAlpha?: number };
+
+/** The activations TF.js's fused ops take; undefined for those it computes as separate ops (mish, swish). */
+function fusable(a: Activation | undefined): Fused | undefined {
   switch (a?.kind ?? 'linear') {
     case 'linear': return { activation: 'linear' };
     case 'relu': return { activation: 'relu' };
     case 'relu6': return { activation: 'relu6' };
     case 'leaky': return { activation: 'leakyrelu', leakyreluAlpha: (a as { alpha: number }).alpha };
     case 'sigmoid': return { activation: 'sigmoid' };
+    case 'mish': case 'swish': return undefined;
     default: throw new Error(`TF.js peer: activation ${a?.kind} not mapped`);
   }
 }
 
+const fusedActivation = (a: Activation | undefined): Fused => fusable(a) ?? { activation: 'linear' };
+
+/** What a fused op left out: the activation TF.js could not fuse (identity otherwise). */
+const afterFused = (tf: Tf, a: Activation | undefined) => (x: T): T => (fusable(a) ? x : applyActivation(tf, x, a));
+
 function applyActivation(tf: Tf, x: T, a: Activation | undefined): T {
+  if (a?.kind === 'mish') return tf.mul(x, tf.tanh(tf.softplus(x)));
+  if (a?.kind === 'swish') return tf.mul(x, tf.sigmoid(x));
   const f = fusedActivation(a);
   switch (f.activation) {
     case 'linear': return x;
@@ -88,7 +99,7 @@ function prepare(tf: Tf, node: Node, w: NodeWeights, keep: <U extends T>(t: U) =
       const groups = op.attrs.groups ?? 1;
       const pads = op.attrs.padding ?? 'valid';
       const pad = typeof pads === 'string' ? pads : ([[0, 0], [pads[0], pads[1]], [pads[2], pads[3]], [0, 0]] as [[number, number], [number, number], [number, number], [number, number]]);
-      const act = fusedActivation(op.attrs.activation);
+      const act = fusedActivation(op.attrs.activation), rest = afterFused(tf, op.attrs.activation);
       const strides = [...(op.attrs.strides ?? [1, 1])] as [number, number];
       const dilations = [...(op.attrs.dilations ?? [1, 1])] as [number, number];
       if (groups > 1) {
@@ -96,10 +107,10 @@ function prepare(tf: Tf, node: Node, w: NodeWeights, keep: <U extends T>(t: U) =
         const filter = keep(tf.tensor4d(w.kernel, [kh, kw, groups, oc / groups]));
         // Its depthwise op takes no explicit padding: pad first.
         const padded = (x: T) => (typeof pad === 'string' ? x : tf.pad(x, pad));
-        return ([x]) => tf.fused.depthwiseConv2d({ x: padded(x) as T4, filter, strides, pad: typeof pad === 'string' ? pad : 'valid', dilations, bias, ...act });
+        return ([x]) => rest(tf.fused.depthwiseConv2d({ x: padded(x) as T4, filter, strides, pad: typeof pad === 'string' ? pad : 'valid', dilations, bias, ...act }));
       }
       const filter = keep(tf.tensor4d(w.kernel, [kh, kw, cg, oc]));
-      return ([x]) => tf.fused.conv2d({ x: x as T4, filter, strides, pad, dilations, bias, ...act });
+      return ([x]) => rest(tf.fused.conv2d({ x: x as T4, filter, strides, pad, dilations, bias, ...act }));
     }
     case 'dense': {
       const k = w.kernel.length / op.units;
@@ -136,6 +147,19 @@ function prepare(tf: Tf, node: Node, w: NodeWeights, keep: <U extends T>(t: U) =
     case 'activation': return ([x]) => applyActivation(tf, x, op.activation);
     case 'softmax': return ([x]) => tf.softmax(x);
     case 'add': return ([a, b]) => applyActivation(tf, tf.add(a, b), op.activation);
+    case 'binary': {
+      const fn = ({ add: tf.add, mul: tf.mul, sub: tf.sub, max: tf.maximum, min: tf.minimum, div: tf.div } as Record<string, (a: T, b: T) => T>)[op.op];
+      if (!fn || op.batchAligned) throw new Error(`TF.js peer: binary ${op.op} not mapped`);
+      const operand = op.constant ? keep(tf.scalar(op.constant.value)) : op.operandShape ? keep(tf.tensor(w.operand, op.operandShape)) : undefined;
+      return ([a, b]) => applyActivation(tf, op.constant?.first ? fn(operand!, a) : fn(a, operand ?? b), op.activation);
+    }
+    case 'reorg': return ([x]) => {
+      // In NCHW order both modes are a 6-D transpose between reshapes (see bench/onnx-export.ts).
+      const [n, h, wd, c] = x.shape as number[], s = op.stride;
+      const view = op.mode === 'darknet' ? [n, c / (s * s), h, s, wd, s] : [n, c, h / s, s, wd / s, s];
+      const moved = tf.transpose(tf.reshape(tf.transpose(x, [0, 3, 1, 2]), view), [0, 3, 5, 1, 2, 4]);
+      return tf.transpose(tf.reshape(moved, [n, c * s * s, h / s, wd / s]), [0, 2, 3, 1]);
+    };
     case 'concat': return (xs) => tf.concat(xs, op.axis);
     case 'upsample': return ([x]) => tf.image.resizeNearestNeighbor(x as T4, [x.shape[1]! * op.factors[0], x.shape[2]! * op.factors[1]]);
     case 'pad': return ([x]) => tf.pad(x, [[0, 0], [op.pads[0], op.pads[1]], [op.pads[2], op.pads[3]], [0, 0]]);

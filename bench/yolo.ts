@@ -1,7 +1,7 @@
-// `npm run bench -- yolo`: yolov3 at 416 (weights generated once into bench/.cache/), yolov3-tiny at
-// 416 and the bundled Yolo-Fastest at 320, each detecting on dog.jpg: compile time, first run, warm
-// median (p10/p90) of the forward pass (input upload to readback), and pre-/post-processing shown
-// separately, with per-layer GPU times.
+// `npm run bench -- yolo`: yolov3, yolov4 and yolov4-tiny at 416 (weights generated once into bench/.cache/
+// in the exact format), yolov3-tiny at 416 and the bundled Yolo-Fastest at 320, each detecting on dog.jpg:
+// compile time, first run, warm median (p10/p90) of the forward pass (input upload to readback), and pre-/
+// post-processing shown separately, with per-layer GPU times.
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import type { GpuContext } from '../src/gpu/context.js';
 import { Detector } from '../src/models/yolo/detector.js';
@@ -12,12 +12,19 @@ import { sample, stats, type Stats } from './stats.js';
 
 const CACHE = 'bench/.cache';
 
+/** The cfgs the benchmarks run with generated weights: the bundled ones and AlexeyAB's from the zoo fixtures. */
+export const CFGS: Record<string, string> = {
+  'yolov3.cfg': 'assets/darknet/yolov3.cfg', 'yolov3-tiny.cfg': 'assets/darknet/yolov3-tiny.cfg',
+  'yolov4.cfg': 'test/fixtures/darknet-zoo/cfg/yolov4.cfg', 'yolov4-tiny.cfg': 'test/fixtures/darknet-zoo/cfg/yolov4-tiny.cfg',
+};
+
+/** A weights file for `cfg` (a key of CFGS), generated once in the exact format. */
 export function generatedWeights(cfg: string): string {
   const file = `${CACHE}/${cfg.replace('.cfg', '')}_generated.weights`;
   if (!existsSync(file)) {
     mkdirSync(CACHE, { recursive: true });
     console.log(`writing ${file} (once)…`);
-    writeDarknetWeights(`${file}.tmp`, readFileSync(`assets/darknet/${cfg}`, 'utf8'), 11);
+    writeDarknetWeights(`${file}.tmp`, readFileSync(CFGS[cfg], 'utf8'), 11);
     renameSync(`${file}.tmp`, file);
   }
   return file;
@@ -40,8 +47,10 @@ interface YoloResult {
 
 export async function benchYolo(ctx: GpuContext, filter?: string): Promise<YoloResult[]> {
   const cases = [
-    { model: 'yolov3', size: 416, cfg: 'assets/darknet/yolov3.cfg', weights: () => generatedWeights('yolov3.cfg') },
-    { model: 'yolov3-tiny', size: 416, cfg: 'assets/darknet/yolov3-tiny.cfg', weights: () => generatedWeights('yolov3-tiny.cfg') },
+    { model: 'yolov3', size: 416, cfg: CFGS['yolov3.cfg'], weights: () => generatedWeights('yolov3.cfg') },
+    { model: 'yolov4', size: 416, cfg: CFGS['yolov4.cfg'], weights: () => generatedWeights('yolov4.cfg') },
+    { model: 'yolov4-tiny', size: 416, cfg: CFGS['yolov4-tiny.cfg'], weights: () => generatedWeights('yolov4-tiny.cfg') },
+    { model: 'yolov3-tiny', size: 416, cfg: CFGS['yolov3-tiny.cfg'], weights: () => generatedWeights('yolov3-tiny.cfg') },
     { model: 'yolo-fastest-1.1', size: 320, cfg: 'assets/darknet/yolo-fastest-1.1.cfg', weights: () => 'assets/darknet/yolo-fastest-1.1.weights' },
   ].filter((c) => !filter || c.model.includes(filter));
   const image = await decodeImage('assets/images/dog.jpg');

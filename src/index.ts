@@ -50,8 +50,14 @@ export { headModel, fullModel } from './train/export.js';
 export { saveKerasModel, saveKerasArchive, saveKerasH5, type SequentialModel, type SavedLayer } from './io/keras-save.js';
 
 // Darknet / YOLO
-export { Detector, BUNDLED, type DetectorOptions, type DetectOptions, type DetectResult, type Detection } from './models/yolo/detector.js';
-export { buildDarknet, type DarknetNetwork, type DarknetBuildOptions, type YoloHead } from './io/darknet/network.js';
+export {
+  Detector, BUNDLED, type DetectorOptions, type DetectOptions, type DetectResult, type Detection, type KerasYoloOptions,
+} from './models/yolo/detector.js';
+export {
+  buildDarknet, type DarknetNetwork, type DarknetBuildOptions, type DetectionHead, type NmsRule, type RegionHead, type YoloHead,
+} from './io/darknet/network.js';
+export { darknetLines, darknetOrder, darknetPercent } from './models/yolo/darknet-print.js';
+export { kerasYolo3Lines, kerasYolo3Order } from './models/yolo/keras-yolo3.js';
 export { letterbox, stretch, type LetterboxResult } from './models/yolo/letterbox.js';
 export { drawDetections, classColor } from './models/yolo/draw.js';
 export { encodeImage, saveImage } from './io/image.js';

@@ -10,7 +10,7 @@ export interface ReorgOp {
   mode: 'darknet' | 'space-to-depth';
 }
 
-export function reorgOutputShape(x: Shape, { stride: s, mode }: ReorgOp): [number, number, number, number] {
+function reorgOutputShape(x: Shape, { stride: s, mode }: ReorgOp): [number, number, number, number] {
   assertRank('reorg', 'input', x, 4);
   const [n, h, w, c] = x;
   if (!(Number.isInteger(s) && s >= 1) || h % s || w % s) throw new Error(`reorg: stride ${s} does not divide ${h}×${w}`);
@@ -18,7 +18,7 @@ export function reorgOutputShape(x: Shape, { stride: s, mode }: ReorgOp): [numbe
   return [n, h / s, w / s, c * s * s];
 }
 
-export function planReorg(x: Shape, op: ReorgOp, caps: DeviceCaps): Dispatch {
+function planReorg(x: Shape, op: ReorgOp, caps: DeviceCaps): Dispatch {
   const out = reorgOutputShape(x, op);
   const [n, h, w, c] = x;
   return {

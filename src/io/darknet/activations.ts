@@ -6,7 +6,7 @@ import type { Activation } from '../../ops/activation.js';
 import type { Options } from './cfg.js';
 
 /** Which of Darknet's code paths applies the activation. */
-export type ActivationSite = 'convolutional' | 'shortcut' | 'generic';
+type ActivationSite = 'convolutional' | 'shortcut' | 'generic';
 
 const ACTIVATIONS: Record<string, { activation: Activation; only?: ActivationSite[] }> = {
   linear: { activation: { kind: 'linear' } },

@@ -60,7 +60,7 @@ function choice<T extends string>(o: Options, key: string, table: Record<string,
  * channel (or per feature) across the n+1 inputs, with relu as max(w, 0.001) and a 0.0001 in each sum.
  * Returns the weights for input i (0 = the previous layer) at `step`-strided entries.
  */
-export function normalizeShortcutWeights(w: Float32Array, inputs: number, how: Normalization): Float32Array {
+function normalizeShortcutWeights(w: Float32Array, inputs: number, how: Normalization): Float32Array {
   if (how === 'none') return w;
   const step = w.length / inputs;
   const out = new Float32Array(w.length);

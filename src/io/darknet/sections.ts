@@ -22,7 +22,7 @@ export type {
  * variance is near zero, and models trained with AlexeyAB's fork (MobileNetV2-YOLO-Fastest: 12 of 144 channels
  * below 1e-6 in one layer) are only right with its formula.
  */
-export const DARKNET_BN_EPSILON = 1e-5;
+const DARKNET_BN_EPSILON = 1e-5;
 
 /** A spatial size after a window, which must stay at least one pixel. */
 function windowOut(o: Options, key: string, x: Shape3, out: (len: number, axis: 'h' | 'w') => number): { h: number; w: number } {

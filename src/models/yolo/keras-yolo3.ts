@@ -66,7 +66,7 @@ interface Box {
   scores: Float32Array;
 }
 
-export interface KerasYolo3Options {
+interface KerasYolo3Options {
   anchors: [number, number][];
   masks: number[][];
   classes: number;
@@ -126,7 +126,7 @@ function iou(a: Box, b: Box): number {
   return inter / (areaA + areaB - inter);
 }
 
-export interface KerasYolo3Box {
+interface KerasYolo3Box {
   classIndex: number;
   score: number;
   confidence: number;
@@ -177,7 +177,7 @@ export function kerasYolo3Order(detections: readonly Detection[]): Detection[] {
 }
 
 /** Python's '{:.2f}' of a score: toFixed, except that exact halves (only m/8 values are) go to even, not up. */
-export function pythonFixed2(v: number): string {
+function pythonFixed2(v: number): string {
   const hundredths = v * 100;
   if (hundredths % 1 === 0.5 && Number.isInteger(v * 8)) {
     const n = Math.floor(hundredths);
