@@ -28,13 +28,20 @@ test('teach four shapes from 3 images each, watch the loss fall, classify, downl
     assert.is(rows.length, 4);
     for (const [i, name] of CLASSES.entries()) {
       await (await rows[i].$('.teach-name'))!.fill(name);
-      await (await rows[i].$('.teach-files'))!.setInputFiles([0, 1, 2].map((k) => `${DIR}/images/train/${name}/00${k}.png`));
+      await (await rows[i].$('.teach-files'))!.setInputFiles(
+        [0, 1, 2].map((k) => `${DIR}/images/train/${name}/00${k}.png`),
+      );
     }
-    await page.waitForFunction(() => Array.from(document.querySelectorAll('.teach-count')).every((c) => c.textContent === '3 images'));
+    await page.waitForFunction(() =>
+      Array.from(document.querySelectorAll('.teach-count')).every((c) => c.textContent === '3 images'),
+    );
     await page.fill('#teach-epochs', '40');
     await page.click('#teach-train');
     await page.waitForSelector('body[data-taught]', { timeout: 120_000 });
-    const curve = await page.$eval('#teach-curve', (c) => ({ points: Number(c.dataset.points), losses: (c.dataset.losses ?? '').split(',').map(Number) }));
+    const curve = await page.$eval('#teach-curve', (c) => ({
+      points: Number(c.dataset.points),
+      losses: (c.dataset.losses ?? '').split(',').map(Number),
+    }));
     assert.is(curve.points, 40);
     assert.ok(curve.losses[39] < curve.losses[0] / 2, `loss ${curve.losses[0]} → ${curve.losses[39]}`);
     // A training image, now the page's current one: the head names its class.
@@ -45,7 +52,10 @@ test('teach four shapes from 3 images each, watch the loss fall, classify, downl
     const files = unzipSync(new Uint8Array(readFileSync((await download.path())!)));
     assert.equal(Object.keys(files).sort(), ['config.json', 'metadata.json', 'model.weights.h5']);
     const config = JSON.parse(strFromU8(files['config.json']));
-    assert.equal(config.config.layers.map((l: { class_name: string }) => l.class_name), ['InputLayer', 'Dense', 'Dropout', 'Dense']);
+    assert.equal(
+      config.config.layers.map((l: { class_name: string }) => l.class_name),
+      ['InputLayer', 'Dense', 'Dropout', 'Dense'],
+    );
     assert.is(config.config.layers[3].config.units, 4);
     assert.equal(errors, []);
   } finally {

@@ -28,57 +28,129 @@ const report = JSON.parse(readFileSync(`${DIR}/keras_training.json`, 'utf8')) as
 
 function captured() {
   const lines: string[] = [];
-  return { io: { out: (l: string) => lines.push(l), err: (l: string) => lines.push(l), tty: false, quiet: false }, lines };
+  return {
+    io: { out: (l: string) => lines.push(l), err: (l: string) => lines.push(l), tty: false, quiet: false },
+    lines,
+  };
 }
 
-test('codes: VGG16-style base at block5_pool, avg pooled, of the class folders: Keras\'s codes, labels, classes', async () => {
+test("codes: a VGG16-style base's block5_pool, avg pooled, of class folders: Keras's codes and labels", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'codes-'));
   try {
     const { io, lines } = captured();
-    const code = await runCli(['codes', '--model', `${DIR}/base.h5`, '--layer', 'block5_pool', '--pooling', 'avg', `${DIR}/images/train`, '--out', join(dir, 'codes.npy')], io);
+    const code = await runCli(
+      [
+        'codes',
+        '--model',
+        `${DIR}/base.h5`,
+        '--layer',
+        'block5_pool',
+        '--pooling',
+        'avg',
+        `${DIR}/images/train`,
+        '--out',
+        join(dir, 'codes.npy'),
+      ],
+      io,
+    );
     assert.is(code, 0, lines.join('\n'));
-    const ours = await readNpy(join(dir, 'codes.npy')), keras = await readNpy(`${DIR}/codes_committed_train.npy`);
+    const ours = await readNpy(join(dir, 'codes.npy')),
+      keras = await readNpy(`${DIR}/codes_committed_train.npy`);
     assert.equal(ours.shape, keras.shape);
     assertClose(ours.data, keras.data, 1e-4, 'codes', 'normalized');
     const labels = parseLabelNpy(readFileSync(join(dir, 'labels.npy')), 'labels.npy');
-    assert.equal(Array.from(labels.data), report.classes.flatMap((_, c) => [c, c, c]));
+    assert.equal(
+      Array.from(labels.data),
+      report.classes.flatMap((_, c) => [c, c, c]),
+    );
     assert.equal(JSON.parse(readFileSync(join(dir, 'classes.json'), 'utf8')), report.classes);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test('the recipe on Keras\'s codes: our mean validation accuracy over the 5 seeds is Keras\'s within 0.02', async () => {
+test("the recipe on Keras's codes: our mean validation accuracy over the 5 seeds is Keras's within 0.02", async () => {
   const ctx = await gpu();
   const read = async (f: string) => parseLabelNpy(readFileSync(`${DIR}/${f}`), f);
-  const [x, y, vx, vy] = await Promise.all(['codes_train.npy', 'labels_train.npy', 'codes_val.npy', 'labels_val.npy'].map(read));
-  const t = toTargets(y), vt = toTargets(vy, t.classes);
+  const [x, y, vx, vy] = await Promise.all(
+    ['codes_train.npy', 'labels_train.npy', 'codes_val.npy', 'labels_val.npy'].map(read),
+  );
+  const t = toTargets(y),
+    vt = toTargets(vy, t.classes);
   const r = report.recipe;
-  const spec = { inputs: x.shape[1], hidden: [r.hidden], dropout: r.dropout, classes: t.classes, output: 'softmax' as const };
+  const spec = {
+    inputs: x.shape[1],
+    hidden: [r.hidden],
+    dropout: r.dropout,
+    classes: t.classes,
+    output: 'softmax' as const,
+  };
   const accuracies: number[] = [];
   for (const { seed } of report.runs) {
-    const result = await trainHead(ctx, { features: x.data, targets: t.targets, rows: t.rows }, {
-      spec, epochs: r.epochs, batchSize: r.batch, optimizer: { kind: 'adam', learningRate: r.lr }, seed,
-      validation: { features: vx.data, targets: vt.targets, rows: vt.rows }, patience: r.patience,
-    });
+    const result = await trainHead(
+      ctx,
+      { features: x.data, targets: t.targets, rows: t.rows },
+      {
+        spec,
+        epochs: r.epochs,
+        batchSize: r.batch,
+        optimizer: { kind: 'adam', learningRate: r.lr },
+        seed,
+        validation: { features: vx.data, targets: vt.targets, rows: vt.rows },
+        patience: r.patience,
+      },
+    );
     accuracies.push(result.history[result.bestEpoch - 1].valAccuracy!);
   }
   const mean = accuracies.reduce((a, b) => a + b, 0) / accuracies.length;
-  console.log(`  validation accuracy: ours ${mean.toFixed(4)} (${accuracies.map((a) => a.toFixed(2)).join(', ')}), ` +
-    `Keras ${report.val_accuracy_mean.toFixed(4)} (${report.runs.map((k) => k.val_accuracy.toFixed(2)).join(', ')})`);
-  assert.ok(Math.abs(mean - report.val_accuracy_mean) <= 0.02, `ours ${mean} against Keras's ${report.val_accuracy_mean}`);
+  console.log(
+    `  validation accuracy: ours ${mean.toFixed(4)} (${accuracies.map((a) => a.toFixed(2)).join(', ')}), ` +
+      `Keras ${report.val_accuracy_mean.toFixed(4)} (${report.runs.map((k) => k.val_accuracy.toFixed(2)).join(', ')})`,
+  );
+  assert.ok(
+    Math.abs(mean - report.val_accuracy_mean) <= 0.02,
+    `ours ${mean} against Keras's ${report.val_accuracy_mean}`,
+  );
 });
 
-test('train-head --images --base: codes, training, the head and the whole model saved; the whole model is the head on the codes', async () => {
+test('train-head --images --base: codes, training, both saves; the whole model is the head on the codes', async () => {
   const ctx = await gpu();
   const dir = mkdtempSync(join(tmpdir(), 'train-head-'));
   try {
     const { io, lines } = captured();
-    const code = await runCli(['train-head', '--images', `${DIR}/images/train`, '--val-images', `${DIR}/images/val`, '--base', `${DIR}/base.h5`,
-      '--layer', 'block5_pool', '--pooling', 'avg', '--epochs', '4', '--batch', '4', '--hidden', '16', '--out', join(dir, 'head.keras'),
-      '--full-out', join(dir, 'full.h5'), '--history', join(dir, 'history.json')], io);
+    const code = await runCli(
+      [
+        'train-head',
+        '--images',
+        `${DIR}/images/train`,
+        '--val-images',
+        `${DIR}/images/val`,
+        '--base',
+        `${DIR}/base.h5`,
+        '--layer',
+        'block5_pool',
+        '--pooling',
+        'avg',
+        '--epochs',
+        '4',
+        '--batch',
+        '4',
+        '--hidden',
+        '16',
+        '--out',
+        join(dir, 'head.keras'),
+        '--full-out',
+        join(dir, 'full.h5'),
+        '--history',
+        join(dir, 'history.json'),
+      ],
+      io,
+    );
     assert.is(code, 0, lines.join('\n'));
-    assert.ok(lines.some((l) => /^epoch 4\/4: loss/.test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => /^epoch 4\/4: loss/.test(l)),
+      lines.join('\n'),
+    );
     const history = JSON.parse(readFileSync(join(dir, 'history.json'), 'utf8'));
     assert.is(history.history.length, 4);
     const head = await loadKerasModel(join(dir, 'head.keras'), { ctx });
@@ -87,10 +159,18 @@ test('train-head --images --base: codes, training, the head and the whole model 
       const codes = await readNpy(`${DIR}/codes_committed_train.npy`);
       const { computeCodes, loadCodeBase } = await import('../src/train/codes.js');
       const base = await loadCodeBase(ctx, join(dir, 'full.h5'));
-      const files = report.classes.flatMap((c) => [0, 1, 2].map((i) => `${DIR}/images/train/${c}/${String(i).padStart(3, '0')}.png`));
+      const files = report.classes.flatMap((c) =>
+        [0, 1, 2].map((i) => `${DIR}/images/train/${c}/${String(i).padStart(3, '0')}.png`),
+      );
       const whole = await computeCodes(base, files);
       base.dispose();
-      assertClose(whole, await head.model.predict(codes.data, codes.shape[0]), 1e-4, 'full model vs head(codes)', 'normalized');
+      assertClose(
+        whole,
+        await head.model.predict(codes.data, codes.shape[0]),
+        1e-4,
+        'full model vs head(codes)',
+        'normalized',
+      );
     } finally {
       head.model.dispose();
       full.model.dispose();
@@ -105,29 +185,74 @@ test('classify --classes: the saved whole model names the top class Keras predic
   const keras = await readNpy(`${DIR}/saved/keras_full_keras.npy`);
   const images = check.images.slice(0, 4).map((f) => `${DIR}/${f}`);
   const { io, lines } = captured();
-  const code = await runCli(['classify', '--model', `${DIR}/saved/full.keras`, '--classes', `${DIR}/classes.json`, '--top', '1', ...images], io);
+  const code = await runCli(
+    ['classify', '--model', `${DIR}/saved/full.keras`, '--classes', `${DIR}/classes.json`, '--top', '1', ...images],
+    io,
+  );
   assert.is(code, 0, lines.join('\n'));
   images.forEach((f, i) => {
     const p = keras.data.subarray(i * 4, i * 4 + 4);
     const top = report.classes[p.indexOf(Math.max(...p))];
     const at = lines.indexOf(`${f}:`);
-    assert.ok(at >= 0 && new RegExp(`^1\\s+${top}\\s`).test(lines[at + 1].split('\n').at(-1)!), `${f}: ${lines[at + 1]}`);
+    assert.ok(
+      at >= 0 && new RegExp(`^1\\s+${top}\\s`).test(lines[at + 1].split('\n').at(-1)!),
+      `${f}: ${lines[at + 1]}`,
+    );
   });
   const bad = captured();
-  assert.is(await runCli(['classify', '--model', `${DIR}/saved/full.keras`, '--classes', `${DIR}/keras_training.json`, images[0]], bad.io), 2);
+  assert.is(
+    await runCli(
+      ['classify', '--model', `${DIR}/saved/full.keras`, '--classes', `${DIR}/keras_training.json`, images[0]],
+      bad.io,
+    ),
+    2,
+  );
   assert.match(bad.lines.join('\n'), /keras_training\.json: is not a JSON list of class names/);
 });
 
 test('train-head refuses bad input before training, naming it', async () => {
   const cases: [string[], RegExp][] = [
-    [['--features', `${DIR}/codes_train.npy`, '--labels', `${DIR}/labels_val.npy`, '--out', '/tmp/x.keras'], /240 rows of codes but 400 labels/],
-    [['--features', `${DIR}/codes_train.npy`, '--labels', `${DIR}/labels_train.npy`, '--out', '/tmp/x.onnx'], /--out: .* must end in \.keras/],
+    [
+      ['--features', `${DIR}/codes_train.npy`, '--labels', `${DIR}/labels_val.npy`, '--out', '/tmp/x.keras'],
+      /240 rows of codes but 400 labels/,
+    ],
+    [
+      ['--features', `${DIR}/codes_train.npy`, '--labels', `${DIR}/labels_train.npy`, '--out', '/tmp/x.onnx'],
+      /--out: .* must end in \.keras/,
+    ],
     [['--features', `${DIR}/codes_train.npy`, '--out', '/tmp/x.keras'], /--labels: is required/],
     [['--images', `${DIR}/images/train`, '--out', '/tmp/x.keras'], /--images: needs --base/],
-    [['--features', `${DIR}/codes_train.npy`, '--labels', `${DIR}/labels_train.npy`, '--hidden', '12,x', '--out', '/tmp/x.keras'], /--hidden/],
-    [['--features', `${DIR}/codes_train.npy`, '--labels', `${DIR}/labels_train.npy`, '--full-out', '/tmp/f.keras', '--out', '/tmp/x.keras'], /--full-out: needs --base/],
+    [
+      [
+        '--features',
+        `${DIR}/codes_train.npy`,
+        '--labels',
+        `${DIR}/labels_train.npy`,
+        '--hidden',
+        '12,x',
+        '--out',
+        '/tmp/x.keras',
+      ],
+      /--hidden/,
+    ],
+    [
+      [
+        '--features',
+        `${DIR}/codes_train.npy`,
+        '--labels',
+        `${DIR}/labels_train.npy`,
+        '--full-out',
+        '/tmp/f.keras',
+        '--out',
+        '/tmp/x.keras',
+      ],
+      /--full-out: needs --base/,
+    ],
   ];
-  cases.push([['--images', `${DIR}/classes.json`, '--base', `${DIR}/base.h5`, '--out', '/tmp/x.keras'], /classes\.json: is not a directory/]);
+  cases.push([
+    ['--images', `${DIR}/classes.json`, '--base', `${DIR}/base.h5`, '--out', '/tmp/x.keras'],
+    /classes\.json: is not a directory/,
+  ]);
   for (const [argv, message] of cases) {
     const { io, lines } = captured();
     assert.is(await runCli(['train-head', ...argv], io), 2, argv.join(' '));

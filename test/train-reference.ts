@@ -39,7 +39,9 @@ export function refDense(x: Float64Array, m: number, l: RefLayer): Float64Array 
 
 /** Per-row loss and correctness from logits, as Keras computes them for a softmax or sigmoid output. */
 export function refLoss(z: Float64Array, t: ArrayLike<number>, m: number, n: number, mode: 'softmax' | 'sigmoid') {
-  const loss = new Float64Array(m), correct = new Float64Array(m), grad = new Float64Array(m * n);
+  const loss = new Float64Array(m),
+    correct = new Float64Array(m),
+    grad = new Float64Array(m * n);
   for (let i = 0; i < m; i++) {
     const row = Array.from(z.subarray(i * n, (i + 1) * n));
     const tr = Array.from({ length: n }, (_, j) => t[i * n + j]);
@@ -48,11 +50,15 @@ export function refLoss(z: Float64Array, t: ArrayLike<number>, m: number, n: num
       const lse = max + Math.log(row.reduce((s, v) => s + Math.exp(v - max), 0));
       loss[i] = tr.reduce((s, tj, j) => s + tj * (lse - row[j]), 0);
       correct[i] = row.indexOf(max) === tr.indexOf(Math.max(...tr)) ? 1 : 0;
-      row.forEach((v, j) => { grad[i * n + j] = (Math.exp(v - lse) - tr[j]) / m; });
+      row.forEach((v, j) => {
+        grad[i * n + j] = (Math.exp(v - lse) - tr[j]) / m;
+      });
     } else {
       loss[i] = row.reduce((s, v, j) => s + Math.max(v, 0) - v * tr[j] + Math.log1p(Math.exp(-Math.abs(v))), 0) / n;
-      correct[i] = row.reduce((s, v, j) => s + ((v > 0) === (tr[j] > 0.5) ? 1 : 0), 0) / n;
-      row.forEach((v, j) => { grad[i * n + j] = (1 / (1 + Math.exp(-v)) - tr[j]) / (m * n); });
+      correct[i] = row.reduce((s, v, j) => s + (v > 0 === tr[j] > 0.5 ? 1 : 0), 0) / n;
+      row.forEach((v, j) => {
+        grad[i * n + j] = (1 / (1 + Math.exp(-v)) - tr[j]) / (m * n);
+      });
     }
   }
   return { loss, correct, grad };
@@ -66,7 +72,13 @@ export interface RefOptimizer {
 }
 
 /** One optimiser step on w (in place), Keras 3's update_step in float64; `state` holds its slots. */
-export function refUpdate(o: RefOptimizer, w: Float64Array, g: Float64Array, state: Float64Array[], step: number): void {
+export function refUpdate(
+  o: RefOptimizer,
+  w: Float64Array,
+  g: Float64Array,
+  state: Float64Array[],
+  step: number,
+): void {
   const [a, b] = state;
   for (let i = 0; i < w.length; i++) {
     if (o.kind === 'sgd') {
@@ -77,7 +89,9 @@ export function refUpdate(o: RefOptimizer, w: Float64Array, g: Float64Array, sta
         w[i] += o.nesterov ? a[i] * mom - g[i] * o.lr : a[i];
       }
     } else if (o.kind === 'adam') {
-      const b1 = 0.9, b2 = 0.999, eps = 1e-7;
+      const b1 = 0.9,
+        b2 = 0.999,
+        eps = 1e-7;
       const alpha = (o.lr * Math.sqrt(1 - b2 ** step)) / (1 - b1 ** step);
       a[i] += (g[i] - a[i]) * (1 - b1);
       b[i] += (g[i] * g[i] - b[i]) * (1 - b2);
@@ -107,24 +121,31 @@ export interface RefRun {
 /** Trains in float64 exactly as the GPU trainer is specified; returns per-epoch mean loss and accuracy. */
 export function refTrain(run: RefRun): { history: { loss: number; accuracy: number }[]; layers: RefLayer[] } {
   const { layers, rows, batch } = run;
-  const nIn = layers[0].inputs, nOut = layers[layers.length - 1].units;
-  const states = layers.map((l) => [0, 1].map(() => ({ k: new Float64Array(l.kernel.length), b: new Float64Array(l.units) })));
+  const nIn = layers[0].inputs,
+    nOut = layers[layers.length - 1].units;
+  const states = layers.map((l) =>
+    [0, 1].map(() => ({ k: new Float64Array(l.kernel.length), b: new Float64Array(l.units) })),
+  );
   const history: { loss: number; accuracy: number }[] = [];
   let step = 0;
   for (let e = 1; e <= run.epochs; e++) {
     const order = run.order(e);
-    let lossSum = 0, correctSum = 0;
+    let lossSum = 0,
+      correctSum = 0;
     for (let start = 0; start < rows; start += batch) {
       step++;
       const m = Math.min(batch, rows - start);
-      const x = new Float64Array(m * nIn), t = new Float64Array(m * nOut);
+      const x = new Float64Array(m * nIn),
+        t = new Float64Array(m * nOut);
       for (let i = 0; i < m; i++) {
         const r = order[start + i];
         for (let k = 0; k < nIn; k++) x[i * nIn + k] = run.features[r * nIn + k];
         for (let k = 0; k < nOut; k++) t[i * nOut + k] = run.targets[r * nOut + k];
       }
       // Forward: the input of each layer, the ReLU outputs, the dropout masks.
-      const inputs: Float64Array[] = [x], relus: Float64Array[] = [], masks: Uint8Array[] = [];
+      const inputs: Float64Array[] = [x],
+        relus: Float64Array[] = [],
+        masks: Uint8Array[] = [];
       let a: Float64Array = x;
       layers.forEach((l, li) => {
         let y: Float64Array = refDense(a, m, l);
@@ -143,14 +164,20 @@ export function refTrain(run: RefRun): { history: { loss: number; accuracy: numb
         a = y;
       });
       const { loss, correct, grad } = refLoss(a, t, m, nOut, run.mode);
-      loss.forEach((v) => { lossSum += v; });
-      correct.forEach((v) => { correctSum += v; });
+      loss.forEach((v) => {
+        lossSum += v;
+      });
+      correct.forEach((v) => {
+        correctSum += v;
+      });
       // Backward, output first; then every layer's update.
       let g: Float64Array = grad;
       const grads: { k: Float64Array; b: Float64Array }[] = [];
       for (let li = layers.length - 1; li >= 0; li--) {
-        const l = layers[li], input = inputs[li];
-        const gk = new Float64Array(l.inputs * l.units), gb = new Float64Array(l.units);
+        const l = layers[li],
+          input = inputs[li];
+        const gk = new Float64Array(l.inputs * l.units),
+          gb = new Float64Array(l.units);
         for (let i = 0; i < m; i++) {
           for (let j = 0; j < l.units; j++) {
             gb[j] += g[i * l.units + j];
@@ -172,8 +199,20 @@ export function refTrain(run: RefRun): { history: { loss: number; accuracy: numb
         g = gx;
       }
       layers.forEach((l, li) => {
-        refUpdate(run.optimizer, l.kernel, grads[li].k, states[li].map((s) => s.k), step);
-        refUpdate(run.optimizer, l.bias, grads[li].b, states[li].map((s) => s.b), step);
+        refUpdate(
+          run.optimizer,
+          l.kernel,
+          grads[li].k,
+          states[li].map((s) => s.k),
+          step,
+        );
+        refUpdate(
+          run.optimizer,
+          l.bias,
+          grads[li].b,
+          states[li].map((s) => s.b),
+          step,
+        );
       });
     }
     history.push({ loss: lossSum / rows, accuracy: correctSum / rows });

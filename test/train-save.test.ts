@@ -59,18 +59,29 @@ const npy = async (name: string) => parseNpy(await fixtureBytes(`${DIR}/${name}`
     const rows = 30;
     const features = randomArray(rows * 10, 5);
     const targets = new Float32Array(rows * 3).map((_, i) => (i % 3 === Math.floor(i / 3) % 3 ? 1 : 0));
-    const { weights } = await trainHead(ctx, { features, targets, rows }, { spec, epochs: 3, batchSize: 8, optimizer: { kind: 'adam' }, seed: 9 });
+    const { weights } = await trainHead(
+      ctx,
+      { features, targets, rows },
+      { spec, epochs: 3, batchSize: 8, optimizer: { kind: 'adam' }, seed: 9 },
+    );
     const bytes = await saveKerasModel(headModel(spec, weights), format);
     const { model } = await loadKerasModel(bytes, { ctx, name: `head.${format}` });
     try {
       let a: Float64Array = Float64Array.from(features);
       weights.forEach((w, i) => {
-        const y = refDense(a, rows, { kernel: Float64Array.from(w.kernel), bias: Float64Array.from(w.bias), inputs: w.inputs, units: w.units });
+        const y = refDense(a, rows, {
+          kernel: Float64Array.from(w.kernel),
+          bias: Float64Array.from(w.bias),
+          inputs: w.inputs,
+          units: w.units,
+        });
         a = i < weights.length - 1 ? y.map((v) => Math.max(v, 0)) : y;
       });
       const probs = new Float64Array(rows * 3);
       for (let r = 0; r < rows; r++) {
-        const z = a.subarray(r * 3, r * 3 + 3), max = Math.max(...z), sum = z.reduce((s, v) => s + Math.exp(v - max), 0);
+        const z = a.subarray(r * 3, r * 3 + 3),
+          max = Math.max(...z),
+          sum = z.reduce((s, v) => s + Math.exp(v - max), 0);
         for (let j = 0; j < 3; j++) probs[r * 3 + j] = Math.exp(z[j] - max) / sum;
       }
       assertClose(await model.predict(features, rows), probs, 1e-5, `.${format} round trip`);

@@ -53,25 +53,67 @@ function layerConfig(l: SavedLayer): Record<string, unknown> {
 /** config.json of a `.keras` archive (Keras 3's serialize_keras_object of the Sequential). */
 export function kerasConfig(model: SequentialModel): Record<string, unknown> {
   checkModel(model);
-  const input = { module: 'keras.layers', class_name: 'InputLayer', registered_name: null,
-    config: { batch_shape: batched(model.inputShape), dtype: 'float32', sparse: false, ragged: false, name: 'input_layer', optional: false } };
+  const input = {
+    module: 'keras.layers',
+    class_name: 'InputLayer',
+    registered_name: null,
+    config: {
+      batch_shape: batched(model.inputShape),
+      dtype: 'float32',
+      sparse: false,
+      ragged: false,
+      name: 'input_layer',
+      optional: false,
+    },
+  };
   const layers = model.layers.map((l) => ({
-    module: 'keras.layers', class_name: l.className, config: layerConfig(l), registered_name: null,
+    module: 'keras.layers',
+    class_name: l.className,
+    config: layerConfig(l),
+    registered_name: null,
     ...(l.weights.length ? { build_config: { input_shape: batched(l.inputShape) } } : {}),
   }));
   return {
-    module: 'keras', class_name: 'Sequential', registered_name: null,
-    config: { name: model.name, trainable: true, dtype: DTYPE, layers: [input, ...layers], build_input_shape: batched(model.inputShape) },
-    build_config: { input_shape: batched(model.inputShape) }, compile_config: null,
+    module: 'keras',
+    class_name: 'Sequential',
+    registered_name: null,
+    config: {
+      name: model.name,
+      trainable: true,
+      dtype: DTYPE,
+      layers: [input, ...layers],
+      build_input_shape: batched(model.inputShape),
+    },
+    build_config: { input_shape: batched(model.inputShape) },
+    compile_config: null,
   };
 }
 
 /** model_config of a legacy `.h5` (the same model, in the module-less form Keras writes there). */
 export function legacyModelConfig(model: SequentialModel): Record<string, unknown> {
   checkModel(model);
-  const input = { class_name: 'InputLayer', config: { batch_shape: batched(model.inputShape), dtype: 'float32', sparse: false, ragged: false, name: 'input_layer', optional: false } };
+  const input = {
+    class_name: 'InputLayer',
+    config: {
+      batch_shape: batched(model.inputShape),
+      dtype: 'float32',
+      sparse: false,
+      ragged: false,
+      name: 'input_layer',
+      optional: false,
+    },
+  };
   const layers = model.layers.map((l) => ({ class_name: l.className, config: layerConfig(l) }));
-  return { class_name: 'Sequential', config: { name: model.name, trainable: true, dtype: DTYPE, layers: [input, ...layers], build_input_shape: batched(model.inputShape) } };
+  return {
+    class_name: 'Sequential',
+    config: {
+      name: model.name,
+      trainable: true,
+      dtype: DTYPE,
+      layers: [input, ...layers],
+      build_input_shape: batched(model.inputShape),
+    },
+  };
 }
 
 type H5 = typeof import('h5wasm');
@@ -79,7 +121,12 @@ type H5 = typeof import('h5wasm');
 async function h5wasm(): Promise<{ lib: H5; fs?: { readFile(path: string): Uint8Array; unlink(path: string): void } }> {
   const mod = (isNode ? await import('h5wasm/node') : await import('h5wasm')) as unknown as { default: H5 };
   const module = await mod.default.ready;
-  return { lib: mod.default, fs: isNode ? undefined : (module as unknown as { FS: { readFile(p: string): Uint8Array; unlink(p: string): void } }).FS };
+  return {
+    lib: mod.default,
+    fs: isNode
+      ? undefined
+      : (module as unknown as { FS: { readFile(p: string): Uint8Array; unlink(p: string): void } }).FS,
+  };
 }
 
 let written = 0;
@@ -99,7 +146,11 @@ async function writeHdf5(fill: (f: import('h5wasm').File) => void): Promise<Uint
     fs.unlink(path);
     return bytes;
   }
-  const [nodeFs, os, pathMod] = await Promise.all([import(/* @vite-ignore */ 'node:fs'), import(/* @vite-ignore */ 'node:os'), import(/* @vite-ignore */ 'node:path')]);
+  const [nodeFs, os, pathMod] = await Promise.all([
+    import(/* @vite-ignore */ 'node:fs'),
+    import(/* @vite-ignore */ 'node:os'),
+    import(/* @vite-ignore */ 'node:path'),
+  ]);
   const dir = nodeFs.mkdtempSync(pathMod.join(os.tmpdir(), 'webgpu-cnn-save-'));
   try {
     const path = pathMod.join(dir, 'model.h5');
@@ -167,7 +218,11 @@ export function saveKerasH5(model: SequentialModel): Promise<Uint8Array> {
     const mw = f.create_group('model_weights');
     mw.create_attribute('backend', 'tensorflow');
     mw.create_attribute('keras_version', SAVED_KERAS_VERSION);
-    stringList(mw, 'layer_names', model.layers.map((l) => l.name));
+    stringList(
+      mw,
+      'layer_names',
+      model.layers.map((l) => l.name),
+    );
     for (const l of model.layers) {
       const g = mw.create_group(l.name);
       const paths = l.weights.map((w) => `${model.name}/${l.name}/${w.name}`);

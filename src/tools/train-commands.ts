@@ -27,41 +27,85 @@ const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
 /** The images of a directory: one folder per class (sorted, as flow_from_directory), or the files in it. */
 export function listImages(dir: string, option = 'IMAGES'): { files: string[]; ids?: number[]; classes?: string[] } {
   if (!existsSync(dir)) throw new ModelFileError(dir, 'no such directory');
-  if (!statSync(dir).isDirectory()) throw new ModelFileError(dir, `is not a directory (${option} is a folder of images, or of class folders)`);
-  const images = (d: string) => readdirSync(d).filter((f) => IMAGE_EXTENSIONS.has(extname(f).toLowerCase())).sort().map((f) => join(d, f));
-  const classes = readdirSync(dir).filter((f) => statSync(join(dir, f)).isDirectory()).sort();
+  if (!statSync(dir).isDirectory())
+    throw new ModelFileError(dir, `is not a directory (${option} is a folder of images, or of class folders)`);
+  const images = (d: string) =>
+    readdirSync(d)
+      .filter((f) => IMAGE_EXTENSIONS.has(extname(f).toLowerCase()))
+      .sort()
+      .map((f) => join(d, f));
+  const classes = readdirSync(dir)
+    .filter((f) => statSync(join(dir, f)).isDirectory())
+    .sort();
   if (!classes.length) {
     const files = images(dir);
     if (!files.length) throw new ModelFileError(dir, 'holds no .png or .jpg images');
     return { files };
   }
-  const files: string[] = [], ids: number[] = [];
+  const files: string[] = [],
+    ids: number[] = [];
   classes.forEach((c, i) => {
     const found = images(join(dir, c));
     files.push(...found);
     ids.push(...found.map(() => i));
   });
-  if (!files.length) throw new ModelFileError(dir, `its class folders (${classes.join(', ')}) hold no .png or .jpg images`);
+  if (!files.length)
+    throw new ModelFileError(dir, `its class folders (${classes.join(', ')}) hold no .png or .jpg images`);
   return { files, ids, classes };
 }
 
 const CODE_OPTIONS = {
-  layer: { kind: 'string', placeholder: 'NAME', help: "the layer whose output is the code (fc1, block5_pool, …; default the model's output)" },
-  pooling: { kind: 'choice', choices: ['avg', 'max'], help: 'pool a 4-D code over height and width (else it is flattened)' },
-  preprocess: { kind: 'choice', choices: ['caffe', 'tf', 'torch', 'unit', 'none'], default: 'caffe', help: "Keras's preprocess_input mode ('unit' divides by 255)" },
-  interpolation: { kind: 'choice', choices: ['nearest', 'bilinear'], default: 'nearest', help: "image resizing (load_img's default is nearest)" },
+  layer: {
+    kind: 'string',
+    placeholder: 'NAME',
+    help: "the layer whose output is the code (fc1, block5_pool, …; default the model's output)",
+  },
+  pooling: {
+    kind: 'choice',
+    choices: ['avg', 'max'],
+    help: 'pool a 4-D code over height and width (else it is flattened)',
+  },
+  preprocess: {
+    kind: 'choice',
+    choices: ['caffe', 'tf', 'torch', 'unit', 'none'],
+    default: 'caffe',
+    help: "Keras's preprocess_input mode ('unit' divides by 255)",
+  },
+  interpolation: {
+    kind: 'choice',
+    choices: ['nearest', 'bilinear'],
+    default: 'nearest',
+    help: "image resizing (load_img's default is nearest)",
+  },
   'input-shape': { kind: 'string', placeholder: 'H,W,C', help: 'input shape for bases whose input size is unknown' },
-  'code-batch': { kind: 'number', integer: true, min: 1, max: 1024, default: 8, help: 'images per forward pass of the base' },
+  'code-batch': {
+    kind: 'number',
+    integer: true,
+    min: 1,
+    max: 1024,
+    default: 8,
+    help: 'images per forward pass of the base',
+  },
   'max-pixels': { kind: 'number', min: 1, integer: true, default: 100_000_000, help: 'refuse images with more pixels' },
 } as const satisfies OptionTable;
 
 type CodeValues = Values<typeof CODE_OPTIONS>;
 
-async function codesFor(base: CodeBase, files: string[], v: CodeValues, io: CliIo, label: string): Promise<Float32Array> {
+async function codesFor(
+  base: CodeBase,
+  files: string[],
+  v: CodeValues,
+  io: CliIo,
+  label: string,
+): Promise<Float32Array> {
   const bar = startProgress(io, label, files.length, 'images');
   let last = 0;
   const codes = await computeCodes(base, files, {
-    pooling: v.pooling, batch: v['code-batch'], preprocess: v.preprocess as CodePreprocess, interpolation: v.interpolation, maxPixels: v['max-pixels'],
+    pooling: v.pooling,
+    batch: v['code-batch'],
+    preprocess: v.preprocess as CodePreprocess,
+    interpolation: v.interpolation,
+    maxPixels: v['max-pixels'],
     onBatch: (done) => {
       bar.tick(done - last);
       last = done;
@@ -75,13 +119,28 @@ export const CODES = {
   name: 'codes',
   args: 'IMAGES_DIR',
   summary: "A base model's codes (one layer's output, optionally pooled) for a folder of images, as .npy.",
-  details: 'With one folder per class in IMAGES_DIR (as Keras\'s flow_from_directory reads it), also writes the labels (int64 class ids) and classes.json.',
+  details:
+    "With one folder per class in IMAGES_DIR (as Keras's flow_from_directory reads it), also writes the labels " +
+    '(int64 class ids) and classes.json.',
   options: {
-    model: { kind: 'string', short: 'm', placeholder: 'FILE', help: 'the base: .keras, .h5, or a weights-only application file (VGG16)' },
+    model: {
+      kind: 'string',
+      short: 'm',
+      placeholder: 'FILE',
+      help: 'the base: .keras, .h5, or a weights-only application file (VGG16)',
+    },
     ...CODE_OPTIONS,
     out: { kind: 'string', short: 'o', placeholder: 'CODES.npy', help: 'where the codes go' },
-    'labels-out': { kind: 'string', placeholder: 'LABELS.npy', help: 'where the labels go (default labels.npy beside --out)' },
-    'classes-out': { kind: 'string', placeholder: 'CLASSES.json', help: 'where the class names go (default classes.json beside --out)' },
+    'labels-out': {
+      kind: 'string',
+      placeholder: 'LABELS.npy',
+      help: 'where the labels go (default labels.npy beside --out)',
+    },
+    'classes-out': {
+      kind: 'string',
+      placeholder: 'CLASSES.json',
+      help: 'where the class names go (default classes.json beside --out)',
+    },
     quiet: { kind: 'flag', short: 'q', help: 'print results only' },
   },
   positionals: { min: 1, max: 1 },
@@ -95,8 +154,10 @@ export async function codesCommand(argv: string[], io: CliIo): Promise<number> {
   checkInputFile(v.model);
   const listed = listImages(positionals[0]);
   const out = npyOutput(v.out, positionals[0]);
-  const labelsOut = listed.ids ? npyOutput(v['labels-out'] ?? join(dirname(out), 'labels.npy'), positionals[0]) : undefined;
-  const classesOut = listed.classes ? v['classes-out'] ?? join(dirname(out), 'classes.json') : undefined;
+  const labelsOut = listed.ids
+    ? npyOutput(v['labels-out'] ?? join(dirname(out), 'labels.npy'), positionals[0])
+    : undefined;
+  const classesOut = listed.classes ? (v['classes-out'] ?? join(dirname(out), 'classes.json')) : undefined;
   if (classesOut) checkWritableFile(classesOut);
   const ctx = await GpuContext.shared();
   try {
@@ -105,7 +166,10 @@ export async function codesCommand(argv: string[], io: CliIo): Promise<number> {
       const codes = await codesFor(base, listed.files, v, io, 'codes');
       const length = codes.length / listed.files.length;
       await writeNpy(out, codes, [listed.files.length, length]);
-      io.out(`${listed.files.length} codes of ${length} values (${base.layer}${v.pooling ? `, ${v.pooling} pooled` : ''}) → ${out}`);
+      io.out(
+        `${listed.files.length} codes of ${length} values ` +
+          `(${base.layer}${v.pooling ? `, ${v.pooling} pooled` : ''}) → ${out}`,
+      );
       if (labelsOut && listed.ids) {
         await writeFileAtomic(labelsOut, formatLabelNpy(listed.ids));
         await writeFileAtomic(classesOut!, new TextEncoder().encode(JSON.stringify(listed.classes)));
@@ -124,7 +188,8 @@ export async function codesCommand(argv: string[], io: CliIo): Promise<number> {
 function parseHidden(text: string): number[] {
   if (text.trim() === '0' || text.trim() === '') return [];
   const sizes = text.split(',').map((s) => (/^\s*\d+\s*$/.test(s) ? Number(s) : NaN));
-  if (sizes.some((s) => !(s >= 1 && s <= 65536))) throw new UsageError(`'${text}' is not a list of layer sizes (e.g. 256 or 512,128; 0 for none)`, '--hidden');
+  if (sizes.some((s) => !(s >= 1 && s <= 65536)))
+    throw new UsageError(`'${text}' is not a list of layer sizes (e.g. 256 or 512,128; 0 for none)`, '--hidden');
   return sizes;
 }
 
@@ -132,30 +197,64 @@ export const TRAIN_HEAD = {
   name: 'train-head',
   args: '',
   summary: 'Train a dense classifier head on codes (or on images through a base) on the GPU; save it for Keras.',
-  details: 'Dense+ReLU layers with dropout, then softmax (or sigmoid) with cross-entropy; mini-batches, seeded; early stopping on ' +
-    'validation loss keeps the best epoch. --out head.keras|.h5; with --base, --full-out writes base + head as one model.',
+  details:
+    'Dense+ReLU layers with dropout, then softmax (or sigmoid) with cross-entropy; mini-batches, seeded; ' +
+    'early stopping on validation loss keeps the best epoch. --out head.keras|.h5; with --base, --full-out ' +
+    'writes base + head as one model.',
   options: {
     features: { kind: 'string', placeholder: 'X.npy', help: 'training codes, N×D' },
     labels: { kind: 'string', placeholder: 'Y.npy', help: 'class ids (N) or one-hot rows (N×C)' },
     'val-features': { kind: 'string', placeholder: 'X.npy', help: 'validation codes' },
     'val-labels': { kind: 'string', placeholder: 'Y.npy', help: 'validation labels' },
-    images: { kind: 'string', placeholder: 'DIR', help: 'train on images instead: one folder per class (needs --base)' },
+    images: {
+      kind: 'string',
+      placeholder: 'DIR',
+      help: 'train on images instead: one folder per class (needs --base)',
+    },
     'val-images': { kind: 'string', placeholder: 'DIR', help: 'validation images, the same class folders' },
     base: { kind: 'string', placeholder: 'FILE', help: 'the base model that computes codes for --images' },
     ...CODE_OPTIONS,
     hidden: { kind: 'string', default: '256', placeholder: 'N[,N…]', help: 'hidden layer sizes (0 for none)' },
     dropout: { kind: 'number', min: 0, max: 0.99, default: 0.5, help: 'dropout rate after each hidden layer' },
-    output: { kind: 'choice', choices: ['softmax', 'sigmoid'], default: 'softmax', help: 'softmax: one class per row; sigmoid: independent labels' },
+    output: {
+      kind: 'choice',
+      choices: ['softmax', 'sigmoid'],
+      default: 'softmax',
+      help: 'softmax: one class per row; sigmoid: independent labels',
+    },
     epochs: { kind: 'number', integer: true, min: 1, max: 100000, default: 50, help: 'epochs at most' },
     batch: { kind: 'number', integer: true, min: 1, max: 65536, default: 32, help: 'rows per mini-batch' },
-    optimizer: { kind: 'choice', choices: ['adam', 'sgd', 'rmsprop'], default: 'adam', help: "Keras 3's formulas and defaults" },
+    optimizer: {
+      kind: 'choice',
+      choices: ['adam', 'sgd', 'rmsprop'],
+      default: 'adam',
+      help: "Keras 3's formulas and defaults",
+    },
     lr: { kind: 'number', min: 1e-9, max: 10, help: "learning rate (default Keras's: 0.001, SGD 0.01)" },
     momentum: { kind: 'number', min: 0, max: 0.999, default: 0, help: 'SGD momentum' },
     nesterov: { kind: 'flag', help: 'SGD with Nesterov momentum' },
-    patience: { kind: 'number', integer: true, min: 1, max: 100000, default: 10, help: 'stop after this many epochs without a lower validation loss' },
-    seed: { kind: 'number', integer: true, min: 0, max: 2 ** 31 - 1, default: 1, help: 'seeds the weights, the shuffles and the dropout' },
+    patience: {
+      kind: 'number',
+      integer: true,
+      min: 1,
+      max: 100000,
+      default: 10,
+      help: 'stop after this many epochs without a lower validation loss',
+    },
+    seed: {
+      kind: 'number',
+      integer: true,
+      min: 0,
+      max: 2 ** 31 - 1,
+      default: 1,
+      help: 'seeds the weights, the shuffles and the dropout',
+    },
     out: { kind: 'string', short: 'o', placeholder: 'HEAD.keras', help: 'the trained head: .keras or .h5' },
-    'full-out': { kind: 'string', placeholder: 'MODEL.keras', help: 'with --base: base + head as one model, .keras or .h5' },
+    'full-out': {
+      kind: 'string',
+      placeholder: 'MODEL.keras',
+      help: 'with --base: base + head as one model, .keras or .h5',
+    },
     history: { kind: 'string', placeholder: 'FILE.json', help: 'write the per-epoch metrics as JSON' },
     quiet: { kind: 'flag', short: 'q', help: 'print results only' },
   },
@@ -175,7 +274,8 @@ async function readFeatures(path: string): Promise<{ data: Float32Array; rows: n
 }
 
 function checkPair(features: { rows: number }, targets: Targets, what: string): void {
-  if (features.rows !== targets.rows) throw new UsageError(`${what}: ${features.rows} rows of codes but ${targets.rows} labels`);
+  if (features.rows !== targets.rows)
+    throw new UsageError(`${what}: ${features.rows} rows of codes but ${targets.rows} labels`);
 }
 
 const epochLine = (m: EpochMetrics, epochs: number) =>
@@ -195,7 +295,8 @@ export async function trainHeadCommand(argv: string[], io: CliIo): Promise<numbe
     checkWritableFile(v['full-out']);
   }
   if (v.history) {
-    if (extname(v.history).toLowerCase() !== '.json') throw new UsageError(`'${v.history}' must end in .json`, '--history');
+    if (extname(v.history).toLowerCase() !== '.json')
+      throw new UsageError(`'${v.history}' must end in .json`, '--history');
     checkWritableFile(v.history);
   }
   const fromImages = !!v.images;
@@ -211,24 +312,38 @@ export async function trainHeadCommand(argv: string[], io: CliIo): Promise<numbe
   const ctx = await GpuContext.shared();
   let base: CodeBase | undefined;
   try {
-    let train: LabelledSet, val: LabelledSet | undefined, classes: number, length: number, classNames: string[] | undefined;
+    let train: LabelledSet,
+      val: LabelledSet | undefined,
+      classes: number,
+      length: number,
+      classNames: string[] | undefined;
     if (fromImages) {
       const listed = listImages(v.images!, '--images');
       if (!listed.ids) throw new ModelFileError(v.images!, 'needs one folder per class');
       const valListed = v['val-images'] ? listImages(v['val-images'], '--val-images') : undefined;
       if (valListed && valListed.classes?.join() !== listed.classes!.join()) {
-        throw new ModelFileError(v['val-images']!, `its class folders (${valListed.classes?.join(', ')}) are not those of --images (${listed.classes!.join(', ')})`);
+        throw new ModelFileError(
+          v['val-images']!,
+          `its class folders (${valListed.classes?.join(', ')}) are not those of --images ` +
+            `(${listed.classes!.join(', ')})`,
+        );
       }
       base = await loadCodeBase(ctx, v.base!, v.layer, parseShape(v['input-shape']));
       const codes = await codesFor(base, listed.files, v, io, 'codes');
       classes = listed.classes!.length;
       classNames = listed.classes;
       length = codes.length / listed.files.length;
-      const targets = toTargets({ shape: [listed.ids.length], data: Float32Array.from(listed.ids), dtype: '<f4' }, classes);
+      const targets = toTargets(
+        { shape: [listed.ids.length], data: Float32Array.from(listed.ids), dtype: '<f4' },
+        classes,
+      );
       train = { features: codes, targets: targets.targets, rows: targets.rows };
       if (valListed) {
         const vcodes = await codesFor(base, valListed.files, v, io, 'validation codes');
-        const vt = toTargets({ shape: [valListed.ids!.length], data: Float32Array.from(valListed.ids!), dtype: '<f4' }, classes);
+        const vt = toTargets(
+          { shape: [valListed.ids!.length], data: Float32Array.from(valListed.ids!), dtype: '<f4' },
+          classes,
+        );
         val = { features: vcodes, targets: vt.targets, rows: vt.rows };
       }
     } else {
@@ -240,40 +355,81 @@ export async function trainHeadCommand(argv: string[], io: CliIo): Promise<numbe
       train = { features: x.data, targets: t.targets, rows: x.rows };
       if (v['val-features']) {
         const vx = await readFeatures(v['val-features']);
-        if (vx.length !== x.length) throw new ModelFileError(v['val-features'], `codes of ${vx.length} values; the training codes have ${x.length}`);
+        if (vx.length !== x.length)
+          throw new ModelFileError(
+            v['val-features'],
+            `codes of ${vx.length} values; the training codes have ${x.length}`,
+          );
         const vt = await readLabels(v['val-labels']!, classes, multi);
         checkPair(vx, vt, v['val-features']);
         val = { features: vx.data, targets: vt.targets, rows: vx.rows };
       }
       if (v.base) base = await loadCodeBase(ctx, v.base, v.layer, parseShape(v['input-shape']));
     }
-    const spec: HeadSpec = { inputs: length, hidden, dropout: hidden.length ? v.dropout : 0, classes, output: v.output };
+    const spec: HeadSpec = {
+      inputs: length,
+      hidden,
+      dropout: hidden.length ? v.dropout : 0,
+      classes,
+      output: v.output,
+    };
     if (!io.quiet) {
-      io.err(`training a ${[length, ...hidden, classes].join('→')} head on ${train.rows} rows${val ? ` (validation ${val.rows})` : ''}: ` +
-        `${v.optimizer}, batch ${v.batch}, ${v.epochs} epochs at most, seed ${v.seed}${classNames ? `; classes ${classNames.join(', ')}` : ''}`);
+      const rows = `${train.rows} rows${val ? ` (validation ${val.rows})` : ''}`;
+      const names = classNames ? `; classes ${classNames.join(', ')}` : '';
+      io.err(
+        `training a ${[length, ...hidden, classes].join('→')} head on ${rows}: ` +
+          `${v.optimizer}, batch ${v.batch}, ${v.epochs} epochs at most, seed ${v.seed}${names}`,
+      );
     }
     const bar = startProgress(io, 'training', v.epochs, 'epochs');
     const result = await trainHead(ctx, train, {
-      spec, epochs: v.epochs, batchSize: v.batch, seed: v.seed, validation: val, patience: val ? v.patience : undefined,
+      spec,
+      epochs: v.epochs,
+      batchSize: v.batch,
+      seed: v.seed,
+      validation: val,
+      patience: val ? v.patience : undefined,
       optimizer: { kind: v.optimizer, learningRate: v.lr, momentum: v.momentum, nesterov: v.nesterov },
       onEpoch: (m) => {
-        if (io.tty) bar.tick(1, `loss ${m.loss.toFixed(4)}${m.valLoss !== undefined ? ` · val_loss ${m.valLoss.toFixed(4)}` : ''}`);
+        if (io.tty)
+          bar.tick(
+            1,
+            `loss ${m.loss.toFixed(4)}${m.valLoss !== undefined ? ` · val_loss ${m.valLoss.toFixed(4)}` : ''}`,
+          );
         else if (!io.quiet) io.err(epochLine(m, v.epochs));
       },
     });
     bar.done();
     const best = result.history[result.bestEpoch - 1];
-    io.out(`${result.stoppedEarly ? 'stopped early; ' : ''}kept epoch ${result.bestEpoch} of ${result.history.length}: ` + epochLine(best, v.epochs).replace(/^epoch \S+: /, '').replace(/ · \d+ ms.*$/, ''));
+    io.out(
+      `${result.stoppedEarly ? 'stopped early; ' : ''}kept epoch ${result.bestEpoch} of ${result.history.length}: ` +
+        epochLine(best, v.epochs)
+          .replace(/^epoch \S+: /, '')
+          .replace(/ · \d+ ms.*$/, ''),
+    );
     io.out(`speed: ${result.stepsPerSecond.toFixed(0)} steps/s, ${result.msPerEpoch.toFixed(1)} ms per epoch (median)`);
     await writeFileAtomic(v.out, await saveKerasModel(headModel(spec, result.weights), format));
     io.out(`wrote ${v.out}`);
     if (v['full-out'] && base) {
-      const whole = fullModel({ spec: base.loaded.spec, graph: base.loaded.graph, weights: base.loaded.weights }, base.layer, v.pooling, spec, result.weights);
+      const whole = fullModel(
+        { spec: base.loaded.spec, graph: base.loaded.graph, weights: base.loaded.weights },
+        base.layer,
+        v.pooling,
+        spec,
+        result.weights,
+      );
       await writeFileAtomic(v['full-out'], await saveKerasModel(whole, fullFormat!));
       io.out(`wrote ${v['full-out']} (${base.layer}${v.pooling ? ` + ${v.pooling} pooling` : ''} + head)`);
     }
     if (v.history) {
-      const doc = { spec, bestEpoch: result.bestEpoch, stoppedEarly: result.stoppedEarly, stepsPerSecond: result.stepsPerSecond, msPerEpoch: result.msPerEpoch, history: result.history };
+      const doc = {
+        spec,
+        bestEpoch: result.bestEpoch,
+        stoppedEarly: result.stoppedEarly,
+        stepsPerSecond: result.stepsPerSecond,
+        msPerEpoch: result.msPerEpoch,
+        history: result.history,
+      };
       await writeFileAtomic(v.history, new TextEncoder().encode(JSON.stringify(doc, null, 1)));
     }
     return 0;

@@ -6,7 +6,14 @@ import { UsageError } from '../errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import type { Graph, GraphWeights } from '../graph/ir.js';
 import { Model } from '../graph/model.js';
-import { decodeImage, imageToArray, isRgbaImage, resizeImage, type Interpolation, type RgbaImage } from '../io/image.js';
+import {
+  decodeImage,
+  imageToArray,
+  isRgbaImage,
+  resizeImage,
+  type Interpolation,
+  type RgbaImage,
+} from '../io/image.js';
 import { loadKerasGraph, type LoadedKeras } from '../io/keras.js';
 import type { ByteSource } from '../io/source.js';
 import { preprocessInput, type PreprocessMode } from '../models/imagenet.js';
@@ -62,13 +69,23 @@ function cutAt(graph: Graph, weights: GraphWeights, layer: string): { graph: Gra
 }
 
 /** Loads `source` (any Keras file the library reads, VGG16's weight files included) cut at `layer`. */
-export async function loadCodeBase(ctx: GpuContext, source: ByteSource, layer?: string, inputShape?: number[]): Promise<CodeBase> {
+export async function loadCodeBase(
+  ctx: GpuContext,
+  source: ByteSource,
+  layer?: string,
+  inputShape?: number[],
+): Promise<CodeBase> {
   const loaded = await loadKerasGraph(source, { inputShape, recognize: recognizeApplication({ inputShape }) });
   const name = layer ?? loaded.spec.outputs[0];
   const cut = cutAt(loaded.graph, loaded.weights, name);
   const model = await Model.create(ctx, cut);
   return {
-    ctx, loaded, layer: name, model, inputShape: model.inputShapes[0], layerShape: model.outputShapes[0],
+    ctx,
+    loaded,
+    layer: name,
+    model,
+    inputShape: model.inputShapes[0],
+    layerShape: model.outputShapes[0],
     dispose: () => model.dispose(),
   };
 }
@@ -80,11 +97,19 @@ function prepare(x: Float32Array, mode: CodePreprocess): Float32Array {
 }
 
 /** One image as the base's input. */
-export async function imageInput(image: ByteSource | RgbaImage, shape: number[], options: CodeOptions): Promise<Float32Array> {
+export async function imageInput(
+  image: ByteSource | RgbaImage,
+  shape: number[],
+  options: CodeOptions,
+): Promise<Float32Array> {
   const [h, w, c] = shape;
-  if (shape.length !== 3 || (c !== 1 && c !== 3)) throw new UsageError(`the base's input [${shape.join(', ')}] is not an image (H, W, 1 or 3)`);
+  if (shape.length !== 3 || (c !== 1 && c !== 3))
+    throw new UsageError(`the base's input [${shape.join(', ')}] is not an image (H, W, 1 or 3)`);
   const img = isRgbaImage(image) ? image : await decodeImage(image, { maxPixels: options.maxPixels });
-  return prepare(imageToArray(resizeImage(img, w, h, options.interpolation ?? 'nearest'), c as 1 | 3), options.preprocess ?? 'caffe');
+  return prepare(
+    imageToArray(resizeImage(img, w, h, options.interpolation ?? 'nearest'), c as 1 | 3),
+    options.preprocess ?? 'caffe',
+  );
 }
 
 /** The code length for a layer output shape and pooling. */
@@ -111,7 +136,11 @@ function pool(y: Float32Array, n: number, shape: number[], pooling?: 'avg' | 'ma
 }
 
 /** Codes of `images` ([images.length, codeLength]) through a loaded base. */
-export async function computeCodes(base: CodeBase, images: (ByteSource | RgbaImage)[], options: CodeOptions = {}): Promise<Float32Array> {
+export async function computeCodes(
+  base: CodeBase,
+  images: (ByteSource | RgbaImage)[],
+  options: CodeOptions = {},
+): Promise<Float32Array> {
   const batch = options.batch ?? 8;
   const per = base.inputShape.reduce((a, b) => a * b, 1);
   const length = codeLength(base.layerShape, options.pooling);
@@ -128,7 +157,11 @@ export async function computeCodes(base: CodeBase, images: (ByteSource | RgbaIma
 }
 
 /** The codes as a GPU tensor [images, codeLength] on the base's context (the caller disposes it). */
-export async function codesTensor(base: CodeBase, images: (ByteSource | RgbaImage)[], options: CodeOptions = {}): Promise<Tensor> {
+export async function codesTensor(
+  base: CodeBase,
+  images: (ByteSource | RgbaImage)[],
+  options: CodeOptions = {},
+): Promise<Tensor> {
   const codes = await computeCodes(base, images, options);
   return Tensor.fromArray(base.ctx, codes, [images.length, codes.length / Math.max(1, images.length)], 'codes');
 }

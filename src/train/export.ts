@@ -22,12 +22,23 @@ export function headLayers(spec: HeadSpec, weights: HeadWeights, taken: Readonly
   weights.forEach((w, i) => {
     const output = i === weights.length - 1;
     layers.push({
-      className: 'Dense', name: named('dense'), inputShape: [w.inputs],
+      className: 'Dense',
+      name: named('dense'),
+      inputShape: [w.inputs],
       config: { units: w.units, activation: output ? spec.output : 'relu', use_bias: true },
-      weights: [{ name: 'kernel', shape: [w.inputs, w.units], data: w.kernel }, { name: 'bias', shape: [w.units], data: w.bias }],
+      weights: [
+        { name: 'kernel', shape: [w.inputs, w.units], data: w.kernel },
+        { name: 'bias', shape: [w.units], data: w.bias },
+      ],
     });
     if (!output && spec.dropout > 0) {
-      layers.push({ className: 'Dropout', name: named('dropout'), inputShape: [w.units], config: { rate: spec.dropout, seed: null, noise_shape: null }, weights: [] });
+      layers.push({
+        className: 'Dropout',
+        name: named('dropout'),
+        inputShape: [w.units],
+        config: { rate: spec.dropout, seed: null, noise_shape: null },
+        weights: [],
+      });
     }
   });
   return layers;
@@ -65,7 +76,10 @@ function baseWeights(layer: KerasLayer, base: BaseModel): SavedLayer['weights'] 
   const c = layer.config;
   if (layer.className === 'Dense') {
     const units = c.units as number;
-    return [{ name: 'kernel', shape: [w.kernel.length / units, units], data: w.kernel }, ...(w.bias ? [{ name: 'bias', shape: [units], data: w.bias }] : [])];
+    return [
+      { name: 'kernel', shape: [w.kernel.length / units, units], data: w.kernel },
+      ...(w.bias ? [{ name: 'bias', shape: [units], data: w.bias }] : []),
+    ];
   }
   const [kh, kw] = (Array.isArray(c.kernel_size) ? c.kernel_size : [c.kernel_size, c.kernel_size]) as number[];
   const filters = c.filters as number;
@@ -78,11 +92,22 @@ function baseWeights(layer: KerasLayer, base: BaseModel): SavedLayer['weights'] 
  * one Sequential that maps images to the head's classes. The base must be a chain of the layers in
  * BASE_KEYS (VGG16 is), each reading the one before it.
  */
-export function fullModel(base: BaseModel, codeLayer: string, pooling: 'avg' | 'max' | undefined, spec: HeadSpec, weights: HeadWeights, name = 'transfer'): SequentialModel {
+export function fullModel(
+  base: BaseModel,
+  codeLayer: string,
+  pooling: 'avg' | 'max' | undefined,
+  spec: HeadSpec,
+  weights: HeadWeights,
+  name = 'transfer',
+): SequentialModel {
   const layers = base.spec.layers;
   const end = layers.findIndex((l) => l.name === codeLayer);
   if (end < 0) throw new UsageError(`the base has no layer '${codeLayer}'`, '--layer');
-  const plan = planGraph(base.graph, 1, { maxWorkgroupsPerDimension: 2 ** 31, maxInvocationsPerWorkgroup: 1024, maxStorageBindingBytes: 2 ** 52 });
+  const plan = planGraph(base.graph, 1, {
+    maxWorkgroupsPerDimension: 2 ** 31,
+    maxInvocationsPerWorkgroup: 1024,
+    maxStorageBindingBytes: 2 ** 52,
+  });
   const shapeOf = (layer: string) => {
     const nodes = base.graph.nodes.filter((n) => (n.source?.layer ?? n.name) === layer);
     return (plan.shapes.get(layer) ?? plan.shapes.get(nodes[nodes.length - 1]?.name ?? ''))?.slice(1);
@@ -98,22 +123,41 @@ export function fullModel(base: BaseModel, codeLayer: string, pooling: 'avg' | '
     }
     const keys = BASE_KEYS[layer.className];
     if (!keys || (layer.className === 'Conv2D' && (layer.config.groups ?? 1) !== 1)) {
-      throw new UsageError(`whole-model export takes chain bases of ${Object.keys(BASE_KEYS).join(', ')} layers; '${layer.name}' is a ${layer.className}`);
+      throw new UsageError(
+        `whole-model export takes chain bases of ${Object.keys(BASE_KEYS).join(', ')} layers; ` +
+          `'${layer.name}' is a ${layer.className}`,
+      );
     }
     if (layer.scope.length || layer.inbound.length !== 1 || (previous !== undefined && layer.inbound[0] !== previous)) {
       throw new UsageError(`whole-model export takes chain bases; '${layer.name}' does not read the layer before it`);
     }
     const config: Record<string, unknown> = {};
     for (const k of keys) if (layer.config[k] !== undefined) config[k] = layer.config[k];
-    out.push({ className: layer.className, name: layer.name, config, weights: baseWeights(layer, base), inputShape: shapeOf(previous!)! });
+    out.push({
+      className: layer.className,
+      name: layer.name,
+      config,
+      weights: baseWeights(layer, base),
+      inputShape: shapeOf(previous!)!,
+    });
     previous = layer.name;
   }
   if (!inputShape) throw new UsageError('the base has no input layer');
   const codeShape = shapeOf(codeLayer)!;
   if (codeShape.length === 3) {
-    const [className, layerName] = pooling === 'avg' ? ['GlobalAveragePooling2D', 'global_average_pooling2d']
-      : pooling === 'max' ? ['GlobalMaxPooling2D', 'global_max_pooling2d'] : ['Flatten', 'flatten'];
-    out.push({ className, name: out.some((l) => l.name === layerName) ? `${layerName}_head` : layerName, config: {}, weights: [], inputShape: codeShape });
+    const [className, layerName] =
+      pooling === 'avg'
+        ? ['GlobalAveragePooling2D', 'global_average_pooling2d']
+        : pooling === 'max'
+          ? ['GlobalMaxPooling2D', 'global_max_pooling2d']
+          : ['Flatten', 'flatten'];
+    out.push({
+      className,
+      name: out.some((l) => l.name === layerName) ? `${layerName}_head` : layerName,
+      config: {},
+      weights: [],
+      inputShape: codeShape,
+    });
   }
   out.push(...headLayers(spec, weights, new Set(out.map((l) => l.name))));
   return { name, inputShape, layers: out };

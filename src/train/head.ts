@@ -40,8 +40,10 @@ export function checkHeadSpec(spec: HeadSpec): void {
   const whole = (n: number) => Number.isInteger(n) && n >= 1;
   if (!whole(spec.inputs)) throw new UsageError(`a head needs a positive number of input features, got ${spec.inputs}`);
   if (!whole(spec.classes)) throw new UsageError(`a head needs at least one class, got ${spec.classes}`);
-  if (spec.output === 'softmax' && spec.classes < 2) throw new UsageError('a softmax head needs at least 2 classes (use sigmoid for one)');
-  if (spec.hidden.some((h) => !whole(h))) throw new UsageError(`hidden layer sizes must be positive, got ${spec.hidden.join(',')}`, '--hidden');
+  if (spec.output === 'softmax' && spec.classes < 2)
+    throw new UsageError('a softmax head needs at least 2 classes (use sigmoid for one)');
+  if (spec.hidden.some((h) => !whole(h)))
+    throw new UsageError(`hidden layer sizes must be positive, got ${spec.hidden.join(',')}`, '--hidden');
   if (!(spec.dropout >= 0 && spec.dropout < 1)) throw new UsageError(`${spec.dropout} is not in [0, 1)`, '--dropout');
 }
 
@@ -80,7 +82,12 @@ export function flatLayout(spec: HeadSpec, align = 64): FlatLayout {
     at += Math.ceil(n / align) * align;
     return start;
   };
-  const layers = denseShapes(spec).map(([inputs, units]) => ({ kernel: take(inputs * units), bias: take(units), inputs, units }));
+  const layers = denseShapes(spec).map(([inputs, units]) => ({
+    kernel: take(inputs * units),
+    bias: take(units),
+    inputs,
+    units,
+  }));
   return { layers, total: at };
 }
 

@@ -15,8 +15,9 @@ export function parseLabelNpy(bytes: Uint8Array, name: string): NpyArray {
   patched.set(new TextEncoder().encode(descr === '<i8' ? '<f8' : '<f4'), at);
   const parsed = parseNpy(patched, name);
   const start = bytes.length - parsed.data.length * (descr === '<i8' ? 8 : 4);
-  const raw = bytes.slice(start).buffer;
-  const data = descr === '<i8' ? Float32Array.from(new BigInt64Array(raw), Number) : Float32Array.from(new Int32Array(raw));
+  const raw = new Uint8Array(bytes.subarray(start)).buffer; // a copy, aligned (Buffer.slice would not copy)
+  const data =
+    descr === '<i8' ? Float32Array.from(new BigInt64Array(raw), Number) : Float32Array.from(new Int32Array(raw));
   return { shape: parsed.shape, data, dtype: parsed.dtype };
 }
 
@@ -42,31 +43,41 @@ export function toTargets(labels: NpyArray, classes?: number, name = 'labels', m
   const rows = shape[0];
   if (oneHot) {
     const c = shape[1];
-    if (classes !== undefined && classes !== c) throw new ModelFileError(name, `has ${c} classes per row, expected ${classes}`);
+    if (classes !== undefined && classes !== c)
+      throw new ModelFileError(name, `has ${c} classes per row, expected ${classes}`);
     const ids = new Int32Array(rows);
     for (let r = 0; r < rows; r++) {
-      let best = 0, sum = 0;
+      let best = 0,
+        sum = 0;
       for (let j = 0; j < c; j++) {
         const v = data[r * c + j];
-        if (!(v === 0 || v === 1)) throw new ModelFileError(name, `row ${r} holds ${v}: one-hot rows hold only 0 and 1`);
+        if (!(v === 0 || v === 1))
+          throw new ModelFileError(name, `row ${r} holds ${v}: one-hot rows hold only 0 and 1`);
         sum += v;
         if (v > data[r * c + best]) best = j;
       }
-      if (!multiLabel && sum !== 1) throw new ModelFileError(name, `row ${r} has ${sum} ones; a one-hot row has exactly one (multi-label needs --output sigmoid)`);
+      if (!multiLabel && sum !== 1)
+        throw new ModelFileError(
+          name,
+          `row ${r} has ${sum} ones; a one-hot row has exactly one (multi-label needs --output sigmoid)`,
+        );
       ids[r] = best;
     }
     return { targets: data, rows, classes: c, ids };
   }
   const ids = Int32Array.from(data);
   ids.forEach((v, r) => {
-    if (v !== data[r] || v < 0) throw new ModelFileError(name, `label ${data[r]} (row ${r}) is not a class id (a whole number ≥ 0)`);
+    if (v !== data[r] || v < 0)
+      throw new ModelFileError(name, `label ${data[r]} (row ${r}) is not a class id (a whole number ≥ 0)`);
   });
   const c = classes ?? Math.max(...ids) + 1;
   if (c < 2) throw new UsageError(`${name}: labels name a single class; training needs at least two`);
   const bad = ids.findIndex((v) => v >= c);
   if (bad >= 0) throw new ModelFileError(name, `label ${ids[bad]} (row ${bad}) is not below the ${c} classes`);
   const targets = new Float32Array(rows * c);
-  ids.forEach((v, r) => { targets[r * c + v] = 1; });
+  ids.forEach((v, r) => {
+    targets[r * c + v] = 1;
+  });
   return { targets, rows, classes: c, ids };
 }
 

@@ -24,13 +24,23 @@ export interface OptimizerConfig {
   epsilon?: number;
 }
 
-export const DEFAULT_LEARNING_RATE: Readonly<Record<OptimizerKind, number>> = { sgd: 0.01, adam: 0.001, rmsprop: 0.001 };
+export const DEFAULT_LEARNING_RATE: Readonly<Record<OptimizerKind, number>> = {
+  sgd: 0.01,
+  adam: 0.001,
+  rmsprop: 0.001,
+};
 
 /** Every field filled with Keras's defaults (and checked). */
 export function resolveOptimizer(c: OptimizerConfig): Required<OptimizerConfig> {
   const r: Required<OptimizerConfig> = {
-    kind: c.kind, learningRate: c.learningRate ?? DEFAULT_LEARNING_RATE[c.kind], momentum: c.momentum ?? 0,
-    nesterov: c.nesterov ?? false, beta1: c.beta1 ?? 0.9, beta2: c.beta2 ?? 0.999, rho: c.rho ?? 0.9, epsilon: c.epsilon ?? 1e-7,
+    kind: c.kind,
+    learningRate: c.learningRate ?? DEFAULT_LEARNING_RATE[c.kind],
+    momentum: c.momentum ?? 0,
+    nesterov: c.nesterov ?? false,
+    beta1: c.beta1 ?? 0.9,
+    beta2: c.beta2 ?? 0.999,
+    rho: c.rho ?? 0.9,
+    epsilon: c.epsilon ?? 1e-7,
   };
   if (!(r.learningRate > 0)) throw new UsageError(`${r.learningRate} is not a positive learning rate`, '--lr');
   if (!(r.momentum >= 0 && r.momentum < 1)) throw new UsageError(`${r.momentum} is not in [0, 1)`, '--momentum');
@@ -49,7 +59,12 @@ export function stateBuffers(c: Required<OptimizerConfig>): number {
  * The dispatch of update number `step` (from 1) over `total` values. Bindings: input 0 the gradients,
  * input 1 the weights, inputs 2… the state buffers (all updated in place but the gradients).
  */
-export function optimizerDispatch(c: Required<OptimizerConfig>, total: number, step: number, caps: DeviceCaps): Dispatch {
+export function optimizerDispatch(
+  c: Required<OptimizerConfig>,
+  total: number,
+  step: number,
+  caps: DeviceCaps,
+): Dispatch {
   const workgroups = grid1d(total, 64, caps);
   const states = stateBuffers(c);
   const bindings = [input(0), input(1), ...Array.from({ length: states }, (_, i) => input(2 + i))];
@@ -57,15 +72,27 @@ export function optimizerDispatch(c: Required<OptimizerConfig>, total: number, s
     // Keras: alpha = lr · √(1 − β₂ᵗ) / (1 − β₁ᵗ), in float64 here rather than per element in f32.
     const alpha = (c.learningRate * Math.sqrt(1 - c.beta2 ** step)) / (1 - c.beta1 ** step);
     return {
-      kernel: 'optimizer-adam', spec: {}, workgroups, bindings,
+      kernel: 'optimizer-adam',
+      spec: {},
+      workgroups,
+      bindings,
       params: { total, alpha, beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon },
     };
   }
   if (c.kind === 'rmsprop') {
-    return { kernel: 'optimizer-rmsprop', spec: {}, workgroups, bindings, params: { total, lr: c.learningRate, rho: c.rho, epsilon: c.epsilon } };
+    return {
+      kernel: 'optimizer-rmsprop',
+      spec: {},
+      workgroups,
+      bindings,
+      params: { total, lr: c.learningRate, rho: c.rho, epsilon: c.epsilon },
+    };
   }
   return {
-    kernel: 'optimizer-sgd', spec: { NESTEROV: c.nesterov ? 1 : 0 }, workgroups, bindings,
+    kernel: 'optimizer-sgd',
+    spec: { NESTEROV: c.nesterov ? 1 : 0 },
+    workgroups,
+    bindings,
     params: { total, lr: c.learningRate, momentum: c.momentum },
   };
 }

@@ -32,7 +32,10 @@ export class Program {
   private bindGroups: GPUBindGroup[] = [];
   private staged?: Uint8Array<ArrayBuffer>;
 
-  constructor(private readonly ctx: GpuContext, readonly label: string) {}
+  constructor(
+    private readonly ctx: GpuContext,
+    readonly label: string,
+  ) {}
 
   /** Appends a launch with its inputs and output (see bindSlices). Returns its index for setParams. */
   add(dispatch: Dispatch, inputs: Slice[], output: Slice): number {
@@ -61,12 +64,24 @@ export class Program {
     this.bindGroups = this.steps.map((s, i) => {
       const entries: GPUBindGroupEntry[] = s.slices.map((sl, binding) => ({
         binding,
-        resource: sl.at === undefined && sl.floats === undefined
-          ? { buffer: sl.buffer }
-          : { buffer: sl.buffer, offset: 4 * (sl.at ?? 0), size: 4 * (sl.floats ?? sl.buffer.size / 4 - (sl.at ?? 0)) },
+        resource:
+          sl.at === undefined && sl.floats === undefined
+            ? { buffer: sl.buffer }
+            : {
+                buffer: sl.buffer,
+                offset: 4 * (sl.at ?? 0),
+                size: 4 * (sl.floats ?? sl.buffer.size / 4 - (sl.at ?? 0)),
+              },
       }));
-      entries.push({ binding: s.slices.length, resource: { buffer: this.uniform!, offset: i * SLOT, size: paramBytes(s.dispatch.kernel) } });
-      packParams(s.dispatch.kernel, s.dispatch.params, new DataView(this.staged!.buffer, i * SLOT, paramBytes(s.dispatch.kernel)));
+      entries.push({
+        binding: s.slices.length,
+        resource: { buffer: this.uniform!, offset: i * SLOT, size: paramBytes(s.dispatch.kernel) },
+      });
+      packParams(
+        s.dispatch.kernel,
+        s.dispatch.params,
+        new DataView(this.staged!.buffer, i * SLOT, paramBytes(s.dispatch.kernel)),
+      );
       return ctx.device.createBindGroup({ layout: ctx.pipelines.get(s.dispatch).getBindGroupLayout(0), entries });
     });
   }

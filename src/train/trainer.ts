@@ -9,7 +9,13 @@ import type { GpuContext } from '../gpu/context.js';
 import { rng } from '../random.js';
 import { checkHeadSpec, flatLayout, flatten, initHead, unflatten, type HeadSpec, type HeadWeights } from './head.js';
 import {
-  biasGradDispatch, denseDispatch, dropoutDispatch, gatherDispatch, gemmAtDispatch, lossDispatch, reluBackwardDispatch,
+  biasGradDispatch,
+  denseDispatch,
+  dropoutDispatch,
+  gatherDispatch,
+  gemmAtDispatch,
+  lossDispatch,
+  reluBackwardDispatch,
 } from './kernels.js';
 import { optimizerDispatch, resolveOptimizer, stateBuffers, type OptimizerConfig } from './optimizer.js';
 import { Program, type Slice } from './program.js';
@@ -90,7 +96,9 @@ function checkSet(set: LabelledSet, spec: HeadSpec, what: string): void {
     throw new UsageError(`${what}: ${set.features.length} feature values for ${set.rows} rows of ${spec.inputs}`);
   }
   if (set.targets.length !== set.rows * spec.classes) {
-    throw new UsageError(`${what}: ${set.targets.length} target values for ${set.rows} rows of ${spec.classes} classes`);
+    throw new UsageError(
+      `${what}: ${set.targets.length} target values for ${set.rows} rows of ${spec.classes} classes`,
+    );
   }
 }
 
@@ -108,8 +116,10 @@ export async function trainHead(ctx: GpuContext, train: LabelledSet, options: Tr
   checkHeadSpec(spec);
   checkSet(train, spec, 'training data');
   if (options.validation) checkSet(options.validation, spec, 'validation data');
-  if (!(Number.isInteger(options.epochs) && options.epochs >= 1)) throw new UsageError(`${options.epochs} is not a number of epochs`, '--epochs');
-  if (!(Number.isInteger(options.batchSize) && options.batchSize >= 1)) throw new UsageError(`${options.batchSize} is not a batch size`, '--batch');
+  if (!(Number.isInteger(options.epochs) && options.epochs >= 1))
+    throw new UsageError(`${options.epochs} is not a number of epochs`, '--epochs');
+  if (!(Number.isInteger(options.batchSize) && options.batchSize >= 1))
+    throw new UsageError(`${options.batchSize} is not a batch size`, '--batch');
   const session = new TrainingSession(ctx, spec, train, options);
   try {
     return await session.run();
@@ -127,7 +137,12 @@ class TrainingSession {
   private readonly b: Record<string, GPUBuffer> = {};
   private readonly hidden: { h: GPUBuffer; d?: GPUBuffer; dd: GPUBuffer; dh?: GPUBuffer; dz: GPUBuffer }[] = [];
 
-  constructor(private readonly ctx: GpuContext, private readonly spec: HeadSpec, private readonly train: LabelledSet, private readonly options: TrainOptions) {
+  constructor(
+    private readonly ctx: GpuContext,
+    private readonly spec: HeadSpec,
+    private readonly train: LabelledSet,
+    private readonly options: TrainOptions,
+  ) {
     this.layout = flatLayout(spec);
     this.opt = resolveOptimizer(options.optimizer);
     this.batch = Math.min(options.batchSize, train.rows);
@@ -152,7 +167,11 @@ class TrainingSession {
     if (val) {
       b.vx = this.buffer(val.rows * spec.inputs, 'validation features', val.features);
       b.vt = this.buffer(val.rows * spec.classes, 'validation targets', val.targets);
-      b.vorder = this.buffer(val.rows, 'validation order', Uint32Array.from({ length: val.rows }, (_, i) => i));
+      b.vorder = this.buffer(
+        val.rows,
+        'validation order',
+        Uint32Array.from({ length: val.rows }, (_, i) => i),
+      );
       b.vstats = this.buffer(2 * val.rows, 'validation stats');
     }
     b.xb = this.buffer(batch * spec.inputs, 'batch features');
@@ -161,8 +180,11 @@ class TrainingSession {
       const n = batch * units;
       const drop = spec.dropout > 0;
       this.hidden.push({
-        h: this.buffer(n, 'hidden'), d: drop ? this.buffer(n, 'dropped') : undefined,
-        dd: this.buffer(n, 'hidden grad'), dh: drop ? this.buffer(n, 'dropout grad') : undefined, dz: this.buffer(n, 'relu grad'),
+        h: this.buffer(n, 'hidden'),
+        d: drop ? this.buffer(n, 'dropped') : undefined,
+        dd: this.buffer(n, 'hidden grad'),
+        dh: drop ? this.buffer(n, 'dropout grad') : undefined,
+        dz: this.buffer(n, 'relu grad'),
       });
     }
     b.z = this.buffer(batch * spec.classes, 'logits');
@@ -171,7 +193,8 @@ class TrainingSession {
     b.w = this.buffer(total, 'weights', flatten(initial, this.layout));
     b.g = this.buffer(total, 'gradients', new Float32Array(total));
     b.best = this.buffer(total, 'best weights');
-    for (let i = 0; i < stateBuffers(this.opt); i++) b[`s${i}`] = this.buffer(total, `optimizer state ${i}`, new Float32Array(total));
+    for (let i = 0; i < stateBuffers(this.opt); i++)
+      b[`s${i}`] = this.buffer(total, `optimizer state ${i}`, new Float32Array(total));
   }
 
   private weightSlice(layer: number, which: 'kernel' | 'bias', of = this.b.w): Slice {
@@ -179,43 +202,78 @@ class TrainingSession {
     return { buffer: of, at: l[which], floats: which === 'kernel' ? l.inputs * l.units : l.units };
   }
 
-  /** The forward pass over `m` rows gathered from (x, t, order) into the batch buffers; returns the dropout launches. */
-  private forward(p: Program, m: number, source: { x: GPUBuffer; t: GPUBuffer; order: GPUBuffer }, training: boolean): Drop[] {
+  /** The forward pass over `m` rows gathered from (x, t, order) into the batch buffers; returns its dropouts. */
+  private forward(
+    p: Program,
+    m: number,
+    source: { x: GPUBuffer; t: GPUBuffer; order: GPUBuffer },
+    training: boolean,
+  ): Drop[] {
     const { spec, ctx } = this;
     const caps = ctx.caps;
-    p.add(gatherDispatch(m, spec.inputs, 0, caps), [{ buffer: source.x }, { buffer: source.order }], { buffer: this.b.xb });
-    p.add(gatherDispatch(m, spec.classes, 0, caps), [{ buffer: source.t }, { buffer: source.order }], { buffer: this.b.tb });
+    p.add(gatherDispatch(m, spec.inputs, 0, caps), [{ buffer: source.x }, { buffer: source.order }], {
+      buffer: this.b.xb,
+    });
+    p.add(gatherDispatch(m, spec.classes, 0, caps), [{ buffer: source.t }, { buffer: source.order }], {
+      buffer: this.b.tb,
+    });
     const drops: Drop[] = [];
-    let a = this.b.xb, k = spec.inputs;
+    let a = this.b.xb,
+      k = spec.inputs;
     spec.hidden.forEach((units, l) => {
       const hb = this.hidden[l];
-      p.add(denseDispatch(m, k, units, { kind: 'relu' }, caps), [{ buffer: a }, this.weightSlice(l, 'kernel'), this.weightSlice(l, 'bias')], { buffer: hb.h });
+      p.add(
+        denseDispatch(m, k, units, { kind: 'relu' }, caps),
+        [{ buffer: a }, this.weightSlice(l, 'kernel'), this.weightSlice(l, 'bias')],
+        { buffer: hb.h },
+      );
       a = hb.h;
       if (training && hb.d) {
-        drops.push({ launch: p.add(dropoutDispatch(m * units, spec.dropout, 0, caps), [{ buffer: hb.h }], { buffer: hb.d }), layer: l });
+        drops.push({
+          launch: p.add(dropoutDispatch(m * units, spec.dropout, 0, caps), [{ buffer: hb.h }], { buffer: hb.d }),
+          layer: l,
+        });
         a = hb.d;
       }
       k = units;
     });
     const out = spec.hidden.length;
-    p.add(denseDispatch(m, k, spec.classes, undefined, caps), [{ buffer: a }, this.weightSlice(out, 'kernel'), this.weightSlice(out, 'bias')], { buffer: this.b.z });
+    p.add(
+      denseDispatch(m, k, spec.classes, undefined, caps),
+      [{ buffer: a }, this.weightSlice(out, 'kernel'), this.weightSlice(out, 'bias')],
+      { buffer: this.b.z },
+    );
     return drops;
   }
 
   /** Launch indices whose params change per step. */
-  private trainProgram(m: number): { program: Program; gathers: number[]; loss: number; drops: Drop[]; update: number } {
+  private trainProgram(m: number): {
+    program: Program;
+    gathers: number[];
+    loss: number;
+    drops: Drop[];
+    update: number;
+  } {
     const { spec, ctx, b } = this;
     const caps = ctx.caps;
     const p = new Program(ctx, `train step (${m} rows)`);
     this.programs.push(p);
     const drops = this.forward(p, m, { x: b.x, t: b.t, order: b.order }, true);
-    const loss = p.add(lossDispatch(m, spec.classes, 0, spec.output, true, caps), [{ buffer: b.z }, { buffer: b.tb }, { buffer: b.stats }], { buffer: b.dz });
+    const loss = p.add(
+      lossDispatch(m, spec.classes, 0, spec.output, true, caps),
+      [{ buffer: b.z }, { buffer: b.tb }, { buffer: b.stats }],
+      { buffer: b.dz },
+    );
     // Backward, output layer first: each layer's weight and bias gradients into the flat gradient buffer.
     let g = b.dz;
     for (let j = spec.hidden.length; j >= 0; j--) {
       const l = this.layout.layers[j];
-      const input = j === 0 ? b.xb : this.hidden[j - 1].d ?? this.hidden[j - 1].h;
-      p.add(gemmAtDispatch(m, l.inputs, l.units, caps), [{ buffer: input }, { buffer: g }], this.weightSlice(j, 'kernel', b.g));
+      const input = j === 0 ? b.xb : (this.hidden[j - 1].d ?? this.hidden[j - 1].h);
+      p.add(
+        gemmAtDispatch(m, l.inputs, l.units, caps),
+        [{ buffer: input }, { buffer: g }],
+        this.weightSlice(j, 'kernel', b.g),
+      );
       p.add(biasGradDispatch(m, l.units, caps), [{ buffer: g }], this.weightSlice(j, 'bias', b.g));
       if (j === 0) break;
       const hb = this.hidden[j - 1];
@@ -224,7 +282,10 @@ class TrainingSession {
       let dy = hb.dd;
       if (hb.dh) {
         // The same seed as this layer's forward mask: dropout's derivative is the same mask and scale.
-        drops.push({ launch: p.add(dropoutDispatch(m * l.inputs, spec.dropout, 0, caps), [{ buffer: hb.dd }], { buffer: hb.dh }), layer: j - 1 });
+        drops.push({
+          launch: p.add(dropoutDispatch(m * l.inputs, spec.dropout, 0, caps), [{ buffer: hb.dd }], { buffer: hb.dh }),
+          layer: j - 1,
+        });
         dy = hb.dh;
       }
       p.add(reluBackwardDispatch(m * l.inputs, caps), [{ buffer: hb.h }, { buffer: dy }], { buffer: hb.dz });
@@ -232,7 +293,11 @@ class TrainingSession {
     }
     const states = Array.from({ length: stateBuffers(this.opt) }, (_, i) => ({ buffer: b[`s${i}`] }));
     // The optimiser updates in place: every binding is an input.
-    const update = p.add(optimizerDispatch(this.opt, this.layout.total, 1, caps), [{ buffer: b.g }, { buffer: b.w }, ...states], { buffer: b.w });
+    const update = p.add(
+      optimizerDispatch(this.opt, this.layout.total, 1, caps),
+      [{ buffer: b.g }, { buffer: b.w }, ...states],
+      { buffer: b.w },
+    );
     return { program: p, gathers: [0, 1], loss, drops, update };
   }
 
@@ -241,7 +306,11 @@ class TrainingSession {
     const p = new Program(ctx, `validation (${m} rows)`);
     this.programs.push(p);
     this.forward(p, m, { x: b.vx, t: b.vt, order: b.vorder }, false);
-    const loss = p.add(lossDispatch(m, spec.classes, 0, spec.output, false, ctx.caps), [{ buffer: b.z }, { buffer: b.tb }, { buffer: b.vstats }], { buffer: b.dz });
+    const loss = p.add(
+      lossDispatch(m, spec.classes, 0, spec.output, false, ctx.caps),
+      [{ buffer: b.z }, { buffer: b.tb }, { buffer: b.vstats }],
+      { buffer: b.dz },
+    );
     return { program: p, gathers: [0, 1], loss };
   }
 
@@ -264,7 +333,12 @@ class TrainingSession {
     const shuffle = options.shuffle === false ? undefined : shuffleGenerator(options.seed);
     const history: EpochMetrics[] = [];
     const restoreBest = !!val && options.restoreBest !== false;
-    let best = Infinity, bestEpoch = 0, wait = 0, step = 0, stoppedEarly = false, trainMs = 0;
+    let best = Infinity,
+      bestEpoch = 0,
+      wait = 0,
+      step = 0,
+      stoppedEarly = false,
+      trainMs = 0;
     const steps = Math.ceil(train.rows / batch);
     for (let epoch = 1; epoch <= options.epochs; epoch++) {
       const started = performance.now();
@@ -278,7 +352,8 @@ class TrainingSession {
           const p = run.program;
           this.setOffset(p, run.gathers, s * batch);
           this.setOffset(p, [run.loss], s * batch);
-          for (const d of run.drops) p.setParams(d.launch, { ...p.params(d.launch), seed: dropoutSeed(options.seed, step, d.layer) });
+          for (const d of run.drops)
+            p.setParams(d.launch, { ...p.params(d.launch), seed: dropoutSeed(options.seed, step, d.layer) });
           p.setParams(run.update, optimizerDispatch(this.opt, this.layout.total, step, ctx.caps).params);
           this.submit(p);
         }
@@ -291,7 +366,8 @@ class TrainingSession {
         }
       });
       const [trainStats, valStats] = await Promise.all([
-        ctx.readBuffer(this.b.stats, 8 * train.rows), val ? ctx.readBuffer(this.b.vstats, 8 * val.rows) : undefined,
+        ctx.readBuffer(this.b.stats, 8 * train.rows),
+        val ? ctx.readBuffer(this.b.vstats, 8 * val.rows) : undefined,
       ]);
       const metrics: EpochMetrics = { epoch, ...means(trainStats), steps, ms: 0 };
       if (valStats) {
@@ -299,7 +375,11 @@ class TrainingSession {
         metrics.valLoss = v.loss;
         metrics.valAccuracy = v.accuracy;
       }
-      if (!Number.isFinite(metrics.loss)) throw new UsageError(`training diverged at epoch ${epoch} (loss ${metrics.loss}); lower the learning rate`, '--lr');
+      if (!Number.isFinite(metrics.loss))
+        throw new UsageError(
+          `training diverged at epoch ${epoch} (loss ${metrics.loss}); lower the learning rate`,
+          '--lr',
+        );
       // Keras's EarlyStopping: a strictly lower validation loss is an improvement; after `patience`
       // epochs without one, stop; the best epoch's weights are restored at the end.
       if (metrics.valLoss !== undefined) {
@@ -327,8 +407,12 @@ class TrainingSession {
     const flat = await ctx.readBuffer(this.b.w, 4 * this.layout.total);
     const times = history.map((h) => h.ms).sort((a, b) => a - b);
     return {
-      weights: unflatten(flat, this.layout), history, bestEpoch, stoppedEarly,
-      stepsPerSecond: (steps * history.length) / (trainMs / 1000), msPerEpoch: times[Math.floor(times.length / 2)],
+      weights: unflatten(flat, this.layout),
+      history,
+      bestEpoch,
+      stoppedEarly,
+      stepsPerSecond: (steps * history.length) / (trainMs / 1000),
+      msPerEpoch: times[Math.floor(times.length / 2)],
     };
   }
 
@@ -355,7 +439,8 @@ class TrainingSession {
 
 /** Mean loss and accuracy over (loss, correct) pairs, in float64. */
 function means(stats: Float32Array): { loss: number; accuracy: number } {
-  let loss = 0, correct = 0;
+  let loss = 0,
+    correct = 0;
   for (let i = 0; i < stats.length; i += 2) {
     loss += stats[i];
     correct += stats[i + 1];
