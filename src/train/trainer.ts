@@ -4,7 +4,7 @@
 // Only the per-row loss and correctness of each epoch come back, once per epoch, for the metrics,
 // early stopping on validation loss and the choice of the best epoch (whose weights are kept on the
 // GPU by a buffer copy and restored at the end, as Keras's EarlyStopping(restore_best_weights) does).
-import { UsageError } from '../errors.js';
+import { TensorTooLargeError, UsageError } from '../errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { rng } from '../random.js';
 import { checkHeadSpec, flatLayout, flatten, initHead, unflatten, type HeadSpec, type HeadWeights } from './head.js';
@@ -116,6 +116,16 @@ export async function trainHead(ctx: GpuContext, train: LabelledSet, options: Tr
   checkHeadSpec(spec);
   checkSet(train, spec, 'training data');
   if (options.validation) checkSet(options.validation, spec, 'validation data');
+  // The whole set is bound at once (each step gathers its rows from it).
+  for (const [set, what] of [[train, 'training'], [options.validation, 'validation']] as const) {
+    const bytes = set ? 4 * set.features.length : 0;
+    if (bytes > ctx.caps.maxStorageBindingBytes) {
+      throw new TensorTooLargeError(
+        `the ${what} codes are ${(bytes / 2 ** 20).toFixed(0)} MiB, over the device's storage binding limit of ` +
+          `${(ctx.caps.maxStorageBindingBytes / 2 ** 20).toFixed(0)} MiB: use fewer rows or shorter codes (pooling)`,
+      );
+    }
+  }
   if (!(Number.isInteger(options.epochs) && options.epochs >= 1))
     throw new UsageError(`${options.epochs} is not a number of epochs`, '--epochs');
   if (!(Number.isInteger(options.batchSize) && options.batchSize >= 1))
