@@ -34,7 +34,8 @@ export function activationOf(o: Options, fallback: string, site: ActivationSite)
   const here = Object.keys(ACTIVATIONS).filter((k) => !ACTIVATIONS[k].only || ACTIVATIONS[k].only!.includes(site));
   if (!entry) o.error('activation', `'${name}' is not supported (${here.join(', ')})`);
   if (!here.includes(name)) {
-    o.error('activation', `'${name}' is computed by Darknet only in ${entry.only!.map((s) => `[${s}]`).join(' and ')}; ` +
+    const where = entry.only!.map((s) => `[${s}]`).join(' and ');
+    o.error('activation', `'${name}' is computed by Darknet only in ${where}; ` +
       `here its generic activate() returns 0 (supported here: ${here.join(', ')})`);
   }
   return entry.activation;

@@ -7,7 +7,9 @@ const NMS_KINDS = ['default', 'greedynms', 'diounms', 'cornersnms'] as const;
 
 function nmsRule(o: Options): NmsRule {
   const kind = o.str('nms_kind', 'default');
-  if (!(NMS_KINDS as readonly string[]).includes(kind)) o.error('nms_kind', `'${kind}' is not one of ${NMS_KINDS.join(', ')}`);
+  if (!(NMS_KINDS as readonly string[]).includes(kind)) {
+    o.error('nms_kind', `'${kind}' is not one of ${NMS_KINDS.join(', ')}`);
+  }
   const beta = o.float('beta_nms', 0.6);
   if (!(beta > 0)) o.error('beta_nms', 'must be positive');
   return { kind: kind as NmsRule['kind'], beta };
@@ -25,7 +27,8 @@ function anchorPairs(o: Options, num: number): [number, number][] {
 
 function checkChannels(o: Options, x: Shape3, anchors: number, classes: number): void {
   if (x.c !== anchors * (5 + classes)) {
-    o.error('classes', `the layer before has ${x.c} channels, but ${anchors} anchors × (5 + ${classes} classes) = ${anchors * (5 + classes)}`);
+    const want = `${anchors} anchors × (5 + ${classes} classes) = ${anchors * (5 + classes)}`;
+    o.error('classes', `the layer before has ${x.c} channels, but ${want}`);
   }
 }
 
@@ -33,7 +36,8 @@ export const yolo: SectionHandler = {
   keys: ['mask', 'anchors', 'classes', 'num', 'scale_x_y', 'new_coords', 'nms_kind', 'beta_nms'],
   ignored: [
     'jitter', 'ignore_thresh', 'truth_thresh', 'random', 'iou_loss', 'iou_normalizer', 'cls_normalizer', 'iou_thresh',
-    'max_delta', 'counters_per_class', 'label_smooth_eps', 'objectness_smooth', 'resize', 'uc_normalizer', 'obj_normalizer',
+    'max_delta', 'counters_per_class', 'label_smooth_eps', 'objectness_smooth', 'resize', 'uc_normalizer',
+    'obj_normalizer',
     'delta_normalizer', 'focal_loss', 'max', 'track_history_size', 'sim_thresh', 'dets_for_track', 'dets_for_show',
     'track_ciou_norm', 'embedding_layer', 'map',
   ],
@@ -77,7 +81,9 @@ export const region: SectionHandler = {
     return {
       shape: x,
       weightCount: 0,
-      head: { kind: 'region', layer: at.index, anchors, classes, softmax: o.int('softmax', 0) !== 0, nms: { kind: 'default', beta: 0.6 } },
+      head: {
+        kind: 'region', layer: at.index, anchors, classes, softmax: o.int('softmax', 0) !== 0, nms: { kind: 'default', beta: 0.6 },
+      },
       build: (b) => b.add({ kind: 'identity' }, [b.nodeOf(at.index - 1)]),
     };
   },

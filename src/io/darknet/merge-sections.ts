@@ -26,7 +26,8 @@ export const route: SectionHandler = {
     const uneven = shapes.findIndex((f) => f.c % groups);
     if (uneven >= 0 || groupId >= groups) {
       const c = uneven >= 0 ? shapes[uneven].c : shapes[0].c;
-      o.error('groups', `cannot take group ${groupId} of ${groups} from ${c} channels${uneven >= 0 ? ` (layer ${from[uneven]})` : ''}`);
+      const which = uneven >= 0 ? ` (layer ${from[uneven]})` : '';
+      o.error('groups', `cannot take group ${groupId} of ${groups} from ${c} channels${which}`);
     }
     const c = shapes.reduce((sum, f) => sum + f.c / groups, 0);
     return {
@@ -37,7 +38,8 @@ export const route: SectionHandler = {
         const parts = from.map((j, k) => {
           if (groups === 1) return b.nodeOf(j);
           const part = shapes[k].c / groups;
-          return b.add({ kind: 'slice', axis: -1, begin: part * groupId, size: part }, [b.nodeOf(j)], single ? b.name : `${b.name}/group${k}`);
+          const name = single ? b.name : `${b.name}/group${k}`;
+          return b.add({ kind: 'slice', axis: -1, begin: part * groupId, size: part }, [b.nodeOf(j)], name);
         });
         if (single && groups === 1) b.add({ kind: 'identity' }, parts);
         else if (!single) b.add({ kind: 'concat', axis: -1 }, parts);
@@ -89,10 +91,12 @@ export const shortcut: SectionHandler = {
     const shapes = from.map((j) => at.shapeOf(j));
     shapes.forEach((f, k) => {
       if (f.h !== x.h || f.w !== x.w) {
-        o.error('from', `adds layer ${from[k]} (${size(f)}) to ${size(x)}; the sizes must match (the channels may differ)`);
+        o.error('from', `adds layer ${from[k]} (${size(f)}) to ${size(x)}; the sizes must match (channels may differ)`);
       }
     });
-    const type = choice<WeightsType>(o, 'weights_type', { none: 'none', per_feature: 'per_feature', per_layer: 'per_feature', per_channel: 'per_channel' });
+    const type = choice<WeightsType>(o, 'weights_type', {
+      none: 'none', per_feature: 'per_feature', per_layer: 'per_feature', per_channel: 'per_channel',
+    });
     const norm = choice<Normalization>(o, 'weights_normalization', { none: 'none', relu: 'relu', avg_relu: 'relu', softmax: 'softmax' });
     if (norm !== 'none' && type === 'none') o.error('weights_normalization', 'normalises weights, but weights_type is none');
     const activation = activationOf(o, 'linear', 'shortcut');
@@ -125,7 +129,8 @@ export const shortcut: SectionHandler = {
           if (shapes[k].c > x.c) src = b.add({ kind: 'slice', axis: -1, begin: 0, size: c }, [src], `${b.name}/from${k}`);
           const t = term(src, k + 1, c, `${b.name}/w${k + 1}`);
           if (c === x.c) {
-            acc = b.add({ kind: 'add', activation: last ? activation : undefined }, [acc, t], last ? b.name : `${b.name}/add${k}`);
+            const name = last ? b.name : `${b.name}/add${k}`;
+            acc = b.add({ kind: 'add', activation: last ? activation : undefined }, [acc, t], name);
             return;
           }
           // Fewer channels: add into the first c, keep the rest.
@@ -156,7 +161,8 @@ export const scaleChannels: SectionHandler = {
     const wh = o.int('scale_wh', 0) !== 0;
     const fits = wh ? x.c === 1 && x.h === f.h && x.w === f.w : x.h === 1 && x.w === 1 && x.c === f.c;
     if (!fits) {
-      o.error('from', `scales layer ${from} (${size(f)}) by ${size(x)}; ${wh ? 'scale_wh=1 needs 1 channel of the same size' : `it needs 1×1×${f.c}`}`);
+      const needs = wh ? 'scale_wh=1 needs 1 channel of the same size' : `it needs 1×1×${f.c}`;
+      o.error('from', `scales layer ${from} (${size(f)}) by ${size(x)}; ${needs}`);
     }
     const activation = activationOf(o, 'linear', 'generic');
     return {
@@ -176,7 +182,9 @@ export const sam: SectionHandler = {
     const [from] = at.layers('from', true);
     if (at.layers('from').length > 1) o.error('from', 'takes one layer');
     const f = at.shapeOf(from);
-    if (f.h !== x.h || f.w !== x.w || f.c !== x.c) o.error('from', `multiplies layer ${from} (${size(f)}) by ${size(x)}; the sizes must match`);
+    if (f.h !== x.h || f.w !== x.w || f.c !== x.c) {
+      o.error('from', `multiplies layer ${from} (${size(f)}) by ${size(x)}; the sizes must match`);
+    }
     const activation = activationOf(o, 'linear', 'generic');
     return {
       shape: f,

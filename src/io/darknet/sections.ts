@@ -9,7 +9,7 @@ import { activationOf } from './activations.js';
 import type { Options } from './cfg.js';
 import { region, yolo } from './head-sections.js';
 import { route, sam, scaleChannels, shortcut } from './merge-sections.js';
-import type { LayerContext, PlannedLayer, SectionHandler, Shape3 } from './section-types.js';
+import type { LayerContext, NodeBuilder, PlannedLayer, SectionHandler, Shape3 } from './section-types.js';
 import { oihwToHwio } from './weights.js';
 
 export type {
@@ -24,8 +24,10 @@ export type {
  */
 const DARKNET_BN_EPSILON = 1e-5;
 
+type Shape3Hw = { h: number; w: number };
+
 /** A spatial size after a window, which must stay at least one pixel. */
-function windowOut(o: Options, key: string, x: Shape3, out: (len: number, axis: 'h' | 'w') => number): { h: number; w: number } {
+function windowOut(o: Options, key: string, x: Shape3, out: (len: number, axis: 'h' | 'w') => number): Shape3Hw {
   const h = out(x.h, 'h'), w = out(x.w, 'w');
   if (!(h >= 1 && w >= 1)) o.error(key, `the output would be ${w}×${h} from an input of ${x.w}×${x.h}`);
   return { h, w };
@@ -41,14 +43,18 @@ function strides(o: Options): { sx: number; sy: number; stride: number } {
 }
 
 const convolutional: SectionHandler = {
-  keys: ['filters', 'size', 'stride', 'stride_x', 'stride_y', 'pad', 'padding', 'groups', 'batch_normalize', 'activation'],
+  keys: [
+    'filters', 'size', 'stride', 'stride_x', 'stride_y', 'pad', 'padding', 'groups', 'batch_normalize', 'activation',
+  ],
   ignored: ['stopbackward', 'dontload', 'dontloadscales', 'learning_rate_scale', 'train'],
   plan(o, at) {
     const x = at.shapeOf(at.index - 1);
     const n = o.int('filters', 1, { min: 1 }), size = o.int('size', 1, { min: 1 });
     const { sx, sy } = strides(o);
     const groups = o.int('groups', 1, { min: 1 });
-    if (x.c % groups || n % groups) o.error('groups', `${groups} does not divide ${x.c} input channels and ${n} filters`);
+    if (x.c % groups || n % groups) {
+      o.error('groups', `${groups} does not divide ${x.c} input channels and ${n} filters`);
+    }
     // parse_convolutional: pad=1 means size/2; otherwise `padding` pixels on every side.
     const padding = o.int('padding', 0, { min: 0 });
     const pad = o.int('pad', 0) ? Math.floor(size / 2) : padding;
@@ -56,7 +62,8 @@ const convolutional: SectionHandler = {
     const bn = o.int('batch_normalize', 0) !== 0;
     const activation = activationOf(o, 'logistic', 'convolutional');
     const cg = x.c / groups;
-    const { h, w } = windowOut(o, 'size', x, (len, axis) => Math.floor((len + 2 * pad - size) / (axis === 'h' ? sy : sx)) + 1);
+    const out = (len: number, axis: 'h' | 'w') => Math.floor((len + 2 * pad - size) / (axis === 'h' ? sy : sx)) + 1;
+    const { h, w } = windowOut(o, 'size', x, out);
     return {
       shape: { h, w, c: n },
       weightCount: n + (bn ? 3 * n : 0) + n * cg * size * size,
@@ -65,7 +72,10 @@ const convolutional: SectionHandler = {
         const biases = b.take(n, 'biases');
         // A variance within ε below zero (real files hold −7e-44) still gives a finite √(σ² + ε).
         const bnParams = bn
-          ? { gamma: b.take(n, 'scales'), mean: b.take(n, 'rolling_mean'), variance: b.take(n, 'rolling_variance', { above: -DARKNET_BN_EPSILON }) }
+          ? {
+            gamma: b.take(n, 'scales'), mean: b.take(n, 'rolling_mean'),
+            variance: b.take(n, 'rolling_variance', { above: -DARKNET_BN_EPSILON }),
+          }
           : undefined;
         const hwio = oihwToHwio(b.take(n * cg * size * size, 'weights'), n, cg, size);
         const { weights: kernel, bias } = bnParams
@@ -80,11 +90,13 @@ const convolutional: SectionHandler = {
   },
 };
 
+type PoolAxis = { out: number; before: number; after: number };
+
 /**
  * Darknet's max-pool window along one axis: `padding` (default size-1) in total, padding/2 of it before,
  * out = (len + padding - size)/stride + 1. Returns the output size and the pads before and after.
  */
-export function darknetPoolAxis(len: number, size: number, stride: number, padding: number): { out: number; before: number; after: number } {
+export function darknetPoolAxis(len: number, size: number, stride: number, padding: number): PoolAxis {
   const out = Math.floor((len + padding - size) / stride) + 1;
   const before = Math.floor(padding / 2);
   return { out, before, after: Math.max((out - 1) * stride + size - len - before, 0) };
@@ -93,7 +105,8 @@ export function darknetPoolAxis(len: number, size: number, stride: number, paddi
 /** [maxpool] and [local_avgpool] share keys, defaults and geometry; the average counts in-image taps only. */
 function windowPool(kind: 'max' | 'avg'): SectionHandler {
   return {
-    keys: ['size', 'stride', 'stride_x', 'stride_y', 'padding', ...(kind === 'max' ? ['maxpool_depth', 'out_channels'] : [])],
+    keys: ['size', 'stride', 'stride_x', 'stride_y', 'padding', 
+      ...(kind === 'max' ? ['maxpool_depth', 'out_channels'] : [])],
     ignored: kind === 'max' ? ['maxpool_zero_nonmax'] : [],
     plan(o, at) {
       const x = at.shapeOf(at.index - 1);
@@ -102,13 +115,15 @@ function windowPool(kind: 'max' | 'avg'): SectionHandler {
       const size = o.int('size', stride, { min: 1 });
       const padding = o.int('padding', size - 1, { min: 0 });
       const ay = darknetPoolAxis(x.h, size, sy, padding), ax = darknetPoolAxis(x.w, size, sx, padding);
-      if (ay.out < 1 || ax.out < 1) o.error('size', `the output would be ${ax.out}×${ay.out} from an input of ${x.w}×${x.h}`);
+      if (ay.out < 1 || ax.out < 1) {
+        o.error('size', `the output would be ${ax.out}×${ay.out} from an input of ${x.w}×${x.h}`);
+      }
       return {
         shape: { h: ay.out, w: ax.out, c: x.c },
         weightCount: 0,
         build(b) {
-          b.add({ kind: 'pool2d', attrs: { kind, size: [size, size], strides: [sy, sx], padding: [ay.before, ay.after, ax.before, ax.after] } },
-            [b.nodeOf(at.index - 1)]);
+          const padding4 = [ay.before, ay.after, ax.before, ax.after] as const;
+          b.add({ kind: 'pool2d', attrs: { kind, size: [size, size], strides: [sy, sx], padding: padding4 } }, [b.nodeOf(at.index - 1)]);
         },
       };
     },
@@ -122,14 +137,17 @@ function windowPool(kind: 'max' | 'avg'): SectionHandler {
  */
 function channelMax(o: Options, at: LayerContext, x: Shape3): PlannedLayer {
   const k = o.int('out_channels', 1, { min: 1 });
-  if (x.c % k) o.error('out_channels', `${k} does not divide the ${x.c} input channels (a partial channel group is not supported)`);
+  if (x.c % k) {
+    o.error('out_channels', `${k} does not divide the ${x.c} input channels (a partial channel group is not supported)`);
+  }
   const groups = x.c / k;
   return {
     shape: { h: x.h, w: x.w, c: k },
     weightCount: 0,
     build(b) {
       const view = b.add({ kind: 'reshape', shape: [x.h * x.w, groups, k] }, [b.nodeOf(at.index - 1)], `${b.name}/groups`);
-      const pooled = b.add({ kind: 'pool2d', attrs: { kind: 'max', size: [1, groups], strides: [1, groups] } }, [view], `${b.name}/max`);
+      const max = { kind: 'pool2d', attrs: { kind: 'max', size: [1, groups], strides: [1, groups] } } as const;
+      const pooled = b.add(max, [view], `${b.name}/max`);
       b.add({ kind: 'reshape', shape: [x.h, x.w, k] }, [pooled]);
     },
   };
@@ -169,7 +187,8 @@ const dropout: SectionHandler = {
   keys: [],
   ignored: ['probability', 'dropblock', 'dropblock_size_rel', 'dropblock_size_abs'],
   plan(_o, at) {
-    return { shape: at.shapeOf(at.index - 1), weightCount: 0, build: (b) => b.add({ kind: 'identity' }, [b.nodeOf(at.index - 1)]) };
+    const build = (b: NodeBuilder) => b.add({ kind: 'identity' }, [b.nodeOf(at.index - 1)]);
+    return { shape: at.shapeOf(at.index - 1), weightCount: 0, build };
   },
 };
 
@@ -199,7 +218,8 @@ function reorg(mode: 'darknet' | 'space-to-depth'): SectionHandler {
 /** The sections this loader supports, by the name Darknet gives them (aliases resolved in cfg.ts). */
 export const SECTIONS: Record<string, SectionHandler> = {
   convolutional, maxpool: windowPool('max'), local_avgpool: windowPool('avg'), avgpool, route, shortcut,
-  scale_channels: scaleChannels, sam, upsample, dropout, reorg: reorg('darknet'), reorg3d: reorg('space-to-depth'), yolo, region,
+  scale_channels: scaleChannels, sam, upsample, dropout, reorg: reorg('darknet'), reorg3d: reorg('space-to-depth'),
+  yolo, region,
 };
 
 /** Node name of layer `index`: `12_conv`, `13_maxpool`, … */
