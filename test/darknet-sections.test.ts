@@ -1,6 +1,6 @@
-// Every section and key the Darknet loader supports beyond yolov3's, in small cfgs with generated weights,
-// layer by layer against the independent float64 forward pass (darknet-reference.ts); and each new key's bad
-// values failing with the cfg line that holds them.
+// @node-only (the weights writer uses node:fs). Every section and key the Darknet loader supports beyond
+// yolov3's, in small cfgs with generated weights, layer by layer against the independent float64 forward pass
+// (darknet-reference.ts); and each new key's bad values failing with the cfg line that holds them.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildDarknet } from '../src/io/darknet/network.js';
