@@ -33,7 +33,7 @@ export const MODEL_OPTIONS = {
     kind: 'number', min: 0, max: 1,
     help: "Darknet's -thresh, objectness × class probability (default 0.5; keras-yolo3's score, default 0.3)",
   },
-  nms: { kind: 'number', min: 0, max: 1, default: 0.45, help: 'IoU above which NMS suppresses a box' },
+  nms: { kind: 'number', min: 0, max: 1, default: 0.45, help: "IoU (DIoU for a cfg's greedynms/diounms) above which NMS drops a box" },
   size: { kind: 'string', placeholder: 'W[xH]', help: "input size, multiples of 32 (default: the cfg's, or the Keras model's, else 416)" },
   'no-letterbox': { kind: 'flag', help: 'stretch the image to the input size instead of letterboxing it' },
   f16: { kind: 'flag', help: 'store weights as f16 (half the memory; needs the adapter’s shader-f16)' },
