@@ -12,6 +12,7 @@ import {
 } from '../src/train/conv-kernels.js';
 import { bindSlices } from '../src/train/program.js';
 import { assertClose, randomArray, withGpu } from './harness.js';
+import { axis, refConv, refMaxPool, type Conv } from './train-reference.js';
 
 const test = suite('train-conv');
 const gpu = withGpu(test);
@@ -25,50 +26,6 @@ async function run(ctx: GpuContext, d: Dispatch, inputs: Float32Array[], outFloa
   } finally {
     [...bufs, out].forEach((b) => ctx.destroyBuffer(b));
   }
-}
-
-/** TensorFlow's padding along one axis: [out, before]. */
-function axis(size: number, k: number, s: number, d: number, same: boolean): [number, number] {
-  const span = (k - 1) * d + 1;
-  if (!same) return [Math.floor((size - span) / s) + 1, 0];
-  const out = Math.ceil(size / s);
-  return [out, Math.floor(Math.max((out - 1) * s + span - size, 0) / 2)];
-}
-
-interface Conv {
-  n: number;
-  h: number;
-  w: number;
-  c: number;
-  kh: number;
-  kw: number;
-  oc: number;
-  s: number;
-  d: number;
-  same: boolean;
-}
-
-function refConv(x: Float64Array, k: Float64Array, g: Conv): Float64Array {
-  const [oh, pt] = axis(g.h, g.kh, g.s, g.d, g.same),
-    [ow, pl] = axis(g.w, g.kw, g.s, g.d, g.same);
-  const y = new Float64Array(g.n * oh * ow * g.oc);
-  for (let n = 0; n < g.n; n++)
-    for (let oy = 0; oy < oh; oy++)
-      for (let ox = 0; ox < ow; ox++) {
-        for (let o = 0; o < g.oc; o++) {
-          let s = 0;
-          for (let i = 0; i < g.kh; i++)
-            for (let j = 0; j < g.kw; j++) {
-              const yy = oy * g.s + i * g.d - pt,
-                xx = ox * g.s + j * g.d - pl;
-              if (yy < 0 || yy >= g.h || xx < 0 || xx >= g.w) continue;
-              for (let c = 0; c < g.c; c++)
-                s += x[((n * g.h + yy) * g.w + xx) * g.c + c] * k[((i * g.kw + j) * g.c + c) * g.oc + o];
-            }
-          y[((n * oh + oy) * ow + ox) * g.oc + o] = s;
-        }
-      }
-  return y;
 }
 
 const probes = (n: number) => [...new Set(Array.from({ length: 40 }, (_, i) => Math.floor(((i + 0.5) * n) / 40)))];
@@ -135,27 +92,6 @@ CONVS.forEach((g, i) => {
     checkGradient((kk) => dot(refConv(Float64Array.from(x), kk, g), r), k, dw, 1e-5, 'dw');
   });
 });
-
-function refMaxPool(x: Float64Array, [n, h, w, c]: number[], k: number, s: number, same: boolean): Float64Array {
-  const [oh, pt] = axis(h, k, s, 1, same),
-    [ow, pl] = axis(w, k, s, 1, same);
-  const y = new Float64Array(n * oh * ow * c).fill(-Infinity);
-  for (let b = 0; b < n; b++)
-    for (let oy = 0; oy < oh; oy++)
-      for (let ox = 0; ox < ow; ox++)
-        for (let ch = 0; ch < c; ch++) {
-          for (let i = 0; i < k; i++)
-            for (let j = 0; j < k; j++) {
-              const yy = oy * s + i - pt,
-                xx = ox * s + j - pl;
-              if (yy >= 0 && yy < h && xx >= 0 && xx < w) {
-                const at = ((b * oh + oy) * ow + ox) * c + ch;
-                y[at] = Math.max(y[at], x[((b * h + yy) * w + xx) * c + ch]);
-              }
-            }
-        }
-  return y;
-}
 
 (
   [

@@ -14,10 +14,17 @@ export interface Slice {
   floats?: number;
 }
 
-/** A dispatch's bindings in order, each `input(i)` taken from inputs[i] and `output` from output. */
-export function bindSlices<T>(dispatch: Dispatch, inputs: T[], output: T): T[] {
+/** A dispatch's bindings in order: `input(i)` from inputs[i], `output` from output, `weight(name)` from weights. */
+export function bindSlices<T>(dispatch: Dispatch, inputs: T[], output: T, weights: Record<string, T> = {}): T[] {
   return dispatch.bindings.map((b) => {
-    const bound = b.kind === 'output' ? output : b.kind === 'input' ? inputs[b.index] : undefined;
+    const bound =
+      b.kind === 'output'
+        ? output
+        : b.kind === 'input'
+          ? inputs[b.index]
+          : b.kind === 'weight'
+            ? weights[b.name]
+            : undefined;
     if (bound === undefined) throw new Error(`${dispatch.kernel}: nothing bound to ${JSON.stringify(b)}`);
     return bound;
   });
@@ -38,9 +45,9 @@ export class Program {
   ) {}
 
   /** Appends a launch with its inputs and output (see bindSlices). Returns its index for setParams. */
-  add(dispatch: Dispatch, inputs: Slice[], output: Slice): number {
+  add(dispatch: Dispatch, inputs: Slice[], output: Slice, weights?: Record<string, Slice>): number {
     if (this.uniform) throw new Error(`${this.label}: add() after build()`);
-    this.steps.push({ dispatch, slices: bindSlices(dispatch, inputs, output) });
+    this.steps.push({ dispatch, slices: bindSlices(dispatch, inputs, output, weights) });
     return this.steps.length - 1;
   }
 

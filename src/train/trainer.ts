@@ -19,6 +19,7 @@ import {
 } from './kernels.js';
 import { optimizerDispatch, resolveOptimizer, stateBuffers, type OptimizerConfig } from './optimizer.js';
 import { Program, type Slice } from './program.js';
+import { trunkBackward, trunkCodeLength, trunkForward, trunkShapes, type Trunk, type TrunkLaunch } from './trunk.js';
 
 /** Rows of features with their targets: one-hot rows (softmax) or 0/1 per output (sigmoid). */
 export interface LabelledSet {
@@ -41,6 +42,11 @@ export interface TrainOptions {
   restoreBest?: boolean;
   /** Start from these weights instead of a fresh glorot_uniform head. */
   initial?: HeadWeights;
+  /**
+   * Fine-tune a base's last block with the head: the features are then that block's input (the frozen
+   * part's output, [rows, ...trunk.input]) and the head reads the trunk's code (src/train/trunk.ts).
+   */
+  trunk?: Trunk;
   /** Shuffle the rows every epoch (default true, as Keras's fit). */
   shuffle?: boolean;
   /** After each epoch, with its metrics (a progress bar, a live loss curve); may be async. */
@@ -62,6 +68,8 @@ export interface EpochMetrics {
 
 export interface TrainResult {
   weights: HeadWeights;
+  /** With `trunk`: its conv layers' trained kernels and biases, in order. */
+  trunk?: { kernel: Float32Array; bias: Float32Array }[];
   history: EpochMetrics[];
   /** The epoch (from 1) whose weights were kept. */
   bestEpoch: number;
@@ -90,10 +98,15 @@ export function epochOrder(rows: number, next: (() => number) | undefined): Uint
 /** The generator of a run's shuffles (apart from the weights' own generator, which is initHead's). */
 export const shuffleGenerator = (seed: number) => rng((seed ^ 0x5bd1e995) >>> 0);
 
-function checkSet(set: LabelledSet, spec: HeadSpec, what: string): void {
+/** Values per row of features: the head's inputs, or the trunk's input map. */
+const featureLength = (spec: HeadSpec, trunk?: Trunk) =>
+  trunk ? trunk.input[0] * trunk.input[1] * trunk.input[2] : spec.inputs;
+
+function checkSet(set: LabelledSet, spec: HeadSpec, what: string, trunk?: Trunk): void {
   if (set.rows < 1) throw new UsageError(`${what}: no rows`);
-  if (set.features.length !== set.rows * spec.inputs) {
-    throw new UsageError(`${what}: ${set.features.length} feature values for ${set.rows} rows of ${spec.inputs}`);
+  const per = featureLength(spec, trunk);
+  if (set.features.length !== set.rows * per) {
+    throw new UsageError(`${what}: ${set.features.length} feature values for ${set.rows} rows of ${per}`);
   }
   if (set.targets.length !== set.rows * spec.classes) {
     throw new UsageError(
@@ -114,10 +127,18 @@ interface Drop {
 export async function trainHead(ctx: GpuContext, train: LabelledSet, options: TrainOptions): Promise<TrainResult> {
   const { spec } = options;
   checkHeadSpec(spec);
-  checkSet(train, spec, 'training data');
-  if (options.validation) checkSet(options.validation, spec, 'validation data');
+  if (options.trunk && trunkCodeLength(options.trunk) !== spec.inputs) {
+    throw new UsageError(
+      `the trunk gives codes of ${trunkCodeLength(options.trunk)} values; the head takes ${spec.inputs}`,
+    );
+  }
+  checkSet(train, spec, 'training data', options.trunk);
+  if (options.validation) checkSet(options.validation, spec, 'validation data', options.trunk);
   // The whole set is bound at once (each step gathers its rows from it).
-  for (const [set, what] of [[train, 'training'], [options.validation, 'validation']] as const) {
+  for (const [set, what] of [
+    [train, 'training'],
+    [options.validation, 'validation'],
+  ] as const) {
     const bytes = set ? 4 * set.features.length : 0;
     if (bytes > ctx.caps.maxStorageBindingBytes) {
       throw new TensorTooLargeError(
@@ -146,6 +167,11 @@ class TrainingSession {
   private readonly batch: number;
   private readonly b: Record<string, GPUBuffer> = {};
   private readonly hidden: { h: GPUBuffer; d?: GPUBuffer; dd: GPUBuffer; dh?: GPUBuffer; dz: GPUBuffer }[] = [];
+  private readonly trunkRanges: { kernel: number; bias: number; kernelLength: number; biasLength: number }[];
+  /** Floats in the flat weight buffer: the head's and the trunk's. */
+  private readonly total: number;
+  /** The trunk's per-batch buffers by name (see trunk.ts), 'in' being the gathered batch. */
+  private readonly trunkBuffers = new Map<string, GPUBuffer>();
 
   constructor(
     private readonly ctx: GpuContext,
@@ -154,6 +180,20 @@ class TrainingSession {
     private readonly options: TrainOptions,
   ) {
     this.layout = flatLayout(spec);
+    // The trunk's kernels and biases go after the head's, 64-float aligned like them.
+    let at = this.layout.total;
+    const take = (n: number) => {
+      const start = at;
+      at += Math.ceil(n / 64) * 64;
+      return start;
+    };
+    this.trunkRanges = (options.trunk?.weights ?? []).map((w) => ({
+      kernel: take(w.kernel.length),
+      bias: take(w.bias.length),
+      kernelLength: w.kernel.length,
+      biasLength: w.bias.length,
+    }));
+    this.total = at;
     this.opt = resolveOptimizer(options.optimizer);
     this.batch = Math.min(options.batchSize, train.rows);
   }
@@ -170,12 +210,13 @@ class TrainingSession {
     const val = this.options.validation;
     const initial = this.options.initial ?? initHead(spec, this.options.seed);
     const b = this.b;
-    b.x = this.buffer(train.rows * spec.inputs, 'train features', train.features);
+    const per = featureLength(spec, this.options.trunk);
+    b.x = this.buffer(train.rows * per, 'train features', train.features);
     b.t = this.buffer(train.rows * spec.classes, 'train targets', train.targets);
     b.order = this.buffer(train.rows, 'shuffle');
     b.stats = this.buffer(2 * train.rows, 'train stats');
     if (val) {
-      b.vx = this.buffer(val.rows * spec.inputs, 'validation features', val.features);
+      b.vx = this.buffer(val.rows * per, 'validation features', val.features);
       b.vt = this.buffer(val.rows * spec.classes, 'validation targets', val.targets);
       b.vorder = this.buffer(
         val.rows,
@@ -184,7 +225,8 @@ class TrainingSession {
       );
       b.vstats = this.buffer(2 * val.rows, 'validation stats');
     }
-    b.xb = this.buffer(batch * spec.inputs, 'batch features');
+    b.xb = this.buffer(batch * per, 'batch features');
+    if (this.options.trunk) this.allocateTrunk(this.options.trunk);
     b.tb = this.buffer(batch * spec.classes, 'batch targets');
     for (const units of spec.hidden) {
       const n = batch * units;
@@ -199,12 +241,67 @@ class TrainingSession {
     }
     b.z = this.buffer(batch * spec.classes, 'logits');
     b.dz = this.buffer(batch * spec.classes, 'logits grad');
-    const total = this.layout.total;
-    b.w = this.buffer(total, 'weights', flatten(initial, this.layout));
+    const total = this.total;
+    const flat = new Float32Array(total);
+    flat.set(flatten(initial, this.layout));
+    this.options.trunk?.weights.forEach((w, i) => {
+      flat.set(w.kernel, this.trunkRanges[i].kernel);
+      flat.set(w.bias, this.trunkRanges[i].bias);
+    });
+    b.w = this.buffer(total, 'weights', flat);
     b.g = this.buffer(total, 'gradients', new Float32Array(total));
     b.best = this.buffer(total, 'best weights');
     for (let i = 0; i < stateBuffers(this.opt); i++)
       b[`s${i}`] = this.buffer(total, `optimizer state ${i}`, new Float32Array(total));
+  }
+
+  /** The trunk's per-batch buffers: each layer's output and its gradient (and after a ReLU), the code's. */
+  private allocateTrunk(t: Trunk): void {
+    const shapes = trunkShapes(t);
+    const size = (s: readonly number[]) => this.batch * s[0] * s[1] * s[2];
+    shapes.forEach((s, i) => {
+      const name = t.layers[i].name;
+      this.trunkBuffers.set(`act${i}`, this.buffer(size(s), `trunk ${name}`));
+      this.trunkBuffers.set(`dact${i}`, this.buffer(size(s), `trunk ${name} grad`));
+      if (t.layers[i].kind === 'conv') this.trunkBuffers.set(`dz${i}`, this.buffer(size(s), `trunk ${name} relu grad`));
+    });
+    const n = shapes.length - 1;
+    if (t.pooling === 'flatten') {
+      // The code is the last activation, and its gradient that activation's.
+      this.trunkBuffers.set('code', this.trunkBuffers.get(`act${n}`)!);
+      this.trunkBuffers.set('dcode', this.trunkBuffers.get(`dact${n}`)!);
+    } else {
+      this.trunkBuffers.set('code', this.buffer(this.batch * shapes[n][2], 'trunk code'));
+      this.trunkBuffers.set('dcode', this.buffer(this.batch * shapes[n][2], 'trunk code grad'));
+    }
+  }
+
+  private trunkBuffer(name: string): GPUBuffer {
+    if (name === 'in') return this.b.xb;
+    const b = this.trunkBuffers.get(name);
+    if (!b) throw new Error(`trunk buffer '${name}' missing`);
+    return b;
+  }
+
+  /** A trunk name resolved: a buffer, conv i's kernel or bias range ('k{i}', 'b{i}') or its gradient ('gk{i}', 'gb{i}'). */
+  private slice(name: string): Slice {
+    const m = /^(g?)([kb])(\d+)$/.exec(name);
+    if (!m) return { buffer: this.trunkBuffer(name) };
+    const r = this.trunkRanges[Number(m[3])];
+    const buffer = m[1] ? this.b.g : this.b.w;
+    return m[2] === 'k'
+      ? { buffer, at: r.kernel, floats: r.kernelLength }
+      : { buffer, at: r.bias, floats: r.biasLength };
+  }
+
+  private addTrunk(p: Program, l: TrunkLaunch): void {
+    const weights = l.weights && Object.fromEntries(Object.entries(l.weights).map(([k, v]) => [k, this.slice(v)]));
+    p.add(
+      l.dispatch,
+      l.inputs.map((n) => this.slice(n)),
+      this.slice(l.output),
+      weights,
+    );
   }
 
   private weightSlice(layer: number, which: 'kernel' | 'bias', of = this.b.w): Slice {
@@ -221,14 +318,16 @@ class TrainingSession {
   ): Drop[] {
     const { spec, ctx } = this;
     const caps = ctx.caps;
-    p.add(gatherDispatch(m, spec.inputs, 0, caps), [{ buffer: source.x }, { buffer: source.order }], {
+    const trunk = this.options.trunk;
+    p.add(gatherDispatch(m, featureLength(spec, trunk), 0, caps), [{ buffer: source.x }, { buffer: source.order }], {
       buffer: this.b.xb,
     });
     p.add(gatherDispatch(m, spec.classes, 0, caps), [{ buffer: source.t }, { buffer: source.order }], {
       buffer: this.b.tb,
     });
     const drops: Drop[] = [];
-    let a = this.b.xb,
+    if (trunk) for (const l of trunkForward(trunk, m, caps)) this.addTrunk(p, l);
+    let a = trunk ? this.trunkBuffer('code') : this.b.xb,
       k = spec.inputs;
     spec.hidden.forEach((units, l) => {
       const hb = this.hidden[l];
@@ -278,13 +377,26 @@ class TrainingSession {
     let g = b.dz;
     for (let j = spec.hidden.length; j >= 0; j--) {
       const l = this.layout.layers[j];
-      const input = j === 0 ? b.xb : (this.hidden[j - 1].d ?? this.hidden[j - 1].h);
+      const first = this.options.trunk ? this.trunkBuffer('code') : b.xb;
+      const input = j === 0 ? first : (this.hidden[j - 1].d ?? this.hidden[j - 1].h);
       p.add(
         gemmAtDispatch(m, l.inputs, l.units, caps),
         [{ buffer: input }, { buffer: g }],
         this.weightSlice(j, 'kernel', b.g),
       );
       p.add(biasGradDispatch(m, l.units, caps), [{ buffer: g }], this.weightSlice(j, 'bias', b.g));
+      if (j === 0 && this.options.trunk) {
+        // Into the trunk: the code's gradient, then the block's own backward pass.
+        const w = this.weightSlice(0, 'kernel');
+        p.add(denseDispatch(m, l.units, l.inputs, undefined, caps, true), [{ buffer: g }, w], {
+          buffer: this.trunkBuffer('dcode'),
+        });
+        const kernels = {
+          relu: (t: number) => reluBackwardDispatch(t, caps),
+          biasGrad: (r: number, n: number) => biasGradDispatch(r, n, caps),
+        };
+        for (const launch of trunkBackward(this.options.trunk, m, caps, kernels)) this.addTrunk(p, launch);
+      }
       if (j === 0) break;
       const hb = this.hidden[j - 1];
       const w = this.weightSlice(j, 'kernel');
@@ -304,7 +416,7 @@ class TrainingSession {
     const states = Array.from({ length: stateBuffers(this.opt) }, (_, i) => ({ buffer: b[`s${i}`] }));
     // The optimiser updates in place: every binding is an input.
     const update = p.add(
-      optimizerDispatch(this.opt, this.layout.total, 1, caps),
+      optimizerDispatch(this.opt, this.total, 1, caps),
       [{ buffer: b.g }, { buffer: b.w }, ...states],
       { buffer: b.w },
     );
@@ -364,7 +476,7 @@ class TrainingSession {
           this.setOffset(p, [run.loss], s * batch);
           for (const d of run.drops)
             p.setParams(d.launch, { ...p.params(d.launch), seed: dropoutSeed(options.seed, step, d.layer) });
-          p.setParams(run.update, optimizerDispatch(this.opt, this.layout.total, step, ctx.caps).params);
+          p.setParams(run.update, optimizerDispatch(this.opt, this.total, step, ctx.caps).params);
           this.submit(p);
         }
         if (val && evalFull) {
@@ -414,10 +526,15 @@ class TrainingSession {
     }
     if (restoreBest && bestEpoch) this.copy(this.b.best, this.b.w);
     else bestEpoch = history.length;
-    const flat = await ctx.readBuffer(this.b.w, 4 * this.layout.total);
+    const flat = await ctx.readBuffer(this.b.w, 4 * this.total);
+    const trunk = this.trunkRanges.map((r) => ({
+      kernel: flat.slice(r.kernel, r.kernel + r.kernelLength),
+      bias: flat.slice(r.bias, r.bias + r.biasLength),
+    }));
     const times = history.map((h) => h.ms).sort((a, b) => a - b);
     return {
       weights: unflatten(flat, this.layout),
+      ...(trunk.length ? { trunk } : {}),
       history,
       bestEpoch,
       stoppedEarly,
@@ -437,7 +554,7 @@ class TrainingSession {
 
   private copy(from: GPUBuffer, to: GPUBuffer): void {
     const encoder = this.ctx.device.createCommandEncoder();
-    encoder.copyBufferToBuffer(from, 0, to, 0, 4 * this.layout.total);
+    encoder.copyBufferToBuffer(from, 0, to, 0, 4 * this.total);
     this.ctx.device.queue.submit([encoder.finish()]);
   }
 
