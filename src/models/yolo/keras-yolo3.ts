@@ -93,14 +93,17 @@ function boxesAndScores(outputs: Float32Array[], shapes: number[][], o: KerasYol
   outputs.forEach((data, l) => {
     const [, gh, gw, c] = shapes[l];
     const mask = o.masks[l], per = 5 + o.classes;
-    if (c !== mask.length * per) throw new Error(`output ${l} has ${c} channels, but ${mask.length} anchors × (5 + ${o.classes} classes) = ${mask.length * per}`);
+    if (c !== mask.length * per) {
+      throw new Error(`output ${l} has ${c} channels, but ${mask.length} anchors × (5 + ${o.classes} classes) = ${mask.length * per}`);
+    }
     for (let row = 0; row < gh; row++)
       for (let col = 0; col < gw; col++)
         for (let a = 0; a < mask.length; a++) {
           const at = ((row * gw + col) * mask.length + a) * per;
           const [aw, ah] = o.anchors[mask[a]];
           const x = f32(f32(sigmoid(data[at]) + col) / gw), y = f32(f32(sigmoid(data[at + 1]) + row) / gh);
-          const w = f32(f32(f32(Math.exp(data[at + 2])) * f32(aw)) / inW), h = f32(f32(f32(Math.exp(data[at + 3])) * f32(ah)) / inH);
+          const w = f32(f32(f32(Math.exp(data[at + 2])) * f32(aw)) / inW);
+          const h = f32(f32(f32(Math.exp(data[at + 3])) * f32(ah)) / inH);
           const cy = f32(f32(y - offY) * scaleY), cx = f32(f32(x - offX) * scaleX);
           const hh = f32(h * scaleY), ww = f32(w * scaleX);
           const confidence = sigmoid(data[at + 4]);
@@ -151,7 +154,8 @@ export function kerasYolo3Eval(outputs: Float32Array[], shapes: number[][], o: K
       if (kept.length >= (o.maxBoxes ?? 20)) break;
       if (kept.some((s) => iou(s, b) > o.iou)) continue;
       kept.push(b);
-      out.push({ classIndex: k, score: b.scores[k], confidence: b.confidence, top: b.ymin, left: b.xmin, bottom: b.ymax, right: b.xmax });
+      const corners = { top: b.ymin, left: b.xmin, bottom: b.ymax, right: b.xmax };
+      out.push({ classIndex: k, score: b.scores[k], confidence: b.confidence, ...corners });
     }
   }
   return out;
@@ -165,9 +169,11 @@ export function kerasYolo3Detections(boxes: KerasYolo3Box[], names: string[], im
       x1: Math.max(0, round(b.left)), y1: Math.max(0, round(b.top)),
       x2: Math.min(imageW, round(b.right)), y2: Math.min(imageH, round(b.bottom)),
     };
-    const relative = { x: (b.left + b.right) / 2 / imageW, y: (b.top + b.bottom) / 2 / imageH, w: (b.right - b.left) / imageW, h: (b.bottom - b.top) / imageH };
-    const darknetBox = { left: Math.round(b.left), top: Math.round(b.top), width: Math.round(b.right - b.left), height: Math.round(b.bottom - b.top) };
-    return { classIndex: b.classIndex, className: names[b.classIndex] ?? `class ${b.classIndex}`, score: b.score, objectness: b.confidence, box, relative, darknetBox, boxId };
+    const w = b.right - b.left, h = b.bottom - b.top;
+    const relative = { x: (b.left + b.right) / 2 / imageW, y: (b.top + b.bottom) / 2 / imageH, w: w / imageW, h: h / imageH };
+    const darknetBox = { left: Math.round(b.left), top: Math.round(b.top), width: Math.round(w), height: Math.round(h) };
+    const className = names[b.classIndex] ?? `class ${b.classIndex}`;
+    return { classIndex: b.classIndex, className, score: b.score, objectness: b.confidence, box, relative, darknetBox, boxId };
   });
 }
 

@@ -94,6 +94,10 @@ function classProbs(act: Float32Array, at: number, classes: number, scale: numbe
   return probs;
 }
 
+/** get_yolo_box's w or h: e^t·anchor/net, or with new_coords t²·4·anchor/net (in float). */
+const size = (t: number, anchor: number, net: number, newCoords: boolean) =>
+  newCoords ? f32(f32(f32(f32(t * t) * 4) * f32(anchor)) / net) : f32((Math.exp(t) * f32(anchor)) / net);
+
 /** get_yolo_detections: cells whose objectness is above the threshold. */
 function yoloCandidates(act: Float32Array, h: number, w: number, head: YoloHead, g: DecodeGeometry, thresh: number): Candidate[] {
   const per = 5 + head.classes, n = head.mask.length;
@@ -109,8 +113,8 @@ function yoloCandidates(act: Float32Array, h: number, w: number, head: YoloHead,
         const box = {
           x: f32(f32(col + act[base]) / w),
           y: f32(f32(row + act[base + 1]) / h),
-          w: head.newCoords ? f32(f32(f32(f32(tw * tw) * 4) * f32(aw)) / g.netW) : f32((Math.exp(tw) * f32(aw)) / g.netW),
-          h: head.newCoords ? f32(f32(f32(f32(th * th) * 4) * f32(ah)) / g.netH) : f32((Math.exp(th) * f32(ah)) / g.netH),
+          w: size(tw, aw, g.netW, head.newCoords),
+          h: size(th, ah, g.netH, head.newCoords),
         };
         out.push({ box, objectness, probs: classProbs(act, base + 5, head.classes, objectness, thresh) });
       }
@@ -193,7 +197,8 @@ export function toDetections(cands: Candidate[], names: string[], imageW: number
     };
     c.probs.forEach((p, k) => {
       if (p > thresh) {
-        out.push({ classIndex: k, className: names[k] ?? `class ${k}`, score: p, objectness: c.objectness, box, relative: b, darknetBox, boxId });
+        const className = names[k] ?? `class ${k}`;
+        out.push({ classIndex: k, className, score: p, objectness: c.objectness, box, relative: b, darknetBox, boxId });
       }
     });
   });
