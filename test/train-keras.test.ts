@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { loadKerasGraph } from '../src/io/keras.js';
 import { readNpy } from '../src/io/npy.js';
 import { loadKerasModel } from '../src/models/keras-model.js';
 import { runCli } from '../src/tools/main.js';
@@ -210,6 +211,48 @@ test('classify --classes: the saved whole model names the top class Keras predic
   assert.match(bad.lines.join('\n'), /keras_training\.json: is not a JSON list of class names/);
 });
 
+test('train-head --fine-tune: block5 trains with the head and is saved in the whole model; block4 stays', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fine-tune-'));
+  try {
+    const { io, lines } = captured();
+    const argv = [
+      'train-head',
+      '--images',
+      `${DIR}/images/train`,
+      '--base',
+      `${DIR}/base.h5`,
+      '--layer',
+      'block5_pool',
+      '--pooling',
+      'avg',
+      '--fine-tune',
+      '--epochs',
+      '3',
+      '--batch',
+      '4',
+      '--hidden',
+      '8',
+      '--out',
+      join(dir, 'head.keras'),
+      '--full-out',
+      join(dir, 'full.keras'),
+    ];
+    assert.is(await runCli(argv, io), 0, lines.join('\n'));
+    assert.ok(
+      lines.some((l) => /fine-tuning block5_conv1, block5_conv2, block5_conv3, block5_pool on block4_pool/.test(l)),
+    );
+    const [tuned, base] = await Promise.all([
+      loadKerasGraph(join(dir, 'full.keras')),
+      loadKerasGraph(`${DIR}/base.h5`),
+    ]);
+    const kernel = (g: typeof base, layer: string) => Array.from(g.weights.get(layer)!.kernel);
+    assert.equal(kernel(tuned, 'block4_conv3'), kernel(base, 'block4_conv3'));
+    assert.not.equal(kernel(tuned, 'block5_conv1'), kernel(base, 'block5_conv1'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('train-head refuses bad input before training, naming it', async () => {
   const cases: [string[], RegExp][] = [
     [
@@ -249,6 +292,18 @@ test('train-head refuses bad input before training, naming it', async () => {
       /--full-out: needs --base/,
     ],
   ];
+  cases.push([
+    [
+      '--features',
+      `${DIR}/codes_train.npy`,
+      '--labels',
+      `${DIR}/labels_train.npy`,
+      '--fine-tune',
+      '--out',
+      '/tmp/x.keras',
+    ],
+    /--fine-tune: needs --images/,
+  ]);
   cases.push([
     ['--images', `${DIR}/classes.json`, '--base', `${DIR}/base.h5`, '--out', '/tmp/x.keras'],
     /classes\.json: is not a directory/,

@@ -16,6 +16,7 @@ import { fullModel, headModel } from '../train/export.js';
 import type { HeadSpec } from '../train/head.js';
 import { formatLabelNpy, parseLabelNpy, toTargets, type Targets } from '../train/labels.js';
 import { trainHead, type EpochMetrics, type LabelledSet } from '../train/trainer.js';
+import { lastBlock, trunkCodeLength, type Trunk } from '../train/trunk.js';
 import { parseCommand, type CommandSpec, type OptionTable, type Values } from './args.js';
 import { checkInputFile } from './darknet-commands.js';
 import { startProgress, type CliIo } from './io.js';
@@ -213,6 +214,10 @@ export const TRAIN_HEAD = {
     },
     'val-images': { kind: 'string', placeholder: 'DIR', help: 'validation images, the same class folders' },
     base: { kind: 'string', placeholder: 'FILE', help: 'the base model that computes codes for --images' },
+    'fine-tune': {
+      kind: 'flag',
+      help: "also train the base's last block (the convolutions up to --layer) with the head; with --images",
+    },
     ...CODE_OPTIONS,
     hidden: { kind: 'string', default: '256', placeholder: 'N[,N…]', help: 'hidden layer sizes (0 for none)' },
     dropout: { kind: 'number', min: 0, max: 0.99, default: 0.5, help: 'dropout rate after each hidden layer' },
@@ -303,6 +308,8 @@ export async function trainHeadCommand(argv: string[], io: CliIo): Promise<numbe
   if (fromImages === !!v.features) throw new UsageError('give either --features and --labels, or --images and --base');
   if (fromImages && !v.base) throw new UsageError('needs --base (the model that computes the codes)', '--images');
   if (!fromImages && !v.labels) throw new UsageError('is required with --features', '--labels');
+  if (v['fine-tune'] && !fromImages)
+    throw new UsageError('needs --images and --base (the block trains on images)', '--fine-tune');
   if (!!v['val-features'] !== !!v['val-labels']) throw new UsageError('--val-features and --val-labels go together');
   if (v.base) checkInputFile(v.base);
   for (const f of [v.features, v.labels, v['val-features'], v['val-labels']]) if (f) checkInputFile(f);
@@ -310,7 +317,8 @@ export async function trainHeadCommand(argv: string[], io: CliIo): Promise<numbe
   const multi = v.output === 'sigmoid';
 
   const ctx = await GpuContext.shared();
-  let base: CodeBase | undefined;
+  let base: CodeBase | undefined, frozen: CodeBase | undefined;
+  let trunk: Trunk | undefined;
   try {
     let train: LabelledSet,
       val: LabelledSet | undefined,
@@ -329,17 +337,27 @@ export async function trainHeadCommand(argv: string[], io: CliIo): Promise<numbe
         );
       }
       base = await loadCodeBase(ctx, v.base!, v.layer, parseShape(v['input-shape']));
-      const codes = await codesFor(base, listed.files, v, io, 'codes');
+      let source = base;
+      if (v['fine-tune']) {
+        // The frozen part's output is computed once; the last block trains with the head on it.
+        const block = lastBlock(base.loaded.spec, base.loaded.weights, base.layer, [0, 0, 0], v.pooling ?? 'flatten');
+        frozen = await loadCodeBase(ctx, v.base!, block.frozen, parseShape(v['input-shape']));
+        trunk = { ...block.trunk, input: frozen.layerShape as [number, number, number] };
+        source = frozen;
+        if (!io.quiet) io.err(`fine-tuning ${trunk.layers.map((l) => l.name).join(', ')} on ${block.frozen}'s output`);
+      }
+      const mapsOrCodes = { ...v, pooling: trunk ? undefined : v.pooling };
+      const codes = await codesFor(source, listed.files, mapsOrCodes, io, trunk ? 'frozen features' : 'codes');
       classes = listed.classes!.length;
       classNames = listed.classes;
-      length = codes.length / listed.files.length;
+      length = trunk ? trunkCodeLength(trunk) : codes.length / listed.files.length;
       const targets = toTargets(
         { shape: [listed.ids.length], data: Float32Array.from(listed.ids), dtype: '<f4' },
         classes,
       );
       train = { features: codes, targets: targets.targets, rows: targets.rows };
       if (valListed) {
-        const vcodes = await codesFor(base, valListed.files, v, io, 'validation codes');
+        const vcodes = await codesFor(source, valListed.files, mapsOrCodes, io, 'validation codes');
         const vt = toTargets(
           { shape: [valListed.ids!.length], data: Float32Array.from(valListed.ids!), dtype: '<f4' },
           classes,
@@ -388,6 +406,7 @@ export async function trainHeadCommand(argv: string[], io: CliIo): Promise<numbe
       batchSize: v.batch,
       seed: v.seed,
       validation: val,
+      trunk,
       patience: val ? v.patience : undefined,
       optimizer: { kind: v.optimizer, learningRate: v.lr, momentum: v.momentum, nesterov: v.nesterov },
       onEpoch: (m) => {
@@ -417,6 +436,7 @@ export async function trainHeadCommand(argv: string[], io: CliIo): Promise<numbe
         v.pooling,
         spec,
         result.weights,
+        trunk && new Map(trunk.layers.filter((l) => l.kind === 'conv').map((l, i) => [l.name, result.trunk![i]])),
       );
       await writeFileAtomic(v['full-out'], await saveKerasModel(whole, fullFormat!));
       io.out(`wrote ${v['full-out']} (${base.layer}${v.pooling ? ` + ${v.pooling} pooling` : ''} + head)`);
@@ -435,6 +455,7 @@ export async function trainHeadCommand(argv: string[], io: CliIo): Promise<numbe
     return 0;
   } finally {
     base?.dispose();
+    frozen?.dispose();
     ctx.release();
   }
 }

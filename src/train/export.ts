@@ -63,6 +63,9 @@ const BASE_KEYS: Record<string, string[]> = {
   ReLU: ['max_value', 'negative_slope', 'threshold'],
 };
 
+/** Kernels and biases by layer name (a fine-tuned block's). */
+export type TunedWeights = ReadonlyMap<string, { kernel: Float32Array; bias: Float32Array }>;
+
 export interface BaseModel {
   spec: KerasModelSpec;
   graph: Graph;
@@ -70,8 +73,8 @@ export interface BaseModel {
 }
 
 /** The weight arrays of one base layer with their Keras shapes, from the loaded graph's node. */
-function baseWeights(layer: KerasLayer, base: BaseModel): SavedLayer['weights'] {
-  const w = base.weights.get(layer.name);
+function baseWeights(layer: KerasLayer, base: BaseModel, tuned?: TunedWeights): SavedLayer['weights'] {
+  const w = tuned?.get(layer.name) ?? base.weights.get(layer.name);
   if (!w) return [];
   const c = layer.config;
   if (layer.className === 'Dense') {
@@ -98,6 +101,8 @@ export function fullModel(
   pooling: 'avg' | 'max' | undefined,
   spec: HeadSpec,
   weights: HeadWeights,
+  /** Fine-tuned layers' kernels and biases, by layer name, in place of the base's. */
+  tuned?: TunedWeights,
   name = 'transfer',
 ): SequentialModel {
   const layers = base.spec.layers;
@@ -137,7 +142,7 @@ export function fullModel(
       className: layer.className,
       name: layer.name,
       config,
-      weights: baseWeights(layer, base),
+      weights: baseWeights(layer, base, tuned),
       inputShape: shapeOf(previous!)!,
     });
     previous = layer.name;

@@ -161,3 +161,68 @@ export function trunkBackward(
   }
   return out;
 }
+
+/**
+ * The last block of a chain base, ending at `codeLayer`: the Conv2D (ReLU or linear, one group) and
+ * MaxPooling2D layers back to the pooling before them, whose output (`frozen`) is the trunk's input,
+ * computed once. `weights` are the base's own kernels and biases (from loadKerasGraph's weights).
+ */
+export function lastBlock(
+  spec: import('../io/keras-config.js').KerasModelSpec,
+  weights: ReadonlyMap<string, Readonly<Record<string, Float32Array>>>,
+  codeLayer: string,
+  inputShape: [number, number, number],
+  pooling: Trunk['pooling'],
+): { frozen: string; trunk: Trunk } {
+  const layers = spec.layers;
+  const end = layers.findIndex((l) => l.name === codeLayer);
+  if (end < 0) throw new UsageError(`the base has no layer '${codeLayer}'`, '--layer');
+  let start = end;
+  while (start > 0 && layers[start - 1].className === 'Conv2D') start--;
+  if (start === end && layers[end].className !== 'Conv2D') {
+    throw new UsageError(`fine-tuning needs convolutions before '${codeLayer}' (the block to train)`, '--layer');
+  }
+  const frozen = layers[start - 1]?.name;
+  if (!frozen || layers[start - 1].className === 'InputLayer')
+    throw new UsageError('fine-tuning needs a frozen part before the last block');
+  const pair = (v: unknown, d: number): [number, number] =>
+    Array.isArray(v) ? [v[0], v[1]] : [Number(v ?? d), Number(v ?? d)];
+  const block: TrunkLayer[] = [];
+  const initial: Trunk['weights'] = [];
+  for (const l of layers.slice(start, end + 1)) {
+    const c = l.config;
+    const padding = (c.padding ?? 'valid') as 'same' | 'valid';
+    if (l.className === 'Conv2D') {
+      const act = c.activation ?? 'linear';
+      if (
+        (c.groups ?? 1) !== 1 ||
+        !['relu', 'linear'].includes(String(act)) ||
+        pair(c.dilation_rate, 1).some((d) => d !== 1)
+      ) {
+        throw new UsageError(`fine-tuning takes plain Conv2D layers (ReLU or linear); '${l.name}' is not one`);
+      }
+      const w = weights.get(l.name);
+      const [kh, kw] = pair(c.kernel_size, 3);
+      const filters = Number(c.filters);
+      if (!w?.kernel) throw new UsageError(`no weights for '${l.name}'`);
+      block.push({
+        kind: 'conv',
+        name: l.name,
+        kernel: [kh, kw, w.kernel.length / (kh * kw * filters), filters],
+        strides: pair(c.strides, 1),
+        padding,
+        relu: act === 'relu',
+      });
+      initial.push({
+        kernel: Float32Array.from(w.kernel),
+        bias: w.bias ? Float32Array.from(w.bias) : new Float32Array(filters),
+      });
+    } else if (l.className === 'MaxPooling2D') {
+      const size = pair(c.pool_size, 2);
+      block.push({ kind: 'maxpool', name: l.name, size, strides: c.strides ? pair(c.strides, 2) : size, padding });
+    } else {
+      throw new UsageError(`fine-tuning takes Conv2D and MaxPooling2D layers; '${l.name}' is a ${l.className}`);
+    }
+  }
+  return { frozen, trunk: { input: inputShape, layers: block, pooling, weights: initial } };
+}
