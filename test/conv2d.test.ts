@@ -152,7 +152,10 @@ test('a grid taller than the device allows folds into z (emulated limit of 5 wor
     const variants: Conv2dVariant[] = [{ tm: 8, tn: 4, wgX: 4, wgY: 1 }, { kind: 'subgroup', tm: 16, tn: 1, wgX: 8, wgY: 1 }];
     for (const variant of variants) {
       const [d] = convDispatches(xShape, wShape, { padding: 'same' }, small.caps, variant);
-      assert.ok(d.workgroups[2] > 1 && d.workgroups.every((g) => g <= 5), `grid ${d.workgroups} should be folded`);
+      // Without subgroups of 8 lanes (Chromium's SwiftShader) the subgroup variant falls back to a tile whose grid may fit.
+      const fellBack = variant.kind === 'subgroup' && d.kernel !== 'conv2d-subgroup';
+      assert.ok(d.workgroups.every((g) => g <= 5), `grid ${d.workgroups} should fit the limit`);
+      if (!fellBack) assert.ok(d.workgroups[2] > 1, `grid ${d.workgroups} should be folded`);
       const got = await take(await ops.conv2d(upload(small, x, xShape), upload(small, w, wShape), upload(small, b, [16]), { padding: 'same' }, { variant }));
       assertClose(got, ref.y, 2e-5, `folded grid, ${variant.kind ?? 'register'}`, 'normalized');
     }
