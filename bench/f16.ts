@@ -51,11 +51,11 @@ export async function benchF16(ctx: GpuContext, filter?: string): Promise<F16Row
     rows.push({ work: w.name, f32: f32.stats, f16: f16.stats, f32WeightBytes, f16WeightBytes, error: diff / (scale || 1) });
     console.log(`  ${w.name}: f32 ${fmt(f32.stats.median, 1)} ms, f16 weights ${fmt(f16.stats.median, 1)} ms`);
   }
-  console.log('\n' + formatTable(
+  console.log(`\n${formatTable(
     ['work', 'f32 ms', 'f16 weights ms', 'f32 / f16', 'weights MB f32', 'f16', 'max |f16 − f32| / max |f32|'],
     rows.map((r) => [r.work, fmt(r.f32.median, 1), fmt(r.f16.median, 1), `${fmt(r.f32.median / r.f16.median, 2)}×`,
       fmt(r.f32WeightBytes / 2 ** 20, 1), fmt(r.f16WeightBytes / 2 ** 20, 1), r.error.toExponential(1)]),
-  ));
+  )}`);
   console.log('Warm medians including readback. f16 weights: conv and dense weights stored as f16 and read into f32; sums and activations stay f32.');
   return rows;
 }

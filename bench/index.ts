@@ -33,7 +33,7 @@ function peersMarkdown(adapter: string, rows: PeerRow[]): string {
     `| ${header.join(' | ')} |`, `|${header.map(() => '---|').join('')}`,
     ...rows.map((r) => `| ${[r.work, fmt(r.ours.median, 1), ...names.flatMap((n) => peerCells(r.peers[n]))].join(' | ')} |`),
   ];
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /** Medians of two result files of the same suite, row by row (rows matched by name). */

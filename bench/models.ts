@@ -4,7 +4,7 @@
 // batch scaling), GFLOP/s, per-layer
 // GPU times, and peak GPU memory.
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
-import { GpuContext } from '../src/gpu/context.js';
+import type { GpuContext } from '../src/gpu/context.js';
 import type { Model } from '../src/graph/model.js';
 import { loadKerasModel } from '../src/models/keras-model.js';
 import { vgg16Architecture } from '../src/models/vgg16.js';

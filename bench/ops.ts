@@ -1,6 +1,6 @@
 // `npm run bench -- ops`: every kernel case at full size — median time (wall, including readback,
 // and GPU timestamps when available), GFLOP/s and GB/s — as a table and as JSON.
-import { GpuContext } from '../src/gpu/context.js';
+import type { GpuContext } from '../src/gpu/context.js';
 import { opCases, setupCase } from '../src/tools/op-cases.js';
 import { fmt, formatTable } from '../src/tools/table.js';
 import { sample, stats, wallMs, type Stats } from './stats.js';
@@ -35,10 +35,10 @@ export async function benchOps(ctx: GpuContext, filter?: string): Promise<OpResu
     results.push(r);
     console.log(`  ${c.name}: ${fmt(r.wall.median, 2)} ms wall, ${fmt(gpu?.median, 2)} ms GPU, ${fmt(r.gflops, 2)} GFLOP/s`);
   }
-  console.log('\n' + formatTable(
+  console.log(`\n${formatTable(
     ['kernel', 'case', 'wall median ms', 'p10', 'p90', 'GPU median ms', 'GFLOP/s', 'GB/s'],
     results.map((r) => [r.kernel, r.name, fmt(r.wall.median), fmt(r.wall.p10), fmt(r.wall.p90), fmt(r.gpu?.median), r.flops ? fmt(r.gflops) : '–', fmt(r.gbps)]),
-  ));
+  )}`);
   console.log('GFLOP/s and GB/s use the GPU timestamp median when the adapter has timestamps, else the wall median (which includes readback).');
   return results;
 }

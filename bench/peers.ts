@@ -27,7 +27,7 @@ export interface Work {
   runs: number;
 }
 
-function denseGraph(m: number, k: number, n: number): WeightedGraph {
+function denseGraph(k: number, n: number): WeightedGraph {
   return weighted({
     name: 'matmul', inputs: ['a'], outputs: ['c'],
     nodes: [
@@ -60,7 +60,7 @@ const darknet = (cfg: string, weightsFile: () => string, size: number) => async 
 };
 
 export const WORK: Work[] = [
-  { name: 'matmul 1024³', graph: async () => denseGraph(1024, 1024, 1024), input: [1024], batch: 1024, runs: 10 },
+  { name: 'matmul 1024³', graph: async () => denseGraph(1024, 1024), input: [1024], batch: 1024, runs: 10 },
   { name: 'conv 3×3 256→512 + BN + leaky, 52×52', graph: async () => convBnLeakyGraph(), input: [52, 52, 256], batch: 1, runs: 5 },
   { name: 'VGG16 224×224', graph: async () => loadKerasGraph(await vgg16WeightsFile(), { architecture: vgg16Architecture() }), input: [224, 224, 3], batch: 1, runs: 3 },
   { name: 'ResNet50 224×224', graph: () => applicationGraph('resnet50'), input: [224, 224, 3], batch: 1, runs: 3 },
@@ -164,10 +164,10 @@ export async function benchPeers(ctx: GpuContext, filter?: string, only?: string
     }).join('')}`);
   }
   const names = peers.map((p) => p.name);
-  console.log('\n' + formatTable(
+  console.log(`\n${formatTable(
     ['work', 'ours median ms', 'p10', 'p90', ...names.flatMap((n) => [`${PEER_LABELS[n]} ms`, 'peer / ours', 'max |diff| / max |out|'])],
     rows.map((r) => [r.work, fmt(r.ours.median, 1), fmt(r.ours.p10, 1), fmt(r.ours.p90, 1), ...names.flatMap((n) => peerCells(r.peers[n]))]),
-  ));
+  )}`);
   console.log('Warm medians including readback, same process, same adapter, identical weights (the optimized graph; ONNX Runtime gets it as an ONNX file).');
   return rows;
 }

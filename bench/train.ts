@@ -97,7 +97,7 @@ async function ours(ctx: GpuContext, c: Case) {
   };
 }
 
-async function tfjs(ctx: GpuContext, c: Case) {
+async function tfjs(c: Case) {
   // The same Dawn instance kind as ours (webgpu's create), as the peers benchmark does it.
   const { create } = (await import(/* @vite-ignore */ 'webgpu')) as { create: (o: string[]) => GPU };
   const tf = await loadTfWebgpu(create([]));
@@ -148,7 +148,7 @@ export async function benchTrain(ctx: GpuContext, filter?: string): Promise<Trai
   const rows: TrainRow[] = [];
   for (const c of cases) {
     const o = await ours(ctx, c);
-    const t = await tfjs(ctx, c);
+    const t = await tfjs(c);
     rows.push({ name: c.name, steps: Math.ceil(c.train.rows / c.batch), ours: o, tfjs: t });
   }
   console.log(

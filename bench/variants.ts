@@ -59,5 +59,5 @@ export async function benchVariants(ctx: GpuContext, filter?: string): Promise<v
     await time('conv 56×56×256→256 3×3', v, 2 * 56 * 56 * 256 * 256 * 9, () => ops.conv2d(x, cw, null, { padding: 'same' }, { variant: v }));
   }
   x.dispose(); cw.dispose();
-  console.log('\n' + formatTable(['case', 'variant', 'wall median ms', 'GFLOP/s'], rows));
+  console.log(`\n${formatTable(['case', 'variant', 'wall median ms', 'GFLOP/s'], rows)}`);
 }

@@ -87,11 +87,11 @@ export async function benchYolo(ctx: GpuContext, filter?: string): Promise<YoloR
       det.dispose();
     }
   }
-  console.log('\n' + formatTable(
+  console.log(`\n${formatTable(
     ['model', 'input', 'GFLOP', 'load ms', 'compile ms', 'first ms', 'forward median', 'p10', 'p90', 'GFLOP/s', 'preprocess ms', 'postprocess ms', 'peak GPU MB'],
     results.map((r) => [r.model, r.input, fmt(r.gflop), fmt(r.loadMs, 0), fmt(r.compileMs, 0), fmt(r.firstMs, 0), fmt(r.forward.median, 1), fmt(r.forward.p10, 1), fmt(r.forward.p90, 1),
       fmt(r.gflop / (r.forward.median / 1000)), fmt(r.preprocess.median, 1), fmt(r.postprocess.median, 2), fmt(r.peakBytes / 2 ** 20, 0)]),
-  ));
+  )}`);
   console.log('forward = input upload, all dispatches, readback of the heads; preprocess = letterbox of the decoded image; postprocess = [yolo] decoding + NMS on the CPU.');
   return results;
 }

@@ -10,7 +10,7 @@ import { extname, join, normalize } from 'node:path';
 // The repository root: up from this file (which may be bundled into build/test/) to package.json.
 const root = (() => {
   let dir = new URL('.', import.meta.url).pathname;
-  while (dir !== '/' && !existsSync(join(dir, 'package.json'))) dir = join(dir, '..') + '/';
+  while (dir !== '/' && !existsSync(join(dir, 'package.json'))) dir = `${join(dir, '..')}/`;
   return dir;
 })();
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -64,8 +64,9 @@ async function runFile(context, origin, file, timeoutMs) {
   const done = new Promise((resolve) => {
     page.on('console', (msg) => {
       const line = msg.text();
-      text += line + '\n';
-      process.stdout.write(line.replace(/\x1b\[[0-9;]*m/g, '') + '\n');
+      text += `${line}\n`;
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: strips the ANSI colours uvu prints
+      process.stdout.write(`${line.replace(/\x1b\[[0-9;]*m/g, '')}\n`);
       if (/Duration:/.test(line)) resolve();
     });
     page.on('pageerror', (e) => {
@@ -77,6 +78,7 @@ async function runFile(context, origin, file, timeoutMs) {
   const timer = new Promise((resolve) => setTimeout(() => resolve('timeout'), timeoutMs));
   const outcome = await Promise.race([done, timer]);
   await page.close();
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: strips the ANSI colours uvu prints
   const plain = text.replace(/\x1b\[[0-9;]*m/g, '');
   const total = Number(/Total:\s+(\d+)/.exec(plain)?.[1] ?? 0);
   const passed = Number(/Passed:\s+(\d+)/.exec(plain)?.[1] ?? 0);

@@ -25,7 +25,7 @@ for (const file of files) {
     child.stderr.on('data', (d) => {
       // Dawn prints limit adjustments on every device; they are not test output.
       const s = String(d).split('\n').filter((l) => !/artificially reduced/.test(l)).join('\n');
-      if (s.trim()) process.stderr.write(s + '\n');
+      if (s.trim()) process.stderr.write(`${s}\n`);
     });
     child.on('close', (code) => resolve({ text, code }));
   });

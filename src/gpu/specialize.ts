@@ -72,7 +72,7 @@ export function specialize(key: ShaderKey): SpecializedSource {
     if (lib === undefined) throw new Error(`${file}: @requires unknown library '${name}'`);
     const start = parts[parts.length - 1].start + parts[parts.length - 1].count;
     parts.push({ file: `shaders/common/${name}.wgsl`, start, count: lib.split('\n').length });
-    code += '\n' + lib;
+    code += `\n${lib}`;
   }
   return {
     code,

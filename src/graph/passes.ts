@@ -114,7 +114,7 @@ export function fuseResidualPass(g: WeightedGraph, keep: ReadonlySet<string>, ab
         conv = byName.get(conv.inputs[0]);
       }
       const other = node.inputs[o];
-      if (!conv || conv.op.kind !== 'conv2d' || conv.op.residual || replaced.has(conv.name)) continue;
+      if (conv?.op.kind !== 'conv2d' || conv.op.residual || replaced.has(conv.name)) continue;
       if (counts.get(conv.name) !== 1 || keep.has(conv.name) || !absorbs(conv)) continue;
       if (index.get(other)! >= index.get(conv.name)!) continue;
       const convAct = conv.op.attrs.activation, addAct = node.op.activation;

@@ -69,7 +69,7 @@ export class ConfigReader {
     const v = this.config[key] ?? fallback;
     if (v === undefined) this.fail(key, 'is missing');
     const pair = typeof v === 'number' ? [v, v] : Array.isArray(v) && v.length === 2 ? v : undefined;
-    if (!pair || !pair.every((d) => typeof d === 'number' && Number.isInteger(d))) this.fail(key, `${show(v)} is not an integer or a pair of integers`);
+    if (!pair?.every((d) => typeof d === 'number' && Number.isInteger(d))) this.fail(key, `${show(v)} is not an integer or a pair of integers`);
     if (pair.some((d) => d < min)) this.fail(key, `${show(v)} must be at least ${min}`);
     return [pair[0], pair[1]];
   }

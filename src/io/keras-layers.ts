@@ -19,9 +19,6 @@ export const SUPPORTED_LAYERS = [
   'GaussianDropout', 'ActivityRegularization', 'LayerScale', 'CustomScaleLayer',
 ];
 
-/** Layers that pass their input through at inference. */
-const INFERENCE_IDENTITIES = ['Dropout', 'SpatialDropout2D', 'GaussianNoise', 'GaussianDropout', 'ActivityRegularization'];
-
 /** Classes refused with a reason of their own rather than as unknown. */
 const REFUSED: Record<string, string> = {
   Lambda: 'a Lambda layer holds arbitrary Python code, which cannot run here (Keras itself loads it only with safe_mode=False); '

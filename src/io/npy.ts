@@ -53,7 +53,7 @@ export function formatNpy(data: Float32Array, shape: readonly number[]): Uint8Ar
   if (count !== data.length) throw new UsageError(`formatNpy: ${data.length} values do not fill shape [${shape.join(', ')}]`);
   const dims = shape.length === 1 ? `${shape[0]},` : shape.join(', ');
   let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${dims}), }`;
-  header += ' '.repeat(63 - ((10 + header.length) % 64)) + '\n'; // pad so the data starts 64-aligned
+  header += `${' '.repeat(63 - ((10 + header.length) % 64))}\n`; // pad so the data starts 64-aligned
   const out = new Uint8Array(10 + header.length + data.byteLength);
   out.set(MAGIC);
   out[6] = 1;

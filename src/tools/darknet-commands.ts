@@ -150,7 +150,7 @@ export async function detect(argv: string[], io: CliIo): Promise<number> {
       if (outputs.makeDirectory) mkdirSync(outputs.makeDirectory, { recursive: true });
       await saveImage(drawDetections(image, r.detections, det.network.heads[0].classes), outputs.paths[i]);
       io.out(`wrote ${outputs.paths[i]}\n`);
-      if (r.layers) io.out(formatTable(['layer', 'kernels', 'ms'], r.layers.map((l) => [l.fused.join('+'), l.kernels.join(', '), fmt(l.ms)])) + '\n');
+      if (r.layers) io.out(`${formatTable(['layer', 'kernels', 'ms'], r.layers.map((l) => [l.fused.join('+'), l.kernels.join(', '), fmt(l.ms)]))}\n`);
     }
     return 0;
   } finally {

@@ -266,8 +266,6 @@ export const TRAIN_HEAD = {
   positionals: { min: 0, max: 0 },
 } as const satisfies CommandSpec;
 
-type TrainValues = Values<typeof TRAIN_HEAD.options>;
-
 async function readLabels(path: string, classes?: number, multiLabel = false): Promise<Targets> {
   return toTargets(parseLabelNpy(await readBytes(path, path), path), classes, path, multiLabel);
 }

@@ -60,8 +60,8 @@ export async function tuneCommand(argv: string[], io: CliIo): Promise<number> {
     });
     progress.done();
     const file = await saveTuning(ctx.description, Object.fromEntries(results.map((r) => [r.key, r.chosen])));
-    io.out('\n' + formatTable(['shape class', 'fastest variant', 'ms', 'default ms', 'gain'],
-      results.map((r) => [r.key, describe(r.chosen), fmt(r.ms), fmt(r.defaultMs), `${fmt(r.defaultMs / r.ms, 2)}×`])));
+    io.out(`\n${formatTable(['shape class', 'fastest variant', 'ms', 'default ms', 'gain'],
+      results.map((r) => [r.key, describe(r.chosen), fmt(r.ms), fmt(r.defaultMs), `${fmt(r.defaultMs / r.ms, 2)}×`]))}`);
     io.out(`\nwrote ${file}`);
     return 0;
   } finally {

@@ -343,7 +343,10 @@ class FrameAssembler {
  * ffmpeg is a UsageError.
  */
 export function checkVideoOutput(output: string, kind: OutputKind, tools: FfmpegTools = {}): void {
-  if (kind === 'frames') return checkFramesOutput(output);
+  if (kind === 'frames') {
+    checkFramesOutput(output);
+    return;
+  }
   const ext = extname(output).toLowerCase();
   if (!(VIDEO_EXTENSIONS as readonly string[]).includes(ext)) {
     const what = ext ? `has the extension ${ext}, which is not a container ffmpeg writes H.264 video into here`

@@ -84,7 +84,7 @@ export function toTargets(labels: NpyArray, classes?: number, name = 'labels', m
 /** .npy bytes of class ids as int64 (what np.save writes for a label array, and Keras's fit takes). */
 export function formatLabelNpy(ids: ArrayLike<number>): Uint8Array {
   let header = `{'descr': '<i8', 'fortran_order': False, 'shape': (${ids.length},), }`;
-  header += ' '.repeat(63 - ((10 + header.length) % 64)) + '\n';
+  header += `${' '.repeat(63 - ((10 + header.length) % 64))}\n`;
   const out = new Uint8Array(10 + header.length + 8 * ids.length);
   out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
   new DataView(out.buffer).setUint16(8, header.length, true);

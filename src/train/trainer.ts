@@ -441,7 +441,7 @@ class TrainingSession {
   }
 
   async run(): Promise<TrainResult> {
-    const { ctx, spec, train, batch, options } = this;
+    const { ctx, train, batch, options } = this;
     this.allocate();
     const full = this.trainProgram(batch);
     const lastRows = train.rows % batch;

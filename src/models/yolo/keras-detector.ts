@@ -60,7 +60,7 @@ export async function loadKerasYolo(options: KerasYoloOptions): Promise<{
     : (await text(options.classes, 'classes')).split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
   const [w, h] = options.inputSize ?? [416, 416];
   const load = (inputShape?: number[]) => loadKerasGraph(options.model, { inputShape, allowBadWeights: options.allowBadWeights, name: file });
-  let loaded;
+  let loaded: Awaited<ReturnType<typeof load>>;
   try {
     loaded = await load(options.inputSize ? [h, w, 3] : undefined);
   } catch (e) {
