@@ -17,20 +17,33 @@ export interface F16Row {
   error: number;
 }
 
-async function timed(model: Model, x: Float32Array, batch: number, runs: number): Promise<{ stats: Stats; outputs: Float32Array[] }> {
+async function timed(
+  model: Model,
+  x: Float32Array,
+  batch: number,
+  runs: number,
+): Promise<{ stats: Stats; outputs: Float32Array[] }> {
   const outputs = (await model.run(x, { batch })).outputs; // compile and warm up
   return {
     outputs,
-    stats: stats(await sample(async () => {
-      const t0 = performance.now();
-      await model.run(x, { batch });
-      return performance.now() - t0;
-    }, runs, 0, runs)),
+    stats: stats(
+      await sample(
+        async () => {
+          const t0 = performance.now();
+          await model.run(x, { batch });
+          return performance.now() - t0;
+        },
+        runs,
+        0,
+        runs,
+      ),
+    ),
   };
 }
 
 export async function benchF16(ctx: GpuContext, filter?: string): Promise<F16Row[]> {
-  if (!ctx.device.features.has('shader-f16')) throw new Error(`this adapter (${ctx.description}) has no shader-f16: nothing to compare`);
+  if (!ctx.device.features.has('shader-f16'))
+    throw new Error(`this adapter (${ctx.description}) has no shader-f16: nothing to compare`);
   const rows: F16Row[] = [];
   for (const w of WORK.filter((x) => !filter || x.name.toLowerCase().includes(filter.toLowerCase()))) {
     const graph = await w.graph();
@@ -43,19 +56,40 @@ export async function benchF16(ctx: GpuContext, filter?: string): Promise<F16Row
     const f16 = await timed(f16Model, x, w.batch, w.runs);
     const f16WeightBytes = f16Model.weightBytes;
     f16Model.dispose();
-    let diff = 0, scale = 0;
-    f32.outputs.forEach((o, i) => o.forEach((v, j) => {
-      diff = Math.max(diff, Math.abs(v - f16.outputs[i][j]));
-      scale = Math.max(scale, Math.abs(v));
-    }));
-    rows.push({ work: w.name, f32: f32.stats, f16: f16.stats, f32WeightBytes, f16WeightBytes, error: diff / (scale || 1) });
+    let diff = 0,
+      scale = 0;
+    f32.outputs.forEach((o, i) =>
+      o.forEach((v, j) => {
+        diff = Math.max(diff, Math.abs(v - f16.outputs[i][j]));
+        scale = Math.max(scale, Math.abs(v));
+      }),
+    );
+    rows.push({
+      work: w.name,
+      f32: f32.stats,
+      f16: f16.stats,
+      f32WeightBytes,
+      f16WeightBytes,
+      error: diff / (scale || 1),
+    });
     console.log(`  ${w.name}: f32 ${fmt(f32.stats.median, 1)} ms, f16 weights ${fmt(f16.stats.median, 1)} ms`);
   }
-  console.log(`\n${formatTable(
-    ['work', 'f32 ms', 'f16 weights ms', 'f32 / f16', 'weights MB f32', 'f16', 'max |f16 − f32| / max |f32|'],
-    rows.map((r) => [r.work, fmt(r.f32.median, 1), fmt(r.f16.median, 1), `${fmt(r.f32.median / r.f16.median, 2)}×`,
-      fmt(r.f32WeightBytes / 2 ** 20, 1), fmt(r.f16WeightBytes / 2 ** 20, 1), r.error.toExponential(1)]),
-  )}`);
-  console.log('Warm medians including readback. f16 weights: conv and dense weights stored as f16 and read into f32; sums and activations stay f32.');
+  console.log(
+    `\n${formatTable(
+      ['work', 'f32 ms', 'f16 weights ms', 'f32 / f16', 'weights MB f32', 'f16', 'max |f16 − f32| / max |f32|'],
+      rows.map((r) => [
+        r.work,
+        fmt(r.f32.median, 1),
+        fmt(r.f16.median, 1),
+        `${fmt(r.f32.median / r.f16.median, 2)}×`,
+        fmt(r.f32WeightBytes / 2 ** 20, 1),
+        fmt(r.f16WeightBytes / 2 ** 20, 1),
+        r.error.toExponential(1),
+      ]),
+    )}`,
+  );
+  console.log(
+    'Warm medians including readback. f16 weights: conv and dense weights stored as f16 and read into f32; sums and activations stay f32.',
+  );
   return rows;
 }

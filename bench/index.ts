@@ -19,7 +19,9 @@ const SUITES = ['ops', 'variants', 'vgg16', 'yolo', 'peers', 'f16', 'soak', 'tra
 
 function gitCommit(): string {
   try {
-    return execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    return execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
   } catch {
     return 'unknown';
   }
@@ -27,11 +29,19 @@ function gitCommit(): string {
 
 function peersMarkdown(adapter: string, rows: PeerRow[]): string {
   const names = [...new Set(rows.flatMap((r) => Object.keys(r.peers)))] as (keyof typeof PEER_LABELS)[];
-  const header = ['work', 'webgpu-cnn ms', ...names.flatMap((n) => [`${PEER_LABELS[n]} ms`, `${PEER_LABELS[n]} / ours`, 'max diff / max out'])];
+  const header = [
+    'work',
+    'webgpu-cnn ms',
+    ...names.flatMap((n) => [`${PEER_LABELS[n]} ms`, `${PEER_LABELS[n]} / ours`, 'max diff / max out']),
+  ];
   const lines = [
-    `Adapter: ${adapter}; warm medians including readback, identical weights, one process.`, '',
-    `| ${header.join(' | ')} |`, `|${header.map(() => '---|').join('')}`,
-    ...rows.map((r) => `| ${[r.work, fmt(r.ours.median, 1), ...names.flatMap((n) => peerCells(r.peers[n]))].join(' | ')} |`),
+    `Adapter: ${adapter}; warm medians including readback, identical weights, one process.`,
+    '',
+    `| ${header.join(' | ')} |`,
+    `|${header.map(() => '---|').join('')}`,
+    ...rows.map(
+      (r) => `| ${[r.work, fmt(r.ours.median, 1), ...names.flatMap((n) => peerCells(r.peers[n]))].join(' | ')} |`,
+    ),
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -39,18 +49,23 @@ function peersMarkdown(adapter: string, rows: PeerRow[]): string {
 /** Medians of two result files of the same suite, row by row (rows matched by name). */
 function compare(a: string, b: string): void {
   const [ra, rb] = [a, b].map((f) => JSON.parse(readFileSync(f, 'utf8')));
-  if (ra.adapter !== rb.adapter) throw new Error(`different adapters: '${ra.adapter}' vs '${rb.adapter}'; compare runs on the same adapter`);
+  if (ra.adapter !== rb.adapter)
+    throw new Error(`different adapters: '${ra.adapter}' vs '${rb.adapter}'; compare runs on the same adapter`);
   const rowsOf = (r: { results: unknown }) => {
-    const list = Array.isArray(r.results) ? r.results : (r.results as { batches?: unknown[] }).batches ?? [];
-    return new Map((list as Record<string, unknown>[]).map((x) => [String(x.name ?? x.work ?? x.model ?? `batch ${x.batch}`), x]));
+    const list = Array.isArray(r.results) ? r.results : ((r.results as { batches?: unknown[] }).batches ?? []);
+    return new Map(
+      (list as Record<string, unknown>[]).map((x) => [String(x.name ?? x.work ?? x.model ?? `batch ${x.batch}`), x]),
+    );
   };
   const median = (x: Record<string, unknown>) =>
     ((x.gpu ?? x.wall ?? x.forward ?? x.ours ?? x.warm) as { median: number } | undefined)?.median;
   const [ma, mb] = [rowsOf(ra), rowsOf(rb)];
-  const rows = [...ma.keys()].filter((k) => mb.has(k)).map((k) => {
-    const [x, y] = [median(ma.get(k)!), median(mb.get(k)!)];
-    return [k, fmt(x), fmt(y), x && y ? `${fmt(x / y, 2)}×` : '–'];
-  });
+  const rows = [...ma.keys()]
+    .filter((k) => mb.has(k))
+    .map((k) => {
+      const [x, y] = [median(ma.get(k)!), median(mb.get(k)!)];
+      return [k, fmt(x), fmt(y), x && y ? `${fmt(x / y, 2)}×` : '–'];
+    });
   console.log(`${a} (${ra.commit}) vs ${b} (${rb.commit}) on ${ra.adapter}`);
   console.log(formatTable(['row', 'A median ms', 'B median ms', 'A / B'], rows));
 }
@@ -63,7 +78,9 @@ async function main(argv: string[]): Promise<void> {
   const [first, second] = argv.filter((a, i) => a !== '--peers' && i !== onlyAt && (onlyAt < 0 || i !== onlyAt + 1));
   const suites = peers || only ? ['peers'] : first ? [first] : ['ops', 'vgg16', 'yolo'];
   const filter = peers || only ? first : second;
-  for (const s of suites) if (!(SUITES as readonly string[]).includes(s)) throw new Error(`unknown benchmark suite '${s}' (available: ${SUITES.join(', ')})`);
+  for (const s of suites)
+    if (!(SUITES as readonly string[]).includes(s))
+      throw new Error(`unknown benchmark suite '${s}' (available: ${SUITES.join(', ')})`);
   const ctx = await GpuContext.create();
   try {
     console.log(`adapter: ${ctx.description}`);
@@ -73,12 +90,37 @@ async function main(argv: string[]): Promise<void> {
         await benchVariants(ctx, filter);
         continue;
       }
-      const results = suite === 'vgg16' ? await benchVgg16(ctx) : suite === 'yolo' ? await benchYolo(ctx, filter)
-        : suite === 'peers' ? await benchPeers(ctx, filter, only) : suite === 'f16' ? await benchF16(ctx, filter)
-        : suite === 'soak' ? await benchSoak() : suite === 'train' ? await benchTrain(ctx, filter) : await benchOps(ctx, filter);
+      const results =
+        suite === 'vgg16'
+          ? await benchVgg16(ctx)
+          : suite === 'yolo'
+            ? await benchYolo(ctx, filter)
+            : suite === 'peers'
+              ? await benchPeers(ctx, filter, only)
+              : suite === 'f16'
+                ? await benchF16(ctx, filter)
+                : suite === 'soak'
+                  ? await benchSoak()
+                  : suite === 'train'
+                    ? await benchTrain(ctx, filter)
+                    : await benchOps(ctx, filter);
       mkdirSync('bench/results', { recursive: true });
       const base = `bench/results/${suite}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-      writeFileSync(`${base}.json`, JSON.stringify({ suite, adapter: ctx.description, commit: gitCommit(), date: new Date().toISOString(), env: { LP_NUM_THREADS: process.env.LP_NUM_THREADS ?? null }, results }, null, 2));
+      writeFileSync(
+        `${base}.json`,
+        JSON.stringify(
+          {
+            suite,
+            adapter: ctx.description,
+            commit: gitCommit(),
+            date: new Date().toISOString(),
+            env: { LP_NUM_THREADS: process.env.LP_NUM_THREADS ?? null },
+            results,
+          },
+          null,
+          2,
+        ),
+      );
       if (suite === 'peers') writeFileSync(`${base}.md`, peersMarkdown(ctx.description, results as PeerRow[]));
       console.log(`\nwrote ${base}.json${suite === 'peers' ? ' and .md' : ''}\n`);
     }

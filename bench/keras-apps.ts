@@ -14,9 +14,16 @@ function channels(spec: KerasModelSpec): Map<string, number> {
   for (const l of spec.layers) {
     const c = l.config;
     const first = out.get(l.inbound[0]) ?? 3;
-    const n = l.className === 'Conv2D' ? (c.filters as number) : l.className === 'Dense' ? (c.units as number)
-      : l.className === 'DepthwiseConv2D' ? first * ((c.depth_multiplier as number) ?? 1)
-        : l.className === 'Concatenate' ? l.inbound.reduce((s, i) => s + out.get(i)!, 0) : first;
+    const n =
+      l.className === 'Conv2D'
+        ? (c.filters as number)
+        : l.className === 'Dense'
+          ? (c.units as number)
+          : l.className === 'DepthwiseConv2D'
+            ? first * ((c.depth_multiplier as number) ?? 1)
+            : l.className === 'Concatenate'
+              ? l.inbound.reduce((s, i) => s + out.get(i)!, 0)
+              : first;
     out.set(l.name, n);
   }
   return out;
@@ -25,25 +32,46 @@ function channels(spec: KerasModelSpec): Map<string, number> {
 /** Seeded weights in Keras order for every weighted layer. */
 function randomWeights(spec: KerasModelSpec, seed: number): Map<string, Float32Dataset[]> {
   const next = rng(seed);
-  const uniform = (n: number, lo: number, hi: number) => Float32Array.from({ length: n }, () => lo + (hi - lo) * next());
+  const uniform = (n: number, lo: number, hi: number) =>
+    Float32Array.from({ length: n }, () => lo + (hi - lo) * next());
   const ch = channels(spec);
   const w = new Map<string, Float32Dataset[]>();
   for (const l of spec.layers) {
-    const c = l.config, cin = ch.get(l.inbound[0]) ?? 3, cout = ch.get(l.name)!;
+    const c = l.config,
+      cin = ch.get(l.inbound[0]) ?? 3,
+      cout = ch.get(l.name)!;
     const bias = c.use_bias === false ? [] : [{ shape: [cout], data: uniform(cout, -0.05, 0.05) }];
     if (l.className === 'Conv2D' || l.className === 'DepthwiseConv2D') {
       const [kh, kw] = c.kernel_size as number[];
       const depthwise = l.className === 'DepthwiseConv2D';
-      const fan = kh * kw * (depthwise ? 1 : cin), limit = Math.sqrt(3 / fan);
+      const fan = kh * kw * (depthwise ? 1 : cin),
+        limit = Math.sqrt(3 / fan);
       const shape = depthwise ? [kh, kw, cin, cout / cin] : [kh, kw, cin, cout];
-      w.set(l.name, [{ shape, data: uniform(shape.reduce((a, b) => a * b), -limit, limit) }, ...bias]);
+      w.set(l.name, [
+        {
+          shape,
+          data: uniform(
+            shape.reduce((a, b) => a * b),
+            -limit,
+            limit,
+          ),
+        },
+        ...bias,
+      ]);
     } else if (l.className === 'Dense') {
       const limit = Math.sqrt(3 / cin) * 0.1;
       w.set(l.name, [{ shape: [cin, cout], data: uniform(cin * cout, -limit, limit) }, ...bias]);
     } else if (l.className === 'BatchNormalization') {
-      const arrays = [...(c.scale === false ? [] : [uniform(cout, 0.8, 1.2)]), ...(c.center === false ? [] : [uniform(cout, -0.1, 0.1)]),
-        uniform(cout, -0.1, 0.1), uniform(cout, 0.5, 1.5)];
-      w.set(l.name, arrays.map((data) => ({ shape: [cout], data })));
+      const arrays = [
+        ...(c.scale === false ? [] : [uniform(cout, 0.8, 1.2)]),
+        ...(c.center === false ? [] : [uniform(cout, -0.1, 0.1)]),
+        uniform(cout, -0.1, 0.1),
+        uniform(cout, 0.5, 1.5),
+      ];
+      w.set(
+        l.name,
+        arrays.map((data) => ({ shape: [cout], data })),
+      );
     }
   }
   return w;
@@ -51,7 +79,10 @@ function randomWeights(spec: KerasModelSpec, seed: number): Map<string, Float32D
 
 /** A full-size application (with its ImageNet top) as a weighted graph at 224×224. */
 export async function applicationGraph(asset: 'resnet50' | 'mobilenet_v2', seed = 1): Promise<WeightedGraph> {
-  const json = asset === 'resnet50' ? await import('../assets/keras-apps/resnet50.json') : await import('../assets/keras-apps/mobilenet_v2.json');
+  const json =
+    asset === 'resnet50'
+      ? await import('../assets/keras-apps/resnet50.json')
+      : await import('../assets/keras-apps/mobilenet_v2.json');
   const spec = parseModelConfig(json.default as Record<string, unknown>, `${asset}.json`);
   return buildKerasGraph(spec, randomWeights(spec, seed), { name: asset });
 }

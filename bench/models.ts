@@ -53,24 +53,47 @@ export async function benchVgg16(ctx: GpuContext): Promise<object> {
       const firstMs = await timeRun(model, x);
       const warm = stats(await sample(() => timeRun(model, x), 5, 0, 5));
       const mem = model.memory(batch);
-      const r = { batch, compileMs: model.compileMs(batch)!, firstMs, warm, gflops: model.flops(batch) / warm.median / 1e6, peakBytes: mem.peakBytes };
+      const r = {
+        batch,
+        compileMs: model.compileMs(batch)!,
+        firstMs,
+        warm,
+        gflops: model.flops(batch) / warm.median / 1e6,
+        peakBytes: mem.peakBytes,
+      };
       batches.push(r);
       console.log(`  batch ${batch}: first ${fmt(firstMs, 0)} ms, warm median ${fmt(warm.median, 0)} ms`);
     }
     const profiled = await model.run(randomArray(224 * 224 * 3, 9, -120, 120), { profile: true });
     const layers = profiled.timings ?? [];
     const gpuTotal = layers.reduce((s, l) => s + l.ms, 0);
-    console.log(`\nVGG16 224×224 (${(model.flops(1) / 1e9).toFixed(2)} GFLOP per image), load + upload + compile ${fmt(loadMs, 0)} ms`);
-    console.log(formatTable(
-      ['batch', 'compile ms', 'first run ms', 'warm median ms', 'p10', 'p90', 'images/s', 'GFLOP/s', 'peak GPU MB'],
-      batches.map((b) => [
-        b.batch, fmt(b.compileMs, 0), fmt(b.firstMs, 0), fmt(b.warm.median, 0), fmt(b.warm.p10, 0), fmt(b.warm.p90, 0),
-        fmt((1000 * b.batch) / b.warm.median, 2), fmt(b.gflops), fmt(b.peakBytes / 2 ** 20, 0),
-      ]),
-    ));
+    console.log(
+      `\nVGG16 224×224 (${(model.flops(1) / 1e9).toFixed(2)} GFLOP per image), load + upload + compile ${fmt(loadMs, 0)} ms`,
+    );
+    console.log(
+      formatTable(
+        ['batch', 'compile ms', 'first run ms', 'warm median ms', 'p10', 'p90', 'images/s', 'GFLOP/s', 'peak GPU MB'],
+        batches.map((b) => [
+          b.batch,
+          fmt(b.compileMs, 0),
+          fmt(b.firstMs, 0),
+          fmt(b.warm.median, 0),
+          fmt(b.warm.p10, 0),
+          fmt(b.warm.p90, 0),
+          fmt((1000 * b.batch) / b.warm.median, 2),
+          fmt(b.gflops),
+          fmt(b.peakBytes / 2 ** 20, 0),
+        ]),
+      ),
+    );
     if (layers.length) {
       console.log(`\nper-layer GPU time, batch 1 (timestamp queries; ${fmt(gpuTotal, 0)} ms in all):`);
-      console.log(formatTable(['layer', 'kernels', 'ms', '%'], layers.map((l) => [l.fused.join('+'), l.kernels.join(', '), fmt(l.ms), fmt((100 * l.ms) / gpuTotal, 1)])));
+      console.log(
+        formatTable(
+          ['layer', 'kernels', 'ms', '%'],
+          layers.map((l) => [l.fused.join('+'), l.kernels.join(', '), fmt(l.ms), fmt((100 * l.ms) / gpuTotal, 1)]),
+        ),
+      );
     }
     // Dense layers at batch 1 are bound by reading their weights: GB/s of weights read.
     const dense = layers.flatMap((l) => {
@@ -81,11 +104,18 @@ export async function benchVgg16(ctx: GpuContext): Promise<object> {
     });
     if (dense.length) {
       console.log('\ndense layers, batch 1 (f32 weights read once):');
-      console.log(formatTable(['layer', 'kernels', 'weights MB', 'ms', 'GB/s'], dense.map((d) => [d.layer, d.kernels.join(', '), fmt(d.weightMB, 0), fmt(d.ms), fmt(d.gbPerS)])));
+      console.log(
+        formatTable(
+          ['layer', 'kernels', 'weights MB', 'ms', 'GB/s'],
+          dense.map((d) => [d.layer, d.kernels.join(', '), fmt(d.weightMB, 0), fmt(d.ms), fmt(d.gbPerS)]),
+        ),
+      );
     }
     const mem = model.memory(1);
-    console.log(`\nGPU memory, batch 1: weights ${fmt(mem.weightBytes / 2 ** 20, 0)} MB + activations ${fmt(mem.activationBytes / 2 ** 20, 1)} MB + io ${fmt(mem.ioBytes / 2 ** 20, 1)} MB = ${fmt(mem.peakBytes / 2 ** 20, 0)} MB ` +
-      `(bound 1.15 × (weights + two largest activations) = ${fmt((1.15 * (mem.weightBytes + mem.largestActivations[0] + mem.largestActivations[1])) / 2 ** 20, 0)} MB)`);
+    console.log(
+      `\nGPU memory, batch 1: weights ${fmt(mem.weightBytes / 2 ** 20, 0)} MB + activations ${fmt(mem.activationBytes / 2 ** 20, 1)} MB + io ${fmt(mem.ioBytes / 2 ** 20, 1)} MB = ${fmt(mem.peakBytes / 2 ** 20, 0)} MB ` +
+        `(bound 1.15 × (weights + two largest activations) = ${fmt((1.15 * (mem.weightBytes + mem.largestActivations[0] + mem.largestActivations[1])) / 2 ** 20, 0)} MB)`,
+    );
     return { model: 'vgg16', input: [224, 224, 3], loadMs, batches, layers, dense, memory: mem };
   } finally {
     model.dispose();

@@ -21,7 +21,14 @@ export function loadOrtWebgpu(gpu: GPU): Promise<Ort> {
     g.navigator ??= {};
     g.navigator.gpu ??= gpu;
     const writeBuffer = GPUQueue.prototype.writeBuffer;
-    GPUQueue.prototype.writeBuffer = function (this: GPUQueue, buffer: GPUBuffer, offset: number, data: BufferSource | SharedArrayBuffer, dataOffset?: number, size?: number) {
+    GPUQueue.prototype.writeBuffer = function (
+      this: GPUQueue,
+      buffer: GPUBuffer,
+      offset: number,
+      data: BufferSource | SharedArrayBuffer,
+      dataOffset?: number,
+      size?: number,
+    ) {
       if (ArrayBuffer.isView(data) && (data.buffer as unknown) instanceof SharedArrayBuffer) {
         const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
         const copy = new (data.constructor as new (b: ArrayBuffer) => ArrayBufferView)(bytes.buffer);
@@ -49,27 +56,40 @@ async function checkAllOnWebgpu(ort: Ort, model: Uint8Array): Promise<void> {
   const fs = createRequire(import.meta.url)('node:fs') as typeof import('node:fs');
   const writeSync = fs.writeSync;
   fs.writeSync = ((fd: number, data: unknown, ...rest: unknown[]) => {
-    if (fd === 2 && typeof data === 'string') return lines.push(data), data.length;
+    if (fd === 2 && typeof data === 'string') return (lines.push(data), data.length);
     return (writeSync as (...a: unknown[]) => number)(fd, data, ...rest);
   }) as typeof writeSync;
   try {
-    const probe = await ort.InferenceSession.create(model, { executionProviders: ['webgpu'], graphOptimizationLevel: 'all', logSeverityLevel: 0, logVerbosityLevel: 0 });
+    const probe = await ort.InferenceSession.create(model, {
+      executionProviders: ['webgpu'],
+      graphOptimizationLevel: 'all',
+      logSeverityLevel: 0,
+      logVerbosityLevel: 0,
+    });
     await probe.release();
   } finally {
     fs.writeSync = writeSync;
   }
   const placements = lines.filter((l) => /placed on|VerifyEachNodeIsAssignedToAnEp/.test(l));
   if (!placements.some((l) => l.includes('All nodes placed on [WebGpuExecutionProvider]'))) {
-    throw new Error(`ONNX Runtime did not place every node on WebGPU: ${placements.map((l) => l.replace(/^.*\] /, '')).join('; ') || 'no placement log'}`);
+    throw new Error(
+      `ONNX Runtime did not place every node on WebGPU: ${placements.map((l) => l.replace(/^.*\] /, '')).join('; ') || 'no placement log'}`,
+    );
   }
 }
 
 /** Exports the graph to ONNX, checks every node runs on WebGPU, opens a session and returns a runner. */
-export async function ortGraph(ort: Ort, g: WeightedGraph): Promise<{ run(x: Float32Array, batch: number): Promise<Float32Array[]>; dispose(): Promise<void> }> {
+export async function ortGraph(
+  ort: Ort,
+  g: WeightedGraph,
+): Promise<{ run(x: Float32Array, batch: number): Promise<Float32Array[]>; dispose(): Promise<void> }> {
   const { graph } = g;
   const model = toOnnx(g);
   await checkAllOnWebgpu(ort, model);
-  const session = await ort.InferenceSession.create(model, { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' });
+  const session = await ort.InferenceSession.create(model, {
+    executionProviders: ['webgpu'],
+    graphOptimizationLevel: 'all',
+  });
   const shape = graph.nodes.find((n) => n.name === graph.inputs[0])!.op as { shape: number[] };
   return {
     async run(x: Float32Array, batch: number) {

@@ -30,39 +30,59 @@ type Fused = { activation: 'linear' | 'relu' | 'relu6' | 'leakyrelu' | 'sigmoid'
 /** The activations TF.js's fused ops take; undefined for those it computes as separate ops (mish, swish). */
 function fusable(a: Activation | undefined): Fused | undefined {
   switch (a?.kind ?? 'linear') {
-    case 'linear': return { activation: 'linear' };
-    case 'relu': return { activation: 'relu' };
-    case 'relu6': return { activation: 'relu6' };
-    case 'leaky': return { activation: 'leakyrelu', leakyreluAlpha: (a as { alpha: number }).alpha };
-    case 'sigmoid': return { activation: 'sigmoid' };
-    case 'mish': case 'swish': return undefined;
-    default: throw new Error(`TF.js peer: activation ${a?.kind} not mapped`);
+    case 'linear':
+      return { activation: 'linear' };
+    case 'relu':
+      return { activation: 'relu' };
+    case 'relu6':
+      return { activation: 'relu6' };
+    case 'leaky':
+      return { activation: 'leakyrelu', leakyreluAlpha: (a as { alpha: number }).alpha };
+    case 'sigmoid':
+      return { activation: 'sigmoid' };
+    case 'mish':
+    case 'swish':
+      return undefined;
+    default:
+      throw new Error(`TF.js peer: activation ${a?.kind} not mapped`);
   }
 }
 
 const fusedActivation = (a: Activation | undefined): Fused => fusable(a) ?? { activation: 'linear' };
 
 /** What a fused op left out: the activation TF.js could not fuse (identity otherwise). */
-const afterFused = (tf: Tf, a: Activation | undefined) => (x: T): T => (fusable(a) ? x : applyActivation(tf, x, a));
+const afterFused =
+  (tf: Tf, a: Activation | undefined) =>
+  (x: T): T =>
+    fusable(a) ? x : applyActivation(tf, x, a);
 
 function applyActivation(tf: Tf, x: T, a: Activation | undefined): T {
   if (a?.kind === 'mish') return tf.mul(x, tf.tanh(tf.softplus(x)));
   if (a?.kind === 'swish') return tf.mul(x, tf.sigmoid(x));
   const f = fusedActivation(a);
   switch (f.activation) {
-    case 'linear': return x;
-    case 'relu': return tf.relu(x);
-    case 'relu6': return tf.relu6(x);
-    case 'leakyrelu': return tf.leakyRelu(x, f.leakyreluAlpha);
-    case 'sigmoid': return tf.sigmoid(x);
-    default: return tf.elu(x);
+    case 'linear':
+      return x;
+    case 'relu':
+      return tf.relu(x);
+    case 'relu6':
+      return tf.relu6(x);
+    case 'leakyrelu':
+      return tf.leakyRelu(x, f.leakyreluAlpha);
+    case 'sigmoid':
+      return tf.sigmoid(x);
+    default:
+      return tf.elu(x);
   }
 }
 
 const MAX_BINDING = 128 * 1024 * 1024;
 
 /** Builds TF.js tensors for every weight once and returns a runner for the graph. */
-export function tfGraph(tf: Tf, { graph, weights }: WeightedGraph): { run(x: Float32Array, batch: number): Promise<Float32Array[]>; dispose(): void } {
+export function tfGraph(
+  tf: Tf,
+  { graph, weights }: WeightedGraph,
+): { run(x: Float32Array, batch: number): Promise<Float32Array[]>; dispose(): void } {
   const held: T[] = [];
   const keep = <U extends T>(t: U) => (held.push(t), t);
   const prepared = new Map<string, (inputs: T[]) => T>();
@@ -90,16 +110,30 @@ export function tfGraph(tf: Tf, { graph, weights }: WeightedGraph): { run(x: Flo
 function prepare(tf: Tf, node: Node, w: NodeWeights, keep: <U extends T>(t: U) => U): (inputs: T[]) => T {
   const op = node.op;
   switch (op.kind) {
-    case 'input': return () => { throw new Error('input'); };
-    case 'identity': return ([x]) => x;
-    case 'reshape': return ([x]) => tf.reshape(x, [x.shape[0], ...op.shape]);
+    case 'input':
+      return () => {
+        throw new Error('input');
+      };
+    case 'identity':
+      return ([x]) => x;
+    case 'reshape':
+      return ([x]) => tf.reshape(x, [x.shape[0], ...op.shape]);
     case 'conv2d': {
       const [kh, kw, cg, oc] = op.kernelShape;
       const bias = keep(tf.tensor1d(w.bias ?? new Float32Array(oc)));
       const groups = op.attrs.groups ?? 1;
       const pads = op.attrs.padding ?? 'valid';
-      const pad = typeof pads === 'string' ? pads : ([[0, 0], [pads[0], pads[1]], [pads[2], pads[3]], [0, 0]] as [[number, number], [number, number], [number, number], [number, number]]);
-      const act = fusedActivation(op.attrs.activation), rest = afterFused(tf, op.attrs.activation);
+      const pad =
+        typeof pads === 'string'
+          ? pads
+          : ([
+              [0, 0],
+              [pads[0], pads[1]],
+              [pads[2], pads[3]],
+              [0, 0],
+            ] as [[number, number], [number, number], [number, number], [number, number]]);
+      const act = fusedActivation(op.attrs.activation),
+        rest = afterFused(tf, op.attrs.activation);
       const strides = [...(op.attrs.strides ?? [1, 1])] as [number, number];
       const dilations = [...(op.attrs.dilations ?? [1, 1])] as [number, number];
       if (groups > 1) {
@@ -107,7 +141,18 @@ function prepare(tf: Tf, node: Node, w: NodeWeights, keep: <U extends T>(t: U) =
         const filter = keep(tf.tensor4d(w.kernel, [kh, kw, groups, oc / groups]));
         // Its depthwise op takes no explicit padding: pad first.
         const padded = (x: T) => (typeof pad === 'string' ? x : tf.pad(x, pad));
-        return ([x]) => rest(tf.fused.depthwiseConv2d({ x: padded(x) as T4, filter, strides, pad: typeof pad === 'string' ? pad : 'valid', dilations, bias, ...act }));
+        return ([x]) =>
+          rest(
+            tf.fused.depthwiseConv2d({
+              x: padded(x) as T4,
+              filter,
+              strides,
+              pad: typeof pad === 'string' ? pad : 'valid',
+              dilations,
+              bias,
+              ...act,
+            }),
+          );
       }
       const filter = keep(tf.tensor4d(w.kernel, [kh, kw, cg, oc]));
       return ([x]) => rest(tf.fused.conv2d({ x: x as T4, filter, strides, pad, dilations, bias, ...act }));
@@ -121,7 +166,8 @@ function prepare(tf: Tf, node: Node, w: NodeWeights, keep: <U extends T>(t: U) =
       const blocks = Math.ceil((4 * w.kernel.length) / MAX_BINDING);
       if (blocks === 1) {
         const b = keep(tf.tensor2d(w.kernel, [k, op.units]));
-        return ([x]) => tf.fused.matMul({ a: tf.reshape(x, [-1, k]) as import('@tensorflow/tfjs-core').Tensor2D, b, bias, ...act });
+        return ([x]) =>
+          tf.fused.matMul({ a: tf.reshape(x, [-1, k]) as import('@tensorflow/tfjs-core').Tensor2D, b, bias, ...act });
       }
       const cols = Math.ceil(op.units / blocks / 4) * 4;
       const parts: { b: import('@tensorflow/tfjs-core').Tensor2D; bias: T }[] = [];
@@ -129,41 +175,102 @@ function prepare(tf: Tf, node: Node, w: NodeWeights, keep: <U extends T>(t: U) =
         const n = Math.min(cols, op.units - c0);
         const block = new Float32Array(k * n);
         for (let r = 0; r < k; r++) block.set(w.kernel.subarray(r * op.units + c0, r * op.units + c0 + n), r * n);
-        parts.push({ b: keep(tf.tensor2d(block, [k, n])), bias: keep(tf.tensor1d((w.bias ?? new Float32Array(op.units)).slice(c0, c0 + n))) });
+        parts.push({
+          b: keep(tf.tensor2d(block, [k, n])),
+          bias: keep(tf.tensor1d((w.bias ?? new Float32Array(op.units)).slice(c0, c0 + n))),
+        });
       }
-      return ([x]) => tf.concat(parts.map((p) => tf.fused.matMul({ a: tf.reshape(x, [-1, k]) as import('@tensorflow/tfjs-core').Tensor2D, b: p.b, bias: p.bias, ...act })), -1);
+      return ([x]) =>
+        tf.concat(
+          parts.map((p) =>
+            tf.fused.matMul({
+              a: tf.reshape(x, [-1, k]) as import('@tensorflow/tfjs-core').Tensor2D,
+              b: p.b,
+              bias: p.bias,
+              ...act,
+            }),
+          ),
+          -1,
+        );
     }
     case 'pool2d': {
       const { kind, padding = 'valid' } = op.attrs;
       const size = [...op.attrs.size] as [number, number];
       const strides = [...(op.attrs.strides ?? op.attrs.size)] as [number, number];
-      const pool = (x: T, pad: 'valid' | 'same') => (kind === 'max' ? tf.maxPool(x as T4, size, strides, pad) : tf.avgPool(x as T4, size, strides, pad));
+      const pool = (x: T, pad: 'valid' | 'same') =>
+        kind === 'max' ? tf.maxPool(x as T4, size, strides, pad) : tf.avgPool(x as T4, size, strides, pad);
       if (typeof padding === 'string') return ([x]) => pool(x, padding);
       const [t, b, l, r] = padding;
       if (kind === 'avg' && (t || b || l || r)) throw new Error('TF.js peer: padded average pooling not mapped');
-      return ([x]) => pool(tf.pad(x, [[0, 0], [t, b], [l, r], [0, 0]], -Infinity), 'valid');
+      return ([x]) =>
+        pool(
+          tf.pad(
+            x,
+            [
+              [0, 0],
+              [t, b],
+              [l, r],
+              [0, 0],
+            ],
+            -Infinity,
+          ),
+          'valid',
+        );
     }
-    case 'global-pool': return ([x]) => (op.pool === 'avg' ? tf.mean(x, [1, 2], op.keepDims) : tf.max(x, [1, 2], op.keepDims));
-    case 'activation': return ([x]) => applyActivation(tf, x, op.activation);
-    case 'softmax': return ([x]) => tf.softmax(x);
-    case 'add': return ([a, b]) => applyActivation(tf, tf.add(a, b), op.activation);
+    case 'global-pool':
+      return ([x]) => (op.pool === 'avg' ? tf.mean(x, [1, 2], op.keepDims) : tf.max(x, [1, 2], op.keepDims));
+    case 'activation':
+      return ([x]) => applyActivation(tf, x, op.activation);
+    case 'softmax':
+      return ([x]) => tf.softmax(x);
+    case 'add':
+      return ([a, b]) => applyActivation(tf, tf.add(a, b), op.activation);
     case 'binary': {
-      const fn = ({ add: tf.add, mul: tf.mul, sub: tf.sub, max: tf.maximum, min: tf.minimum, div: tf.div } as Record<string, (a: T, b: T) => T>)[op.op];
+      const fn = (
+        { add: tf.add, mul: tf.mul, sub: tf.sub, max: tf.maximum, min: tf.minimum, div: tf.div } as Record<
+          string,
+          (a: T, b: T) => T
+        >
+      )[op.op];
       if (!fn || op.batchAligned) throw new Error(`TF.js peer: binary ${op.op} not mapped`);
-      const operand = op.constant ? keep(tf.scalar(op.constant.value)) : op.operandShape ? keep(tf.tensor(w.operand, op.operandShape)) : undefined;
+      const operand = op.constant
+        ? keep(tf.scalar(op.constant.value))
+        : op.operandShape
+          ? keep(tf.tensor(w.operand, op.operandShape))
+          : undefined;
       return ([a, b]) => applyActivation(tf, op.constant?.first ? fn(operand!, a) : fn(a, operand ?? b), op.activation);
     }
-    case 'reorg': return ([x]) => {
-      // In NCHW order both modes are a 6-D transpose between reshapes (see bench/onnx-export.ts).
-      const [n, h, wd, c] = x.shape as number[], s = op.stride;
-      const view = op.mode === 'darknet' ? [n, c / (s * s), h, s, wd, s] : [n, c, h / s, s, wd / s, s];
-      const moved = tf.transpose(tf.reshape(tf.transpose(x, [0, 3, 1, 2]), view), [0, 3, 5, 1, 2, 4]);
-      return tf.transpose(tf.reshape(moved, [n, c * s * s, h / s, wd / s]), [0, 2, 3, 1]);
-    };
-    case 'concat': return (xs) => tf.concat(xs, op.axis);
-    case 'upsample': return ([x]) => tf.image.resizeNearestNeighbor(x as T4, [x.shape[1]! * op.factors[0], x.shape[2]! * op.factors[1]]);
-    case 'pad': return ([x]) => tf.pad(x, [[0, 0], [op.pads[0], op.pads[1]], [op.pads[2], op.pads[3]], [0, 0]]);
-    case 'slice': return ([x]) => { const begin = x.shape.map(() => 0); begin[begin.length - 1] = op.begin; const size = x.shape.map((d) => d!); size[size.length - 1] = op.size; return tf.slice(x, begin, size); };
-    default: throw new Error(`TF.js peer: op ${op.kind} not mapped`);
+    case 'reorg':
+      return ([x]) => {
+        // In NCHW order both modes are a 6-D transpose between reshapes (see bench/onnx-export.ts).
+        const [n, h, wd, c] = x.shape as number[],
+          s = op.stride;
+        const view = op.mode === 'darknet' ? [n, c / (s * s), h, s, wd, s] : [n, c, h / s, s, wd / s, s];
+        const moved = tf.transpose(tf.reshape(tf.transpose(x, [0, 3, 1, 2]), view), [0, 3, 5, 1, 2, 4]);
+        return tf.transpose(tf.reshape(moved, [n, c * s * s, h / s, wd / s]), [0, 2, 3, 1]);
+      };
+    case 'concat':
+      return (xs) => tf.concat(xs, op.axis);
+    case 'upsample':
+      return ([x]) =>
+        tf.image.resizeNearestNeighbor(x as T4, [x.shape[1]! * op.factors[0], x.shape[2]! * op.factors[1]]);
+    case 'pad':
+      return ([x]) =>
+        tf.pad(x, [
+          [0, 0],
+          [op.pads[0], op.pads[1]],
+          [op.pads[2], op.pads[3]],
+          [0, 0],
+        ]);
+    case 'slice':
+      return ([x]) => {
+        const begin = x.shape.map(() => 0);
+        begin[begin.length - 1] = op.begin;
+        const size = x.shape.map((d) => d!);
+        size[size.length - 1] = op.size;
+        return tf.slice(x, begin, size);
+      };
+    default:
+      throw new Error(`TF.js peer: op ${op.kind} not mapped`);
   }
 }

@@ -14,8 +14,10 @@ const CACHE = 'bench/.cache';
 
 /** The cfgs the benchmarks run with generated weights: the bundled ones and AlexeyAB's from the zoo fixtures. */
 export const CFGS: Record<string, string> = {
-  'yolov3.cfg': 'assets/darknet/yolov3.cfg', 'yolov3-tiny.cfg': 'assets/darknet/yolov3-tiny.cfg',
-  'yolov4.cfg': 'test/fixtures/darknet-zoo/cfg/yolov4.cfg', 'yolov4-tiny.cfg': 'test/fixtures/darknet-zoo/cfg/yolov4-tiny.cfg',
+  'yolov3.cfg': 'assets/darknet/yolov3.cfg',
+  'yolov3-tiny.cfg': 'assets/darknet/yolov3-tiny.cfg',
+  'yolov4.cfg': 'test/fixtures/darknet-zoo/cfg/yolov4.cfg',
+  'yolov4-tiny.cfg': 'test/fixtures/darknet-zoo/cfg/yolov4-tiny.cfg',
 };
 
 /** A weights file for `cfg` (a key of CFGS), generated once in the exact format. */
@@ -49,49 +51,121 @@ export async function benchYolo(ctx: GpuContext, filter?: string): Promise<YoloR
   const cases = [
     { model: 'yolov3', size: 416, cfg: CFGS['yolov3.cfg'], weights: () => generatedWeights('yolov3.cfg') },
     { model: 'yolov4', size: 416, cfg: CFGS['yolov4.cfg'], weights: () => generatedWeights('yolov4.cfg') },
-    { model: 'yolov4-tiny', size: 416, cfg: CFGS['yolov4-tiny.cfg'], weights: () => generatedWeights('yolov4-tiny.cfg') },
-    { model: 'yolov3-tiny', size: 416, cfg: CFGS['yolov3-tiny.cfg'], weights: () => generatedWeights('yolov3-tiny.cfg') },
-    { model: 'yolo-fastest-1.1', size: 320, cfg: 'assets/darknet/yolo-fastest-1.1.cfg', weights: () => 'assets/darknet/yolo-fastest-1.1.weights' },
+    {
+      model: 'yolov4-tiny',
+      size: 416,
+      cfg: CFGS['yolov4-tiny.cfg'],
+      weights: () => generatedWeights('yolov4-tiny.cfg'),
+    },
+    {
+      model: 'yolov3-tiny',
+      size: 416,
+      cfg: CFGS['yolov3-tiny.cfg'],
+      weights: () => generatedWeights('yolov3-tiny.cfg'),
+    },
+    {
+      model: 'yolo-fastest-1.1',
+      size: 320,
+      cfg: 'assets/darknet/yolo-fastest-1.1.cfg',
+      weights: () => 'assets/darknet/yolo-fastest-1.1.weights',
+    },
   ].filter((c) => !filter || c.model.includes(filter));
   const image = await decodeImage('assets/images/dog.jpg');
   const results: YoloResult[] = [];
   for (const c of cases) {
     const weights = c.weights();
     const t0 = performance.now();
-    const det = await Detector.load({ ctx, cfg: c.cfg, weights, names: 'assets/darknet/coco.names', inputSize: [c.size, c.size] });
+    const det = await Detector.load({
+      ctx,
+      cfg: c.cfg,
+      weights,
+      names: 'assets/darknet/coco.names',
+      inputSize: [c.size, c.size],
+    });
     const loadMs = performance.now() - t0;
     try {
       const first = await det.detect(image);
-      const pre: number[] = [], post: number[] = [];
-      const forward = await sample(async () => {
-        const r = await det.detect(image);
-        pre.push(r.timings.preprocessMs);
-        post.push(r.timings.postprocessMs);
-        return r.timings.inferenceMs;
-      }, 5, 3000, 30);
+      const pre: number[] = [],
+        post: number[] = [];
+      const forward = await sample(
+        async () => {
+          const r = await det.detect(image);
+          pre.push(r.timings.preprocessMs);
+          post.push(r.timings.postprocessMs);
+          return r.timings.inferenceMs;
+        },
+        5,
+        3000,
+        30,
+      );
       const profiled = await det.detect(image, { profile: true });
       const layers = (profiled.layers ?? []).map((l) => ({ name: l.fused.join('+'), kernels: l.kernels, ms: l.ms }));
       const r: YoloResult = {
-        model: c.model, input: c.size, gflop: det.model.flops(1) / 1e9, loadMs, compileMs: det.model.compileMs(1) ?? 0,
-        firstMs: first.timings.inferenceMs, forward: stats(forward), preprocess: stats(pre), postprocess: stats(post),
-        gpuMs: layers.reduce((s, l) => s + l.ms, 0), peakBytes: det.model.memory(1).peakBytes, layers,
+        model: c.model,
+        input: c.size,
+        gflop: det.model.flops(1) / 1e9,
+        loadMs,
+        compileMs: det.model.compileMs(1) ?? 0,
+        firstMs: first.timings.inferenceMs,
+        forward: stats(forward),
+        preprocess: stats(pre),
+        postprocess: stats(post),
+        gpuMs: layers.reduce((s, l) => s + l.ms, 0),
+        peakBytes: det.model.memory(1).peakBytes,
+        layers,
       };
       results.push(r);
       console.log(`  ${c.model} ${c.size}: forward warm median ${fmt(r.forward.median, 1)} ms`);
       if (layers.length) {
         const top = [...layers].sort((a, b) => b.ms - a.ms).slice(0, 8);
         console.log(`  slowest layers of ${c.model} (of ${layers.length}, ${fmt(r.gpuMs, 1)} ms GPU in all):`);
-        console.log(formatTable(['layer', 'kernels', 'ms', '%'], top.map((l) => [l.name, l.kernels.join(', '), fmt(l.ms), fmt((100 * l.ms) / r.gpuMs, 1)])).replace(/^/gm, '    '));
+        console.log(
+          formatTable(
+            ['layer', 'kernels', 'ms', '%'],
+            top.map((l) => [l.name, l.kernels.join(', '), fmt(l.ms), fmt((100 * l.ms) / r.gpuMs, 1)]),
+          ).replace(/^/gm, '    '),
+        );
       }
     } finally {
       det.dispose();
     }
   }
-  console.log(`\n${formatTable(
-    ['model', 'input', 'GFLOP', 'load ms', 'compile ms', 'first ms', 'forward median', 'p10', 'p90', 'GFLOP/s', 'preprocess ms', 'postprocess ms', 'peak GPU MB'],
-    results.map((r) => [r.model, r.input, fmt(r.gflop), fmt(r.loadMs, 0), fmt(r.compileMs, 0), fmt(r.firstMs, 0), fmt(r.forward.median, 1), fmt(r.forward.p10, 1), fmt(r.forward.p90, 1),
-      fmt(r.gflop / (r.forward.median / 1000)), fmt(r.preprocess.median, 1), fmt(r.postprocess.median, 2), fmt(r.peakBytes / 2 ** 20, 0)]),
-  )}`);
-  console.log('forward = input upload, all dispatches, readback of the heads; preprocess = letterbox of the decoded image; postprocess = [yolo] decoding + NMS on the CPU.');
+  console.log(
+    `\n${formatTable(
+      [
+        'model',
+        'input',
+        'GFLOP',
+        'load ms',
+        'compile ms',
+        'first ms',
+        'forward median',
+        'p10',
+        'p90',
+        'GFLOP/s',
+        'preprocess ms',
+        'postprocess ms',
+        'peak GPU MB',
+      ],
+      results.map((r) => [
+        r.model,
+        r.input,
+        fmt(r.gflop),
+        fmt(r.loadMs, 0),
+        fmt(r.compileMs, 0),
+        fmt(r.firstMs, 0),
+        fmt(r.forward.median, 1),
+        fmt(r.forward.p10, 1),
+        fmt(r.forward.p90, 1),
+        fmt(r.gflop / (r.forward.median / 1000)),
+        fmt(r.preprocess.median, 1),
+        fmt(r.postprocess.median, 2),
+        fmt(r.peakBytes / 2 ** 20, 0),
+      ]),
+    )}`,
+  );
+  console.log(
+    'forward = input upload, all dispatches, readback of the heads; preprocess = letterbox of the decoded image; postprocess = [yolo] decoding + NMS on the CPU.',
+  );
   return results;
 }

@@ -2,8 +2,19 @@
 // classification with a user's Keras file, per-layer times, and the teach mode (demo/teach.ts: transfer
 // learning in the page). Uses only the library's public API.
 import {
-  decodeImage, decodePredictions, Detector, drawDetections, fromImageSource, GpuContext, imageToArray, loadKerasModel,
-  preprocessInput, resizeImage, type Detection, type Model, type RgbaImage,
+  decodeImage,
+  decodePredictions,
+  Detector,
+  drawDetections,
+  fromImageSource,
+  GpuContext,
+  imageToArray,
+  loadKerasModel,
+  preprocessInput,
+  resizeImage,
+  type Detection,
+  type Model,
+  type RgbaImage,
 } from '../src/index.js';
 import { setUpTeach, videoFrame } from './teach.js';
 
@@ -40,13 +51,22 @@ function listBoxes(detections: Detection[]): void {
 }
 
 async function detectImage(img: RgbaImage, profile: boolean): Promise<void> {
-  const r = await detector.detect(img, { thresh: Number($<HTMLInputElement>('thresh').value), nms: Number($<HTMLInputElement>('nms').value), profile });
+  const r = await detector.detect(img, {
+    thresh: Number($<HTMLInputElement>('thresh').value),
+    nms: Number($<HTMLInputElement>('nms').value),
+    profile,
+  });
   show(drawDetections(img, r.detections, detector.network.heads[0].classes));
   listBoxes(r.detections);
-  $('times').textContent = `letterbox ${r.timings.preprocessMs.toFixed(1)} ms · network ${r.timings.inferenceMs.toFixed(1)} ms · decode + NMS ${r.timings.postprocessMs.toFixed(1)} ms`;
+  $('times').textContent =
+    `letterbox ${r.timings.preprocessMs.toFixed(1)} ms · network ${r.timings.inferenceMs.toFixed(1)} ms · decode + NMS ${r.timings.postprocessMs.toFixed(1)} ms`;
   if (r.layers) {
     $('layers').querySelector('tbody')!.innerHTML = r.layers
-      .map((l) => `<tr><td>${l.fused.join('+')}</td><td>${l.kernels.join(', ')}</td><td class="num">${l.ms.toFixed(2)} ms</td></tr>`).join('');
+      .map(
+        (l) =>
+          `<tr><td>${l.fused.join('+')}</td><td>${l.kernels.join(', ')}</td><td class="num">${l.ms.toFixed(2)} ms</td></tr>`,
+      )
+      .join('');
   }
   document.body.dataset.detections = String(r.detections.length);
 }
@@ -70,10 +90,16 @@ async function classify(): Promise<void> {
   const classes = keras.outputShapes[0].at(-1)!;
   const x = classes === 1000 ? preprocessInput(pixels, 'caffe') : pixels.map((v) => v / 255);
   const probs = await keras.predict(x);
-  const rows = classes === 1000
-    ? decodePredictions(probs, 5)[0].map((p) => [`${p.label} (${p.wnid})`, p.probability])
-    : Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a]).slice(0, 5).map((i) => [`class ${i}`, probs[i]]);
-  $('top5').querySelector('tbody')!.innerHTML = rows.map(([l, p]) => `<tr><td>${l}</td><td class="num">${(p as number).toFixed(4)}</td></tr>`).join('');
+  const rows =
+    classes === 1000
+      ? decodePredictions(probs, 5)[0].map((p) => [`${p.label} (${p.wnid})`, p.probability])
+      : Array.from(probs.keys())
+          .sort((a, b) => probs[b] - probs[a])
+          .slice(0, 5)
+          .map((i) => [`class ${i}`, probs[i]]);
+  $('top5').querySelector('tbody')!.innerHTML = rows
+    .map(([l, p]) => `<tr><td>${l}</td><td class="num">${(p as number).toFixed(4)}</td></tr>`)
+    .join('');
 }
 
 function stopStream(): void {
@@ -101,7 +127,9 @@ async function stream(video: HTMLVideoElement): Promise<void> {
 
 async function main(): Promise<void> {
   if (!('gpu' in navigator)) {
-    fail('WebGPU is not available in this browser.\nUse Chrome or Edge 113+ (on Linux start Chromium with --enable-unsafe-webgpu, or enable chrome://flags/#enable-unsafe-webgpu), Safari 26+, or Firefox 141+ on Windows.');
+    fail(
+      'WebGPU is not available in this browser.\nUse Chrome or Edge 113+ (on Linux start Chromium with --enable-unsafe-webgpu, or enable chrome://flags/#enable-unsafe-webgpu), Safari 26+, or Firefox 141+ on Windows.',
+    );
     return;
   }
   try {
@@ -116,7 +144,10 @@ async function main(): Promise<void> {
   document.body.dataset.ready = '1';
 
   const drop = $('drop');
-  drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
+  drop.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    drop.classList.add('over');
+  });
   drop.addEventListener('dragleave', () => drop.classList.remove('over'));
   drop.addEventListener('drop', (e) => {
     e.preventDefault();
@@ -141,7 +172,8 @@ async function main(): Promise<void> {
     try {
       keras?.dispose();
       keras = (await loadKerasModel(file, { ctx })).model;
-      $('keras-status').textContent = `${file.name}: input [${keras.inputShapes[0].join(', ')}] → [${keras.outputShapes[0].join(', ')}]`;
+      $('keras-status').textContent =
+        `${file.name}: input [${keras.inputShapes[0].join(', ')}] → [${keras.outputShapes[0].join(', ')}]`;
       await classify();
     } catch (err) {
       $('keras-status').textContent = String((err as Error).message);

@@ -3,7 +3,15 @@
 import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
 import {
-  copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 
@@ -28,13 +36,15 @@ const browser = {
   platform: 'browser',
   target: 'es2022',
   external: ['node:*'],
-  plugins: [{
-    name: 'no-node-builds',
-    setup(b) {
-      b.onResolve({ filter: /^h5wasm\/node$/ }, () => ({ path: 'h5wasm-node', namespace: 'stub' }));
-      b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({ contents: 'export default undefined;' }));
+  plugins: [
+    {
+      name: 'no-node-builds',
+      setup(b) {
+        b.onResolve({ filter: /^h5wasm\/node$/ }, () => ({ path: 'h5wasm-node', namespace: 'stub' }));
+        b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({ contents: 'export default undefined;' }));
+      },
     },
-  }],
+  ],
 };
 
 // The published browser build has no `node:*` specifiers left: a page's bundler (esbuild, Vite, webpack)
@@ -54,13 +64,18 @@ const noNodeModules = {
 function copyJpegWasm(outdir) {
   mkdirSync(join(root, outdir), { recursive: true });
   for (const codec of ['dec', 'enc']) {
-    copyFileSync(join(root, `node_modules/@jsquash/jpeg/codec/${codec}/mozjpeg_${codec}.wasm`), join(root, outdir, `mozjpeg_${codec}.wasm`));
+    copyFileSync(
+      join(root, `node_modules/@jsquash/jpeg/codec/${codec}/mozjpeg_${codec}.wasm`),
+      join(root, outdir, `mozjpeg_${codec}.wasm`),
+    );
   }
 }
 
 const list = (dir, suffix) => {
   try {
-    return readdirSync(join(root, dir)).filter((f) => f.endsWith(suffix)).map((f) => join(dir, f));
+    return readdirSync(join(root, dir))
+      .filter((f) => f.endsWith(suffix))
+      .map((f) => join(dir, f));
   } catch {
     return [];
   }
@@ -68,8 +83,9 @@ const list = (dir, suffix) => {
 
 /** Every file under `dir` (relative to the root), recursively. */
 function walk(dir) {
-  return readdirSync(join(root, dir), { withFileTypes: true })
-    .flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+  return readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)],
+  );
 }
 
 const TYPES = 'dist/types';
@@ -82,8 +98,12 @@ function tsc(...args) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { out += d; });
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      out += d;
+    });
     child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`tsc ${args.join(' ')}:\n${out}`))));
   });
 }
@@ -174,29 +194,51 @@ const what = process.argv[2] ?? 'all';
 const jobs = [];
 const dist = []; // the builds that write dist/, for pruneDist
 if (what === 'all' || what === 'lib') {
-  dist.push(build({ ...node, entryPoints: ['src/index.ts', 'src/cli.ts', 'src/cli-main.ts'], outdir: 'dist', metafile: true }));
+  dist.push(
+    build({ ...node, entryPoints: ['src/index.ts', 'src/cli.ts', 'src/cli-main.ts'], outdir: 'dist', metafile: true }),
+  );
   jobs.push(dist[0], declarations());
 }
 if (what === 'all' || what === 'lib' || what === 'browser') {
   // Split so h5wasm (4 MB of wasm), JSZip and MozJPEG load only when a file needs them.
-  const browserLib = build({ ...browser, entryPoints: { browser: 'src/index.ts' }, outdir: 'dist', splitting: true,
-    chunkNames: '[name]-[hash]', metafile: true, plugins: [...browser.plugins, noNodeModules] });
+  const browserLib = build({
+    ...browser,
+    entryPoints: { browser: 'src/index.ts' },
+    outdir: 'dist',
+    splitting: true,
+    chunkNames: '[name]-[hash]',
+    metafile: true,
+    plugins: [...browser.plugins, noNodeModules],
+  });
   dist.push(browserLib);
   jobs.push(browserLib.then(() => copyJpegWasm('dist')));
 }
 // Once both have written dist/, any other bundle there is left over from an earlier build.
 if (dist.length === 2) jobs.push(Promise.all(dist).then(pruneDist));
 if (what === 'all' || what === 'demo') {
-  jobs.push(build({ ...browser, entryPoints: ['demo/demo.ts'], outdir: 'build/demo', splitting: true, chunkNames: '[name]-[hash]' })
-    .then(() => copyJpegWasm('build/demo')));
+  jobs.push(
+    build({
+      ...browser,
+      entryPoints: ['demo/demo.ts'],
+      outdir: 'build/demo',
+      splitting: true,
+      chunkNames: '[name]-[hash]',
+    }).then(() => copyJpegWasm('build/demo')),
+  );
 }
 if (what === 'all' || what === 'test') {
   jobs.push(build({ ...node, entryPoints: list('test', '.test.ts'), outdir: 'build/test' }));
   // The same test files, bundled for the page the browser runner opens (scripts/test-browser.mjs):
   // all but those that need Node (they import a node: module, the scripts or the benchmark, or say @node-only).
-  const browserCapable = list('test', '.test.ts').filter((f) => !/from ['"](node:|\.\.\/scripts\/|\.\.\/bench\/)|@node-only/.test(readFileSync(join(root, f), 'utf8')));
+  const browserCapable = list('test', '.test.ts').filter(
+    (f) => !/from ['"](node:|\.\.\/scripts\/|\.\.\/bench\/)|@node-only/.test(readFileSync(join(root, f), 'utf8')),
+  );
   rmSync(join(root, 'build/browser-test'), { recursive: true, force: true });
-  jobs.push(build({ ...browser, entryPoints: browserCapable, outdir: 'build/browser-test' }).then(() => copyJpegWasm('build/browser-test')));
+  jobs.push(
+    build({ ...browser, entryPoints: browserCapable, outdir: 'build/browser-test' }).then(() =>
+      copyJpegWasm('build/browser-test'),
+    ),
+  );
 }
 if (what === 'all' || what === 'bench') {
   jobs.push(build({ ...node, entryPoints: list('bench', '.ts'), outdir: 'build/bench' }));

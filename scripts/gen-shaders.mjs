@@ -19,15 +19,21 @@ const literal = (text, type) => (type === 'f32' ? Number.parseFloat(text) : Numb
 function parseParams(file, src) {
   const body = /struct\s+Params\s*\{([^}]*)\}/.exec(src);
   if (!body) throw new Error(`${file}: no struct Params`);
-  return body[1].replace(/\/\/[^\n]*/g, '').split(',').map((s) => s.trim()).filter(Boolean).map((decl) => {
-    const m = /^(\w+)\s*:\s*(u32|i32|f32)$/.exec(decl);
-    if (!m) throw new Error(`${file}: Params field '${decl}' is not a scalar u32/i32/f32`);
-    return { name: m[1], type: m[2] };
-  });
+  return body[1]
+    .replace(/\/\/[^\n]*/g, '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((decl) => {
+      const m = /^(\w+)\s*:\s*(u32|i32|f32)$/.exec(decl);
+      if (!m) throw new Error(`${file}: Params field '${decl}' is not a scalar u32/i32/f32`);
+      return { name: m[1], type: m[2] };
+    });
 }
 
 function scan(file, src, enums) {
-  const spec = {}, requires = [];
+  const spec = {},
+    requires = [];
   for (const line of src.split('\n')) {
     const s = SPEC.exec(line);
     if (s) spec[s[1]] = literal(s[3].trim(), s[2]);
@@ -44,8 +50,12 @@ function scan(file, src, enums) {
   return { spec, requires, f16: /^\/\/\s*@enable-f16\s*$/m.test(src) };
 }
 
-const kernels = readdirSync(join(root, 'shaders')).filter((f) => f.endsWith('.wgsl')).sort();
-const libraries = readdirSync(join(root, 'shaders/common')).filter((f) => f.endsWith('.wgsl')).sort();
+const kernels = readdirSync(join(root, 'shaders'))
+  .filter((f) => f.endsWith('.wgsl'))
+  .sort();
+const libraries = readdirSync(join(root, 'shaders/common'))
+  .filter((f) => f.endsWith('.wgsl'))
+  .sort();
 const enums = {};
 const meta = {};
 for (const f of kernels) {
@@ -55,10 +65,12 @@ for (const f of kernels) {
 }
 for (const f of libraries) {
   const info = scan(`shaders/common/${f}`, readFileSync(join(root, 'shaders/common', f), 'utf8'), enums);
-  for (const r of info.requires) if (!libraries.includes(`${r}.wgsl`)) throw new Error(`shaders/common/${f}: @requires unknown library '${r}'`);
+  for (const r of info.requires)
+    if (!libraries.includes(`${r}.wgsl`)) throw new Error(`shaders/common/${f}: @requires unknown library '${r}'`);
 }
 for (const [name, m] of Object.entries(meta)) {
-  for (const r of m.requires) if (!libraries.includes(`${r}.wgsl`)) throw new Error(`shaders/${name}.wgsl: @requires unknown library '${r}'`);
+  for (const r of m.requires)
+    if (!libraries.includes(`${r}.wgsl`)) throw new Error(`shaders/${name}.wgsl: @requires unknown library '${r}'`);
 }
 
 const lines = [
@@ -66,7 +78,7 @@ const lines = [
   ...kernels.map((f) => `import ${camel(f.slice(0, -5))}Source from '../../shaders/${f}';`),
   ...libraries.map((f) => `import ${camel(f.slice(0, -5))}Library from '../../shaders/common/${f}';`),
   '',
-  '/** Every kernel\'s WGSL source, by name (the file name without .wgsl). */',
+  "/** Every kernel's WGSL source, by name (the file name without .wgsl). */",
   'export const KERNEL_SOURCES = {',
   ...kernels.map((f) => `  '${f.slice(0, -5)}': ${camel(f.slice(0, -5))}Source,`),
   '} as const;',
@@ -78,7 +90,12 @@ const lines = [
   '',
   '/** Per kernel: its Params fields in order, its spec constants with defaults, its libraries, whether it has an f16 variant. */',
   'export const KERNEL_INFO = {',
-  ...Object.entries(meta).map(([k, m]) => `  '${k}': ${JSON.stringify(m).replace(/"(\w+)":/g, '$1: ').replace(/,/g, ', ')},`),
+  ...Object.entries(meta).map(
+    ([k, m]) =>
+      `  '${k}': ${JSON.stringify(m)
+        .replace(/"(\w+)":/g, '$1: ')
+        .replace(/,/g, ', ')},`,
+  ),
   '} as const;',
   '',
   '/** Codes shared by TypeScript and WGSL, from `// @enum GROUP` constants (names without their prefix). */',

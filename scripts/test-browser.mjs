@@ -15,10 +15,23 @@ const root = (() => {
 })();
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
-  '--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--disable-quic',
+  '--enable-unsafe-webgpu',
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
 ];
-const TYPES = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.html': 'text/html', '.json': 'application/json', '.wasm': 'application/wasm', '.png': 'image/png', '.jpg': 'image/jpeg', '.map': 'application/json' };
+const TYPES = {
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.html': 'text/html',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.map': 'application/json',
+};
 
 /** Serves the repository read-only on 127.0.0.1 (a secure context, so navigator.gpu exists). */
 export async function serveRepo(extra = {}, port = 0) {
@@ -47,8 +60,18 @@ export async function launchChromium() {
   process.env.XDG_RUNTIME_DIR ??= mkdtempSync(join(tmpdir(), 'xdg-'));
   const { chromium } = await import('playwright-core');
   const profile = mkdtempSync(join(tmpdir(), 'chromium-profile-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-  return { context, close: async () => { await context.close(); rmSync(profile, { recursive: true, force: true }); } };
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
+  return {
+    context,
+    close: async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
 }
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>webgpu-cnn tests</title>
@@ -82,7 +105,8 @@ async function runFile(context, origin, file, timeoutMs) {
   const plain = text.replace(/\x1b\[[0-9;]*m/g, '');
   const total = Number(/Total:\s+(\d+)/.exec(plain)?.[1] ?? 0);
   const passed = Number(/Passed:\s+(\d+)/.exec(plain)?.[1] ?? 0);
-  if (outcome === 'timeout') return { passed, failed: Math.max(total - passed, 1), note: `timed out after ${timeoutMs / 1000} s` };
+  if (outcome === 'timeout')
+    return { passed, failed: Math.max(total - passed, 1), note: `timed out after ${timeoutMs / 1000} s` };
   return { passed, failed: total - passed };
 }
 
@@ -102,7 +126,8 @@ export async function runBrowserTests(only = []) {
     console.log(`browser tests: ${e.message}`);
     return { passed: 0, failed: 1 };
   }
-  let passed = 0, failed = 0;
+  let passed = 0,
+    failed = 0;
   try {
     for (const f of files) {
       console.log(`\n[chromium] ${f}`);
@@ -118,7 +143,7 @@ export async function runBrowserTests(only = []) {
   return { passed, failed, files: files.length };
 }
 
-if (process.argv[1]?.endsWith("scripts/test-browser.mjs")) {
+if (process.argv[1]?.endsWith('scripts/test-browser.mjs')) {
   const r = await runBrowserTests(process.argv.slice(2));
   console.log(`\n${r.files ?? 0} test files in chromium\n${r.passed} passed, ${r.failed} failed`);
   process.exit(r.failed ? 1 : 0);

@@ -13,18 +13,29 @@ const files = readdirSync(`${root}build/test`)
   .filter((f) => !only.length || only.some((o) => f.includes(o)))
   .sort();
 
-let passed = 0, failed = 0;
+let passed = 0,
+  failed = 0;
 const started = Date.now();
 for (const file of files) {
   const out = await new Promise((resolve) => {
     let text = '';
     // A tuning cache of its own: variants a developer tuned on this machine must not change what tests see.
     const env = { ...process.env, WEBGPU_CNN_TUNING: join(tmpdir(), `webgpu-cnn-test-tuning-${process.pid}.json`) };
-    const child = spawn(process.execPath, ['--enable-source-maps', '--expose-gc', `build/test/${file}`], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.on('data', (d) => { text += d; process.stdout.write(d); });
+    const child = spawn(process.execPath, ['--enable-source-maps', '--expose-gc', `build/test/${file}`], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.on('data', (d) => {
+      text += d;
+      process.stdout.write(d);
+    });
     child.stderr.on('data', (d) => {
       // Dawn prints limit adjustments on every device; they are not test output.
-      const s = String(d).split('\n').filter((l) => !/artificially reduced/.test(l)).join('\n');
+      const s = String(d)
+        .split('\n')
+        .filter((l) => !/artificially reduced/.test(l))
+        .join('\n');
       if (s.trim()) process.stderr.write(`${s}\n`);
     });
     child.on('close', (code) => resolve({ text, code }));

@@ -10,7 +10,8 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const DAWN_NOTICE = /^Warning: maxDynamic(?:Uniform|Storage)BuffersPerPipelineLayout artificially reduced from \d+ to \d+ to fit dynamic offset allocation limit\.\r?$/;
+const DAWN_NOTICE =
+  /^Warning: maxDynamic(?:Uniform|Storage)BuffersPerPipelineLayout artificially reduced from \d+ to \d+ to fit dynamic offset allocation limit\.\r?$/;
 
 /** Forwards `chunk`s to stderr at once, holding back only a partial line that could still become a notice. */
 function noticeFilter(): (chunk: Buffer | null) => void {
@@ -39,7 +40,10 @@ function runInChild(): void {
   const main = fileURLToPath(new URL('./cli-main.js', import.meta.url));
   const child = spawn(process.execPath, [...process.execArgv, main, ...process.argv.slice(2)], {
     stdio: ['inherit', 'inherit', 'pipe'],
-    env: { ...process.env, ...(process.stderr.isTTY ? { WEBGPU_CNN_STDERR_TTY: String(process.stderr.columns || 80) } : {}) },
+    env: {
+      ...process.env,
+      ...(process.stderr.isTTY ? { WEBGPU_CNN_STDERR_TTY: String(process.stderr.columns || 80) } : {}),
+    },
   });
   const filter = noticeFilter();
   child.stderr!.on('data', filter);

@@ -36,7 +36,11 @@ export class ModelFileError extends WebgpuCnnError {
   readonly layer?: string;
   readonly field?: string;
   readonly line?: number;
-  constructor(readonly file: string, message: string, where: FileLocation = {}) {
+  constructor(
+    readonly file: string,
+    message: string,
+    where: FileLocation = {},
+  ) {
     super(`${file}: ${message}`);
     this.layer = where.layer;
     this.field = where.field;

@@ -2,7 +2,13 @@
 export { GpuContext, type KernelTiming } from './gpu/context.js';
 export type { DeviceOptions } from './gpu/device.js';
 export {
-  WebgpuCnnError, UsageError, ModelFileError, LimitError, GpuError, TensorTooLargeError, type FileLocation,
+  WebgpuCnnError,
+  UsageError,
+  ModelFileError,
+  LimitError,
+  GpuError,
+  TensorTooLargeError,
+  type FileLocation,
 } from './errors.js';
 export { Tensor } from './tensor.js';
 export * as ops from './eager.js';
@@ -19,7 +25,13 @@ export { foldBatchNorm, type BatchNormParams } from './ops/batchnorm.js';
 export type { Graph, Node, Op } from './graph/ir.js';
 export { optimize } from './graph/passes.js';
 export {
-  Model, type ModelOptions, type ModelInput, type RunOptions, type RunResult, type LayerTiming, type MemoryReport,
+  Model,
+  type ModelOptions,
+  type ModelInput,
+  type RunOptions,
+  type RunResult,
+  type LayerTiming,
+  type MemoryReport,
 } from './graph/model.js';
 
 // Files
@@ -28,8 +40,17 @@ export { loadKerasGraph, type KerasLoadOptions, type LoadedKeras, type KerasForm
 export { parseModelConfig, type KerasModelSpec, type KerasLayer } from './io/keras-config.js';
 export { SUPPORTED_LAYERS } from './io/keras-layers.js';
 export {
-  decodeImage, fromImageData, fromImageSource, resizeImage, centerCrop, resizeAndCenterCrop, imageToArray, loadImage,
-  type RgbaImage, type Interpolation, type DecodeOptions,
+  decodeImage,
+  fromImageData,
+  fromImageSource,
+  resizeImage,
+  centerCrop,
+  resizeAndCenterCrop,
+  imageToArray,
+  loadImage,
+  type RgbaImage,
+  type Interpolation,
+  type DecodeOptions,
 } from './io/image.js';
 export { parseNpy, formatNpy, readNpy, writeNpy, type NpyArray } from './io/npy.js';
 
@@ -41,20 +62,44 @@ export { vgg16Architecture, type Vgg16Options } from './models/vgg16.js';
 export { preprocessInput, decodePredictions, type PreprocessMode, type Prediction } from './models/imagenet.js';
 
 // Transfer learning: codes from a base, a dense head trained on the GPU, saved for Keras
-export { trainHead, type TrainOptions, type TrainResult, type EpochMetrics, type LabelledSet } from './train/trainer.js';
+export {
+  trainHead,
+  type TrainOptions,
+  type TrainResult,
+  type EpochMetrics,
+  type LabelledSet,
+} from './train/trainer.js';
 export { initHead, type HeadSpec, type HeadWeights, type DenseWeights } from './train/head.js';
 export type { OptimizerConfig, OptimizerKind } from './train/optimizer.js';
 export { loadCodeBase, computeCodes, codesTensor, codeLength, type CodeBase, type CodeOptions } from './train/codes.js';
 export { toTargets, parseLabelNpy, type Targets } from './train/labels.js';
 export { headModel, fullModel } from './train/export.js';
-export { saveKerasModel, saveKerasArchive, saveKerasH5, type SequentialModel, type SavedLayer } from './io/keras-save.js';
+export {
+  saveKerasModel,
+  saveKerasArchive,
+  saveKerasH5,
+  type SequentialModel,
+  type SavedLayer,
+} from './io/keras-save.js';
 
 // Darknet / YOLO
 export {
-  Detector, BUNDLED, type DetectorOptions, type DetectOptions, type DetectResult, type Detection, type KerasYoloOptions,
+  Detector,
+  BUNDLED,
+  type DetectorOptions,
+  type DetectOptions,
+  type DetectResult,
+  type Detection,
+  type KerasYoloOptions,
 } from './models/yolo/detector.js';
 export {
-  buildDarknet, type DarknetNetwork, type DarknetBuildOptions, type DetectionHead, type NmsRule, type RegionHead, type YoloHead,
+  buildDarknet,
+  type DarknetNetwork,
+  type DarknetBuildOptions,
+  type DetectionHead,
+  type NmsRule,
+  type RegionHead,
+  type YoloHead,
 } from './io/darknet/network.js';
 export { darknetLines, darknetOrder, darknetPercent } from './models/yolo/darknet-print.js';
 export { kerasYolo3Lines, kerasYolo3Order } from './models/yolo/keras-yolo3.js';

@@ -16,7 +16,9 @@ export interface ErrorMetrics {
 /** Compares `actual` with `expected` element by element; a NaN difference counts as the worst. */
 export function compareArrays(actual: ArrayLike<number>, expected: ArrayLike<number>): ErrorMetrics {
   if (actual.length !== expected.length) throw new Error(`length ${actual.length} != expected ${expected.length}`);
-  let maxAbs = 0, scale = 0, worstIndex = -1;
+  let maxAbs = 0,
+    scale = 0,
+    worstIndex = -1;
   for (let i = 0; i < expected.length; i++) {
     const d = Math.abs(actual[i] - expected[i]);
     if (!(d <= maxAbs)) {

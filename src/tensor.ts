@@ -36,14 +36,17 @@ export class Tensor {
   static empty(ctx: GpuContext, shape: Shape): Tensor {
     const bytes = 4 * sizeOf(shape);
     if (bytes > ctx.maxBufferBytes) {
-      throw new TensorTooLargeError(`tensor [${shape.join(', ')}]: ${bytes} bytes exceeds the device's maxBufferSize of ${ctx.maxBufferBytes}`);
+      throw new TensorTooLargeError(
+        `tensor [${shape.join(', ')}]: ${bytes} bytes exceeds the device's maxBufferSize of ${ctx.maxBufferBytes}`,
+      );
     }
     return new Tensor(ctx, ctx.pool.acquire(bytes, 0x80 | 0x4 | 0x8), [...shape], 'pool');
   }
 
   /** Same data, new shape (Flatten, Reshape): no copy. */
   reshape(shape: Shape): Tensor {
-    if (sizeOf(shape) !== this.size) throw new UsageError(`reshape: [${this.shape.join(', ')}] cannot become [${shape.join(', ')}]`);
+    if (sizeOf(shape) !== this.size)
+      throw new UsageError(`reshape: [${this.shape.join(', ')}] cannot become [${shape.join(', ')}]`);
     return new Tensor(this.ctx, this.buffer, [...shape], 'view');
   }
 

@@ -17,9 +17,11 @@ const summary = (r: DetectResult) => JSON.stringify(r.detections.map((d) => [d.c
 /** A small conv net with a residual branch and two outputs, enough kernels to interleave. */
 function smallGraph(seed: number): WeightedGraph {
   const conv = (name: string, input: string, c: number, oc: number, k: number, s: number): WeightedNode => ({
-    name, inputs: [input],
+    name,
+    inputs: [input],
     op: {
-      kind: 'conv2d', kernelShape: [k, k, c, oc],
+      kind: 'conv2d',
+      kernelShape: [k, k, c, oc],
       attrs: { strides: [s, s], padding: 'same', activation: { kind: 'relu' } },
     },
     weights: { kernel: randomArray(k * k * c * oc, seed++, -0.3, 0.3), bias: randomArray(oc, seed++) },
@@ -35,7 +37,12 @@ function smallGraph(seed: number): WeightedGraph {
       { name: 'sum', op: { kind: 'add' }, inputs: ['c1', 'c2'] },
       conv('c3', 'sum', 16, 32, 3, 2),
       { name: 'pool', op: { kind: 'global-pool', pool: 'avg', keepDims: false }, inputs: ['c3'] },
-      { name: 'head', op: { kind: 'dense', units: 10 }, inputs: ['pool'], weights: { kernel: randomArray(32 * 10, seed++), bias: randomArray(10, seed++) } },
+      {
+        name: 'head',
+        op: { kind: 'dense', units: 10 },
+        inputs: ['pool'],
+        weights: { kernel: randomArray(32 * 10, seed++), bias: randomArray(10, seed++) },
+      },
     ],
   });
 }
@@ -51,7 +58,9 @@ test('20 overlapping detect() calls on one Detector give exactly the answers of 
     const alone: string[] = [];
     for (const c of distinct) alone.push(summary(await det.detect(c.image, { thresh: c.thresh })));
     assert.ok(new Set(alone).size >= 4, 'the images give different answers, so a mix-up would show');
-    const together = await Promise.all(Array.from({ length: 20 }, (_, i) => det.detect(distinct[i % 6].image, { thresh: distinct[i % 6].thresh })));
+    const together = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => det.detect(distinct[i % 6].image, { thresh: distinct[i % 6].thresh })),
+    );
     together.forEach((r, i) => assert.is(summary(r), alone[i % 6], `call ${i} (${IMAGES[i % 6]})`));
   } finally {
     det.dispose();
@@ -63,13 +72,22 @@ test('overlapping run() calls at several batch sizes, and on two models sharing 
   const [a, b] = await Promise.all([Model.create(ctx, smallGraph(1)), Model.create(ctx, smallGraph(100))]);
   try {
     const per = 24 * 24 * 3;
-    const calls = Array.from({ length: 20 }, (_, i) => ({ model: i % 3 === 2 ? b : a, batch: 1 + (i % 4), seed: 1000 + i }));
+    const calls = Array.from({ length: 20 }, (_, i) => ({
+      model: i % 3 === 2 ? b : a,
+      batch: 1 + (i % 4),
+      seed: 1000 + i,
+    }));
     const inputs = calls.map((c) => randomArray(per * c.batch, c.seed, 0, 1));
     const alone: Float32Array[][] = [];
     for (const [i, c] of calls.entries()) alone.push((await c.model.run(inputs[i])).outputs);
     const together = await Promise.all(calls.map((c, i) => c.model.run(inputs[i])));
     together.forEach((r, i) => {
-      r.outputs.forEach((out, k) => assert.ok(out.every((v, j) => Object.is(v, alone[i][k][j])), `call ${i} output ${k} differs`));
+      r.outputs.forEach((out, k) =>
+        assert.ok(
+          out.every((v, j) => Object.is(v, alone[i][k][j])),
+          `call ${i} output ${k} differs`,
+        ),
+      );
     });
   } finally {
     a.dispose();
@@ -83,7 +101,12 @@ test('a model disposed while runs are in flight makes them fail with a clear err
   const x = randomArray(24 * 24 * 3, 3, 0, 1);
   await model.run(x);
   assert.ok(model.memory().liveBytes > 0);
-  const runs = Array.from({ length: 4 }, () => model.run(x).then(() => 'done', (e: Error) => e.message));
+  const runs = Array.from({ length: 4 }, () =>
+    model.run(x).then(
+      () => 'done',
+      (e: Error) => e.message,
+    ),
+  );
   model.dispose();
   for (const outcome of await Promise.all(runs)) {
     assert.ok(outcome === 'done' || /disposed/.test(outcome), `outcome: ${outcome}`);

@@ -10,18 +10,46 @@ import { buildDarknet } from '../src/io/darknet/network.js';
 const test = suite('darknet batch-norm fold');
 
 const VARIANCES = [-7.006e-44, 0, 1e-9, 1e-7, 9.9e-7, 4.8e-4, 1, 2.5];
-const N = VARIANCES.length, C = 3, SIZE = 3;
+const N = VARIANCES.length,
+  C = 3,
+  SIZE = 3;
 const CFG = [
-  '[net]', 'width=32', 'height=32', 'channels=3',
-  '[convolutional]', 'batch_normalize=1', `filters=${N}`, `size=${SIZE}`, 'stride=1', 'pad=1', 'activation=linear',
-  '[convolutional]', 'filters=18', 'size=1', 'stride=1', 'pad=1', 'activation=linear',
-  '[yolo]', 'mask=0,1,2', 'anchors=10,14, 23,27, 37,58', 'classes=1', 'num=3',
+  '[net]',
+  'width=32',
+  'height=32',
+  'channels=3',
+  '[convolutional]',
+  'batch_normalize=1',
+  `filters=${N}`,
+  `size=${SIZE}`,
+  'stride=1',
+  'pad=1',
+  'activation=linear',
+  '[convolutional]',
+  'filters=18',
+  'size=1',
+  'stride=1',
+  'pad=1',
+  'activation=linear',
+  '[yolo]',
+  'mask=0,1,2',
+  'anchors=10,14, 23,27, 37,58',
+  'classes=1',
+  'num=3',
 ].join('\n');
 
 /** A weights file whose first conv has these variances; every other value is a simple function of its index. */
-function weightsFile(variances: number[]): { bytes: Uint8Array; biases: number[]; scales: number[]; means: number[]; kernel: number[] } {
-  const biases = variances.map((_, f) => 0.1 * (f - 3)), scales = variances.map((_, f) => 0.5 + 0.125 * f);
-  const means = variances.map((_, f) => 0.05 * f - 0.2), kernel = Array.from({ length: N * C * SIZE * SIZE }, (_, i) => Math.sin(i) / 3);
+function weightsFile(variances: number[]): {
+  bytes: Uint8Array;
+  biases: number[];
+  scales: number[];
+  means: number[];
+  kernel: number[];
+} {
+  const biases = variances.map((_, f) => 0.1 * (f - 3)),
+    scales = variances.map((_, f) => 0.5 + 0.125 * f);
+  const means = variances.map((_, f) => 0.05 * f - 0.2),
+    kernel = Array.from({ length: N * C * SIZE * SIZE }, (_, i) => Math.sin(i) / 3);
   const head = Array.from({ length: 18 + 18 * N }, (_, i) => Math.cos(i) / 10);
   const values = [...biases, ...scales, ...means, ...variances, ...kernel, ...head];
   const bytes = new Uint8Array(20 + 4 * values.length);
@@ -32,7 +60,7 @@ function weightsFile(variances: number[]): { bytes: Uint8Array; biases: number[]
   return { bytes, biases: f32(biases), scales: f32(scales), means: f32(means), kernel: f32(kernel) };
 }
 
-test('the fold is AlexeyAB\'s fuse_conv_batchnorm: finite for zero, tiny and negative-denormal variances', () => {
+test("the fold is AlexeyAB's fuse_conv_batchnorm: finite for zero, tiny and negative-denormal variances", () => {
   const file = weightsFile(VARIANCES);
   const net = buildDarknet(CFG, 'bn.cfg', { bytes: file.bytes, file: 'bn.weights' });
   const w = net.weights.get('0_conv')!;
@@ -58,8 +86,10 @@ test('the fold is AlexeyAB\'s fuse_conv_batchnorm: finite for zero, tiny and neg
 
 test('a variance below −1e-5 is refused naming the layer and the tensor', () => {
   const file = weightsFile(VARIANCES.map((v, i) => (i === 5 ? -0.5 : v)));
-  assert.throws(() => buildDarknet(CFG, 'bn.cfg', { bytes: file.bytes, file: 'bn.weights' }),
-    /bn\.weights: layer 0_conv \(cfg line 5\): rolling_variance\[5\] is -0\.5, not above -0\.00001/);
+  assert.throws(
+    () => buildDarknet(CFG, 'bn.cfg', { bytes: file.bytes, file: 'bn.weights' }),
+    /bn\.weights: layer 0_conv \(cfg line 5\): rolling_variance\[5\] is -0\.5, not above -0\.00001/,
+  );
 });
 
 test.run();

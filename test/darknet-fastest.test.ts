@@ -35,7 +35,10 @@ function checkDetections(found: Detection[], label: string) {
     assert.ok(d, `${label}: no ${want.name}`);
     assert.ok(Math.abs(d!.score - want.p) < 0.01, `${label} ${want.name}: p ${d!.score} vs ${want.p}`);
     const got = [d!.box.x1, d!.box.y1, d!.box.x2, d!.box.y2];
-    assert.ok(got.every((v, i) => Math.abs(v - want.box[i]) <= 2), `${label} ${want.name}: box ${got} vs ${want.box}`);
+    assert.ok(
+      got.every((v, i) => Math.abs(v - want.box[i]) <= 2),
+      `${label} ${want.name}: box ${got} vs ${want.box}`,
+    );
   }
 }
 
@@ -45,8 +48,14 @@ test('both yolo heads match Darknet (sums and maxima, 1e-3 relative) and the det
     assert.equal([det.network.width, det.network.height], [320, 320]);
     const img = await decodeImage(STB_DOG);
     const { outputs, shapes } = await det.forward(det.prepare(img));
-    assert.equal(shapes, [[1, 10, 10, 255], [1, 20, 20, 255]]);
-    const expected = [[480.995612, 0.987916], [2853.33157, 1.331119]];
+    assert.equal(shapes, [
+      [1, 10, 10, 255],
+      [1, 20, 20, 255],
+    ]);
+    const expected = [
+      [480.995612, 0.987916],
+      [2853.33157, 1.331119],
+    ];
     det.network.heads.forEach((head, i) => {
       const act = activateHead(outputs[i], head);
       const sum = act.reduce((a, b) => a + b, 0);
@@ -54,7 +63,10 @@ test('both yolo heads match Darknet (sums and maxima, 1e-3 relative) and the det
       assert.ok(rel(sum, expected[i][0]) < 1e-3, `head ${head.layer} sum ${sum} vs ${expected[i][0]}`);
       assert.ok(rel(max, expected[i][1]) < 1e-3, `head ${head.layer} max ${max} vs ${expected[i][1]}`);
     });
-    assert.equal(det.network.heads.map((h) => h.layer), [121, 130]);
+    assert.equal(
+      det.network.heads.map((h) => h.layer),
+      [121, 130],
+    );
     checkDetections((await det.detect(img)).detections, 'stb-decoded dog');
     // From the JPEG itself, through our decoder (MozJPEG: within 3 levels of stb_image per pixel).
     checkDetections((await det.detect('assets/images/dog.jpg')).detections, 'dog.jpg');

@@ -28,7 +28,12 @@ const MODELS = [
   { name: 'yolo-fastest-1.1', dir: 'assets/darknet', names: 'assets/darknet/coco.names', heads: [121, 130] },
 ];
 
-interface Printed { image: string; name: string; percent: number; box: [number, number, number, number] }
+interface Printed {
+  image: string;
+  name: string;
+  percent: number;
+  box: [number, number, number, number];
+}
 
 /** real/detections.txt by model: image, "name: NN%", left top width height, in Darknet's print order. */
 function darknetDetections(): Map<string, Printed[]> {
@@ -38,7 +43,15 @@ function darknetDetections(): Map<string, Printed[]> {
     const header = /^## (\S+)/.exec(line);
     if (header) out.set((model = header[1]), []);
     const m = /^(\w+)\.jpg\t(.+): (\d+)%\t(-?\d+) (-?\d+) (\d+) (\d+)$/.exec(line);
-    if (m) out.get(model)!.push({ image: m[1], name: m[2], percent: Number(m[3]), box: [m[4], m[5], m[6], m[7]].map(Number) as Printed['box'] });
+    if (m)
+      out
+        .get(model)!
+        .push({
+          image: m[1],
+          name: m[2],
+          percent: Number(m[3]),
+          box: [m[4], m[5], m[6], m[7]].map(Number) as Printed['box'],
+        });
   }
   return out;
 }
@@ -56,42 +69,60 @@ export const agreement: string[] = [];
 
 for (const m of MODELS) {
   test(`${m.name}: detections on the six images are Darknet's (class, percent, box, order)`, async () => {
-    const det = await Detector.load({ ctx: await gpu(), cfg: `${m.dir}/${m.name}.cfg`, weights: `${m.dir}/${m.name}.weights`, names: m.names });
+    const det = await Detector.load({
+      ctx: await gpu(),
+      cfg: `${m.dir}/${m.name}.cfg`,
+      weights: `${m.dir}/${m.name}.weights`,
+      names: m.names,
+    });
     try {
-      assert.equal(det.network.heads.map((h) => h.layer), m.heads);
+      assert.equal(
+        det.network.heads.map((h) => h.layer),
+        m.heads,
+      );
       const want = REFS.get(m.name)!;
-      let exact = 0, worstIou = 1;
+      let exact = 0,
+        worstIou = 1;
       for (const image of IMAGES) {
         const r = await det.detect(`assets/images/${image}.jpg`, { thresh: 0.5, nms: 0.45 });
         const got = darknetOrder(r.detections).map((d) => ({
-          name: d.className, percent: darknetPercent(d.score),
+          name: d.className,
+          percent: darknetPercent(d.score),
           box: [d.darknetBox.left, d.darknetBox.top, d.darknetBox.width, d.darknetBox.height] as Printed['box'],
         }));
         const expected = want.filter((p) => p.image === image);
-        const show = (list: { name: string; percent: number; box: number[] }[]) => list.map((d) => `${d.name} ${d.percent}% [${d.box}]`).join('; ');
+        const show = (list: { name: string; percent: number; box: number[] }[]) =>
+          list.map((d) => `${d.name} ${d.percent}% [${d.box}]`).join('; ');
         assert.is(got.length, expected.length, `${m.name} ${image}: got ${show(got)}; Darknet ${show(expected)}`);
         got.forEach((g, i) => {
           const e = expected[i];
           const overlap = iou(g.box, e.box);
           worstIou = Math.min(worstIou, overlap);
-          assert.ok(g.name === e.name && g.percent === e.percent && overlap >= 0.85,
-            `${m.name} ${image} #${i}: ${g.name} ${g.percent}% [${g.box}] vs Darknet ${e.name} ${e.percent}% [${e.box}] (IoU ${overlap.toFixed(3)})`);
+          assert.ok(
+            g.name === e.name && g.percent === e.percent && overlap >= 0.85,
+            `${m.name} ${image} #${i}: ${g.name} ${g.percent}% [${g.box}] vs Darknet ${e.name} ${e.percent}% [${e.box}] (IoU ${overlap.toFixed(3)})`,
+          );
           if (g.box.every((v, k) => v === e.box[k])) exact++;
         });
       }
-      agreement.push(`${m.name}: ${want.length} detections, all same class and percent; ${exact} boxes exact, worst IoU ${worstIou.toFixed(4)}`);
+      agreement.push(
+        `${m.name}: ${want.length} detections, all same class and percent; ${exact} boxes exact, worst IoU ${worstIou.toFixed(4)}`,
+      );
     } finally {
       det.dispose();
     }
   });
 }
 
-test('heads on Darknet\'s own letterboxed dog match its tensors (1e-4 of the max)', async () => {
+test("heads on Darknet's own letterboxed dog match its tensors (1e-4 of the max)", async () => {
   const npy = (p: string) => parseNpy(new Uint8Array(readFileSync(p)), p);
   const dog = npy(`${ZOO}/real/dog-320x320.npy`);
   const x = Float32Array.from(toNhwc({ c: 3, h: 320, w: 320, d: dog.data }));
   for (const m of MODELS) {
-    const net = buildDarknet(readFileSync(`${m.dir}/${m.name}.cfg`, 'utf8'), m.name, { bytes: readFileSync(`${m.dir}/${m.name}.weights`), file: m.name });
+    const net = buildDarknet(readFileSync(`${m.dir}/${m.name}.cfg`, 'utf8'), m.name, {
+      bytes: readFileSync(`${m.dir}/${m.name}.weights`),
+      file: m.name,
+    });
     const debug = m.name === 'MobileNetV2-YOLO-Fastest-voc' ? ['65_conv', '66_conv'] : [];
     const model = await Model.create(await gpu(), net, { keep: debug });
     try {
@@ -105,7 +136,13 @@ test('heads on Darknet\'s own letterboxed dog match its tensors (1e-4 of the max
       for (const name of debug) {
         const want = npy(`${ZOO}/real/${m.name}/debug/L0${name.slice(0, 2)}.npy`);
         const [c, h, w] = want.shape;
-        assertClose(r.intermediates.get(name)!.data, toNhwc({ c, h, w, d: want.data }), 1e-4, `${m.name} ${name}`, 'normalized');
+        assertClose(
+          r.intermediates.get(name)!.data,
+          toNhwc({ c, h, w, d: want.data }),
+          1e-4,
+          `${m.name} ${name}`,
+          'normalized',
+        );
       }
     } finally {
       model.dispose();

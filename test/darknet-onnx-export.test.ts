@@ -14,17 +14,28 @@ test('mish, swish, binary mul/add with broadcast, reorg and reorg3d: ONNX Runtim
   let seed = 1;
   const r = (n: number) => randomArray(n, seed++, -0.5, 0.5);
   const conv = (name: string, input: string, c: number, oc: number, kind: 'mish' | 'swish'): WeightedNode => ({
-    name, op: { kind: 'conv2d', kernelShape: [3, 3, c, oc], attrs: { padding: [1, 1, 1, 1], activation: { kind } } }, inputs: [input],
+    name,
+    op: { kind: 'conv2d', kernelShape: [3, 3, c, oc], attrs: { padding: [1, 1, 1, 1], activation: { kind } } },
+    inputs: [input],
     weights: { kernel: r(9 * c * oc), bias: r(oc) },
   });
   const nodes: WeightedNode[] = [
     { name: 'x', op: { kind: 'input', shape: [6, 10, 3] }, inputs: [] },
     conv('mish', 'x', 3, 8, 'mish'),
     conv('swish', 'mish', 8, 8, 'swish'),
-    { name: 'perchannel', op: { kind: 'binary', op: 'mul', operandShape: [8] }, inputs: ['swish'], weights: { operand: r(8) } },
+    {
+      name: 'perchannel',
+      op: { kind: 'binary', op: 'mul', operandShape: [8] },
+      inputs: ['swish'],
+      weights: { operand: r(8) },
+    },
     { name: 'half', op: { kind: 'binary', op: 'mul', constant: { value: 0.5 } }, inputs: ['perchannel'] },
     { name: 'gap', op: { kind: 'global-pool', pool: 'avg', keepDims: true }, inputs: ['mish'] },
-    { name: 'scaled', op: { kind: 'binary', op: 'mul', activation: { kind: 'leaky', alpha: 0.1 } }, inputs: ['half', 'gap'] },
+    {
+      name: 'scaled',
+      op: { kind: 'binary', op: 'mul', activation: { kind: 'leaky', alpha: 0.1 } },
+      inputs: ['half', 'gap'],
+    },
     { name: 'sum', op: { kind: 'binary', op: 'add' }, inputs: ['scaled', 'mish'] },
     { name: 'reorg', op: { kind: 'reorg', stride: 2, mode: 'darknet' }, inputs: ['sum'] },
     { name: 'reorg3d', op: { kind: 'reorg', stride: 2, mode: 'space-to-depth' }, inputs: ['sum'] },
@@ -39,7 +50,9 @@ test('mish, swish, binary mul/add with broadcast, reorg and reorg3d: ONNX Runtim
   const model = await Model.create(await gpu(), graph);
   try {
     const ours = await model.run(x, { batch: 2 });
-    graph.graph.outputs.forEach((name, i) => assertClose(ours.outputs[i], theirs[name].data as Float32Array, 2e-5, name, 'normalized'));
+    graph.graph.outputs.forEach((name, i) =>
+      assertClose(ours.outputs[i], theirs[name].data as Float32Array, 2e-5, name, 'normalized'),
+    );
   } finally {
     model.dispose();
     await session.release();

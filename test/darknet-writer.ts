@@ -35,7 +35,8 @@ export function readDarknetCfg(text: string): { net: Record<string, string>; lay
       if (!(k in sections[sections.length - 1].opts)) sections[sections.length - 1].opts[k] = line.slice(eq + 1);
     }
   }
-  if (!sections.length || (sections[0].type !== 'net' && sections[0].type !== 'network')) throw new Error('cfg must start with [net]');
+  if (!sections.length || (sections[0].type !== 'net' && sections[0].type !== 'network'))
+    throw new Error('cfg must start with [net]');
   return { net: sections[0].opts, layers: sections.slice(1) };
 }
 
@@ -84,22 +85,26 @@ export function darknetShapes(layers: RefLayer[], input: { c: number; h: number;
     switch (l.type) {
       case 'convolutional':
       case 'conv': {
-        const n = int(o, 'filters', 1), size = int(o, 'size', 1);
-        let sx = int(o, 'stride_x', -1), sy = int(o, 'stride_y', -1);
+        const n = int(o, 'filters', 1),
+          size = int(o, 'size', 1);
+        let sx = int(o, 'stride_x', -1),
+          sy = int(o, 'stride_y', -1);
         if (sx < 1 || sy < 1) {
           const st = int(o, 'stride', 1);
           if (sx < 1) sx = st;
           if (sy < 1) sy = st;
         }
         const pad = int(o, 'pad', 0) ? Math.trunc(size / 2) : int(o, 'padding', 0);
-        let h = Math.trunc((prev.h + 2 * pad - size) / sy) + 1, w = Math.trunc((prev.w + 2 * pad - size) / sx) + 1;
+        let h = Math.trunc((prev.h + 2 * pad - size) / sy) + 1,
+          w = Math.trunc((prev.w + 2 * pad - size) / sx) + 1;
         const aa = int(o, 'antialiasing', 0);
         if (aa) {
           // the host conv runs at stride 1, then a fixed depthwise blur (3×3 pad 1, or 2×2 pad 0 for
           // antialiasing=2) applies the stride; the blur's weights are not in the file
           h = Math.trunc(prev.h + 2 * pad - size) + 1;
           w = Math.trunc(prev.w + 2 * pad - size) + 1;
-          const bs = aa === 2 ? 2 : 3, bp = aa === 2 ? 0 : 1;
+          const bs = aa === 2 ? 2 : 3,
+            bp = aa === 2 ? 0 : 1;
           h = Math.trunc((h + 2 * bp - bs) / sy) + 1;
           w = Math.trunc((w + 2 * bp - bs) / sx) + 1;
         }
@@ -115,11 +120,18 @@ export function darknetShapes(layers: RefLayer[], input: { c: number; h: number;
       case 'local_avgpool':
       case 'local_avg': {
         const stride = int(o, 'stride', 1);
-        const sx = int(o, 'stride_x', stride), sy = int(o, 'stride_y', stride);
-        const size = int(o, 'size', stride), padding = int(o, 'padding', size - 1);
+        const sx = int(o, 'stride_x', stride),
+          sy = int(o, 'stride_y', stride);
+        const size = int(o, 'size', stride),
+          padding = int(o, 'padding', size - 1);
         const isMax = l.type === 'maxpool' || l.type === 'max';
         if (isMax && int(o, 'maxpool_depth', 0)) s = { c: int(o, 'out_channels', 1), h: prev.h, w: prev.w };
-        else s = { c: prev.c, h: Math.trunc((prev.h + padding - size) / sy) + 1, w: Math.trunc((prev.w + padding - size) / sx) + 1 };
+        else
+          s = {
+            c: prev.c,
+            h: Math.trunc((prev.h + padding - size) / sy) + 1,
+            w: Math.trunc((prev.w + padding - size) / sx) + 1,
+          };
         break;
       }
       case 'avgpool':
@@ -144,7 +156,10 @@ export function darknetShapes(layers: RefLayer[], input: { c: number; h: number;
       }
       case 'upsample': {
         const st = int(o, 'stride', 2);
-        s = st < 0 ? { c: prev.c, h: Math.trunc(prev.h / -st), w: Math.trunc(prev.w / -st) } : { c: prev.c, h: prev.h * st, w: prev.w * st };
+        s =
+          st < 0
+            ? { c: prev.c, h: Math.trunc(prev.h / -st), w: Math.trunc(prev.w / -st) }
+            : { c: prev.c, h: prev.h * st, w: prev.w * st };
         break;
       }
       case 'reorg':
@@ -195,7 +210,10 @@ export interface WeightBlock {
   parts: WeightPart[];
 }
 
-const BIAS = [-0.1, 0.1], SCALE = [0.8, 1.2], MEAN = [-0.1, 0.1], VARIANCE = [0.5, 1.5];
+const BIAS = [-0.1, 0.1],
+  SCALE = [0.8, 1.2],
+  MEAN = [-0.1, 0.1],
+  VARIANCE = [0.5, 1.5];
 
 export interface WeightOptions {
   /**
@@ -223,47 +241,71 @@ export function darknetWeightLayout(cfgText: string, options: WeightOptions = {}
     if (int(o, 'dontload', 0)) return;
     const bn = int(o, 'batch_normalize', 0) !== 0 || int(o, 'cbn', 0) !== 0;
     const scales = bn && !int(o, 'dontloadscales', 0);
-    const bnParts = (n: number) => (scales ? [part('scales', n, SCALE), part('rolling_mean', n, MEAN), part('rolling_variance', n, VARIANCE)] : []);
+    const bnParts = (n: number) =>
+      scales ? [part('scales', n, SCALE), part('rolling_mean', n, MEAN), part('rolling_variance', n, VARIANCE)] : [];
     switch (l.type) {
       case 'convolutional':
       case 'conv': {
         if ('share_index' in o) return;
-        const n = int(o, 'filters', 1), size = int(o, 'size', 1);
+        const n = int(o, 'filters', 1),
+          size = int(o, 'size', 1);
         let groups = int(o, 'groups', 1);
         if (int(o, 'xnor', 0) || groups < 1) groups = 1;
         const fanIn = (prev.c / groups) * size * size;
         const a = Math.sqrt((3 * gain) / fanIn);
         blocks.push({
-          index: i, type: l.type,
-          parts: [part('biases', n, BIAS), ...bnParts(n), part('weights', Math.trunc(prev.c / groups) * n * size * size, [-a, a])],
+          index: i,
+          type: l.type,
+          parts: [
+            part('biases', n, BIAS),
+            ...bnParts(n),
+            part('weights', Math.trunc(prev.c / groups) * n * size * size, [-a, a]),
+          ],
         });
         break;
       }
       case 'connected':
       case 'conn': {
-        const out = int(o, 'output', 1), inputs = prev.c * prev.h * prev.w;
+        const out = int(o, 'output', 1),
+          inputs = prev.c * prev.h * prev.w;
         const a = Math.sqrt((3 * gain) / inputs);
-        blocks.push({ index: i, type: l.type, parts: [part('biases', out, BIAS), part('weights', out * inputs, [-a, a]), ...bnParts(out)] });
+        blocks.push({
+          index: i,
+          type: l.type,
+          parts: [part('biases', out, BIAS), part('weights', out * inputs, [-a, a]), ...bnParts(out)],
+        });
         break;
       }
       case 'batchnorm':
         blocks.push({
-          index: i, type: l.type,
-          parts: [part('biases', prev.c, BIAS), part('scales', prev.c, SCALE), part('rolling_mean', prev.c, MEAN), part('rolling_variance', prev.c, VARIANCE)],
+          index: i,
+          type: l.type,
+          parts: [
+            part('biases', prev.c, BIAS),
+            part('scales', prev.c, SCALE),
+            part('rolling_mean', prev.c, MEAN),
+            part('rolling_variance', prev.c, VARIANCE),
+          ],
         });
         break;
       case 'shortcut': {
         const wt = o.weights_type ?? 'none';
         const n = refs(o.from, i, 'from').length;
         if (wt === 'none') return;
-        const count = wt === 'per_feature' || wt === 'per_layer' ? n + 1 : wt === 'per_channel' ? (n + 1) * prev.c : NaN;
+        const count =
+          wt === 'per_feature' || wt === 'per_layer' ? n + 1 : wt === 'per_channel' ? (n + 1) * prev.c : NaN;
         if (Number.isNaN(count)) throw new Error(`layer ${i}: weights_type=${wt}`);
         blocks.push({ index: i, type: l.type, parts: [part('weights', count, [0.3, 0.9])] });
         break;
       }
       case 'implicit': {
-        const mean = float(o, 'mean', 0), std = float(o, 'std', 0.2);
-        blocks.push({ index: i, type: l.type, parts: [part('weights', int(o, 'filters', 128) * int(o, 'atoms', 1), [mean - std, mean + std])] });
+        const mean = float(o, 'mean', 0),
+          std = float(o, 'std', 0.2);
+        blocks.push({
+          index: i,
+          type: l.type,
+          parts: [part('weights', int(o, 'filters', 128) * int(o, 'atoms', 1), [mean - std, mean + std])],
+        });
         break;
       }
       case 'local':
@@ -301,7 +343,8 @@ export function darknetWeights(cfgText: string, seed: number, options: WeightOpt
   const values = new Float32Array(bytes.buffer, 20, params);
   const next = rng(seed);
   let at = 0;
-  for (const b of blocks) for (const { count, lo, hi } of b.parts) for (let i = 0; i < count; i++) values[at++] = lo + (hi - lo) * next();
+  for (const b of blocks)
+    for (const { count, lo, hi } of b.parts) for (let i = 0; i < count; i++) values[at++] = lo + (hi - lo) * next();
   return bytes;
 }
 

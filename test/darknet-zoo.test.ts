@@ -31,17 +31,83 @@ interface ZooModel {
 
 // From test/fixtures/darknet-zoo/README.md §1 (seed 7 for all).
 const MODELS: ZooModel[] = [
-  { name: 'yolov4', size: [96, 64], gain: 1.5, bytes: 257717640, sha256: 'fe9e59d8cb3862d9556c48c30519c46fa0bcf3015680b7ab00f3fc97aa2d4325' },
-  { name: 'yolov4-tiny', size: [128, 96], gain: 2, bytes: 24251276, sha256: '73aea148b811363bef08639bf60e256d8fa4d43d5ff643831cad9ca051b0a0ae' },
-  { name: 'yolov4-tiny-3l', size: [96, 64], gain: 2, bytes: 25336200, sha256: 'a2b8b0eb9014c8c8c0ae12dc2471256769b9a26fab0507395e251778c246558a' },
-  { name: 'yolov4-csp', size: [96, 64], gain: 1.45, bytes: 211944840, sha256: '9e2be220c70f175d58fb5d2fc959487201c5256f5d3544b119749834b9ed732a' },
-  { name: 'yolov4x-mish', size: [96, 64], gain: 1.45, bytes: 399388168, sha256: '0fc8a76d82e927741d071b5dc8357412b80df4b3735dfc1af5ef6ea8400fb575' },
-  { name: 'yolov7-tiny', size: [96, 64], gain: 1.75, bytes: 24967560, sha256: '690e4b41b4f3fa0436f63ab4318d03e54a17f00a5995fef0baf2e57e4af22634' },
-  { name: 'yolov7', size: [96, 64], gain: 2.45, bytes: 147898248, sha256: 'f90b3571e44ff0e3e20c22c79e167261ae625d6166e51bcc79109ffa761cfe8c' },
-  { name: 'yolov3-spp', size: [96, 64], gain: 1, bytes: 252209544, sha256: '789e0e6886a2aa0eec0c7b1d16d88662ac1c183cfbdd6804f44195b31454fa39' },
-  { name: 'yolov2', size: [128, 96], gain: 2, bytes: 203934264, sha256: '8fcaad174d990bf406fa1acd67c6eae6ba14187edf3f7a5538ee5a4b1cd25309' },
-  { name: 'yolov2-tiny', size: [128, 96], gain: 2, bytes: 44948600, sha256: '8eb46a63b56b5627bc374d5594da14ab199c096bd99db2b152768bd34ecabcac' },
-  { name: 'yolov2-voc', size: [128, 96], gain: 2, bytes: 202704264, sha256: '37f8e6e14d102088362f976558f449d0ceb8854276fe5c1b390afac77278cb8f' },
+  {
+    name: 'yolov4',
+    size: [96, 64],
+    gain: 1.5,
+    bytes: 257717640,
+    sha256: 'fe9e59d8cb3862d9556c48c30519c46fa0bcf3015680b7ab00f3fc97aa2d4325',
+  },
+  {
+    name: 'yolov4-tiny',
+    size: [128, 96],
+    gain: 2,
+    bytes: 24251276,
+    sha256: '73aea148b811363bef08639bf60e256d8fa4d43d5ff643831cad9ca051b0a0ae',
+  },
+  {
+    name: 'yolov4-tiny-3l',
+    size: [96, 64],
+    gain: 2,
+    bytes: 25336200,
+    sha256: 'a2b8b0eb9014c8c8c0ae12dc2471256769b9a26fab0507395e251778c246558a',
+  },
+  {
+    name: 'yolov4-csp',
+    size: [96, 64],
+    gain: 1.45,
+    bytes: 211944840,
+    sha256: '9e2be220c70f175d58fb5d2fc959487201c5256f5d3544b119749834b9ed732a',
+  },
+  {
+    name: 'yolov4x-mish',
+    size: [96, 64],
+    gain: 1.45,
+    bytes: 399388168,
+    sha256: '0fc8a76d82e927741d071b5dc8357412b80df4b3735dfc1af5ef6ea8400fb575',
+  },
+  {
+    name: 'yolov7-tiny',
+    size: [96, 64],
+    gain: 1.75,
+    bytes: 24967560,
+    sha256: '690e4b41b4f3fa0436f63ab4318d03e54a17f00a5995fef0baf2e57e4af22634',
+  },
+  {
+    name: 'yolov7',
+    size: [96, 64],
+    gain: 2.45,
+    bytes: 147898248,
+    sha256: 'f90b3571e44ff0e3e20c22c79e167261ae625d6166e51bcc79109ffa761cfe8c',
+  },
+  {
+    name: 'yolov3-spp',
+    size: [96, 64],
+    gain: 1,
+    bytes: 252209544,
+    sha256: '789e0e6886a2aa0eec0c7b1d16d88662ac1c183cfbdd6804f44195b31454fa39',
+  },
+  {
+    name: 'yolov2',
+    size: [128, 96],
+    gain: 2,
+    bytes: 203934264,
+    sha256: '8fcaad174d990bf406fa1acd67c6eae6ba14187edf3f7a5538ee5a4b1cd25309',
+  },
+  {
+    name: 'yolov2-tiny',
+    size: [128, 96],
+    gain: 2,
+    bytes: 44948600,
+    sha256: '8eb46a63b56b5627bc374d5594da14ab199c096bd99db2b152768bd34ecabcac',
+  },
+  {
+    name: 'yolov2-voc',
+    size: [128, 96],
+    gain: 2,
+    bytes: 202704264,
+    sha256: '37f8e6e14d102088362f976558f449d0ceb8854276fe5c1b390afac77278cb8f',
+  },
 ];
 
 /** Head tensors against Darknet's: max error over max |Darknet| (float32 against Darknet's float32). */
@@ -62,17 +128,43 @@ function zooInput([w, h]: [number, number]): Float32Array {
   return nhwc;
 }
 
-interface Stat { layer: number; type: string; c: number; h: number; w: number; min: number; max: number; mean: number; meanAbs: number }
+interface Stat {
+  layer: number;
+  type: string;
+  c: number;
+  h: number;
+  w: number;
+  min: number;
+  max: number;
+  mean: number;
+  meanAbs: number;
+}
 
 function readStats(model: string): Stat[] {
-  return readFileSync(`${ZOO}/synthetic/${model}/stats.tsv`, 'utf8').trim().split('\n').map((line) => {
-    const [layer, type, c, h, w, min, max, mean, meanAbs] = line.split('\t');
-    return { layer: Number(layer), type, c: Number(c), h: Number(h), w: Number(w), min: Number(min), max: Number(max), mean: Number(mean), meanAbs: Number(meanAbs) };
-  });
+  return readFileSync(`${ZOO}/synthetic/${model}/stats.tsv`, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const [layer, type, c, h, w, min, max, mean, meanAbs] = line.split('\t');
+      return {
+        layer: Number(layer),
+        type,
+        c: Number(c),
+        h: Number(h),
+        w: Number(w),
+        min: Number(min),
+        max: Number(max),
+        mean: Number(mean),
+        meanAbs: Number(meanAbs),
+      };
+    });
 }
 
 function statsOf(d: ArrayLike<number>): { min: number; max: number; mean: number; meanAbs: number } {
-  let min = Infinity, max = -Infinity, sum = 0, abs = 0;
+  let min = Infinity,
+    max = -Infinity,
+    sum = 0,
+    abs = 0;
   for (let i = 0; i < d.length; i++) {
     min = Math.min(min, d[i]);
     max = Math.max(max, d[i]);
@@ -96,17 +188,27 @@ for (const m of MODELS) {
     const model = await Model.create(await gpu(), net, { keep: layers, winograd: false });
     try {
       const r = await model.run(zooInput(m.size), { intermediates: layers });
-      let heads = 0, outs = 0, stats = 0;
+      let heads = 0,
+        outs = 0,
+        stats = 0;
       net.heads.forEach((head, i) => {
         const tag = `L${String(head.layer).padStart(3, '0')}`;
         const raw = npy(`${ZOO}/synthetic/${m.name}/${tag}.in.npy`);
         const [c, h, w] = raw.shape;
         assert.equal(r.shapes[i], [1, h, w, c], `${tag} shape`);
-        heads = Math.max(heads, assertClose(r.outputs[i], toNhwc({ c, h, w, d: raw.data }), HEAD_TOL, `${m.name} ${tag}.in`, 'normalized').normalized);
+        heads = Math.max(
+          heads,
+          assertClose(r.outputs[i], toNhwc({ c, h, w, d: raw.data }), HEAD_TOL, `${m.name} ${tag}.in`, 'normalized')
+            .normalized,
+        );
         const out = npy(`${ZOO}/synthetic/${m.name}/${tag}.out.npy`);
         // [yolo] outputs are (C, H, W); [region] outputs are location-major (H, W, num, 5+classes), which is NHWC's order.
         const want = head.kind === 'region' ? out.data : toNhwc({ c, h, w, d: out.data });
-        outs = Math.max(outs, assertClose(activateHead(r.outputs[i], head), want, HEAD_TOL, `${m.name} ${tag}.out`, 'normalized').normalized);
+        outs = Math.max(
+          outs,
+          assertClose(activateHead(r.outputs[i], head), want, HEAD_TOL, `${m.name} ${tag}.out`, 'normalized')
+            .normalized,
+        );
       });
       for (const s of readStats(m.name)) {
         const name = layers.find((l) => layerIndex(l) === s.layer)!;
@@ -118,7 +220,10 @@ for (const m of MODELS) {
         for (const k of ['min', 'max', 'mean', 'meanAbs'] as const) {
           const err = Math.abs(mine[k] - s[k]) / scale;
           stats = Math.max(stats, err);
-          assert.ok(err <= STATS_TOL, `${m.name} layer ${s.layer} (${s.type}) ${k}: ${mine[k]} vs Darknet ${s[k]} (${err.toExponential(2)} of ${scale})`);
+          assert.ok(
+            err <= STATS_TOL,
+            `${m.name} layer ${s.layer} (${s.type}) ${k}: ${mine[k]} vs Darknet ${s[k]} (${err.toExponential(2)} of ${scale})`,
+          );
         }
       }
       results[m.name] = { heads, outs, stats, layers: layers.length, ms: performance.now() - t0 };
@@ -131,11 +236,16 @@ for (const m of MODELS) {
 /** The cfg with every conv's filters divided by `by`, except the convs feeding a [yolo]/[region]. */
 export function narrowCfg(cfgText: string, by: number): string {
   const sections = cfgText.split(/^(?=\[)/m);
-  return sections.map((sec, i) => {
-    if (!/^\[(convolutional|conv)\]/.test(sec)) return sec;
-    if (/^\[(yolo|region)\]/.test(sections[i + 1] ?? '')) return sec;
-    return sec.replace(/^(\s*filters\s*=\s*)(\d+)/m, (_, k: string, n: string) => `${k}${Math.max(1, Math.round(Number(n) / by))}`);
-  }).join('');
+  return sections
+    .map((sec, i) => {
+      if (!/^\[(convolutional|conv)\]/.test(sec)) return sec;
+      if (/^\[(yolo|region)\]/.test(sections[i + 1] ?? '')) return sec;
+      return sec.replace(
+        /^(\s*filters\s*=\s*)(\d+)/m,
+        (_, k: string, n: string) => `${k}${Math.max(1, Math.round(Number(n) / by))}`,
+      );
+    })
+    .join('');
 }
 
 function checkAgainstReference(name: string, cfgText: string, size: [number, number], seed: number, gain: number) {
@@ -148,7 +258,8 @@ function checkAgainstReference(name: string, cfgText: string, size: [number, num
     try {
       const x = randomArray(size[0] * size[1] * 3, 3, 0, 1);
       const nchw = new Float64Array(x.length);
-      for (let p = 0; p < size[0] * size[1]; p++) for (let c = 0; c < 3; c++) nchw[c * size[0] * size[1] + p] = x[p * 3 + c];
+      for (let p = 0; p < size[0] * size[1]; p++)
+        for (let c = 0; c < 3; c++) nchw[c * size[0] * size[1] + p] = x[p * 3 + c];
       const ref = referenceForward(cfgText, weights, nchw, [size[1], size[0]]);
       const r = await model.run(x, { intermediates: layers });
       let worst = 0;
@@ -161,7 +272,13 @@ function checkAgainstReference(name: string, cfgText: string, size: [number, num
         assert.is(mine.length, want.length, `${name} ${node} size`);
         worst = Math.max(worst, assertClose(mine, want, REF_TOL, `${name} ${node}`, 'normalized').normalized);
       });
-      results[`${name} (float64)`] = { heads: worst, outs: 0, stats: 0, layers: ref.length, ms: performance.now() - t0 };
+      results[`${name} (float64)`] = {
+        heads: worst,
+        outs: 0,
+        stats: 0,
+        layers: ref.length,
+        ms: performance.now() - t0,
+      };
     } finally {
       model.dispose();
     }
@@ -170,21 +287,29 @@ function checkAgainstReference(name: string, cfgText: string, size: [number, num
 
 for (const m of MODELS) {
   const cfgText = narrowCfg(readFileSync(`${ZOO}/cfg/${m.name}.cfg`, 'utf8'), 8);
-  test(`${m.name} with widths / 8: every layer matches the float64 reference`, checkAgainstReference(`${m.name}-narrow`, cfgText, m.size, 5, m.gain));
+  test(
+    `${m.name} with widths / 8: every layer matches the float64 reference`,
+    checkAgainstReference(`${m.name}-narrow`, cfgText, m.size, 5, m.gain),
+  );
 }
 
 if (process.env.ZOO_FULL) {
   for (const m of MODELS) {
     const cfgText = readFileSync(`${ZOO}/cfg/${m.name}.cfg`, 'utf8');
-    test(`${m.name} full width: every layer matches the float64 reference`, checkAgainstReference(m.name, cfgText, m.size, 7, m.gain));
+    test(
+      `${m.name} full width: every layer matches the float64 reference`,
+      checkAgainstReference(m.name, cfgText, m.size, 7, m.gain),
+    );
   }
 }
 
 test.after(() => {
-  const rows = Object.entries(results).map(([k, v]) => (k.endsWith('(float64)')
-    ? `  ${k}: every layer within ${v.heads.toExponential(1)} (${v.layers} layers, ${(v.ms / 1000).toFixed(1)} s)`
-    : `  ${k}: heads ${v.heads.toExponential(1)}, after the head ${v.outs.toExponential(1)}, layer stats ${v.stats.toExponential(1)} ` +
-      `(${v.layers} layers, ${(v.ms / 1000).toFixed(1)} s)`));
+  const rows = Object.entries(results).map(([k, v]) =>
+    k.endsWith('(float64)')
+      ? `  ${k}: every layer within ${v.heads.toExponential(1)} (${v.layers} layers, ${(v.ms / 1000).toFixed(1)} s)`
+      : `  ${k}: heads ${v.heads.toExponential(1)}, after the head ${v.outs.toExponential(1)}, layer stats ${v.stats.toExponential(1)} ` +
+        `(${v.layers} layers, ${(v.ms / 1000).toFixed(1)} s)`,
+  );
   console.log(`max error relative to max |reference|:\n${rows.join('\n')}`);
 });
 

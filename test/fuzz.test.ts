@@ -40,7 +40,8 @@ interface Outcome {
 }
 
 async function runInProcess(argv: string[]): Promise<Outcome> {
-  const err: string[] = [], out: string[] = [];
+  const err: string[] = [],
+    out: string[] = [];
   const io: CliIo = { out: (l) => out.push(l), err: (l) => err.push(...l.split('\n')), tty: false, quiet: false };
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), CASE_TIMEOUT_MS)));
@@ -67,7 +68,8 @@ function violation(c: FuzzCase, o: Outcome, before: Set<string>): string | undef
   const lines = o.err.filter((l) => l.trim() && !/artificially reduced/.test(l));
   if (lines.length !== 1 && !/WGSL/.test(lines[0] ?? '')) return `${lines.length} error lines: ${lines.join(' | ')}`;
   if (!lines[0].startsWith('webgpu-cnn: ')) return `the error line does not start with 'webgpu-cnn: ': ${lines[0]}`;
-  if (/internal error|undefined|\[object Object\]|TypeError|RangeError/.test(lines[0])) return `not a named error: ${lines[0]}`;
+  if (/internal error|undefined|\[object Object\]|TypeError|RangeError/.test(lines[0]))
+    return `not a named error: ${lines[0]}`;
   if (c.names && !c.names.test(lines[0])) return `the error does not name ${c.names}: ${lines[0]}`;
   return undefined;
 }

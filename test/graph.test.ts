@@ -21,19 +21,46 @@ const relu = (v: number) => Math.max(v, 0);
  *                                                 conv 3×3 (4) ─────────────┘                                              */
 function testGraph(): { graph: WeightedGraph; w: Record<string, Float32Array> } {
   const w = {
-    c1: randomArray(3 * 3 * 3 * 8, 1), b1: randomArray(8, 2),
-    gamma: randomArray(8, 3, 0.5, 1.5), beta: randomArray(8, 4), mean: randomArray(8, 5), variance: randomArray(8, 6, 0.2, 2),
-    c2: randomArray(8 * 8, 7), b2: randomArray(8, 8), c3: randomArray(3 * 3 * 8 * 4, 9),
-    d: randomArray(4 * 4 * 12 * 5, 10), db: randomArray(5, 11),
+    c1: randomArray(3 * 3 * 3 * 8, 1),
+    b1: randomArray(8, 2),
+    gamma: randomArray(8, 3, 0.5, 1.5),
+    beta: randomArray(8, 4),
+    mean: randomArray(8, 5),
+    variance: randomArray(8, 6, 0.2, 2),
+    c2: randomArray(8 * 8, 7),
+    b2: randomArray(8, 8),
+    c3: randomArray(3 * 3 * 8 * 4, 9),
+    d: randomArray(4 * 4 * 12 * 5, 10),
+    db: randomArray(5, 11),
   };
   const nodes: WeightedNode[] = [
     { name: 'in', op: { kind: 'input', shape: [8, 8, 3] }, inputs: [] },
-    { name: 'conv1', op: { kind: 'conv2d', attrs: { padding: 'same' }, kernelShape: [3, 3, 3, 8] }, inputs: ['in'], weights: { kernel: w.c1, bias: w.b1 } },
-    { name: 'bn1', op: { kind: 'batchnorm', axis: -1, epsilon: 1e-3, channels: 8 }, inputs: ['conv1'], weights: { gamma: w.gamma, beta: w.beta, mean: w.mean, variance: w.variance } },
+    {
+      name: 'conv1',
+      op: { kind: 'conv2d', attrs: { padding: 'same' }, kernelShape: [3, 3, 3, 8] },
+      inputs: ['in'],
+      weights: { kernel: w.c1, bias: w.b1 },
+    },
+    {
+      name: 'bn1',
+      op: { kind: 'batchnorm', axis: -1, epsilon: 1e-3, channels: 8 },
+      inputs: ['conv1'],
+      weights: { gamma: w.gamma, beta: w.beta, mean: w.mean, variance: w.variance },
+    },
     { name: 'relu1', op: { kind: 'activation', activation: { kind: 'relu' } }, inputs: ['bn1'] },
-    { name: 'conv2', op: { kind: 'conv2d', attrs: {}, kernelShape: [1, 1, 8, 8] }, inputs: ['relu1'], weights: { kernel: w.c2, bias: w.b2 } },
+    {
+      name: 'conv2',
+      op: { kind: 'conv2d', attrs: {}, kernelShape: [1, 1, 8, 8] },
+      inputs: ['relu1'],
+      weights: { kernel: w.c2, bias: w.b2 },
+    },
     { name: 'add', op: { kind: 'add' }, inputs: ['conv2', 'relu1'] },
-    { name: 'conv3', op: { kind: 'conv2d', attrs: { padding: 'same' }, kernelShape: [3, 3, 8, 4] }, inputs: ['relu1'], weights: { kernel: w.c3 } },
+    {
+      name: 'conv3',
+      op: { kind: 'conv2d', attrs: { padding: 'same' }, kernelShape: [3, 3, 8, 4] },
+      inputs: ['relu1'],
+      weights: { kernel: w.c3 },
+    },
     { name: 'cat', op: { kind: 'concat', axis: -1 }, inputs: ['add', 'conv3'] },
     { name: 'pool', op: { kind: 'pool2d', attrs: { kind: 'max', size: [2, 2] } }, inputs: ['cat'] },
     { name: 'drop', op: { kind: 'identity' }, inputs: ['pool'] },
@@ -50,7 +77,13 @@ function reference(x: Float32Array, n: number, w: Record<string, Float32Array>) 
   const conv2 = refConv2d({ x: bn, xShape: conv1.shape, w: w.c2, wShape: [1, 1, 8, 8], b: w.b2 });
   const add = conv2.y.map((v, i) => v + bn[i]);
   const conv3 = refConv2d({ x: bn, xShape: conv1.shape, w: w.c3, wShape: [3, 3, 8, 4], padding: 'same' });
-  const cat = refConcat([{ x: add, shape: conv1.shape }, { x: conv3.y, shape: conv3.shape }], 3);
+  const cat = refConcat(
+    [
+      { x: add, shape: conv1.shape },
+      { x: conv3.y, shape: conv3.shape },
+    ],
+    3,
+  );
   const pool = refPool2d(cat, [n, 8, 8, 12], 'max', [2, 2], [2, 2], 'valid');
   const dense = refGemm(pool.y, w.d, n, 192, 5, false, w.db);
   return { relu1: bn, probs: refSoftmax(dense, 5) };
@@ -61,7 +94,10 @@ const pure = suite('graph planning');
 pure('passes fold the batch norm and the relu into conv1, and keep protects a layer', () => {
   const { graph } = testGraph();
   const opt = optimize(graph).graph;
-  assert.equal(opt.nodes.map((n) => n.name), ['in', 'relu1', 'conv2', 'add', 'conv3', 'cat', 'pool', 'drop', 'flat', 'dense', 'probs']);
+  assert.equal(
+    opt.nodes.map((n) => n.name),
+    ['in', 'relu1', 'conv2', 'add', 'conv3', 'cat', 'pool', 'drop', 'flat', 'dense', 'probs'],
+  );
   assert.equal(opt.nodes[1].fused, ['conv1', 'bn1', 'relu1']);
   const kept = optimize(graph, ['bn1']);
   assert.equal(kept.graph.nodes.find((n) => n.name === 'bn1')?.fused, ['conv1', 'bn1']);
@@ -73,7 +109,12 @@ pure('passes fold the batch norm and the relu into conv1, and keep protects a la
 
 pure('liveness reuses slots: a 20-layer chain needs two, aliases share their root', () => {
   const nodes: Node[] = [{ name: 'in', op: { kind: 'input', shape: [16, 16, 4] }, inputs: [] }];
-  for (let i = 0; i < 20; i++) nodes.push({ name: `a${i}`, op: { kind: 'activation', activation: { kind: 'relu' } }, inputs: [nodes[nodes.length - 1].name] });
+  for (let i = 0; i < 20; i++)
+    nodes.push({
+      name: `a${i}`,
+      op: { kind: 'activation', activation: { kind: 'relu' } },
+      inputs: [nodes[nodes.length - 1].name],
+    });
   nodes.push({ name: 'flat', op: { kind: 'reshape', shape: [-1] }, inputs: ['a19'] });
   const plan = planGraph({ name: 'chain', nodes, inputs: ['in'], outputs: ['flat'] }, 2, caps);
   assert.equal(plan.slotBytes, [2 * 16 * 16 * 4 * 4, 2 * 16 * 16 * 4 * 4]);
@@ -127,12 +168,18 @@ gpu('per-layer timings, memory report, and errors for unkept intermediates and w
     if (ctx.hasTimestamps) {
       // With subgroups, the add folds into the 1×1 conv2 before it (its GEMM has a residual epilogue).
       const conv2 = (ctx.caps.subgroupMinSize ?? 0) >= 8 ? [] : ['conv2'];
-      assert.equal(r.timings!.map((t) => t.name), ['relu1', ...conv2, 'add', 'conv3', 'cat', 'pool', 'dense', 'probs']);
+      assert.equal(
+        r.timings!.map((t) => t.name),
+        ['relu1', ...conv2, 'add', 'conv3', 'cat', 'pool', 'dense', 'probs'],
+      );
       assert.ok(r.timings!.every((t) => t.ms >= 0));
     }
     const mem = model.memory(1);
     assert.is(mem.weightBytes, 4 * (3 * 3 * 3 * 8 + 8 + 8 * 8 + 8 + 3 * 3 * 8 * 4 + 4 + 192 * 5 + 5));
-    assert.ok(mem.activationBytes < 4 * 8 * 8 * (8 + 8 + 4 + 12), `arena ${mem.activationBytes} bytes should reuse slots`);
+    assert.ok(
+      mem.activationBytes < 4 * 8 * 8 * (8 + 8 + 4 + 12),
+      `arena ${mem.activationBytes} bytes should reuse slots`,
+    );
     await rejects(() => model.run(randomArray(8 * 8 * 3, 1), { intermediates: ['conv1'] }), /not kept/);
     await rejects(() => model.run(randomArray(100, 1)), /not a whole batch/);
   } finally {
@@ -140,34 +187,40 @@ gpu('per-layer timings, memory report, and errors for unkept intermediates and w
   }
 });
 
-gpu('tensors in and out: a GPU tensor as input, outputs kept on the GPU for eager ops, same answers as arrays', async () => {
-  const ctx = await getCtx();
-  const { graph, w } = testGraph();
-  const model = await Model.create(ctx, graph);
-  const x = randomArray(2 * 8 * 8 * 3, 31);
-  const input = Tensor.fromArray(ctx, x, [2, 8, 8, 3]);
-  try {
-    const ref = reference(x, 2, w);
-    const viaArrays = await model.run(x);
-    const viaTensor = await model.run(input, { output: 'tensors' });
-    assert.equal(viaTensor.outputs, []);
-    assert.equal(viaTensor.tensors!.map((t) => t.shape), [[2, 5]]);
-    const probs = viaTensor.tensors![0];
-    assertClose(await probs.read(), ref.probs, 1e-5, 'tensor output');
-    assertClose(viaArrays.outputs[0], ref.probs, 1e-5, 'array output');
-    // An eager op takes the output tensor straight away (queue order, no read back in between).
-    const scaled = await ops.activation(probs, { kind: 'relu' });
-    assertClose(await scaled.read(), ref.probs, 1e-5, 'eager op on the output tensor');
-    scaled.dispose();
-    probs.dispose();
-    const wrong = Tensor.fromArray(ctx, randomArray(10, 1), [10]);
-    await rejects(() => model.run(wrong), /not a whole batch/);
-    wrong.dispose();
-  } finally {
-    input.dispose();
-    model.dispose();
-  }
-});
+gpu(
+  'tensors in and out: a GPU tensor as input, outputs kept on the GPU for eager ops, same answers as arrays',
+  async () => {
+    const ctx = await getCtx();
+    const { graph, w } = testGraph();
+    const model = await Model.create(ctx, graph);
+    const x = randomArray(2 * 8 * 8 * 3, 31);
+    const input = Tensor.fromArray(ctx, x, [2, 8, 8, 3]);
+    try {
+      const ref = reference(x, 2, w);
+      const viaArrays = await model.run(x);
+      const viaTensor = await model.run(input, { output: 'tensors' });
+      assert.equal(viaTensor.outputs, []);
+      assert.equal(
+        viaTensor.tensors!.map((t) => t.shape),
+        [[2, 5]],
+      );
+      const probs = viaTensor.tensors![0];
+      assertClose(await probs.read(), ref.probs, 1e-5, 'tensor output');
+      assertClose(viaArrays.outputs[0], ref.probs, 1e-5, 'array output');
+      // An eager op takes the output tensor straight away (queue order, no read back in between).
+      const scaled = await ops.activation(probs, { kind: 'relu' });
+      assertClose(await scaled.read(), ref.probs, 1e-5, 'eager op on the output tensor');
+      scaled.dispose();
+      probs.dispose();
+      const wrong = Tensor.fromArray(ctx, randomArray(10, 1), [10]);
+      await rejects(() => model.run(wrong), /not a whole batch/);
+      wrong.dispose();
+    } finally {
+      input.dispose();
+      model.dispose();
+    }
+  },
+);
 
 const WINOGRAD_CASES: { x: number[]; oc: number; padding: 'same' | 'valid' | [number, number, number, number] }[] = [
   { x: [2, 9, 7, 32], oc: 40, padding: 'same' },
@@ -178,47 +231,98 @@ const WINOGRAD_CASES: { x: number[]; oc: number; padding: 'same' | 'valid' | [nu
   { x: [2, 11, 13, 48], oc: 70, padding: 'valid' }, // F(4×4) with partial tiles at the edges
 ];
 for (const c of WINOGRAD_CASES) {
-  gpu(`Winograd F(2×2,3×3) conv [${c.x}] → ${c.oc}, padding ${JSON.stringify(c.padding)}, matches the float64 reference`, async () => {
-    const ctx = await getCtx();
-    const w = randomArray(9 * c.x[3] * c.oc, 31), b = randomArray(c.oc, 32);
-    const nodes: WeightedNode[] = [
-      { name: 'in', op: { kind: 'input', shape: c.x.slice(1) }, inputs: [] },
-      { name: 'conv', op: { kind: 'conv2d', attrs: { padding: c.padding, activation: { kind: 'leaky', alpha: 0.1 } }, kernelShape: [3, 3, c.x[3], c.oc] }, inputs: ['in'], weights: { kernel: w, bias: b } },
-    ];
-    const model = await Model.create(ctx, weighted({ name: 'wino', nodes, inputs: ['in'], outputs: ['conv'] }));
-    try {
-      const x = randomArray(c.x.reduce((p, q) => p * q, 1), 33);
-      const r = await model.run(x, { profile: true });
-      const m = winogradTileFor([3, 3, c.x[3], c.oc]);
-      const chunks = Math.ceil((c.x[0] * Math.ceil(r.shapes[0][1] / m) * Math.ceil(r.shapes[0][2] / m) * (m + 2) ** 2 * 4 * Math.max(c.x[3], c.oc)) / WINOGRAD_SCRATCH_BYTES);
-      // The batched GEMM shares A by subgroup broadcast where the device allows it (see gemmDispatches).
-      const gemm = (ctx.caps.subgroupMinSize ?? 0) >= 8 && c.oc % 4 === 0 ? 'gemm-subgroup' : 'gemm';
-      const output4 = c.oc % 4 ? 'winograd4-output' : 'winograd4-output-vec4';
-      const names = m === 2 ? ['winograd-input', gemm, 'winograd-output'] : ['winograd4-input', gemm, output4];
-      if (ctx.hasTimestamps) assert.equal(r.timings![0].kernels, Array(chunks).fill(names).flat());
-      const ref = refConv2d({ x, xShape: c.x, w, wShape: [3, 3, c.x[3], c.oc], b, padding: c.padding, act: (v) => (v > 0 ? v : 0.1 * v) });
-      assert.equal(r.shapes[0], ref.shape);
-      assertClose(r.outputs[0], ref.y, 2e-5, 'winograd', 'normalized');
-    } finally {
-      model.dispose();
-    }
-  });
+  gpu(
+    `Winograd F(2×2,3×3) conv [${c.x}] → ${c.oc}, padding ${JSON.stringify(c.padding)}, matches the float64 reference`,
+    async () => {
+      const ctx = await getCtx();
+      const w = randomArray(9 * c.x[3] * c.oc, 31),
+        b = randomArray(c.oc, 32);
+      const nodes: WeightedNode[] = [
+        { name: 'in', op: { kind: 'input', shape: c.x.slice(1) }, inputs: [] },
+        {
+          name: 'conv',
+          op: {
+            kind: 'conv2d',
+            attrs: { padding: c.padding, activation: { kind: 'leaky', alpha: 0.1 } },
+            kernelShape: [3, 3, c.x[3], c.oc],
+          },
+          inputs: ['in'],
+          weights: { kernel: w, bias: b },
+        },
+      ];
+      const model = await Model.create(ctx, weighted({ name: 'wino', nodes, inputs: ['in'], outputs: ['conv'] }));
+      try {
+        const x = randomArray(
+          c.x.reduce((p, q) => p * q, 1),
+          33,
+        );
+        const r = await model.run(x, { profile: true });
+        const m = winogradTileFor([3, 3, c.x[3], c.oc]);
+        const chunks = Math.ceil(
+          (c.x[0] *
+            Math.ceil(r.shapes[0][1] / m) *
+            Math.ceil(r.shapes[0][2] / m) *
+            (m + 2) ** 2 *
+            4 *
+            Math.max(c.x[3], c.oc)) /
+            WINOGRAD_SCRATCH_BYTES,
+        );
+        // The batched GEMM shares A by subgroup broadcast where the device allows it (see gemmDispatches).
+        const gemm = (ctx.caps.subgroupMinSize ?? 0) >= 8 && c.oc % 4 === 0 ? 'gemm-subgroup' : 'gemm';
+        const output4 = c.oc % 4 ? 'winograd4-output' : 'winograd4-output-vec4';
+        const names = m === 2 ? ['winograd-input', gemm, 'winograd-output'] : ['winograd4-input', gemm, output4];
+        if (ctx.hasTimestamps) assert.equal(r.timings![0].kernels, Array(chunks).fill(names).flat());
+        const ref = refConv2d({
+          x,
+          xShape: c.x,
+          w,
+          wShape: [3, 3, c.x[3], c.oc],
+          b,
+          padding: c.padding,
+          act: (v) => (v > 0 ? v : 0.1 * v),
+        });
+        assert.equal(r.shapes[0], ref.shape);
+        assertClose(r.outputs[0], ref.y, 2e-5, 'winograd', 'normalized');
+      } finally {
+        model.dispose();
+      }
+    },
+  );
 }
 
 gpu('residual adds fold into the Winograd conv before them (Darknet and Keras orders), and match float64', async () => {
   const ctx = await getCtx();
   const c = 48;
-  const w1 = randomArray(9 * c * c, 41), w2 = randomArray(9 * c * c, 42), b1 = randomArray(c, 43), b2 = randomArray(c, 44);
+  const w1 = randomArray(9 * c * c, 41),
+    w2 = randomArray(9 * c * c, 42),
+    b1 = randomArray(c, 43),
+    b2 = randomArray(c, 44);
   const leaky = (v: number) => (v > 0 ? v : 0.1 * v);
   const relu = (v: number) => Math.max(v, 0);
   for (const order of ['darknet', 'keras'] as const) {
     const conv2Act = order === 'darknet' ? { kind: 'leaky' as const, alpha: 0.1 } : undefined;
     const nodes: WeightedNode[] = [
       { name: 'in', op: { kind: 'input', shape: [10, 9, c] }, inputs: [] },
-      { name: 'c1', op: { kind: 'conv2d', attrs: { padding: 'same', activation: { kind: 'leaky', alpha: 0.1 } }, kernelShape: [3, 3, c, c] }, inputs: ['in'], weights: { kernel: w1, bias: b1 } },
-      { name: 'c2', op: { kind: 'conv2d', attrs: { padding: 'same', activation: conv2Act }, kernelShape: [3, 3, c, c] }, inputs: ['c1'], weights: { kernel: w2, bias: b2 } },
+      {
+        name: 'c1',
+        op: {
+          kind: 'conv2d',
+          attrs: { padding: 'same', activation: { kind: 'leaky', alpha: 0.1 } },
+          kernelShape: [3, 3, c, c],
+        },
+        inputs: ['in'],
+        weights: { kernel: w1, bias: b1 },
+      },
+      {
+        name: 'c2',
+        op: { kind: 'conv2d', attrs: { padding: 'same', activation: conv2Act }, kernelShape: [3, 3, c, c] },
+        inputs: ['c1'],
+        weights: { kernel: w2, bias: b2 },
+      },
       { name: 'sum', op: { kind: 'add' }, inputs: ['c2', 'c1'] },
-      ...(order === 'keras' ? [{ name: 'out', op: { kind: 'activation' as const, activation: { kind: 'relu' as const } }, inputs: ['sum'] }] : []),
+      ...(order === 'keras'
+        ? [{ name: 'out', op: { kind: 'activation' as const, activation: { kind: 'relu' as const } }, inputs: ['sum'] }]
+        : []),
     ];
     const output = order === 'keras' ? 'out' : 'sum';
     const model = await Model.create(ctx, weighted({ name: order, nodes, inputs: ['in'], outputs: [output] }));
@@ -227,8 +331,24 @@ gpu('residual adds fold into the Winograd conv before them (Darknet and Keras or
       assert.is(fused.op.kind, 'conv2d', `${order}: ${model.graph.nodes.map((n) => n.name)}`);
       assert.is((fused.op as { residual?: string }).residual, order === 'darknet' ? 'after' : 'before');
       const x = randomArray(2 * 10 * 9 * c, 45);
-      const y1 = refConv2d({ x, xShape: [2, 10, 9, c], w: w1, wShape: [3, 3, c, c], b: b1, padding: 'same', act: leaky });
-      const y2 = refConv2d({ x: y1.y, xShape: y1.shape, w: w2, wShape: [3, 3, c, c], b: b2, padding: 'same', act: order === 'darknet' ? leaky : undefined });
+      const y1 = refConv2d({
+        x,
+        xShape: [2, 10, 9, c],
+        w: w1,
+        wShape: [3, 3, c, c],
+        b: b1,
+        padding: 'same',
+        act: leaky,
+      });
+      const y2 = refConv2d({
+        x: y1.y,
+        xShape: y1.shape,
+        w: w2,
+        wShape: [3, 3, c, c],
+        b: b2,
+        padding: 'same',
+        act: order === 'darknet' ? leaky : undefined,
+      });
       const expected = y2.y.map((v, i) => (order === 'darknet' ? v + y1.y[i] : relu(v + y1.y[i])));
       assertClose(await model.predict(x), expected, 2e-5, `residual ${order}`, 'normalized');
     } finally {
@@ -237,70 +357,107 @@ gpu('residual adds fold into the Winograd conv before them (Darknet and Keras or
   }
 });
 
-gpu('residual adds fold into a 1×1 conv on the subgroup GEMM (both orders) and match float64; elsewhere they stay', async () => {
-  const ctx = await getCtx();
-  const c = 12, k = 20;
-  const w1 = randomArray(c * k, 51), b1 = randomArray(k, 52), w2 = randomArray(k * c, 53), b2 = randomArray(c, 54);
-  const relu = (v: number) => Math.max(v, 0);
-  const subgroups = (ctx.caps.subgroupMinSize ?? 0) >= 8;
-  for (const order of ['darknet', 'keras'] as const) {
-    // A MobileNetV2-style bottleneck: 1×1 expand (relu), 1×1 project (linear), add the input.
-    const nodes: WeightedNode[] = [
-      { name: 'in', op: { kind: 'input', shape: [7, 9, c] }, inputs: [] },
-      { name: 'expand', op: { kind: 'conv2d', attrs: { activation: { kind: 'relu' } }, kernelShape: [1, 1, c, k] }, inputs: ['in'], weights: { kernel: w1, bias: b1 } },
-      { name: 'project', op: { kind: 'conv2d', attrs: {}, kernelShape: [1, 1, k, c] }, inputs: ['expand'], weights: { kernel: w2, bias: b2 } },
-      // Darknet puts a [dropout] between them (Yolo-Fastest): it folds in with the add.
-      ...(order === 'darknet' ? [{ name: 'drop', op: { kind: 'identity' as const }, inputs: ['project'] }] : []),
-      { name: 'sum', op: { kind: 'add' }, inputs: [order === 'darknet' ? 'drop' : 'project', 'in'] },
-      ...(order === 'keras' ? [{ name: 'out', op: { kind: 'activation' as const, activation: { kind: 'relu' as const } }, inputs: ['sum'] }] : []),
-    ];
-    const output = order === 'keras' ? 'out' : 'sum';
-    const model = await Model.create(ctx, weighted({ name: order, nodes, inputs: ['in'], outputs: [output] }));
-    try {
-      const fused = model.graph.nodes.find((n) => n.name === output)!;
-      // With subgroups the add rides on the project conv's GEMM; without, it stays a separate node.
-      assert.is(fused.op.kind === 'conv2d', subgroups, model.graph.nodes.map((n) => `${n.name}:${n.op.kind}`).join());
-      if (subgroups) {
-        assert.is((fused.op as { residual?: string }).residual, order === 'darknet' ? 'after' : 'before');
-        if (order === 'darknet') assert.equal(fused.fused, ['project', 'drop', 'sum']);
+gpu(
+  'residual adds fold into a 1×1 conv on the subgroup GEMM (both orders) and match float64; elsewhere they stay',
+  async () => {
+    const ctx = await getCtx();
+    const c = 12,
+      k = 20;
+    const w1 = randomArray(c * k, 51),
+      b1 = randomArray(k, 52),
+      w2 = randomArray(k * c, 53),
+      b2 = randomArray(c, 54);
+    const relu = (v: number) => Math.max(v, 0);
+    const subgroups = (ctx.caps.subgroupMinSize ?? 0) >= 8;
+    for (const order of ['darknet', 'keras'] as const) {
+      // A MobileNetV2-style bottleneck: 1×1 expand (relu), 1×1 project (linear), add the input.
+      const nodes: WeightedNode[] = [
+        { name: 'in', op: { kind: 'input', shape: [7, 9, c] }, inputs: [] },
+        {
+          name: 'expand',
+          op: { kind: 'conv2d', attrs: { activation: { kind: 'relu' } }, kernelShape: [1, 1, c, k] },
+          inputs: ['in'],
+          weights: { kernel: w1, bias: b1 },
+        },
+        {
+          name: 'project',
+          op: { kind: 'conv2d', attrs: {}, kernelShape: [1, 1, k, c] },
+          inputs: ['expand'],
+          weights: { kernel: w2, bias: b2 },
+        },
+        // Darknet puts a [dropout] between them (Yolo-Fastest): it folds in with the add.
+        ...(order === 'darknet' ? [{ name: 'drop', op: { kind: 'identity' as const }, inputs: ['project'] }] : []),
+        { name: 'sum', op: { kind: 'add' }, inputs: [order === 'darknet' ? 'drop' : 'project', 'in'] },
+        ...(order === 'keras'
+          ? [
+              {
+                name: 'out',
+                op: { kind: 'activation' as const, activation: { kind: 'relu' as const } },
+                inputs: ['sum'],
+              },
+            ]
+          : []),
+      ];
+      const output = order === 'keras' ? 'out' : 'sum';
+      const model = await Model.create(ctx, weighted({ name: order, nodes, inputs: ['in'], outputs: [output] }));
+      try {
+        const fused = model.graph.nodes.find((n) => n.name === output)!;
+        // With subgroups the add rides on the project conv's GEMM; without, it stays a separate node.
+        assert.is(fused.op.kind === 'conv2d', subgroups, model.graph.nodes.map((n) => `${n.name}:${n.op.kind}`).join());
+        if (subgroups) {
+          assert.is((fused.op as { residual?: string }).residual, order === 'darknet' ? 'after' : 'before');
+          if (order === 'darknet') assert.equal(fused.fused, ['project', 'drop', 'sum']);
+        }
+        const x = randomArray(2 * 7 * 9 * c, 55);
+        const e = refConv2d({ x, xShape: [2, 7, 9, c], w: w1, wShape: [1, 1, c, k], b: b1, act: relu });
+        const p = refConv2d({ x: e.y, xShape: e.shape, w: w2, wShape: [1, 1, k, c], b: b2 });
+        const expected = p.y.map((v, i) => (order === 'darknet' ? v + x[i] : relu(v + x[i])));
+        assertClose(await model.predict(x), expected, 2e-5, `1×1 residual ${order}`, 'normalized');
+      } finally {
+        model.dispose();
       }
-      const x = randomArray(2 * 7 * 9 * c, 55);
-      const e = refConv2d({ x, xShape: [2, 7, 9, c], w: w1, wShape: [1, 1, c, k], b: b1, act: relu });
-      const p = refConv2d({ x: e.y, xShape: e.shape, w: w2, wShape: [1, 1, k, c], b: b2 });
-      const expected = p.y.map((v, i) => (order === 'darknet' ? v + x[i] : relu(v + x[i])));
-      assertClose(await model.predict(x), expected, 2e-5, `1×1 residual ${order}`, 'normalized');
+    }
+  },
+);
+
+gpu(
+  'broadcasting binary nodes: a constant on either side, a weight operand, two inputs of different shapes',
+  async () => {
+    const ctx = await getCtx();
+    const slopes = randomArray(6, 71);
+    const g = weighted({
+      name: 'binary',
+      inputs: ['x'],
+      outputs: ['out'],
+      nodes: [
+        { name: 'x', op: { kind: 'input', shape: [4, 5, 6] }, inputs: [] },
+        { name: 'rsub', op: { kind: 'binary', op: 'sub', constant: { value: 3, first: true } }, inputs: ['x'] }, // 3 - x
+        { name: 'half', op: { kind: 'binary', op: 'mul', constant: { value: 0.5 } }, inputs: ['rsub'] }, // (3 - x) * 0.5
+        {
+          name: 'prelu',
+          op: { kind: 'binary', op: 'prelu', operandShape: [1, 1, 6] },
+          inputs: ['x'],
+          weights: { operand: slopes },
+        },
+        { name: 'pool', op: { kind: 'global-pool', pool: 'avg', keepDims: true }, inputs: ['prelu'] },
+        { name: 'out', op: { kind: 'binary', op: 'mul', activation: { kind: 'relu' } }, inputs: ['half', 'pool'] }, // (N,4,5,6) × (N,1,1,6)
+      ],
+    });
+    const model = await Model.create(ctx, g);
+    try {
+      const x = randomArray(2 * 4 * 5 * 6, 72);
+      const prelu = Float64Array.from(x, (v, i) => (v >= 0 ? v : slopes[i % 6] * v));
+      const mean = new Float64Array(2 * 6);
+      prelu.forEach((v, i) => (mean[Math.floor(i / 120) * 6 + (i % 6)] += v / 20));
+      const expected = Float64Array.from(x, (v, i) =>
+        Math.max(0, (3 - v) * 0.5 * mean[Math.floor(i / 120) * 6 + (i % 6)]),
+      );
+      assertClose(await model.predict(x), expected, 1e-6, 'binary graph');
     } finally {
       model.dispose();
     }
-  }
-});
-
-gpu('broadcasting binary nodes: a constant on either side, a weight operand, two inputs of different shapes', async () => {
-  const ctx = await getCtx();
-  const slopes = randomArray(6, 71);
-  const g = weighted({
-    name: 'binary', inputs: ['x'], outputs: ['out'],
-    nodes: [
-      { name: 'x', op: { kind: 'input', shape: [4, 5, 6] }, inputs: [] },
-      { name: 'rsub', op: { kind: 'binary', op: 'sub', constant: { value: 3, first: true } }, inputs: ['x'] }, // 3 - x
-      { name: 'half', op: { kind: 'binary', op: 'mul', constant: { value: 0.5 } }, inputs: ['rsub'] }, // (3 - x) * 0.5
-      { name: 'prelu', op: { kind: 'binary', op: 'prelu', operandShape: [1, 1, 6] }, inputs: ['x'], weights: { operand: slopes } },
-      { name: 'pool', op: { kind: 'global-pool', pool: 'avg', keepDims: true }, inputs: ['prelu'] },
-      { name: 'out', op: { kind: 'binary', op: 'mul', activation: { kind: 'relu' } }, inputs: ['half', 'pool'] }, // (N,4,5,6) × (N,1,1,6)
-    ],
-  });
-  const model = await Model.create(ctx, g);
-  try {
-    const x = randomArray(2 * 4 * 5 * 6, 72);
-    const prelu = Float64Array.from(x, (v, i) => (v >= 0 ? v : slopes[i % 6] * v));
-    const mean = new Float64Array(2 * 6);
-    prelu.forEach((v, i) => (mean[Math.floor(i / 120) * 6 + (i % 6)] += v / 20));
-    const expected = Float64Array.from(x, (v, i) => Math.max(0, (3 - v) * 0.5 * mean[Math.floor(i / 120) * 6 + (i % 6)]));
-    assertClose(await model.predict(x), expected, 1e-6, 'binary graph');
-  } finally {
-    model.dispose();
-  }
-});
+  },
+);
 
 gpu('a layer too big for the device fails at load with the layer named', async () => {
   const nodes: Node[] = [
@@ -310,7 +467,11 @@ gpu('a layer too big for the device fails at load with the layer named', async (
   const graph = weighted({ name: 'big', nodes, inputs: ['in'], outputs: ['huge'] });
   const small = await GpuContext.create({ capsOverride: { maxStorageBindingBytes: 128 << 20 } });
   try {
-    await rejects(() => Model.create(small, graph), /layer 'huge' \(upsample\): output \[1, 4000, 4000, 8\] is 512000000 bytes/, TensorTooLargeError);
+    await rejects(
+      () => Model.create(small, graph),
+      /layer 'huge' \(upsample\): output \[1, 4000, 4000, 8\] is 512000000 bytes/,
+      TensorTooLargeError,
+    );
   } finally {
     small.dispose();
   }

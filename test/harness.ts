@@ -34,7 +34,11 @@ export const closeness = compareArrays;
 
 /** Throws with the max abs error, the worst element and the tolerance when `actual` is not close. */
 export function assertClose(
-  actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, label: string, mode: 'abs' | 'normalized' = 'abs',
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tol: number,
+  label: string,
+  mode: 'abs' | 'normalized' = 'abs',
 ): Closeness {
   const c = closeness(actual, expected);
   const err = mode === 'abs' ? c.maxAbs : c.normalized;
@@ -62,11 +66,16 @@ export async function take(t: Tensor): Promise<Float32Array> {
 }
 
 /** Awaits `p` (or calls it) and checks it fails with a message matching `pattern` (and of `type`). */
-export async function rejects(p: Promise<unknown> | (() => unknown), pattern: RegExp, type?: new (...a: never[]) => Error) {
+export async function rejects(
+  p: Promise<unknown> | (() => unknown),
+  pattern: RegExp,
+  type?: new (...a: never[]) => Error,
+) {
   try {
     await (typeof p === 'function' ? p() : p);
   } catch (e) {
-    if (type && !(e instanceof type)) throw new Error(`expected ${type.name}, got ${(e as Error).name}: ${(e as Error).message}`);
+    if (type && !(e instanceof type))
+      throw new Error(`expected ${type.name}, got ${(e as Error).name}: ${(e as Error).message}`);
     if (pattern.test(String((e as Error).message))) return;
     throw new Error(`error message ${JSON.stringify((e as Error).message)} does not match ${pattern}`);
   }

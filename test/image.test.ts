@@ -17,7 +17,11 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-for (const [w, h] of [[16, 20], [60, 50], [8, 8]]) {
+for (const [w, h] of [
+  [16, 20],
+  [60, 50],
+  [8, 8],
+]) {
   test(`nearest resize to ${w}×${h} is Pillow's exactly`, async () => {
     const src = await decodeImage(`${dir}/src_37x29.png`);
     const ours = imageToArray(resizeImage(src, w, h, 'nearest'));
@@ -28,7 +32,9 @@ for (const [w, h] of [[16, 20], [60, 50], [8, 8]]) {
   test(`bilinear resize to ${w}×${h} is Pillow's within 1 level`, async () => {
     const src = await decodeImage(`${dir}/src_37x29.png`);
     // Pillow accumulates in fixed point; rounding may differ by one 8-bit level.
-    assert.ok(maxDiff(imageToArray(resizeImage(src, w, h, 'bilinear')), (await pillow(`bilinear_${w}x${h}.npy`)).data) <= 1);
+    assert.ok(
+      maxDiff(imageToArray(resizeImage(src, w, h, 'bilinear')), (await pillow(`bilinear_${w}x${h}.npy`)).data) <= 1,
+    );
   });
 }
 
@@ -40,10 +46,14 @@ test("grayscale is Pillow's convert('L') exactly", async () => {
 test('center crop takes the middle; resize-and-crop keeps the aspect ratio', async () => {
   const src = await decodeImage(`${dir}/src_37x29.png`);
   const crop = centerCrop(src, 5, 3);
-  const x0 = 16, y0 = 13;
+  const x0 = 16,
+    y0 = 13;
   for (let y = 0; y < 3; y++)
     for (let x = 0; x < 5; x++) {
-      assert.equal(Array.from(crop.data.subarray((y * 5 + x) * 4, (y * 5 + x) * 4 + 4)), Array.from(src.data.subarray(((y0 + y) * 37 + x0 + x) * 4, ((y0 + y) * 37 + x0 + x) * 4 + 4)));
+      assert.equal(
+        Array.from(crop.data.subarray((y * 5 + x) * 4, (y * 5 + x) * 4 + 4)),
+        Array.from(src.data.subarray(((y0 + y) * 37 + x0 + x) * 4, ((y0 + y) * 37 + x0 + x) * 4 + 4)),
+      );
     }
   const sq = resizeAndCenterCrop(src, 20);
   assert.is(sq.width, 20);

@@ -13,7 +13,8 @@ const dir = 'test/fixtures/jpeg-stb';
 /** Differing bytes and the largest difference, so a failure says how far off it is. */
 function compare(ours: RgbaImage, ref: RgbaImage): { differing: number; max: number } {
   assert.equal([ours.width, ours.height], [ref.width, ref.height], 'size');
-  let differing = 0, max = 0;
+  let differing = 0,
+    max = 0;
   for (let i = 0; i < ref.data.length; i++) {
     const d = Math.abs(ours.data[i] - ref.data[i]);
     if (d) differing++;
@@ -67,7 +68,7 @@ function assertRefused(bytes: Uint8Array, name: string, reason?: RegExp): void {
 
 /** Where the first scan's entropy-coded data starts (just after its SOS segment). */
 function scanStart(b: Uint8Array): number {
-  for (let i = 2; i < b.length;) {
+  for (let i = 2; i < b.length; ) {
     const length = (b[i + 2] << 8) | b[i + 3];
     if (b[i + 1] === 0xda) return i + 2 + length;
     i += 2 + length;
@@ -86,8 +87,22 @@ test('truncated files are refused, wherever they end', async () => {
   for (const f of DAMAGED) {
     const b = await fixtureBytes(`${dir}/${f}`);
     const start = scanStart(b);
-    const cuts = [0, 1, 2, 3, 20, start - 5, start, start + 1, Math.floor(b.length / 3), Math.floor(b.length / 2),
-      b.length - 40, b.length - 3, b.length - 2, b.length - 1];
+    const cuts = [
+      0,
+      1,
+      2,
+      3,
+      20,
+      start - 5,
+      start,
+      start + 1,
+      Math.floor(b.length / 3),
+      Math.floor(b.length / 2),
+      b.length - 40,
+      b.length - 3,
+      b.length - 2,
+      b.length - 1,
+    ];
     for (const cut of cuts) assertRefused(b.subarray(0, cut), `${f} cut at ${cut}`);
     // Cut anywhere in the entropy-coded data of the last scan, in steps.
     const lastScan = b.lastIndexOf(0xda) + 12;
@@ -146,7 +161,8 @@ test('decodes the same bytes however they are held, and leaves them untouched', 
   const copy = b.slice();
   const inBigger = new Uint8Array(b.length + 10);
   inBigger.set(b, 5);
-  const a = decodeJpegStb(b, 'a'), c = decodeJpegStb(inBigger.subarray(5, 5 + b.length), 'c');
+  const a = decodeJpegStb(b, 'a'),
+    c = decodeJpegStb(inBigger.subarray(5, 5 + b.length), 'c');
   assert.equal(compare(a, c), { differing: 0, max: 0 });
   assert.equal(b, copy);
 });

@@ -31,15 +31,35 @@ const present = existsSync(`${APPS}/manifest.json`);
 /** Keras's preprocess_input family per fixture model (apps/manifest.json's _preprocess_input, by family). */
 const EXPECTED: Record<string, [string, PreprocessMode | 'none']> = {
   // ResNet101/152's reduced depth (2 blocks per stage) leaves only the family's common names.
-  VGG16: ['VGG16', 'caffe'], VGG19: ['VGG19', 'caffe'], ResNet50: ['ResNet50', 'caffe'], ResNet101: ['ResNet', 'caffe'],
-  ResNet152: ['ResNet', 'caffe'], ResNet50V2: ['ResNetV2', 'tf'], ResNet101V2: ['ResNetV2', 'tf'], ResNet152V2: ['ResNetV2', 'tf'],
-  InceptionV3: ['InceptionV3', 'tf'], InceptionResNetV2: ['InceptionResNetV2', 'tf'], Xception: ['Xception', 'tf'],
-  MobileNet: ['MobileNet', 'tf'], MobileNetV2: ['MobileNetV2', 'tf'], MobileNetV3Small: ['MobileNetV3', 'none'],
-  MobileNetV3Large: ['MobileNetV3', 'none'], DenseNet121: ['DenseNet', 'torch'], DenseNet169: ['DenseNet', 'torch'],
-  DenseNet201: ['DenseNet', 'torch'], NASNetMobile: ['NASNet', 'tf'], NASNetLarge: ['NASNet', 'tf'],
-  ...Object.fromEntries(['B0', 'B1', 'B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'V2B0', 'V2B1', 'V2B2', 'V2B3', 'V2S', 'V2M', 'V2L']
-    .map((v) => [`EfficientNet${v}`, ['EfficientNet', 'none']])),
-  ...Object.fromEntries(['Tiny', 'Small', 'Base', 'Large', 'XLarge'].map((v) => [`ConvNeXt${v}`, ['ConvNeXt', 'none']])),
+  VGG16: ['VGG16', 'caffe'],
+  VGG19: ['VGG19', 'caffe'],
+  ResNet50: ['ResNet50', 'caffe'],
+  ResNet101: ['ResNet', 'caffe'],
+  ResNet152: ['ResNet', 'caffe'],
+  ResNet50V2: ['ResNetV2', 'tf'],
+  ResNet101V2: ['ResNetV2', 'tf'],
+  ResNet152V2: ['ResNetV2', 'tf'],
+  InceptionV3: ['InceptionV3', 'tf'],
+  InceptionResNetV2: ['InceptionResNetV2', 'tf'],
+  Xception: ['Xception', 'tf'],
+  MobileNet: ['MobileNet', 'tf'],
+  MobileNetV2: ['MobileNetV2', 'tf'],
+  MobileNetV3Small: ['MobileNetV3', 'none'],
+  MobileNetV3Large: ['MobileNetV3', 'none'],
+  DenseNet121: ['DenseNet', 'torch'],
+  DenseNet169: ['DenseNet', 'torch'],
+  DenseNet201: ['DenseNet', 'torch'],
+  NASNetMobile: ['NASNet', 'tf'],
+  NASNetLarge: ['NASNet', 'tf'],
+  ...Object.fromEntries(
+    ['B0', 'B1', 'B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'V2B0', 'V2B1', 'V2B2', 'V2B3', 'V2S', 'V2M', 'V2L'].map((v) => [
+      `EfficientNet${v}`,
+      ['EfficientNet', 'none'],
+    ]),
+  ),
+  ...Object.fromEntries(
+    ['Tiny', 'Small', 'Base', 'Large', 'XLarge'].map((v) => [`ConvNeXt${v}`, ['ConvNeXt', 'none']]),
+  ),
 };
 
 if (present) {
@@ -74,15 +94,25 @@ async function kerasWeights(model: string): Promise<{ spec: KerasModelSpec; weig
       const [kh, kw, cg, oc] = op.kernelShape;
       const depthwise = layer.className === 'DepthwiseConv2D';
       out.set(layer.name, [
-        depthwise ? { name: 'depthwise_kernel:0', shape: [kh, kw, oc, 1], data: w.kernel } : { name: 'kernel:0', shape: [kh, kw, cg, oc], data: w.kernel },
+        depthwise
+          ? { name: 'depthwise_kernel:0', shape: [kh, kw, oc, 1], data: w.kernel }
+          : { name: 'kernel:0', shape: [kh, kw, cg, oc], data: w.kernel },
         ...(w.bias ? [{ name: 'bias:0', shape: [oc], data: w.bias }] : []),
       ]);
     } else if (op.kind === 'dense') {
-      out.set(layer.name, [{ name: 'kernel:0', shape: [w.kernel.length / op.units, op.units], data: w.kernel }, { name: 'bias:0', shape: [op.units], data: w.bias }]);
+      out.set(layer.name, [
+        { name: 'kernel:0', shape: [w.kernel.length / op.units, op.units], data: w.kernel },
+        { name: 'bias:0', shape: [op.units], data: w.bias },
+      ]);
     } else if (op.kind === 'batchnorm') {
-      out.set(layer.name, (['gamma', 'beta', 'mean', 'variance'] as const).map((k) => ({
-        name: `${k === 'mean' ? 'moving_mean' : k === 'variance' ? 'moving_variance' : k}:0`, shape: [op.channels], data: w[k],
-      })));
+      out.set(
+        layer.name,
+        (['gamma', 'beta', 'mean', 'variance'] as const).map((k) => ({
+          name: `${k === 'mean' ? 'moving_mean' : k === 'variance' ? 'moving_variance' : k}:0`,
+          shape: [op.channels],
+          data: w[k],
+        })),
+      );
     }
   }
   return { spec, weights: out };
@@ -92,7 +122,9 @@ async function kerasWeights(model: string): Promise<{ spec: KerasModelSpec; weig
 async function writeWeightsOnly(model: string, top: boolean, classifier: string, last: string): Promise<string> {
   const { spec, weights } = await kerasWeights(model);
   const cut = spec.layers.findIndex((l) => l.name === last);
-  const layers = (top ? spec.layers : spec.layers.slice(0, cut + 1)).map((l) => (l.name === 'predictions' ? { ...l, name: classifier } : l));
+  const layers = (top ? spec.layers : spec.layers.slice(0, cut + 1)).map((l) =>
+    l.name === 'predictions' ? { ...l, name: classifier } : l,
+  );
   const renamed = new Map([...weights].map(([k, v]) => [k === 'predictions' ? classifier : k, v]));
   const file = join(dir, `${model}_${top ? 'top' : 'notop'}.h5`);
   await writeLegacyWeightsH5(file, { ...spec, layers }, renamed);
@@ -125,7 +157,11 @@ for (const [model, classifier, last, pooled] of present ? WEIGHTS_ONLY : []) {
   test(`${model} weights-only notop file with pooling 'avg' matches the full model's pooled features`, async () => {
     const file = await writeWeightsOnly(model, false, classifier, last);
     const ctx = await gpu();
-    const { model: headless } = await loadKerasModel(file, { ctx: ctx, inputShape: [32, 32, 3], pooling: model === 'VGG19' ? undefined : 'avg' });
+    const { model: headless } = await loadKerasModel(file, {
+      ctx: ctx,
+      inputShape: [32, 32, 3],
+      pooling: model === 'VGG19' ? undefined : 'avg',
+    });
     const { model: full } = await loadKerasModel(`${APPS}/${model}.keras`, { ctx: ctx, keep: [pooled] });
     try {
       const x = await npy(`${APPS}/${model}.input.npy`);
@@ -142,9 +178,17 @@ if (present) {
   test('inspect recognises a weights-only application file', async () => {
     const file = await writeWeightsOnly('MobileNetV2', true, 'Logits', 'out_relu');
     const lines: string[] = [];
-    await inspect([file, '--input-shape', '32,32,3'], { out: (l) => lines.push(l), err: () => {}, tty: false, quiet: true });
+    await inspect([file, '--input-shape', '32,32,3'], {
+      out: (l) => lines.push(l),
+      err: () => {},
+      tty: false,
+      quiet: true,
+    });
     assert.match(lines[0], /h5-weights-only.*recognised as Keras's mobilenetv2_1.00_224 application/);
-    assert.ok(lines.some((l) => /Logits \(Dense\)\s+\(None, 5\)/.test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => /Logits \(Dense\)\s+\(None, 5\)/.test(l)),
+      lines.join('\n'),
+    );
   });
 }
 

@@ -27,7 +27,7 @@ test('the digits convert to grayscale as Pillow does (input sums from formats.md
 const CASES: [string, string, number, number, number, number][] = [
   ['moonflower_mnist_cnn_keras3.1.1.keras', 'keras-zip', 0.998551, 4, 0.001409, 0.999988],
   ['moonflower_mnist_cnn_keras3.1.1_legacy.h5', 'h5-full-model', 0.997739, 4, 0.002037, 0.999983],
-  ['naonaorange_cnn_mnist_keras2.4.0.h5', 'h5-full-model', 0.991543, 6, 0.007921, 0.998550],
+  ['naonaorange_cnn_mnist_keras2.4.0.h5', 'h5-full-model', 0.991543, 6, 0.007921, 0.99855],
 ];
 
 for (const [file, format, p1, runnerUp, pRunnerUp, p8] of CASES) {

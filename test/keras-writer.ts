@@ -21,7 +21,11 @@ export function heWeights(layer: KerasLayer, inputChannels: number, seed: number
     const filters = c.filters as number;
     const fanIn = kh * kw * inputChannels;
     return [
-      { name: 'kernel:0', shape: [kh, kw, inputChannels, filters], data: uniform(fanIn * filters, Math.sqrt(6 / fanIn)) },
+      {
+        name: 'kernel:0',
+        shape: [kh, kw, inputChannels, filters],
+        data: uniform(fanIn * filters, Math.sqrt(6 / fanIn)),
+      },
       { name: 'bias:0', shape: [filters], data: uniform(filters, 0.05) },
     ];
   }
@@ -42,7 +46,11 @@ export function heWeights(layer: KerasLayer, inputChannels: number, seed: number
  * (fixed-length strings), backend and keras_version; one group per layer with weight_names, datasets
  * at <layer>/<layer>/<name>; weightless layers get an empty float64 weight_names.
  */
-export async function writeLegacyWeightsH5(path: string, spec: KerasModelSpec, weights: Map<string, LayerWeights>): Promise<void> {
+export async function writeLegacyWeightsH5(
+  path: string,
+  spec: KerasModelSpec,
+  weights: Map<string, LayerWeights>,
+): Promise<void> {
   const { default: h5wasm } = await import('h5wasm/node');
   await h5wasm.ready;
   const f = new h5wasm.File(path, 'w');
@@ -106,14 +114,19 @@ export interface FullModelOptions {
 
 /** A model.save() file: root model_config JSON, model_weights with the §3.1 structure. */
 export async function writeFullModelH5(
-  path: string, modelConfig: unknown, layerNames: string[], weights: Map<string, LayerWeights>, options: FullModelOptions,
+  path: string,
+  modelConfig: unknown,
+  layerNames: string[],
+  weights: Map<string, LayerWeights>,
+  options: FullModelOptions,
 ): Promise<void> {
   const { default: h5wasm } = await import('h5wasm/node');
   await h5wasm.ready;
   const f = new h5wasm.File(path, 'w');
   const strings = (g: import('h5wasm').Group, name: string, list: string[]) => {
     if (!list.length) g.create_attribute(name, new Float64Array(0), [0]);
-    else if (options.strings === 'fixed') g.create_attribute(name, list, [list.length], `S${Math.max(...list.map((s) => s.length))}`);
+    else if (options.strings === 'fixed')
+      g.create_attribute(name, list, [list.length], `S${Math.max(...list.map((s) => s.length))}`);
     else g.create_attribute(name, list, [list.length]);
   };
   try {
@@ -123,7 +136,11 @@ export async function writeFullModelH5(
     const mw = f.create_group('model_weights');
     if (options.chunkLayerNames) {
       for (let i = 0; i * options.chunkLayerNames < layerNames.length; i++) {
-        strings(mw, `layer_names${i}`, layerNames.slice(i * options.chunkLayerNames, (i + 1) * options.chunkLayerNames));
+        strings(
+          mw,
+          `layer_names${i}`,
+          layerNames.slice(i * options.chunkLayerNames, (i + 1) * options.chunkLayerNames),
+        );
       }
     } else {
       strings(mw, 'layer_names', layerNames);
@@ -132,7 +149,11 @@ export async function writeFullModelH5(
       const g = mw.create_group(name);
       const nested = options.nested?.get(name);
       if (nested) {
-        strings(g, 'weight_names', nested.flatMap((n) => n.arrays.map((a) => `${n.layer}/${a.name}`)));
+        strings(
+          g,
+          'weight_names',
+          nested.flatMap((n) => n.arrays.map((a) => `${n.layer}/${a.name}`)),
+        );
         for (const n of nested) {
           const inner = g.create_group(n.layer);
           for (const a of n.arrays) inner.create_dataset({ name: a.name, data: a.data, shape: a.shape, dtype: '<f' });
@@ -141,9 +162,19 @@ export async function writeFullModelH5(
       }
       const arrays = weights.get(name) ?? [];
       const bare = options.weightNames === 'bare';
-      strings(g, 'weight_names', arrays.map((a) => (bare ? a.name.replace(':0', '') : `${name}/${a.name}`)));
+      strings(
+        g,
+        'weight_names',
+        arrays.map((a) => (bare ? a.name.replace(':0', '') : `${name}/${a.name}`)),
+      );
       const target = arrays.length && !bare ? g.create_group(name) : g;
-      for (const a of arrays) target.create_dataset({ name: bare ? a.name.replace(':0', '') : a.name, data: a.data, shape: a.shape, dtype: '<f' });
+      for (const a of arrays)
+        target.create_dataset({
+          name: bare ? a.name.replace(':0', '') : a.name,
+          data: a.data,
+          shape: a.shape,
+          dtype: '<f',
+        });
     }
   } finally {
     f.close();
@@ -152,7 +183,9 @@ export async function writeFullModelH5(
 
 /** A Keras 3 weights file (model.weights.h5 / .weights.h5): /layers/<key>/vars/<i>, optionally with the name attribute. */
 export async function writeKeras3WeightsH5(
-  path: string, layers: { key: string; name: string; arrays: LayerWeights }[], withNames: boolean,
+  path: string,
+  layers: { key: string; name: string; arrays: LayerWeights }[],
+  withNames: boolean,
 ): Promise<void> {
   const { default: h5wasm } = await import('h5wasm/node');
   await h5wasm.ready;

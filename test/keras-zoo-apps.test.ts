@@ -14,9 +14,15 @@ import { closeness, withGpu } from './harness.js';
 
 const DIR = 'test/fixtures/keras-zoo/apps';
 const F64 = 'test/fixtures/keras-zoo-f64';
-interface App { input_shape: number[]; output_shape: number[]; files: Record<string, number> }
+interface App {
+  input_shape: number[];
+  output_shape: number[];
+  files: Record<string, number>;
+}
 // The fixtures are committed separately from this test; without them there is nothing to compare.
-const manifest = existsSync(`${DIR}/manifest.json`) ? await fixtureJson<{ models: Record<string, App> }>(`${DIR}/manifest.json`) : { models: {} };
+const manifest = existsSync(`${DIR}/manifest.json`)
+  ? await fixtureJson<{ models: Record<string, App> }>(`${DIR}/manifest.json`)
+  : { models: {} };
 const only = process.env.ZOO_ONLY?.split(',');
 
 const test = suite('keras-zoo applications (real Keras 3.15)');
@@ -36,11 +42,18 @@ for (const [name, app] of Object.entries(manifest.models)) {
       try {
         const y = await model.predict(await npy(`${name}.input.npy`), app.input_shape[0]);
         const e = closeness(y, await npy(`${name}.output.npy`));
-        const exact = existsSync(`${F64}/${name}.output64.npy`) ? closeness(y, parseNpy(await fixtureBytes(`${F64}/${name}.output64.npy`)).data) : undefined;
+        const exact = existsSync(`${F64}/${name}.output64.npy`)
+          ? closeness(y, parseNpy(await fixtureBytes(`${F64}/${name}.output64.npy`)).data)
+          : undefined;
         const seconds = ((performance.now() - started) / 1000).toFixed(1);
-        report.push(`${file} ${e.relative.toExponential(1)}${exact ? ` (float64 Keras: ${exact.relative.toExponential(1)})` : ''} in ${seconds} s`);
+        report.push(
+          `${file} ${e.relative.toExponential(1)}${exact ? ` (float64 Keras: ${exact.relative.toExponential(1)})` : ''} in ${seconds} s`,
+        );
         const worst = Math.min(e.relative, exact?.relative ?? Infinity);
-        if (!(worst <= TOL)) throw new Error(`${file}: max rel error ${e.relative.toExponential(2)} (abs ${e.maxAbs.toExponential(2)}) > ${TOL}`);
+        if (!(worst <= TOL))
+          throw new Error(
+            `${file}: max rel error ${e.relative.toExponential(2)} (abs ${e.maxAbs.toExponential(2)}) > ${TOL}`,
+          );
       } finally {
         model.dispose();
       }

@@ -8,7 +8,11 @@ import { fixtureBytes, fixtureJson } from './fixtures.js';
 import { closeness, rejects, withGpu } from './harness.js';
 
 const DIR = 'test/fixtures/keras-zoo/layers';
-interface Case { inputs: number[][]; outputs: number[][]; nodes: string[] }
+interface Case {
+  inputs: number[][];
+  outputs: number[][];
+  nodes: string[];
+}
 const manifest = await fixtureJson<{ cases: Record<string, Case> }>(`${DIR}/manifest.json`);
 
 const test = suite('keras-zoo layers (real Keras 3.15)');
@@ -24,13 +28,20 @@ for (const [name, c] of Object.entries(manifest.cases)) {
     const file = `${name}.${ext}`;
     if (name === 'lambda') {
       test(`${file} is refused, naming the Lambda layer`, async () => {
-        await rejects(loadKerasModel(await fixtureBytes(`${DIR}/${file}`), { ctx: await gpu(), name: file }), /layer 'my_lambda'.*Lambda layer holds arbitrary Python/);
+        await rejects(
+          loadKerasModel(await fixtureBytes(`${DIR}/${file}`), { ctx: await gpu(), name: file }),
+          /layer 'my_lambda'.*Lambda layer holds arbitrary Python/,
+        );
       });
       continue;
     }
     test(file, async () => {
       const ctx = await gpu();
-      const { model, info } = await loadKerasModel(await fixtureBytes(`${DIR}/${file}`), { ctx, name: file, keep: c.nodes });
+      const { model, info } = await loadKerasModel(await fixtureBytes(`${DIR}/${file}`), {
+        ctx,
+        name: file,
+        keep: c.nodes,
+      });
       try {
         const xs = await Promise.all(c.inputs.map((_, i) => npy(`${name}.in${i}.npy`)));
         // A nested model's output is that of its last layer.
@@ -38,15 +49,23 @@ for (const [name, c] of Object.entries(manifest.cases)) {
         const r = await model.run(xs, { batch: c.inputs[0][0], intermediates: c.nodes.map(layerOf) });
         const checks: [string, Float32Array, number[]][] = [
           ...r.outputs.map((y, i): [string, Float32Array, number[]] => [`out${i}`, y, r.shapes[i]]),
-          ...c.nodes.map((n): [string, Float32Array, number[]] => [`node.${n}`, r.intermediates.get(layerOf(n))!.data, r.intermediates.get(layerOf(n))!.shape]),
+          ...c.nodes.map((n): [string, Float32Array, number[]] => [
+            `node.${n}`,
+            r.intermediates.get(layerOf(n))!.data,
+            r.intermediates.get(layerOf(n))!.shape,
+          ]),
         ];
         let worst = 0;
         for (const [what, got, shape] of checks) {
           const want = await npy(`${name}.${what}.npy`);
           const expectedShape = what.startsWith('out') ? c.outputs[Number(what.slice(3))] : undefined;
-          if (expectedShape && shape.join() !== expectedShape.join()) throw new Error(`${file} ${what}: shape [${shape}] != Keras [${expectedShape}]`);
+          if (expectedShape && shape.join() !== expectedShape.join())
+            throw new Error(`${file} ${what}: shape [${shape}] != Keras [${expectedShape}]`);
           const e = closeness(got, want);
-          if (!(e.relative <= TOL)) throw new Error(`${file} ${what}: max rel error ${e.relative.toExponential(2)} (abs ${e.maxAbs.toExponential(2)}) > ${TOL}`);
+          if (!(e.relative <= TOL))
+            throw new Error(
+              `${file} ${what}: max rel error ${e.relative.toExponential(2)} (abs ${e.maxAbs.toExponential(2)}) > ${TOL}`,
+            );
           worst = Math.max(worst, e.relative);
         }
         report.push(`${file} ${worst.toExponential(1)}`);

@@ -12,7 +12,12 @@ const test = suite('keras zoo ops');
 const gpu = withGpu(test);
 
 /** A one-op graph on an input of `shape` (batch included), run once. */
-async function runOp(shape: number[], op: Op, weights: Record<string, Float32Array> | undefined, x: Float32Array): Promise<Float32Array> {
+async function runOp(
+  shape: number[],
+  op: Op,
+  weights: Record<string, Float32Array> | undefined,
+  x: Float32Array,
+): Promise<Float32Array> {
   const nodes: WeightedNode[] = [
     { name: 'x', op: { kind: 'input', shape: shape.slice(1) }, inputs: [] },
     { name: 'y', op, inputs: ['x'], weights },
@@ -26,7 +31,14 @@ async function runOp(shape: number[], op: Op, weights: Record<string, Float32Arr
 }
 
 /** Float64 layer norm over `axes` (sorted, positive) with gamma/beta shaped as the sizes at those axes. */
-function refLayerNorm(x: Float32Array, shape: number[], axes: number[], eps: number, gamma?: Float32Array, beta?: Float32Array): Float64Array {
+function refLayerNorm(
+  x: Float32Array,
+  shape: number[],
+  axes: number[],
+  eps: number,
+  gamma?: Float32Array,
+  beta?: Float32Array,
+): Float64Array {
   const strides = shape.map((_, i) => prod(shape.slice(i + 1)));
   const kept = shape.map((_, i) => i).filter((i) => !axes.includes(i));
   const y = new Float64Array(x.length);
@@ -46,14 +58,20 @@ function refLayerNorm(x: Float32Array, shape: number[], axes: number[], eps: num
     for (let r = 0; r < count; r++) mean += x[at(r)] / count;
     let variance = 0;
     for (let r = 0; r < count; r++) variance += (x[at(r)] - mean) ** 2 / count;
-    for (let r = 0; r < count; r++) y[at(r)] = ((x[at(r)] - mean) / Math.sqrt(variance + eps)) * (gamma?.[r] ?? 1) + (beta?.[r] ?? 0);
+    for (let r = 0; r < count; r++)
+      y[at(r)] = ((x[at(r)] - mean) / Math.sqrt(variance + eps)) * (gamma?.[r] ?? 1) + (beta?.[r] ?? 0);
   }
   return y;
 }
 
 const SHAPE = [2, 4, 5, 6];
 for (const axes of [[3], [1, 2, 3], [1, 2], [1, 3], [2], [1]]) {
-  for (const [center, scale] of [[true, true], [false, true], [true, false], [false, false]]) {
+  for (const [center, scale] of [
+    [true, true],
+    [false, true],
+    [true, false],
+    [false, false],
+  ]) {
     test(`layer-norm axes [${axes}] center=${center} scale=${scale}`, async () => {
       // An offset mean and a wide spread: the two-pass variance must not cancel.
       const x = randomArray(prod(SHAPE), 11, 20, 30);
@@ -83,7 +101,9 @@ test('crop2d takes top/bottom/left/right off NHWC', async () => {
   const x = randomArray(prod(shape), 16);
   const [t, b, l, r] = [1, 2, 0, 3];
   const want: number[] = [];
-  for (let n = 0; n < 2; n++) for (let y = t; y < 7 - b; y++) for (let xx = l; xx < 8 - r; xx++) for (let c = 0; c < 3; c++) want.push(x[((n * 7 + y) * 8 + xx) * 3 + c]);
+  for (let n = 0; n < 2; n++)
+    for (let y = t; y < 7 - b; y++)
+      for (let xx = l; xx < 8 - r; xx++) for (let c = 0; c < 3; c++) want.push(x[((n * 7 + y) * 8 + xx) * 3 + c]);
   assertClose(await runOp(shape, { kind: 'crop2d', crops: [t, b, l, r] }, undefined, x), want, 0, 'crop2d');
 });
 
@@ -115,7 +135,9 @@ for (const residual of [false, true]) {
       side: { kernel: randomArray(c * oc, 28), bias: randomArray(oc, 29) },
     };
     const conv = (cin: number, cout: number, act?: 'relu' | 'sigmoid'): Op => ({
-      kind: 'conv2d', kernelShape: [1, 1, cin, cout], attrs: act ? { activation: { kind: act } } : {},
+      kind: 'conv2d',
+      kernelShape: [1, 1, cin, cout],
+      attrs: act ? { activation: { kind: act } } : {},
     });
     const nodes: WeightedNode[] = [
       { name: 'x', op: { kind: 'input', shape: [h, w, c] }, inputs: [] },
@@ -141,8 +163,13 @@ for (const residual of [false, true]) {
       const got = await model.predict(x, n);
 
       const gap = refGlobalPool(x, [n, h, w, c], 'avg');
-      const one = (v: ArrayLike<number>, shape: number[], k: { kernel: Float32Array; bias: Float32Array }, cout: number, act?: (v: number) => number) =>
-        refConv2d({ x: v, xShape: shape, w: k.kernel, wShape: [1, 1, shape[3], cout], b: k.bias, act }).y;
+      const one = (
+        v: ArrayLike<number>,
+        shape: number[],
+        k: { kernel: Float32Array; bias: Float32Array },
+        cout: number,
+        act?: (v: number) => number,
+      ) => refConv2d({ x: v, xShape: shape, w: k.kernel, wShape: [1, 1, shape[3], cout], b: k.bias, act }).y;
       const r = one(gap, [n, 1, 1, c], W.reduce, mid, (v) => Math.max(v, 0));
       const s = one(r, [n, 1, 1, mid], W.expand, c, (v) => 1 / (1 + Math.exp(-v)));
       const scaled = Float64Array.from(x, (v, i) => v * s[Math.floor(i / (h * w * c)) * c + (i % c)]);
@@ -150,7 +177,8 @@ for (const residual of [false, true]) {
       if (residual) {
         const side = one(x, [n, h, w, c], W.side, oc);
         want = want.map((v, i) => Math.max(v + side[i], 0));
-        if (residualFolds) assert.is(fused.op.kind === 'conv2d' && fused.op.residual, 'before', 'the residual add is fused too');
+        if (residualFolds)
+          assert.is(fused.op.kind === 'conv2d' && fused.op.residual, 'before', 'the residual add is fused too');
       }
       assertClose(got, want, 2e-6, 'se', 'normalized');
     } finally {

@@ -10,12 +10,22 @@ const test = suite('layers');
 
 /** Lower layers first. Files not matched by a prefix are at the top (index.ts, cli.ts). */
 const LAYERS: [string, number][] = [
-  ['errors.ts', 0], ['env.ts', 0], ['progress.ts', 0], ['random.ts', 0], ['metrics.ts', 0], ['assets.ts', 0], ['wgsl.d.ts', 0],
+  ['errors.ts', 0],
+  ['env.ts', 0],
+  ['progress.ts', 0],
+  ['random.ts', 0],
+  ['metrics.ts', 0],
+  ['assets.ts', 0],
+  ['wgsl.d.ts', 0],
   ['gpu/', 1],
   ['ops/', 2],
-  ['graph/', 3], ['tensor.ts', 3], ['eager.ts', 3],
-  ['io/', 4], ['tune/', 4],
-  ['models/', 5], ['train/', 5],
+  ['graph/', 3],
+  ['tensor.ts', 3],
+  ['eager.ts', 3],
+  ['io/', 4],
+  ['tune/', 4],
+  ['models/', 5],
+  ['train/', 5],
   ['tools/', 6],
 ];
 
@@ -36,7 +46,8 @@ test('every import in src/ points to the same layer or a lower one', () => {
     for (const [, spec] of text.matchAll(/(?:from\s+|import\s*\(?)['"](\.[^'"]+)['"]/g)) {
       const target = relative('src', join(dirname(path), spec)).replace(/\.js$/, '.ts');
       if (target.startsWith('..')) continue; // shaders and assets
-      if (layerOf(target) > layerOf(file)) violations.push(`${file} (layer ${layerOf(file)}) imports ${target} (layer ${layerOf(target)})`);
+      if (layerOf(target) > layerOf(file))
+        violations.push(`${file} (layer ${layerOf(file)}) imports ${target} (layer ${layerOf(target)})`);
     }
   }
   assert.equal(violations, []);

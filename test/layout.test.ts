@@ -8,9 +8,16 @@ const gpu = withGpu(test);
 
 test('concat along channels (Darknet route), three inputs, batch 3', async () => {
   const ctx = await gpu();
-  const shapes = [[3, 4, 5, 1], [3, 4, 5, 17], [3, 4, 5, 64]];
+  const shapes = [
+    [3, 4, 5, 1],
+    [3, 4, 5, 17],
+    [3, 4, 5, 64],
+  ];
   const parts = shapes.map((s, i) => ({ x: randomArray(prod(s), i), shape: s }));
-  const y = await ops.concat(parts.map((p) => upload(ctx, p.x, p.shape)), -1);
+  const y = await ops.concat(
+    parts.map((p) => upload(ctx, p.x, p.shape)),
+    -1,
+  );
   if (y.shape.join() !== '3,4,5,82') throw new Error(`shape ${y.shape}`);
   assertClose(await take(y), refConcat(parts, -1), 0, 'concat');
 });
@@ -18,21 +25,45 @@ test('concat along channels (Darknet route), three inputs, batch 3', async () =>
 for (const axis of [0, 1, 2, -2]) {
   test(`concat along axis ${axis}`, async () => {
     const ctx = await gpu();
-    const shapes = [[2, 3, 4], [2, 3, 4]].map((s) => { const t = [...s]; t[axis < 0 ? 3 + axis : axis] += 1; return t; });
+    const shapes = [
+      [2, 3, 4],
+      [2, 3, 4],
+    ].map((s) => {
+      const t = [...s];
+      t[axis < 0 ? 3 + axis : axis] += 1;
+      return t;
+    });
     shapes[1][axis < 0 ? 3 + axis : axis] += 2;
     const parts = shapes.map((s, i) => ({ x: randomArray(prod(s), 10 + i), shape: s }));
-    assertClose(await take(await ops.concat(parts.map((p) => upload(ctx, p.x, p.shape)), axis)), refConcat(parts, axis), 0, 'concat');
+    assertClose(
+      await take(
+        await ops.concat(
+          parts.map((p) => upload(ctx, p.x, p.shape)),
+          axis,
+        ),
+      ),
+      refConcat(parts, axis),
+      0,
+      'concat',
+    );
   });
 }
 
-for (const [shape, axis, begin, size] of [[[2, 5, 4, 6], -1, 3, 3], [[1, 3, 3, 8], 3, 0, 4], [[2, 5, 4, 6], 1, 1, 2]] as [number[], number, number, number][]) {
+for (const [shape, axis, begin, size] of [
+  [[2, 5, 4, 6], -1, 3, 3],
+  [[1, 3, 3, 8], 3, 0, 4],
+  [[2, 5, 4, 6], 1, 1, 2],
+] as [number[], number, number, number][]) {
   test(`slice [${shape}] axis ${axis} [${begin}, ${begin + size})`, async () => {
     const ctx = await gpu();
     const x = randomArray(prod(shape), 7);
     const ax = axis < 0 ? shape.length + axis : axis;
-    const inner = prod(shape.slice(ax + 1)), outer = prod(shape.slice(0, ax));
+    const inner = prod(shape.slice(ax + 1)),
+      outer = prod(shape.slice(0, ax));
     const expected: number[] = [];
-    for (let o = 0; o < outer; o++) for (let a = begin; a < begin + size; a++) for (let i = 0; i < inner; i++) expected.push(x[(o * shape[ax] + a) * inner + i]);
+    for (let o = 0; o < outer; o++)
+      for (let a = begin; a < begin + size; a++)
+        for (let i = 0; i < inner; i++) expected.push(x[(o * shape[ax] + a) * inner + i]);
     assertClose(await take(await ops.slice(upload(ctx, x, shape), axis, begin, size)), expected, 0, 'slice');
   });
 }
@@ -40,7 +71,10 @@ for (const [shape, axis, begin, size] of [[[2, 5, 4, 6], -1, 3, 3], [[1, 3, 3, 8
 test('concat rejects mismatched shapes with the input index', async () => {
   const ctx = await gpu();
   try {
-    await ops.concat([upload(ctx, new Float32Array(2 * 3 * 4), [1, 2, 3, 4]), upload(ctx, new Float32Array(3 * 3 * 4), [1, 3, 3, 4])], -1);
+    await ops.concat(
+      [upload(ctx, new Float32Array(2 * 3 * 4), [1, 2, 3, 4]), upload(ctx, new Float32Array(3 * 3 * 4), [1, 3, 3, 4])],
+      -1,
+    );
   } catch (e) {
     if (/input 1 has shape \[1, 3, 3, 4\]/.test(String(e))) return;
     throw e;
@@ -48,15 +82,54 @@ test('concat rejects mismatched shapes with the input index', async () => {
   throw new Error('no error');
 });
 
-for (const [shape, f] of [[[1, 3, 3, 3], [2, 2]], [[3, 4, 2, 2], [3, 2]], [[1, 13, 13, 17], [2, 2]], [[2, 1, 3, 2], [1, 3]]] as [number[], [number, number]][]) {
+for (const [shape, f] of [
+  [
+    [1, 3, 3, 3],
+    [2, 2],
+  ],
+  [
+    [3, 4, 2, 2],
+    [3, 2],
+  ],
+  [
+    [1, 13, 13, 17],
+    [2, 2],
+  ],
+  [
+    [2, 1, 3, 2],
+    [1, 3],
+  ],
+] as [number[], [number, number]][]) {
   test(`upsample ${f.join('×')} [${shape}]`, async () => {
     const ctx = await gpu();
     const x = randomArray(prod(shape), 20);
-    assertClose(await take(await ops.upsample(upload(ctx, x, shape), f)), refUpsample(x, shape, f[0], f[1]), 0, 'upsample');
+    assertClose(
+      await take(await ops.upsample(upload(ctx, x, shape), f)),
+      refUpsample(x, shape, f[0], f[1]),
+      0,
+      'upsample',
+    );
   });
 }
 
-for (const [shape, pads] of [[[1, 3, 5, 2], [1, 1, 1, 1]], [[3, 2, 6, 4], [3, 3, 2, 2]], [[1, 2, 6, 17], [1, 2, 3, 4]], [[1, 4, 4, 1], [0, 1, 0, 1]]] as [number[], [number, number, number, number]][]) {
+for (const [shape, pads] of [
+  [
+    [1, 3, 5, 2],
+    [1, 1, 1, 1],
+  ],
+  [
+    [3, 2, 6, 4],
+    [3, 3, 2, 2],
+  ],
+  [
+    [1, 2, 6, 17],
+    [1, 2, 3, 4],
+  ],
+  [
+    [1, 4, 4, 1],
+    [0, 1, 0, 1],
+  ],
+] as [number[], [number, number, number, number]][]) {
   test(`zero padding [${pads}] on [${shape}]`, async () => {
     const ctx = await gpu();
     const x = randomArray(prod(shape), 30);
@@ -77,9 +150,23 @@ test('NHWC → NCHW → NHWC round trip and each direction against the reference
 
 test('transpose of rank 2 and 3', async () => {
   const ctx = await gpu();
-  for (const [shape, perm] of [[[7, 9], [1, 0]], [[2, 3, 4], [2, 0, 1]]] as [number[], number[]][]) {
+  for (const [shape, perm] of [
+    [
+      [7, 9],
+      [1, 0],
+    ],
+    [
+      [2, 3, 4],
+      [2, 0, 1],
+    ],
+  ] as [number[], number[]][]) {
     const x = randomArray(prod(shape), 41);
-    assertClose(await take(await ops.transpose(upload(ctx, x, shape), perm)), refTranspose(x, shape, perm), 0, `perm ${perm}`);
+    assertClose(
+      await take(await ops.transpose(upload(ctx, x, shape), perm)),
+      refTranspose(x, shape, perm),
+      0,
+      `perm ${perm}`,
+    );
   }
 });
 

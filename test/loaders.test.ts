@@ -17,7 +17,8 @@ import { rejects, withGpu } from './harness.js';
 
 const test = suite('loaders');
 const gpu = withGpu(test);
-const CFG = 'assets/darknet/yolo-fastest-1.1.cfg', WEIGHTS = 'assets/darknet/yolo-fastest-1.1.weights';
+const CFG = 'assets/darknet/yolo-fastest-1.1.cfg',
+  WEIGHTS = 'assets/darknet/yolo-fastest-1.1.weights';
 
 test('loadDarknetModel: cfg path or text, weights path or bytes; heads as real Darknet sums them (1e-3)', async () => {
   const ctx = await gpu();
@@ -26,7 +27,8 @@ test('loadDarknetModel: cfg path or text, weights path or bytes; heads as real D
   const fromBytes = await loadDarknetModel(readFileSync(CFG, 'utf8'), readFileSync(WEIGHTS), { ctx });
   try {
     assert.equal([fromPaths.info.width, fromPaths.info.height, fromPaths.info.heads.length], [320, 320, 2]);
-    const a = await fromPaths.model.run(input), b = await fromBytes.model.run(input);
+    const a = await fromPaths.model.run(input),
+      b = await fromBytes.model.run(input);
     assert.equal(a.outputs, b.outputs);
     const darknet = [480.995612, 2853.33157]; // formats.md §2.9, real Darknet on the stb-decoded dog
     fromPaths.info.heads.forEach((head, i) => {
@@ -51,7 +53,11 @@ test('loadDarknetModel with no ctx leases the shared context; dispose and failed
     const truncated = readFileSync(WEIGHTS).subarray(0, 100_000);
     await rejects(loadDarknetModel(CFG, truncated, {}), /weights: .*bytes/, ModelFileError);
     await rejects(loadDarknetModel(CFG, 'missing.weights'), /missing\.weights: no such file/, ModelFileError);
-    await rejects(loadDarknetModel('[net]\nwidth=320\nheight=320\n[bogus]\n', WEIGHTS), /cfg.*line 4.*bogus/i, ModelFileError);
+    await rejects(
+      loadDarknetModel('[net]\nwidth=320\nheight=320\n[bogus]\n', WEIGHTS),
+      /cfg.*line 4.*bogus/i,
+      ModelFileError,
+    );
     assert.is(held.liveBytes, before);
   } finally {
     held.release();
@@ -61,14 +67,18 @@ test('loadDarknetModel with no ctx leases the shared context; dispose and failed
 test('onProgress: every layer read, every weight byte uploaded, every kernel compiled, in that order', async () => {
   const events: LoadProgress[] = [];
   const { model, info } = await loadKerasModel('test/fixtures/keras/moonflower_mnist_cnn_keras3.1.1.keras', {
-    ctx: await gpu(), onProgress: (p) => events.push(p),
+    ctx: await gpu(),
+    onProgress: (p) => events.push(p),
   });
   try {
     const stages = [...new Set(events.map((e) => e.stage))];
     assert.equal(stages, ['read', 'upload', 'compile']);
     for (const stage of stages) {
       const of = events.filter((e) => e.stage === stage);
-      assert.ok(of.every((e, i) => e.total === of[0].total && e.done <= e.total && (i === 0 || e.done > of[i - 1].done)), `${stage} counts up`);
+      assert.ok(
+        of.every((e, i) => e.total === of[0].total && e.done <= e.total && (i === 0 || e.done > of[i - 1].done)),
+        `${stage} counts up`,
+      );
       assert.is(of[of.length - 1].done, of[0].total, `${stage} ends complete`);
     }
     assert.is(events.find((e) => e.stage === 'read')!.total, info.spec.layers.length);

@@ -25,17 +25,43 @@ async function ortCpu() {
 function everyOp(): WeightedGraph {
   let seed = 1;
   const r = (n: number, lo = -1, hi = 1) => randomArray(n, seed++, lo, hi);
-  const conv = (name: string, input: string, kernelShape: [number, number, number, number], attrs: Record<string, unknown>): WeightedNode =>
-    ({ name, op: { kind: 'conv2d', attrs, kernelShape }, inputs: [input], weights: { kernel: r(kernelShape[0] * kernelShape[1] * kernelShape[2] * kernelShape[3]), bias: r(kernelShape[3]) } });
+  const conv = (
+    name: string,
+    input: string,
+    kernelShape: [number, number, number, number],
+    attrs: Record<string, unknown>,
+  ): WeightedNode => ({
+    name,
+    op: { kind: 'conv2d', attrs, kernelShape },
+    inputs: [input],
+    weights: { kernel: r(kernelShape[0] * kernelShape[1] * kernelShape[2] * kernelShape[3]), bias: r(kernelShape[3]) },
+  });
   const nodes: WeightedNode[] = [
     { name: 'x', op: { kind: 'input', shape: [9, 11, 6] }, inputs: [] },
     conv('same', 'x', [3, 3, 6, 8], { padding: 'same', activation: { kind: 'relu' } }),
-    conv('strided', 'x', [3, 3, 6, 4], { padding: [1, 0, 1, 2], strides: [2, 2], activation: { kind: 'leaky', alpha: 0.1 } }),
-    conv('depthwise', 'x', [3, 3, 1, 6], { padding: 'same', groups: 6, dilations: [2, 2], activation: { kind: 'sigmoid' } }),
+    conv('strided', 'x', [3, 3, 6, 4], {
+      padding: [1, 0, 1, 2],
+      strides: [2, 2],
+      activation: { kind: 'leaky', alpha: 0.1 },
+    }),
+    conv('depthwise', 'x', [3, 3, 1, 6], {
+      padding: 'same',
+      groups: 6,
+      dilations: [2, 2],
+      activation: { kind: 'sigmoid' },
+    }),
     conv('wide', 'x', [1, 5, 6, 3], { padding: 'valid', strides: [1, 2] }),
     { name: 'cat', op: { kind: 'concat', axis: -1 }, inputs: ['same', 'depthwise'] },
-    { name: 'maxpool', op: { kind: 'pool2d', attrs: { kind: 'max', size: [2, 2], strides: [2, 2], padding: [0, 1, 0, 1] } }, inputs: ['cat'] },
-    { name: 'avgpool', op: { kind: 'pool2d', attrs: { kind: 'avg', size: [3, 3], strides: [1, 1], padding: 'same' } }, inputs: ['cat'] },
+    {
+      name: 'maxpool',
+      op: { kind: 'pool2d', attrs: { kind: 'max', size: [2, 2], strides: [2, 2], padding: [0, 1, 0, 1] } },
+      inputs: ['cat'],
+    },
+    {
+      name: 'avgpool',
+      op: { kind: 'pool2d', attrs: { kind: 'avg', size: [3, 3], strides: [1, 1], padding: 'same' } },
+      inputs: ['cat'],
+    },
     { name: 'up', op: { kind: 'upsample', factors: [2, 2] }, inputs: ['strided'] },
     { name: 'upslice', op: { kind: 'slice', axis: -1, begin: 1, size: 3 }, inputs: ['up'] },
     { name: 'padded', op: { kind: 'pad', pads: [0, 0, 1, 0] }, inputs: ['maxpool'] },
@@ -43,9 +69,19 @@ function everyOp(): WeightedGraph {
     { name: 'b', op: { kind: 'slice', axis: -1, begin: 9, size: 5 }, inputs: ['avgpool'] },
     { name: 'sum', op: { kind: 'add', activation: { kind: 'relu6' } }, inputs: ['a', 'b'] },
     { name: 'gap', op: { kind: 'global-pool', pool: 'avg', keepDims: false }, inputs: ['sum'] },
-    { name: 'head', op: { kind: 'dense', units: 3, activation: { kind: 'tanh' } }, inputs: ['gap'], weights: { kernel: r(5 * 3), bias: r(3) } },
+    {
+      name: 'head',
+      op: { kind: 'dense', units: 3, activation: { kind: 'tanh' } },
+      inputs: ['gap'],
+      weights: { kernel: r(5 * 3), bias: r(3) },
+    },
     { name: 'flat', op: { kind: 'reshape', shape: [-1] }, inputs: ['padded'] },
-    { name: 'fc', op: { kind: 'dense', units: 7 }, inputs: ['flat'], weights: { kernel: r(5 * 7 * 14 * 7), bias: r(7) } },
+    {
+      name: 'fc',
+      op: { kind: 'dense', units: 7 },
+      inputs: ['flat'],
+      weights: { kernel: r(5 * 7 * 14 * 7), bias: r(7) },
+    },
     { name: 'probs', op: { kind: 'softmax' }, inputs: ['fc'] },
     { name: 'swap', op: { kind: 'transpose', perm: [0, 2, 1, 3] }, inputs: ['wide'] },
   ];
@@ -71,12 +107,20 @@ test('every op: ONNX Runtime (CPU) on the exported file agrees with Model, batch
 
 test('dense weights past the binding limit are split by columns, as the peers need', async () => {
   // 64×600 weights (150 KiB) under a 64 KiB limit → three column blocks and a Concat.
-  const k = 64, units = 600;
+  const k = 64,
+    units = 600;
   const graph = weighted({
-    name: 'big-dense', inputs: ['x'], outputs: ['y'],
+    name: 'big-dense',
+    inputs: ['x'],
+    outputs: ['y'],
     nodes: [
       { name: 'x', op: { kind: 'input', shape: [k] }, inputs: [] },
-      { name: 'y', op: { kind: 'dense', units }, inputs: ['x'], weights: { kernel: randomArray(k * units, 5, -0.02, 0.02), bias: randomArray(units, 6) } },
+      {
+        name: 'y',
+        op: { kind: 'dense', units },
+        inputs: ['x'],
+        weights: { kernel: randomArray(k * units, 5, -0.02, 0.02), bias: randomArray(units, 6) },
+      },
     ],
   });
   const bytes = toOnnx(graph, { maxBindingBytes: 64 * 1024 });

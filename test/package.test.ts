@@ -4,7 +4,14 @@
 // bundles the browser entry with esbuild, and builds the API reference. Each step prints its time.
 import { spawnSync } from 'node:child_process';
 import {
-  copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -27,7 +34,11 @@ const DIGIT = join(root, 'test/fixtures/keras/moonflower_8.png');
 const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
 env.XDG_RUNTIME_DIR ??= '/tmp/xdg-runtime-0';
 
-interface Run { code: number; out: string; err: string }
+interface Run {
+  code: number;
+  out: string;
+  err: string;
+}
 
 function run(cmd: string, args: string[], cwd: string): Run {
   const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', timeout: 180_000, maxBuffer: 64 << 20 });
@@ -53,8 +64,9 @@ async function step<T>(name: string, fn: () => T | Promise<T>): Promise<T> {
 
 /** Every file under `dir`, recursively. */
 function walk(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true })
-    .flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)],
+  );
 }
 
 let tarball = '';
@@ -63,14 +75,19 @@ let installed = false;
 test('npm pack ships the bundles, declarations and LICENSE, not src/', async () => {
   // --ignore-scripts: prepack would rebuild dist/, which the test run already built.
   const r = await step('npm pack', () =>
-    ok('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], root));
+    ok('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], root),
+  );
   const [pack] = JSON.parse(r.out) as { filename: string; size: number; files: { path: string }[] }[];
   tarball = join(work, pack.filename);
   const files = pack.files.map((f) => f.path);
   console.log(`  package: ${pack.filename}, ${(pack.size / 2 ** 20).toFixed(1)} MiB, ${files.length} files`);
   const expected = ['LICENSE', 'README.md', 'dist/index.js', 'dist/cli.js', 'dist/browser.js', 'dist/types/index.d.ts'];
   for (const f of expected) assert.ok(files.includes(f), `${f} not in the package`);
-  assert.equal(files.filter((f) => f.startsWith('src/')), [], 'src/ is not shipped (source maps embed it)');
+  assert.equal(
+    files.filter((f) => f.startsWith('src/')),
+    [],
+    'src/ is not shipped (source maps embed it)',
+  );
 });
 
 test('the tarball installs into an empty project', async () => {
@@ -107,14 +124,20 @@ test('a strict TypeScript consumer type-checks (NodeNext and Bundler) and runs',
   const tsc = (...args: string[]) =>
     ok(process.execPath, [TSC, '--strict', '--target', 'ES2022', ...args, ...files], consumer);
   await step('tsc NodeNext (and emit)', () =>
-    tsc('--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--outDir', 'out'));
+    tsc('--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--outDir', 'out'),
+  );
   // The same declarations again (the "types" condition comes first under both): checking them a second
   // time would only double the step (DOM, Node and WebGPU libs), so this pass checks the resolution.
   await step('tsc Bundler', () =>
-    tsc('--module', 'ESNext', '--moduleResolution', 'Bundler', '--noEmit', '--skipLibCheck'));
+    tsc('--module', 'ESNext', '--moduleResolution', 'Bundler', '--noEmit', '--skipLibCheck'),
+  );
   const r = await step('run consumer.js', () => ok(process.execPath, ['out/consumer.js', DOG, MNIST, DIGIT], consumer));
-  const report = JSON.parse(r.out.trim().split('\n').at(-1)!) as
-    { detections: string[]; digit: number; probabilitySum: number; conv: number[] };
+  const report = JSON.parse(r.out.trim().split('\n').at(-1)!) as {
+    detections: string[];
+    digit: number;
+    probabilitySum: number;
+    conv: number[];
+  };
   assert.equal([...report.detections].sort(), ['bicycle', 'car', 'dog'], r.out);
   assert.is(report.digit, 8); // the fixture's label
   assert.ok(Math.abs(report.probabilitySum - 1) < 1e-4, `softmax sums to ${report.probabilitySum}`);
@@ -144,7 +167,8 @@ test('the CLI runs through npx in the consumer project', async () => {
   const help = await step('npx webgpu-cnn --help', () => ok('npx', ['webgpu-cnn', '--help'], consumer));
   assert.match(help.out, /detect/);
   const r = await step('npx webgpu-cnn detect', () =>
-    ok('npx', ['webgpu-cnn', 'detect', DOG, '--out', 'x.jpg'], consumer));
+    ok('npx', ['webgpu-cnn', 'detect', DOG, '--out', 'x.jpg'], consumer),
+  );
   assert.match(r.out, /dog: \d+%/);
   const jpeg = readFileSync(join(consumer, 'x.jpg'));
   assert.equal([jpeg[0], jpeg[1]], [0xff, 0xd8], 'x.jpg is a JPEG');
@@ -163,14 +187,29 @@ test('require() loads the package where Node can require ES modules, else fails 
 
 test('a browser bundle (esbuild, platform browser) resolves the browser build', async () => {
   assert.ok(installed, 'not installed');
-  const result = await step('esbuild browser bundle', () => build({
-    entryPoints: ['browser.ts'], absWorkingDir: consumer, bundle: true, platform: 'browser', format: 'esm',
-    splitting: true, outdir: 'web', metafile: true, logLevel: 'silent',
-  }));
+  const result = await step('esbuild browser bundle', () =>
+    build({
+      entryPoints: ['browser.ts'],
+      absWorkingDir: consumer,
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      splitting: true,
+      outdir: 'web',
+      metafile: true,
+      logLevel: 'silent',
+    }),
+  );
   assert.equal(result.errors, []);
   const inputs = Object.keys(result.metafile.inputs);
-  assert.ok(inputs.some((f) => f.endsWith('webgpu-cnn/dist/browser.js')), 'bundled the browser build');
-  assert.not.ok(inputs.some((f) => f.endsWith('webgpu-cnn/dist/index.js')), 'did not bundle the Node build');
+  assert.ok(
+    inputs.some((f) => f.endsWith('webgpu-cnn/dist/browser.js')),
+    'bundled the browser build',
+  );
+  assert.not.ok(
+    inputs.some((f) => f.endsWith('webgpu-cnn/dist/index.js')),
+    'did not bundle the Node build',
+  );
   for (const w of result.warnings) console.log(`  package: esbuild warning: ${w.text}`);
 });
 
@@ -178,7 +217,8 @@ test('the API reference builds from the doc comments with no warnings', async ()
   const out = join(work, 'api');
   const typedoc = join(root, 'node_modules/typedoc/bin/typedoc');
   const r = await step('typedoc', () =>
-    ok(process.execPath, [typedoc, '--tsconfig', 'tsconfig.types.json', '--out', out], root));
+    ok(process.execPath, [typedoc, '--tsconfig', 'tsconfig.types.json', '--out', out], root),
+  );
   assert.not.match(r.out + r.err, /warning/i, r.out + r.err);
   for (const page of ['index.html', 'classes/Detector.html', 'functions/loadKerasModel.html']) {
     assert.ok(existsSync(join(out, page)), `${page} not generated`);

@@ -17,7 +17,9 @@ test('Yolo-Fastest heads and a Keras 3 MNIST model agree between Node and Chromi
   const nodeHeads = (await det.forward(input)).outputs;
   det.dispose();
   const digit = imageToArray(await decodeImage('test/fixtures/keras/moonflower_8.png'), 1).map((v) => v / 255);
-  const { model } = await loadKerasModel('test/fixtures/keras/moonflower_mnist_cnn_keras3.1.1.keras', { ctx: await gpu() });
+  const { model } = await loadKerasModel('test/fixtures/keras/moonflower_mnist_cnn_keras3.1.1.keras', {
+    ctx: await gpu(),
+  });
   const nodeProbs = await model.predict(digit);
   model.dispose();
 
@@ -26,20 +28,25 @@ test('Yolo-Fastest heads and a Keras 3 MNIST model agree between Node and Chromi
   try {
     const page = await browser.context.newPage();
     await page.goto(`${origin}/index.html`);
-    const result = await page.evaluate(async ([heads, digitData]) => {
-      const bundle = '/dist/browser.js'; // the page's own copy of the library, not this process's
-      const lib = await import(bundle);
-      const ctx = await lib.GpuContext.create();
-      const det = await lib.Detector.load({ ctx });
-      const out = await det.forward(Float32Array.from(heads as number[]));
-      const { model } = await lib.loadKerasModel('/test/fixtures/keras/moonflower_mnist_cnn_keras3.1.1.keras', { ctx });
-      const probs = await model.predict(Float32Array.from(digitData as number[]));
-      const adapter = ctx.description;
-      det.dispose();
-      model.dispose();
-      ctx.dispose();
-      return { heads: out.outputs.map((o: Float32Array) => Array.from(o)), probs: Array.from(probs), adapter };
-    }, [Array.from(input), Array.from(digit)]);
+    const result = await page.evaluate(
+      async ([heads, digitData]) => {
+        const bundle = '/dist/browser.js'; // the page's own copy of the library, not this process's
+        const lib = await import(bundle);
+        const ctx = await lib.GpuContext.create();
+        const det = await lib.Detector.load({ ctx });
+        const out = await det.forward(Float32Array.from(heads as number[]));
+        const { model } = await lib.loadKerasModel('/test/fixtures/keras/moonflower_mnist_cnn_keras3.1.1.keras', {
+          ctx,
+        });
+        const probs = await model.predict(Float32Array.from(digitData as number[]));
+        const adapter = ctx.description;
+        det.dispose();
+        model.dispose();
+        ctx.dispose();
+        return { heads: out.outputs.map((o: Float32Array) => Array.from(o)), probs: Array.from(probs), adapter };
+      },
+      [Array.from(input), Array.from(digit)],
+    );
     assert.match(result.adapter, /swiftshader|google/i);
     nodeHeads.forEach((h, i) => assertClose(result.heads[i] as number[], h, 1e-5, `yolo head ${i}`, 'normalized'));
     assertClose(result.probs as number[], nodeProbs, 1e-5, 'mnist probabilities');

@@ -43,12 +43,19 @@ const TIMEOUT_MS = 180_000;
 
 function runTs(b: Block): void {
   // The bundle lives under build/ so that its external imports resolve from the repository's node_modules.
-  const src = join(dir, `block-${b.line}.ts`), out = join(process.cwd(), 'build/readme', `block-${b.line}.mjs`);
+  const src = join(dir, `block-${b.line}.ts`),
+    out = join(process.cwd(), 'build/readme', `block-${b.line}.mjs`);
   // Top-level await needs a module: wrap nothing, bundle as ESM; 'webgpu-cnn' is this package's build.
   writeFileSync(src, b.code);
   try {
     buildSync({
-      entryPoints: [src], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: out, logLevel: 'silent',
+      entryPoints: [src],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      packages: 'external',
+      outfile: out,
+      logLevel: 'silent',
       alias: { 'webgpu-cnn': join(process.cwd(), 'dist/index.js') },
     });
   } catch (e) {
@@ -79,13 +86,20 @@ async function runHtml(b: Block): Promise<void> {
     const log: string[] = [];
     tab.on('console', (m: { text(): string }) => log.push(m.text()));
     tab.on('pageerror', (e: Error) => log.push(`README ERROR ${e.message}`));
-    const failed = new Promise<never>((_, reject) => tab.on('pageerror', (e: Error) => reject(new Error(`README line ${b.line}: ${e.message}`))));
+    const failed = new Promise<never>((_, reject) =>
+      tab.on('pageerror', (e: Error) => reject(new Error(`README line ${b.line}: ${e.message}`))),
+    );
     await tab.goto(`${origin}/readme.html`);
     await Promise.race([
-      tab.waitForFunction(() => (window as unknown as { readmeDone?: boolean }).readmeDone === true, undefined, { timeout: TIMEOUT_MS }),
+      tab.waitForFunction(() => (window as unknown as { readmeDone?: boolean }).readmeDone === true, undefined, {
+        timeout: TIMEOUT_MS,
+      }),
       failed,
     ]);
-    assert.not.ok(log.some((l) => l.startsWith('README ERROR')), `README line ${b.line}: ${log.join('\n')}`);
+    assert.not.ok(
+      log.some((l) => l.startsWith('README ERROR')),
+      `README line ${b.line}: ${log.join('\n')}`,
+    );
   } finally {
     await browser.close();
     server.close();

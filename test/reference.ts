@@ -9,7 +9,8 @@ function erf(v: number): number {
   const x = Math.abs(v);
   let r: number;
   if (x < 3) {
-    let term = x, sum = x;
+    let term = x,
+      sum = x;
     for (let n = 1; n < 60; n++) {
       term *= (-x * x) / n;
       sum += term / (2 * n + 1);
@@ -27,29 +28,52 @@ export function refActivation(kind: string, v: number, a = 0, b = Infinity): num
   const sigmoid = (t: number) => 1 / (1 + Math.exp(-t));
   const softplus = (t: number) => Math.log1p(Math.exp(t));
   switch (kind) {
-    case 'linear': return v;
-    case 'relu': return Math.min(v >= 0 ? v : a * v, b);
-    case 'relu6': return Math.min(Math.max(v, 0), 6);
-    case 'leaky': return v >= 0 ? v : a * v;
-    case 'sigmoid': return sigmoid(v);
-    case 'tanh': return Math.tanh(v);
-    case 'elu': return v > 0 ? v : a * (Math.exp(v) - 1);
-    case 'selu': return 1.0507009873554805 * (v > 0 ? v : 1.6732632423543772 * (Math.exp(v) - 1));
-    case 'softplus': return softplus(v);
-    case 'softsign': return v / (1 + Math.abs(v));
-    case 'hard_sigmoid': return Math.min(1, Math.max(0, 0.2 * v + 0.5));
-    case 'mish': return v * Math.tanh(softplus(v));
-    case 'swish': return v * sigmoid(v);
-    case 'thresholded_relu': return v > a ? v : 0;
-    case 'gelu': return 0.5 * v * (1 + erf(v / Math.SQRT2));
-    case 'gelu_tanh': return 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
-    case 'hard_swish': return (v * Math.min(Math.max(v + 3, 0), 6)) / 6;
-    case 'hard_mish': return v > 0 ? v : v > -2 ? (v * v) / 2 + v : 0;
-    case 'celu': return Math.max(v, 0) + Math.min(0, a * (Math.exp(v / a) - 1));
-    case 'exponential': return Math.exp(v);
-    case 'log_sigmoid': return -softplus(-v);
-    case 'hard_tanh': return Math.min(1, Math.max(-1, v));
-    default: throw new Error(`reference: unknown activation ${kind}`);
+    case 'linear':
+      return v;
+    case 'relu':
+      return Math.min(v >= 0 ? v : a * v, b);
+    case 'relu6':
+      return Math.min(Math.max(v, 0), 6);
+    case 'leaky':
+      return v >= 0 ? v : a * v;
+    case 'sigmoid':
+      return sigmoid(v);
+    case 'tanh':
+      return Math.tanh(v);
+    case 'elu':
+      return v > 0 ? v : a * (Math.exp(v) - 1);
+    case 'selu':
+      return 1.0507009873554805 * (v > 0 ? v : 1.6732632423543772 * (Math.exp(v) - 1));
+    case 'softplus':
+      return softplus(v);
+    case 'softsign':
+      return v / (1 + Math.abs(v));
+    case 'hard_sigmoid':
+      return Math.min(1, Math.max(0, 0.2 * v + 0.5));
+    case 'mish':
+      return v * Math.tanh(softplus(v));
+    case 'swish':
+      return v * sigmoid(v);
+    case 'thresholded_relu':
+      return v > a ? v : 0;
+    case 'gelu':
+      return 0.5 * v * (1 + erf(v / Math.SQRT2));
+    case 'gelu_tanh':
+      return 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
+    case 'hard_swish':
+      return (v * Math.min(Math.max(v + 3, 0), 6)) / 6;
+    case 'hard_mish':
+      return v > 0 ? v : v > -2 ? (v * v) / 2 + v : 0;
+    case 'celu':
+      return Math.max(v, 0) + Math.min(0, a * (Math.exp(v / a) - 1));
+    case 'exponential':
+      return Math.exp(v);
+    case 'log_sigmoid':
+      return -softplus(-v);
+    case 'hard_tanh':
+      return Math.min(1, Math.max(-1, v));
+    default:
+      throw new Error(`reference: unknown activation ${kind}`);
   }
 }
 
@@ -66,10 +90,13 @@ function axisPads(size: number, k: number, s: number, d: number, padding: 'same'
 }
 
 export interface RefConv {
-  x: ArrayLike<number>; xShape: number[];           // NHWC
-  w: ArrayLike<number>; wShape: number[];           // HWIO, I = c / groups
+  x: ArrayLike<number>;
+  xShape: number[]; // NHWC
+  w: ArrayLike<number>;
+  wShape: number[]; // HWIO, I = c / groups
   b?: ArrayLike<number>;
-  strides?: [number, number]; dilations?: [number, number];
+  strides?: [number, number];
+  dilations?: [number, number];
   padding?: 'same' | 'valid' | [number, number, number, number];
   groups?: number;
   act?: (v: number) => number;
@@ -108,7 +135,16 @@ export function refConv2d(p: RefConv): { y: F64; shape: number[] } {
   return { y, shape: [n, py.out, px.out, oc] };
 }
 
-export function refGemm(a: ArrayLike<number>, b: ArrayLike<number>, m: number, k: number, n: number, transB = false, bias?: ArrayLike<number>, act?: (v: number) => number): F64 {
+export function refGemm(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  m: number,
+  k: number,
+  n: number,
+  transB = false,
+  bias?: ArrayLike<number>,
+  act?: (v: number) => number,
+): F64 {
   const c = new Float64Array(m * n);
   for (let i = 0; i < m; i++)
     for (let j = 0; j < n; j++) {
@@ -121,12 +157,20 @@ export function refGemm(a: ArrayLike<number>, b: ArrayLike<number>, m: number, k
 
 export type RefPoolPadding = 'same' | 'valid' | 'darknet' | [number, number, number, number];
 
-export function refPool2d(x: ArrayLike<number>, xShape: number[], kind: 'max' | 'avg', size: [number, number], strides: [number, number], padding: RefPoolPadding): { y: F64; shape: number[] } {
+export function refPool2d(
+  x: ArrayLike<number>,
+  xShape: number[],
+  kind: 'max' | 'avg',
+  size: [number, number],
+  strides: [number, number],
+  padding: RefPoolPadding,
+): { y: F64; shape: number[] } {
   const [n, h, w, c] = xShape;
   let oh: number, ow: number, top: number, left: number;
   if (padding === 'darknet') {
     // maxpool_layer.c: out = (in + pad - size)/stride + 1, window origin i*stride - pad/2, pad = size - 1.
-    const padY = size[0] - 1, padX = size[1] - 1;
+    const padY = size[0] - 1,
+      padX = size[1] - 1;
     oh = Math.floor((h + padY - size[0]) / strides[0]) + 1;
     ow = Math.floor((w + padX - size[1]) / strides[1]) + 1;
     top = Math.floor(padY / 2);
@@ -141,10 +185,13 @@ export function refPool2d(x: ArrayLike<number>, xShape: number[], kind: 'max' | 
     for (let oy = 0; oy < oh; oy++)
       for (let ox = 0; ox < ow; ox++)
         for (let ch = 0; ch < c; ch++) {
-          let best = -Infinity, sum = 0, count = 0;
+          let best = -Infinity,
+            sum = 0,
+            count = 0;
           for (let ky = 0; ky < size[0]; ky++)
             for (let kx = 0; kx < size[1]; kx++) {
-              const iy = oy * strides[0] - top + ky, ix = ox * strides[1] - left + kx;
+              const iy = oy * strides[0] - top + ky,
+                ix = ox * strides[1] - left + kx;
               if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
               const v = x[((b * h + iy) * w + ix) * c + ch];
               best = Math.max(best, v);
@@ -160,7 +207,8 @@ export function refGlobalPool(x: ArrayLike<number>, [n, h, w, c]: number[], kind
   const y = new Float64Array(n * c);
   for (let b = 0; b < n; b++)
     for (let ch = 0; ch < c; ch++) {
-      let best = -Infinity, sum = 0;
+      let best = -Infinity,
+        sum = 0;
       for (let i = 0; i < h * w; i++) {
         const v = x[(b * h * w + i) * c + ch];
         best = Math.max(best, v);
@@ -171,7 +219,16 @@ export function refGlobalPool(x: ArrayLike<number>, [n, h, w, c]: number[], kind
   return y;
 }
 
-export function refBatchNorm(x: ArrayLike<number>, shape: number[], axis: number, gamma: ArrayLike<number>, beta: ArrayLike<number>, mean: ArrayLike<number>, variance: ArrayLike<number>, eps: number): F64 {
+export function refBatchNorm(
+  x: ArrayLike<number>,
+  shape: number[],
+  axis: number,
+  gamma: ArrayLike<number>,
+  beta: ArrayLike<number>,
+  mean: ArrayLike<number>,
+  variance: ArrayLike<number>,
+  eps: number,
+): F64 {
   const ax = axis < 0 ? shape.length + axis : axis;
   const inner = shape.slice(ax + 1).reduce((a, b) => a * b, 1);
   const y = new Float64Array(x.length);
@@ -236,11 +293,13 @@ export function refUpsample(x: ArrayLike<number>, [n, h, w, c]: number[], fh: nu
 }
 
 export function refPad(x: ArrayLike<number>, [n, h, w, c]: number[], [t, btm, l, r]: number[]): F64 {
-  const oh = h + t + btm, ow = w + l + r;
+  const oh = h + t + btm,
+    ow = w + l + r;
   const y = new Float64Array(n * oh * ow * c);
   for (let b = 0; b < n; b++)
     for (let iy = 0; iy < h; iy++)
       for (let ix = 0; ix < w; ix++)
-        for (let ch = 0; ch < c; ch++) y[((b * oh + iy + t) * ow + ix + l) * c + ch] = x[((b * h + iy) * w + ix) * c + ch];
+        for (let ch = 0; ch < c; ch++)
+          y[((b * oh + iy + t) * ow + ix + l) * c + ch] = x[((b * h + iy) * w + ix) * c + ch];
   return y;
 }

@@ -14,8 +14,10 @@ import { randomArray, rejects, take, upload, withGpu } from './harness.js';
 
 /** The dispatches a direct (non-Winograd) conv lowers to. */
 const convDispatches = (x: number[], w: number[], attrs: Conv2dAttrs, caps: DeviceCaps, variant?: TileVariant) =>
-  lowerConv2d({ kernelShape: w as [number, number, number, number], attrs }, { caps, inputs: [x], winograd: false, variant }).dispatches;
-
+  lowerConv2d(
+    { kernelShape: w as [number, number, number, number], attrs },
+    { caps, inputs: [x], winograd: false, variant },
+  ).dispatches;
 
 const test = suite('runtime');
 const gpu = withGpu(test);
@@ -30,12 +32,17 @@ test('specialize rewrites @spec lines in place and keeps line numbers', () => {
   // The activation library is appended after the kernel, and its lines map back to its own file.
   const libLine = original.length + 1;
   const where = src.locate(libLine);
-  if (where.file !== 'shaders/common/activation.wgsl' || where.line !== 1) throw new Error(`locate → ${JSON.stringify(where)}`);
-  if (src.locate(10).file !== 'shaders/conv2d.wgsl' || src.locate(10).line !== 10) throw new Error('kernel lines moved');
+  if (where.file !== 'shaders/common/activation.wgsl' || where.line !== 1)
+    throw new Error(`locate → ${JSON.stringify(where)}`);
+  if (src.locate(10).file !== 'shaders/conv2d.wgsl' || src.locate(10).line !== 10)
+    throw new Error('kernel lines moved');
 });
 
 test('specialize rejects unknown constants and bad values', async () => {
-  await rejects(() => specialize({ kernel: 'gemm', spec: { TILE: 4 } }), /shaders\/gemm\.wgsl: unknown spec constant\(s\) TILE/);
+  await rejects(
+    () => specialize({ kernel: 'gemm', spec: { TILE: 4 } }),
+    /shaders\/gemm\.wgsl: unknown spec constant\(s\) TILE/,
+  );
   await rejects(() => specialize({ kernel: 'gemm', spec: { TM: -1 } }), /spec TM: -1 is not a valid u32/);
   await rejects(() => specialize({ kernel: 'gemm', spec: { TM: 1.5 } }), /not a valid u32/);
 });
@@ -50,10 +57,35 @@ test('Params layout is read from each kernel source; packing checks names, types
   for (const name of Object.keys(KERNELS) as KernelName[]) {
     if (!paramLayout(name).length) throw new Error(`${name}: empty Params`);
   }
-  const fields = paramLayout('gemm').map((f) => `${f.name}:${f.type}`).join(' ');
-  if (fields !== 'm:u32 k:u32 nb:u32 n_offset:u32 ldc:u32 act:u32 act_a:f32 act_b:f32 batch_a:u32 batch_b:u32 batch_c:u32') throw new Error(fields);
-  const buf = new DataView(packParams('gemm', { m: 3, k: 4, nb: 5, n_offset: 6, ldc: 7, act: 1, act_a: 0.5, act_b: 6, batch_a: 8, batch_b: 9, batch_c: 10 }));
-  if (buf.getUint32(4, true) !== 4 || buf.getFloat32(24, true) !== 0.5 || buf.getUint32(40, true) !== 10 || buf.byteLength !== 48) throw new Error('packing layout');
+  const fields = paramLayout('gemm')
+    .map((f) => `${f.name}:${f.type}`)
+    .join(' ');
+  if (
+    fields !== 'm:u32 k:u32 nb:u32 n_offset:u32 ldc:u32 act:u32 act_a:f32 act_b:f32 batch_a:u32 batch_b:u32 batch_c:u32'
+  )
+    throw new Error(fields);
+  const buf = new DataView(
+    packParams('gemm', {
+      m: 3,
+      k: 4,
+      nb: 5,
+      n_offset: 6,
+      ldc: 7,
+      act: 1,
+      act_a: 0.5,
+      act_b: 6,
+      batch_a: 8,
+      batch_b: 9,
+      batch_c: 10,
+    }),
+  );
+  if (
+    buf.getUint32(4, true) !== 4 ||
+    buf.getFloat32(24, true) !== 0.5 ||
+    buf.getUint32(40, true) !== 10 ||
+    buf.byteLength !== 48
+  )
+    throw new Error('packing layout');
   await rejects(() => packParams('gemm', { m: 3 }), /Params\.k not given/);
   await rejects(() => packParams('softmax', { rows: 1, cols: 2, extra: 1 }), /unknown Params field\(s\) extra/);
   await rejects(() => packParams('softmax', { rows: -1, cols: 2 }), /out of u32 range/);
@@ -62,7 +94,11 @@ test('Params layout is read from each kernel source; packing checks names, types
 test('a WGSL compile error names the shader file and line', async () => {
   const ctx = await gpu();
   // A zero workgroup size is invalid; the error must point into shaders/gemm.wgsl.
-  await rejects(ctx.pipelines.compile({ kernel: 'gemm', spec: { WG_X: 0 } }), /shaders\/gemm\.wgsl:\d+:\d+: .*workgroup_size/s, GpuError);
+  await rejects(
+    ctx.pipelines.compile({ kernel: 'gemm', spec: { WG_X: 0 } }),
+    /shaders\/gemm\.wgsl:\d+:\d+: .*workgroup_size/s,
+    GpuError,
+  );
 });
 
 test('pipelines are cached by exactly what was compiled, and compiled once', async () => {
@@ -73,13 +109,18 @@ test('pipelines are cached by exactly what was compiled, and compiled once', asy
   await Promise.all([ctx.compile(calls), ctx.compile(calls)]);
   await ctx.compile(convDispatches([2, 17, 5, 4], [3, 3, 4, 8], { padding: 'valid' }, ctx.caps)); // same tile config, other shapes
   if (ctx.pipelines.size !== before) throw new Error(`cache grew from ${before} to ${ctx.pipelines.size}`);
-  await ctx.compile(convDispatches([1, 8, 8, 4], [3, 3, 4, 8], { padding: 'same' }, ctx.caps, { tm: 2, tn: 4, wgX: 8, wgY: 8 }));
+  await ctx.compile(
+    convDispatches([1, 8, 8, 4], [3, 3, 4, 8], { padding: 'same' }, ctx.caps, { tm: 2, tn: 4, wgX: 8, wgY: 8 }),
+  );
   if (ctx.pipelines.size !== before + 1) throw new Error('a new variant should compile a new pipeline');
 });
 
 test('buffer pool reuses a released buffer only after a submit', async () => {
   const ctx = await gpu();
-  const pool = new BufferPool((size, usage) => ctx.device.createBuffer({ size, usage }), (b) => b.destroy());
+  const pool = new BufferPool(
+    (size, usage) => ctx.device.createBuffer({ size, usage }),
+    (b) => b.destroy(),
+  );
   const usage = 0x80 | 0x8;
   const a = pool.acquire(1000, usage);
   pool.release(a);
@@ -100,8 +141,20 @@ test('timestamp queries give per-kernel times when the adapter has them', async 
   }
   let timings: { kernel: string; ms: number }[] = [];
   const x = upload(ctx, randomArray(1 * 16 * 16 * 8, 1), [1, 16, 16, 8]);
-  await take(await ops.conv2d(x, upload(ctx, randomArray(3 * 3 * 8 * 8, 2), [3, 3, 8, 8]), null, { padding: 'same' }, { onTiming: (t) => (timings = t) }));
-  if (timings.length !== 1 || !timings[0].kernel.startsWith('conv2d') || !(timings[0].ms >= 0 && timings[0].ms < 10_000)) {
+  await take(
+    await ops.conv2d(
+      x,
+      upload(ctx, randomArray(3 * 3 * 8 * 8, 2), [3, 3, 8, 8]),
+      null,
+      { padding: 'same' },
+      { onTiming: (t) => (timings = t) },
+    ),
+  );
+  if (
+    timings.length !== 1 ||
+    !timings[0].kernel.startsWith('conv2d') ||
+    !(timings[0].ms >= 0 && timings[0].ms < 10_000)
+  ) {
     throw new Error(`timings ${JSON.stringify(timings)}`);
   }
 });
@@ -120,12 +173,22 @@ test('validation errors surface as GpuError exceptions', async () => {
 
 test('a tensor too large for the device is refused with the sizes', async () => {
   const ctx = await gpu();
-  await rejects(() => Tensor.empty(ctx, [1, 65536, 65536, 4]), /exceeds the device's maxBufferSize/, TensorTooLargeError);
+  await rejects(
+    () => Tensor.empty(ctx, [1, 65536, 65536, 4]),
+    /exceeds the device's maxBufferSize/,
+    TensorTooLargeError,
+  );
   // Larger than one binding but not a splittable weight: the op names the binding.
-  const small = await (await import('../src/gpu/context.js')).GpuContext.create({ capsOverride: { maxStorageBindingBytes: 1024 } });
+  const small = await (await import('../src/gpu/context.js')).GpuContext.create({
+    capsOverride: { maxStorageBindingBytes: 1024 },
+  });
   try {
     const t = upload(small, new Float32Array(512), [512]);
-    await rejects(ops.activation(t, { kind: 'relu' }), /input 0 \(binding 0 of activation\) is 2048 bytes, over the device's maxStorageBufferBindingSize of 1024/, TensorTooLargeError);
+    await rejects(
+      ops.activation(t, { kind: 'relu' }),
+      /input 0 \(binding 0 of activation\) is 2048 bytes, over the device's maxStorageBufferBindingSize of 1024/,
+      TensorTooLargeError,
+    );
   } finally {
     small.dispose();
   }
@@ -141,16 +204,32 @@ test('eager calls name a wrong argument; a bias may be an array', async () => {
   assert.equal(await take(await ops.conv2d(x, w, Float32Array.from(bias), { padding: 'same' })), viaTensor);
   assert.equal(await take(await ops.conv2d(x, w, bias, { padding: 'same' })), viaTensor);
   await rejects(ops.conv2d(x, w, [1, 2], { padding: 'same' }), /conv2d: bias has 2 values, expected 3/, UsageError);
-  await rejects(ops.conv2d(x, randomArray(54, 1) as never, null, {}), /conv2d: kernel must be a Tensor, got Float32Array/, UsageError);
-  await rejects(ops.conv2d(x, upload(ctx, randomArray(6, 1), [2, 3]), null, {}), /conv2d: kernel must be HWIO \(4 axes\), got \[2, 3\]/, UsageError);
-  await rejects(ops.activation([1, 2] as never, { kind: 'relu' }), /activation: x must be a Tensor, got Array/, UsageError);
+  await rejects(
+    ops.conv2d(x, randomArray(54, 1) as never, null, {}),
+    /conv2d: kernel must be a Tensor, got Float32Array/,
+    UsageError,
+  );
+  await rejects(
+    ops.conv2d(x, upload(ctx, randomArray(6, 1), [2, 3]), null, {}),
+    /conv2d: kernel must be HWIO \(4 axes\), got \[2, 3\]/,
+    UsageError,
+  );
+  await rejects(
+    ops.activation([1, 2] as never, { kind: 'relu' }),
+    /activation: x must be a Tensor, got Array/,
+    UsageError,
+  );
   await rejects(ops.add(x, undefined as never), /add: b must be a Tensor, got undefined/, UsageError);
   const gone = upload(ctx, [1, 2], [2]);
   gone.dispose();
   await rejects(ops.softmax(gone), /softmax: x was disposed/, UsageError);
   const other = await (await import('../src/gpu/context.js')).GpuContext.create();
   try {
-    await rejects(ops.add(x, upload(other, randomArray(32, 5), [1, 4, 4, 2])), /add: b is on another GpuContext than a/, UsageError);
+    await rejects(
+      ops.add(x, upload(other, randomArray(32, 5), [1, 4, 4, 2])),
+      /add: b is on another GpuContext than a/,
+      UsageError,
+    );
   } finally {
     other.dispose();
   }

@@ -41,19 +41,32 @@ const rssMb = () => {
   return process.memoryUsage().rss / 2 ** 20;
 };
 
-const growth = (first: number, last: number) => ({ first: Math.round(first), last: Math.round(last), growth: Math.round(last - first) });
+const growth = (first: number, last: number) => ({
+  first: Math.round(first),
+  last: Math.round(last),
+  growth: Math.round(last - first),
+});
 
 function smallModelGraph(): WeightedGraph {
   return weighted({
-    name: 'soak', inputs: ['x'], outputs: ['y'],
+    name: 'soak',
+    inputs: ['x'],
+    outputs: ['y'],
     nodes: [
       { name: 'x', op: { kind: 'input', shape: [32, 32, 3] }, inputs: [] },
       {
-        name: 'c', op: { kind: 'conv2d', kernelShape: [3, 3, 3, 16], attrs: { padding: 'same', activation: { kind: 'relu' } } }, inputs: ['x'],
+        name: 'c',
+        op: { kind: 'conv2d', kernelShape: [3, 3, 3, 16], attrs: { padding: 'same', activation: { kind: 'relu' } } },
+        inputs: ['x'],
         weights: { kernel: randomArray(432, 1, -0.3, 0.3), bias: randomArray(16, 2) },
       },
       { name: 'p', op: { kind: 'global-pool', pool: 'avg', keepDims: false }, inputs: ['c'] },
-      { name: 'y', op: { kind: 'dense', units: 10 }, inputs: ['p'], weights: { kernel: randomArray(160, 3), bias: randomArray(10, 4) } },
+      {
+        name: 'y',
+        op: { kind: 'dense', units: 10 },
+        inputs: ['p'],
+        weights: { kernel: randomArray(160, 3), bias: randomArray(10, 4) },
+      },
     ],
   });
 }
@@ -61,7 +74,8 @@ function smallModelGraph(): WeightedGraph {
 export async function runSoak(counts: SoakCounts, log: (line: string) => void = () => {}): Promise<SoakReport> {
   const started = performance.now();
   const image = await decodeImage('assets/images/dog.jpg');
-  const summary = (d: { detections: { className: string; score: number }[] }) => JSON.stringify(d.detections.map((x) => [x.className, x.score]));
+  const summary = (d: { detections: { className: string; score: number }[] }) =>
+    JSON.stringify(d.detections.map((x) => [x.className, x.score]));
 
   // Create/dispose cycles on the default context: nothing passes a context, as a user's program would.
   let firstRss = 0;
@@ -73,12 +87,17 @@ export async function runSoak(counts: SoakCounts, log: (line: string) => void = 
     det.dispose();
     cycleLiveBytes.push(shared.liveBytes);
     if (i === 0) firstRss = rssMb();
-    if ((i + 1) % 10 === 0) log(`cycle ${i + 1}: ${rssMb().toFixed(0)} MB resident, ${shared.liveBytes} GPU bytes held`);
+    if ((i + 1) % 10 === 0)
+      log(`cycle ${i + 1}: ${rssMb().toFixed(0)} MB resident, ${shared.liveBytes} GPU bytes held`);
   }
   const cycleRssMb = growth(firstRss, rssMb());
 
   const det = await Detector.load();
-  let detectRssMb = growth(0, 0), predictRssMb = growth(0, 0), overlapMismatches = 0, sequentialMs = Infinity, overlappedMs = Infinity;
+  let detectRssMb = growth(0, 0),
+    predictRssMb = growth(0, 0),
+    overlapMismatches = 0,
+    sequentialMs = Infinity,
+    overlappedMs = Infinity;
   try {
     const alone = summary(await det.detect(image));
     let first = 0;
@@ -114,7 +133,14 @@ export async function runSoak(counts: SoakCounts, log: (line: string) => void = 
   }
   shared.release();
   return {
-    counts, cycleRssMb, cycleLiveBytes, detectRssMb, predictRssMb, overlapMismatches, sequentialMs, overlappedMs,
+    counts,
+    cycleRssMb,
+    cycleLiveBytes,
+    detectRssMb,
+    predictRssMb,
+    overlapMismatches,
+    sequentialMs,
+    overlappedMs,
     seconds: (performance.now() - started) / 1000,
   };
 }

@@ -22,19 +22,34 @@ process.env.WEBGPU_CNN_TUNING = join(dir, 'tuning.json');
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 test("yolov3-tiny's shape classes: Winograd GEMMs, 1×1 GEMMs, the narrow first conv", async () => {
-  const net = buildDarknet(readFileSync('assets/darknet/yolov3-tiny.cfg', 'utf8'), 'yolov3-tiny.cfg', undefined, [128, 128]);
+  const net = buildDarknet(
+    readFileSync('assets/darknet/yolov3-tiny.cfg', 'utf8'),
+    'yolov3-tiny.cfg',
+    undefined,
+    [128, 128],
+  );
   const keys = tuneCasesForGraph(net.graph, (await gpu()).caps).map((c) => c.key);
   assert.ok(keys.includes(conv2dClass(3, 3, 1, 16)), keys.join(', '));
-  assert.ok(keys.some((k) => k.startsWith('gemm-batched')), keys.join(', '));
-  assert.ok(keys.some((k) => /^gemm m/.test(k)), keys.join(', '));
+  assert.ok(
+    keys.some((k) => k.startsWith('gemm-batched')),
+    keys.join(', '),
+  );
+  assert.ok(
+    keys.some((k) => /^gemm m/.test(k)),
+    keys.join(', '),
+  );
   assert.is(new Set(keys).size, keys.length);
 });
 
 test('tune picks one of the candidates, the cache keeps it per adapter, and plans use it', async () => {
   const ctx = await gpu();
   const key = conv2dClass(3, 3, 2, 24);
-  const [r] = await tune(ctx, [{ key, problem: { kind: 'conv2d', x: [1, 20, 20, 8], w: [3, 3, 8, 24], stride: 2, padding: 'same' } }]);
-  assert.ok(candidatesFor(key, 256, ctx.caps.subgroupMinSize).some((v) => JSON.stringify(v) === JSON.stringify(r.chosen)));
+  const [r] = await tune(ctx, [
+    { key, problem: { kind: 'conv2d', x: [1, 20, 20, 8], w: [3, 3, 8, 24], stride: 2, padding: 'same' } },
+  ]);
+  assert.ok(
+    candidatesFor(key, 256, ctx.caps.subgroupMinSize).some((v) => JSON.stringify(v) === JSON.stringify(r.chosen)),
+  );
   assert.ok(r.ms > 0 && r.defaultMs > 0);
   const { saveTuning } = await import('../src/gpu/tuning-cache.js');
   await saveTuning(ctx.description, { [key]: r.chosen });
@@ -43,7 +58,10 @@ test('tune picks one of the candidates, the cache keeps it per adapter, and plan
   // A new context on this adapter plans that class with the cached variant.
   const fresh = await GpuContext.create();
   try {
-    const [call] = lowerConv2d({ kernelShape: [3, 3, 8, 24], attrs: { strides: [2, 2], padding: 'same' } }, { caps: fresh.caps, inputs: [[1, 20, 20, 8]] }).dispatches;
+    const [call] = lowerConv2d(
+      { kernelShape: [3, 3, 8, 24], attrs: { strides: [2, 2], padding: 'same' } },
+      { caps: fresh.caps, inputs: [[1, 20, 20, 8]] },
+    ).dispatches;
     assert.is(call.kernel, r.chosen.kind === 'subgroup' ? 'conv2d-subgroup' : 'conv2d');
     assert.equal([call.spec.TM, call.spec.TN, call.spec.WG_X], [r.chosen.tm, r.chosen.tn, r.chosen.wgX]);
   } finally {
@@ -53,10 +71,16 @@ test('tune picks one of the candidates, the cache keeps it per adapter, and plan
 
 test('tuneGraph tunes what is missing, and the model then computes the right thing', async () => {
   const ctx = await gpu();
-  const w = randomArray(3 * 3 * 5 * 40, 1), b = randomArray(40, 2);
+  const w = randomArray(3 * 3 * 5 * 40, 1),
+    b = randomArray(40, 2);
   const nodes: WeightedNode[] = [
     { name: 'in', op: { kind: 'input', shape: [12, 12, 5] }, inputs: [] },
-    { name: 'conv', op: { kind: 'conv2d', attrs: { strides: [2, 2], padding: 'valid' }, kernelShape: [3, 3, 5, 40] }, inputs: ['in'], weights: { kernel: w, bias: b } },
+    {
+      name: 'conv',
+      op: { kind: 'conv2d', attrs: { strides: [2, 2], padding: 'valid' }, kernelShape: [3, 3, 5, 40] },
+      inputs: ['in'],
+      weights: { kernel: w, bias: b },
+    },
   ];
   const g = weighted({ name: 'small', nodes, inputs: ['in'], outputs: ['conv'] });
   await tuneGraph(ctx, g.graph);

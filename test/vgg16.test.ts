@@ -22,8 +22,17 @@ const dir = mkdtempSync(join(tmpdir(), 'vgg16-test-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Independent float64 VGG forward: 3×3 same conv + ReLU, 2×2 max pool, HWC flatten, dense, softmax. */
-function referenceVgg(x: Float64Array, [h0, w0, c0]: number[], spec: KerasModelSpec, weights: Map<string, LayerWeights>, stopAt?: string) {
-  let h = h0, w = w0, c = c0, a = x;
+function referenceVgg(
+  x: Float64Array,
+  [h0, w0, c0]: number[],
+  spec: KerasModelSpec,
+  weights: Map<string, LayerWeights>,
+  stopAt?: string,
+) {
+  let h = h0,
+    w = w0,
+    c = c0,
+    a = x;
   for (const layer of spec.layers) {
     const cfg = layer.config;
     if (layer.className === 'Conv2D') {
@@ -51,13 +60,15 @@ function referenceVgg(x: Float64Array, [h0, w0, c0]: number[], spec: KerasModelS
       a = y;
       c = oc;
     } else if (layer.className === 'MaxPooling2D') {
-      const oh = Math.floor(h / 2), ow = Math.floor(w / 2);
+      const oh = Math.floor(h / 2),
+        ow = Math.floor(w / 2);
       const y = new Float64Array(oh * ow * c);
       for (let oy = 0; oy < oh; oy++)
         for (let ox = 0; ox < ow; ox++)
           for (let ch = 0; ch < c; ch++) {
             let m = -Infinity;
-            for (let dy = 0; dy < 2; dy++) for (let dx = 0; dx < 2; dx++) m = Math.max(m, a[((2 * oy + dy) * w + 2 * ox + dx) * c + ch]);
+            for (let dy = 0; dy < 2; dy++)
+              for (let dx = 0; dx < 2; dx++) m = Math.max(m, a[((2 * oy + dy) * w + 2 * ox + dx) * c + ch]);
             y[(oy * ow + ox) * c + ch] = m;
           }
       a = y;
@@ -67,7 +78,8 @@ function referenceVgg(x: Float64Array, [h0, w0, c0]: number[], spec: KerasModelS
       const y = new Float64Array(c).fill(layer.className === 'GlobalMaxPooling2D' ? -Infinity : 0);
       for (let p = 0; p < h * w; p++)
         for (let ch = 0; ch < c; ch++) {
-          y[ch] = layer.className === 'GlobalMaxPooling2D' ? Math.max(y[ch], a[p * c + ch]) : y[ch] + a[p * c + ch] / (h * w);
+          y[ch] =
+            layer.className === 'GlobalMaxPooling2D' ? Math.max(y[ch], a[p * c + ch]) : y[ch] + a[p * c + ch] / (h * w);
         }
       a = y;
     } else if (layer.className === 'Dense') {
@@ -82,7 +94,7 @@ function referenceVgg(x: Float64Array, [h0, w0, c0]: number[], spec: KerasModelS
       if (cfg.activation === 'softmax') {
         const m = Math.max(...y);
         let s = 0;
-        for (let o = 0; o < units; o++) s += (y[o] = Math.exp(y[o] - m));
+        for (let o = 0; o < units; o++) s += y[o] = Math.exp(y[o] - m);
         for (let o = 0; o < units; o++) y[o] /= s;
       }
       a = y;
@@ -128,9 +140,17 @@ test('VGG16 at 1/8 width with its top, batch 2, matches the float64 reference', 
     assertClose(probs.subarray(0, 1000), ref0, 1e-5, 'image 0 probabilities');
     assertClose(probs.subarray(1000), ref1, 1e-5, 'image 1 probabilities');
     const top = decodePredictions(probs, 5);
-    const refTop = Array.from(ref0.keys()).sort((a, b) => ref0[b] - ref0[a]).slice(0, 5);
-    assert.equal(top[0].map((p) => p.classIndex), refTop);
-    assert.ok(top[0][0].probability < 0.9 && top[0][4].probability > 1e-4, `unsaturated: ${top[0].map((p) => p.probability)}`);
+    const refTop = Array.from(ref0.keys())
+      .sort((a, b) => ref0[b] - ref0[a])
+      .slice(0, 5);
+    assert.equal(
+      top[0].map((p) => p.classIndex),
+      refTop,
+    );
+    assert.ok(
+      top[0][0].probability < 0.9 && top[0][4].probability > 1e-4,
+      `unsaturated: ${top[0].map((p) => p.probability)}`,
+    );
     assert.is(top.length, 2);
   } finally {
     model.dispose();
@@ -169,18 +189,28 @@ test('full-size VGG16 (fc1 411 MB over a 128 MiB binding limit): classifier matc
     const r = await model.run(preprocessInput(rgb), { intermediates: ['block5_pool'] });
     const pool5 = r.intermediates.get('block5_pool')!;
     assert.equal(pool5.shape, [1, 7, 7, 512]);
-    const topOnly: KerasModelSpec = { ...spec, layers: spec.layers.filter((l) => ['Dense', 'Flatten'].includes(l.className)) };
+    const topOnly: KerasModelSpec = {
+      ...spec,
+      layers: spec.layers.filter((l) => ['Dense', 'Flatten'].includes(l.className)),
+    };
     const ref = referenceVgg(Float64Array.from(pool5.data), [7, 7, 512], topOnly, weights);
     assertClose(r.outputs[0], ref, 1e-5, 'probabilities from block5_pool');
 
     // The CLI on the same file: images batched, the weights-only file recognised as VGG16 with its top.
-    const cli = spawnSync(process.execPath, ['dist/cli.js', 'classify', '--model', file, 'assets/images/dog.jpg', 'test/fixtures/keras/moonflower_1.png'], { encoding: 'utf8' });
+    const cli = spawnSync(
+      process.execPath,
+      ['dist/cli.js', 'classify', '--model', file, 'assets/images/dog.jpg', 'test/fixtures/keras/moonflower_1.png'],
+      { encoding: 'utf8' },
+    );
     assert.is(cli.status, 0, cli.stderr);
     const dogRows = cli.stdout.split('assets/images/dog.jpg:')[1].split('moonflower_1.png:')[0];
     const refTop = decodePredictions(Float32Array.from(ref), 5)[0];
     refTop.forEach((p, i) => {
       const row = new RegExp(`${i + 1}\\s+${p.wnid}\\s+${p.label}\\s+([\\d.]+)`).exec(dogRows);
-      assert.ok(row && Math.abs(Number(row[1]) - p.probability) < 2e-6, `expected ${p.wnid} ${p.label} ${p.probability} at rank ${i + 1} in\n${dogRows}`);
+      assert.ok(
+        row && Math.abs(Number(row[1]) - p.probability) < 2e-6,
+        `expected ${p.wnid} ${p.label} ${p.probability} at rank ${i + 1} in\n${dogRows}`,
+      );
     });
 
     const mem = model.memory(1);

@@ -7,11 +7,35 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
  * as streaming encoders do, so a truncated copy still opens and fails only while decoding.
  */
 export function makeVideo(
-  path: string, lavfi: string, seconds: number, extra: string[] = [], indexFirst = true,
+  path: string,
+  lavfi: string,
+  seconds: number,
+  extra: string[] = [],
+  indexFirst = true,
 ): string {
   const faststart = indexFirst && /\.(mp4|mov|m4v)$/.test(path) ? ['-movflags', '+faststart'] : [];
-  const r = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', lavfi, '-t', String(seconds),
-    '-pix_fmt', 'yuv420p', '-c:v', 'libx264', ...extra, ...faststart, path], { encoding: 'utf8' });
+  const r = spawnSync(
+    'ffmpeg',
+    [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      lavfi,
+      '-t',
+      String(seconds),
+      '-pix_fmt',
+      'yuv420p',
+      '-c:v',
+      'libx264',
+      ...extra,
+      ...faststart,
+      path,
+    ],
+    { encoding: 'utf8' },
+  );
   if (r.error) throw new Error(`the video tests need ffmpeg (npm run setup installs it): ${r.error.message}`);
   if (r.status !== 0) throw new Error(`ffmpeg could not make ${path}: ${r.stderr}`);
   return path;
@@ -28,7 +52,7 @@ export function rotateVideo(path: string, out: string, degrees: number): string 
 /** [start, end) of the payload of the top-level mdat box of an MP4. */
 export function mdatRange(bytes: Uint8Array): [number, number] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let at = 0; at + 8 <= bytes.length;) {
+  for (let at = 0; at + 8 <= bytes.length; ) {
     const size = view.getUint32(at);
     if (String.fromCharCode(...bytes.subarray(at + 4, at + 8)) === 'mdat') return [at + 8, at + size];
     if (size < 8) break;
@@ -55,7 +79,7 @@ export function damageSlices(path: string, out: string, step = 11, sliceHeaderBy
   const bytes = new Uint8Array(readFileSync(path));
   const view = new DataView(bytes.buffer);
   const [start, end] = mdatRange(bytes);
-  for (let at = start; at + 4 < end;) {
+  for (let at = start; at + 4 < end; ) {
     const size = view.getUint32(at);
     const type = bytes[at + 4] & 0x1f;
     if (type === 1 || type === 5) {

@@ -52,7 +52,10 @@ export class GpuContext {
   /** Leases on the process's shared context (see GpuContext.shared); 0 for a context someone owns. */
   private leases = 0;
 
-  private constructor(private readonly acquired: AcquiredDevice, capsOverride: Partial<DeviceCaps> = {}) {
+  private constructor(
+    private readonly acquired: AcquiredDevice,
+    capsOverride: Partial<DeviceCaps> = {},
+  ) {
     const { adapter, device } = acquired;
     this.device = device;
     this.adapter = adapter;
@@ -67,7 +70,10 @@ export class GpuContext {
     this.maxBufferBytes = device.limits.maxBufferSize;
     this.hasTimestamps = device.features.has('timestamp-query');
     this.pipelines = new PipelineCache(device);
-    this.pool = new BufferPool((size, usage) => this.createBuffer(size, 'pooled buffer', usage), (b) => this.destroyBuffer(b));
+    this.pool = new BufferPool(
+      (size, usage) => this.createBuffer(size, 'pooled buffer', usage),
+      (b) => this.destroyBuffer(b),
+    );
     device.addEventListener('uncapturederror', (e) => this.uncaptured.push((e as GPUUncapturedErrorEvent).error));
     device.lost.then((info) => {
       if (!this.disposed) this.lostReason = `${info.reason}: ${info.message}`;
@@ -78,7 +84,9 @@ export class GpuContext {
    * `capsOverride` makes planning assume tighter limits than the device has, to emulate a smaller
    * device (Chromium's software adapter, a 128 MiB binding limit) on a bigger one.
    */
-  static async create(options: DeviceOptions & { capsOverride?: Partial<DeviceCaps>; tuning?: boolean } = {}): Promise<GpuContext> {
+  static async create(
+    options: DeviceOptions & { capsOverride?: Partial<DeviceCaps>; tuning?: boolean } = {},
+  ): Promise<GpuContext> {
     const ctx = new GpuContext(await acquireDevice(options), options.capsOverride);
     // Variants tuned earlier on this adapter (webgpu-cnn tune), unless asked not to.
     if (options.tuning !== false && !options.capsOverride?.tuned) ctx.useTuning(await loadTuning(ctx.description));
@@ -132,7 +140,9 @@ export class GpuContext {
   /** A buffer counted in `liveBytes` until `destroyBuffer` (every buffer the library makes comes from here). */
   createBuffer(bytes: number, label: string, usage: GPUBufferUsageFlags = STORAGE): GPUBuffer {
     if (bytes > this.maxBufferBytes) {
-      throw new TensorTooLargeError(`${label}: ${bytes} bytes exceeds the device's maxBufferSize of ${this.maxBufferBytes}`);
+      throw new TensorTooLargeError(
+        `${label}: ${bytes} bytes exceeds the device's maxBufferSize of ${this.maxBufferBytes}`,
+      );
     }
     const buffer = this.device.createBuffer({ size: Math.max(16, Math.ceil(bytes / 4) * 4), usage, label });
     this.live.set(buffer, buffer.size);
@@ -165,19 +175,25 @@ export class GpuContext {
 
   /** @internal Compiles the pipelines of `dispatches` that are not cached yet, telling `onProgress` as each is ready. */
   async compile(dispatches: Iterable<Dispatch>, onProgress?: OnLoadProgress): Promise<void> {
-    const keys = new Map([...dispatches].map((d): [string, ShaderKey] => [shaderKeyString(d), { kernel: d.kernel, spec: d.spec }]));
+    const keys = new Map(
+      [...dispatches].map((d): [string, ShaderKey] => [shaderKeyString(d), { kernel: d.kernel, spec: d.spec }]),
+    );
     let done = 0;
-    await Promise.all([...keys.values()].map(async (key) => {
-      await this.pipelines.compile(key);
-      onProgress?.({ stage: 'compile', done: ++done, total: keys.size });
-    }));
+    await Promise.all(
+      [...keys.values()].map(async (key) => {
+        await this.pipelines.compile(key);
+        onProgress?.({ stage: 'compile', done: ++done, total: keys.size });
+      }),
+    );
   }
 
   /** @internal The bind group of one dispatch: its buffers in binding order, then its params at `offset` in `uniform`. */
   bindGroup(bound: BoundDispatch, uniform: GPUBuffer, offset: number): GPUBindGroup {
     const { dispatch, buffers } = bound;
     if (buffers.length !== dispatch.bindings.length) {
-      throw new Error(`${describeDispatch(dispatch)}: ${buffers.length} buffers for ${dispatch.bindings.length} bindings`);
+      throw new Error(
+        `${describeDispatch(dispatch)}: ${buffers.length} buffers for ${dispatch.bindings.length} bindings`,
+      );
     }
     buffers.forEach((b, i) => {
       if (b.size > this.caps.maxStorageBindingBytes) {
@@ -209,7 +225,13 @@ export class GpuContext {
       await this.scoped(() => {
         const encoder = this.device.createCommandEncoder();
         const steps = dispatches.map((b, i) => ({
-          launches: [{ pipeline: this.pipelines.get(b.dispatch), bindGroup: this.bindGroup(b, uniforms[i], 0), workgroups: b.dispatch.workgroups }],
+          launches: [
+            {
+              pipeline: this.pipelines.get(b.dispatch),
+              bindGroup: this.bindGroup(b, uniforms[i], 0),
+              workgroups: b.dispatch.workgroups,
+            },
+          ],
         }));
         times = recordSteps(this, encoder, steps, !!options.profile);
         this.device.queue.submit([encoder.finish()]);

@@ -14,7 +14,9 @@ let nodeGpuUsers = 0;
 async function gpuEntryPoint(): Promise<GPU> {
   if (typeof navigator !== 'undefined' && navigator.gpu) return navigator.gpu;
   if (!isNode) {
-    throw new GpuError('WebGPU is not available: navigator.gpu is missing (in Chrome, enable WebGPU or use a recent version)');
+    throw new GpuError(
+      'WebGPU is not available: navigator.gpu is missing (in Chrome, enable WebGPU or use a recent version)',
+    );
   }
   if (!nodeGpu) {
     // Mesa's software Vulkan (lavapipe/llvmpipe) runs workgroups on LP_NUM_THREADS threads, one per

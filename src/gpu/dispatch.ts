@@ -14,7 +14,8 @@ export type Binding =
   | { kind: 'output' };
 
 export const input = (index = 0): Binding => ({ kind: 'input', index });
-export const weight = (name: string, part?: number): Binding => (part === undefined ? { kind: 'weight', name } : { kind: 'weight', name, part });
+export const weight = (name: string, part?: number): Binding =>
+  part === undefined ? { kind: 'weight', name } : { kind: 'weight', name, part };
 export const scratch = (index: number): Binding => ({ kind: 'scratch', index });
 export const output: Binding = { kind: 'output' };
 
@@ -54,8 +55,13 @@ export interface DeviceCaps {
 
 /** 'input 0', 'weight kernel', 'weight kernel[2]', 'scratch 1', 'output'. */
 export const bindingName = (b: Binding) =>
-  b.kind === 'input' ? `input ${b.index}` : b.kind === 'weight' ? `weight ${b.name}${b.part === undefined ? '' : `[${b.part}]`}`
-    : b.kind === 'scratch' ? `scratch ${b.index}` : 'output';
+  b.kind === 'input'
+    ? `input ${b.index}`
+    : b.kind === 'weight'
+      ? `weight ${b.name}${b.part === undefined ? '' : `[${b.part}]`}`
+      : b.kind === 'scratch'
+        ? `scratch ${b.index}`
+        : 'output';
 
 /** For messages: "gemm-subgroup(input 0, weight kernel, weight bias, output)". */
 export function describeDispatch(d: Dispatch): string {

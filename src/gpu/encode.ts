@@ -24,7 +24,12 @@ const MAP_READ = 0x1 | 0x8; // MAP_READ | COPY_DST
 const QUERY_RESOLVE = 0x200 | 0x4; // QUERY_RESOLVE | COPY_SRC
 
 /** Records `steps` into `encoder`; with `profile` (and an adapter with timestamp queries) returns their times. */
-export function recordSteps(ctx: GpuContext, encoder: GPUCommandEncoder, steps: RecordedStep[], profile: boolean): StepTimes | undefined {
+export function recordSteps(
+  ctx: GpuContext,
+  encoder: GPUCommandEncoder,
+  steps: RecordedStep[],
+  profile: boolean,
+): StepTimes | undefined {
   const timed = profile && ctx.hasTimestamps && steps.length > 0;
   if (!timed) {
     const pass = encoder.beginComputePass();
@@ -34,7 +39,9 @@ export function recordSteps(ctx: GpuContext, encoder: GPUCommandEncoder, steps: 
   }
   const querySet = ctx.device.createQuerySet({ type: 'timestamp', count: 2 * steps.length });
   steps.forEach((step, i) => {
-    const pass = encoder.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
+    const pass = encoder.beginComputePass({
+      timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 },
+    });
     for (const l of step.launches) launch(pass, l);
     pass.end();
   });

@@ -21,12 +21,12 @@ export function toF16Bits(value: number): number {
     const half = 1 << (shift - 1);
     const rest = m & ((1 << shift) - 1);
     let out = m >>> shift;
-    if (rest > half || (rest === half && (out & 1))) out++;
+    if (rest > half || (rest === half && out & 1)) out++;
     return sign | out;
   }
   let out = (e << 10) | (mant >>> 13);
   const rest = mant & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && (out & 1))) out++; // a carry into the exponent is still right
+  if (rest > 0x1000 || (rest === 0x1000 && out & 1)) out++; // a carry into the exponent is still right
   return sign | out;
 }
 

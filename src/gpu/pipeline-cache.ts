@@ -51,7 +51,11 @@ export class PipelineCache {
       throw new GpuError(`WGSL compilation failed for ${id}:\n${lines.join('\n') || scopeError?.message}`);
     }
     this.device.pushErrorScope('validation');
-    const pending = this.device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: id });
+    const pending = this.device.createComputePipelineAsync({
+      layout: 'auto',
+      compute: { module, entryPoint: 'main' },
+      label: id,
+    });
     const pipelineScope = this.device.popErrorScope();
     let pipeline: GPUComputePipeline;
     try {

@@ -46,4 +46,3 @@ export async function saveTuning(adapter: string, table: TuningTable): Promise<s
   fs.renameSync(`${file}.tmp`, file);
   return file;
 }
-

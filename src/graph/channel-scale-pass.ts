@@ -11,9 +11,13 @@ function perImage(node: Node | undefined, byName: Map<string, Node>): boolean {
   for (let depth = 0; node && depth < 16; depth++) {
     const op = node.op;
     if (op.kind === 'global-pool') return true;
-    const perPixel = (op.kind === 'conv2d' && acceptsChannelScale(op) && !op.residual && !op.channelScale) || op.kind === 'dense'
-      || op.kind === 'activation' || op.kind === 'identity' || op.kind === 'reshape'
-      || (op.kind === 'binary' && (op.constant !== undefined) && node.inputs.length === 1);
+    const perPixel =
+      (op.kind === 'conv2d' && acceptsChannelScale(op) && !op.residual && !op.channelScale) ||
+      op.kind === 'dense' ||
+      op.kind === 'activation' ||
+      op.kind === 'identity' ||
+      op.kind === 'reshape' ||
+      (op.kind === 'binary' && op.constant !== undefined && node.inputs.length === 1);
     if (!perPixel || node.inputs.length !== 1) return false;
     node = byName.get(node.inputs[0]);
   }
@@ -35,15 +39,19 @@ export function fuseChannelScalePass(g: WeightedGraph, keep: ReadonlySet<string>
   for (const mul of graph.nodes) {
     const op = mul.op;
     if (op.kind !== 'binary' || op.op !== 'mul' || op.constant || op.operandShape || mul.inputs.length !== 2) continue;
-    if ((op.activation && op.activation.kind !== 'linear') || keep.has(mul.name) || graph.outputs.includes(mul.name)) continue;
+    if ((op.activation && op.activation.kind !== 'linear') || keep.has(mul.name) || graph.outputs.includes(mul.name))
+      continue;
     const next = readers.get(mul.name) ?? [];
     const conv = next[0];
-    if (next.length !== 1 || conv.op.kind !== 'conv2d' || conv.inputs[0] !== mul.name || conv.inputs.length !== 1) continue;
+    if (next.length !== 1 || conv.op.kind !== 'conv2d' || conv.inputs[0] !== mul.name || conv.inputs.length !== 1)
+      continue;
     if (!acceptsChannelScale(conv.op) || conv.op.channelScale || conv.op.residual) continue;
     const s = [1, 0].find((i) => perImage(byName.get(mul.inputs[i]), byName));
     if (s === undefined) continue;
     replaced.set(conv.name, {
-      ...conv, inputs: [mul.inputs[1 - s], mul.inputs[s]], op: { ...conv.op, channelScale: true },
+      ...conv,
+      inputs: [mul.inputs[1 - s], mul.inputs[s]],
+      op: { ...conv.op, channelScale: true },
       fused: [...(mul.fused ?? [mul.name]), ...(conv.fused ?? [conv.name])],
     });
     dropped.add(mul.name);

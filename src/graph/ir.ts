@@ -116,7 +116,9 @@ export function validateGraph(graph: Graph): void {
     for (const input of node.inputs) {
       if (!seen.has(input)) {
         const exists = graph.nodes.some((n) => n.name === input);
-        throw new UsageError(`${describeNode(node)}: input '${input}' ${exists ? 'comes after it (not in topological order)' : 'does not exist'}`);
+        throw new UsageError(
+          `${describeNode(node)}: input '${input}' ${exists ? 'comes after it (not in topological order)' : 'does not exist'}`,
+        );
       }
     }
     seen.add(node.name);
@@ -125,6 +127,7 @@ export function validateGraph(graph: Graph): void {
     if (!seen.has(name)) throw new UsageError(`${graph.name}: model input/output '${name}' is not a layer`);
   }
   for (const name of graph.inputs) {
-    if (graph.nodes.find((n) => n.name === name)?.op.kind !== 'input') throw new UsageError(`${graph.name}: '${name}' is not an input layer`);
+    if (graph.nodes.find((n) => n.name === name)?.op.kind !== 'input')
+      throw new UsageError(`${graph.name}: '${name}' is not an input layer`);
   }
 }

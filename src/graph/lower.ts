@@ -10,7 +10,15 @@ import { lowerAdd, lowerBinary, lowerSoftmax } from '../ops/elementwise.js';
 import { lowerDense } from '../ops/gemm.js';
 import { lowerLayerNorm, lowerLogSoftmax } from '../ops/layer-norm.js';
 import type { Shape } from '../ops/grid.js';
-import { lowerConcat, lowerIdentity, lowerPad, lowerReshape, lowerSlice, lowerTranspose, lowerUpsample } from '../ops/layout.js';
+import {
+  lowerConcat,
+  lowerIdentity,
+  lowerPad,
+  lowerReshape,
+  lowerSlice,
+  lowerTranspose,
+  lowerUpsample,
+} from '../ops/layout.js';
 import type { LowerContext, LowerOptions, Lowering } from '../ops/lowering.js';
 import { lowerGlobalPool, lowerPool2d } from '../ops/pool2d.js';
 import { lowerReorg } from '../ops/reorg.js';
@@ -64,7 +72,8 @@ export function lowerNode(node: Node, inputs: Shape[], caps: DeviceCaps, options
     if (e instanceof WebgpuCnnError) throw e;
     // A node from a file: the file is at fault (shapes that do not fit together); else the caller's graph is.
     const file = node.source?.file;
-    if (file) throw new ModelFileError(file, message.replace(` in ${file}`, ''), { layer: node.source?.layer ?? node.name });
+    if (file)
+      throw new ModelFileError(file, message.replace(` in ${file}`, ''), { layer: node.source?.layer ?? node.name });
     throw new UsageError(message);
   }
 }

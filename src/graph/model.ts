@@ -129,7 +129,12 @@ const SLEEP_FRACTION = 0.85;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Residual adds folded into the convs before them whose lowering can absorb one (Winograd, 1×1 on the subgroup GEMM). */
-function fuseResiduals(g: WeightedGraph, keep: ReadonlySet<string>, ctx: GpuContext, lowering: LowerOptions): WeightedGraph {
+function fuseResiduals(
+  g: WeightedGraph,
+  keep: ReadonlySet<string>,
+  ctx: GpuContext,
+  lowering: LowerOptions,
+): WeightedGraph {
   const { steps } = lowerGraph(g.graph, 1, ctx.caps, lowering);
   const absorbs = new Map(steps.map((s) => [s.node.name, !!s.lowering?.absorbsResidual]));
   return fuseResidualPass(g, new Set([...keep, ...g.graph.outputs]), (conv) => absorbs.get(conv.name) ?? false);
@@ -161,7 +166,9 @@ export class Model {
       validateGraph(source.graph);
       const keep = new Set(options.keep ?? []);
       if (options.f16Weights && !ctx.device.features.has('shader-f16')) {
-        throw new GpuError(`f16 weights need the shader-f16 feature, which this adapter (${ctx.description}) does not offer`);
+        throw new GpuError(
+          `f16 weights need the shader-f16 feature, which this adapter (${ctx.description}) does not offer`,
+        );
       }
       const lowering: LowerOptions = { winograd: options.winograd, f16Weights: options.f16Weights };
       const g = options.noOptimize ? source : fuseResiduals(optimize(source, keep), keep, ctx, lowering);
@@ -197,7 +204,10 @@ export class Model {
     if (done) return Promise.resolve(done);
     let pending = this.preparing.get(batch);
     if (!pending) {
-      pending = this.build(plan ?? planGraph(this.graph, batch, this.ctx.caps, this.keep, this.lowering), onProgress).finally(() => this.preparing.delete(batch));
+      pending = this.build(
+        plan ?? planGraph(this.graph, batch, this.ctx.caps, this.keep, this.lowering),
+        onProgress,
+      ).finally(() => this.preparing.delete(batch));
       this.preparing.set(batch, pending);
     }
     return pending;
@@ -209,7 +219,10 @@ export class Model {
     checkSameWeights(plan.steps, this.weights);
     const planned = plan.steps.flatMap((s) => s.dispatches);
     const compileStart = performance.now();
-    await ctx.compile(planned.map((d) => d.dispatch), onProgress);
+    await ctx.compile(
+      planned.map((d) => d.dispatch),
+      onProgress,
+    );
     const compileMs = performance.now() - compileStart;
 
     const align = ctx.device.limits.minUniformBufferOffsetAlignment;
@@ -231,23 +244,35 @@ export class Model {
       const inputs = plan.inputBytes.map((bytes, i) => make(bytes, `input ${this.graph.inputs[i]} (batch ${batch})`));
       const uniform = make(Math.max(uniformBytes, 16), 'params', UNIFORM);
       const packed = new Uint8Array(uniformBytes);
-      planned.forEach((d, i) => packed.set(new Uint8Array(packParams(d.dispatch.kernel, d.dispatch.params)), offsets[i]));
+      planned.forEach((d, i) =>
+        packed.set(new Uint8Array(packParams(d.dispatch.kernel, d.dispatch.params)), offsets[i]),
+      );
       ctx.device.queue.writeBuffer(uniform, 0, packed);
 
       const resolve = (ref: BufferRef): GPUBuffer =>
-        ref.kind === 'slot' ? slots[ref.slot] : ref.kind === 'input' ? inputs[ref.index] : this.weights.get(ref.node)!.get(ref.name)![ref.part ?? 0];
+        ref.kind === 'slot'
+          ? slots[ref.slot]
+          : ref.kind === 'input'
+            ? inputs[ref.index]
+            : this.weights.get(ref.node)!.get(ref.name)![ref.part ?? 0];
       let index = 0;
       const steps = await ctx.scoped(() =>
-        plan.steps.filter((s) => s.dispatches.length).map((step) => ({
-          name: step.node.name,
-          fused: step.node.fused ?? [step.node.name],
-          kernels: step.dispatches.map((d) => d.dispatch.kernel),
-          launches: step.dispatches.map((d) => ({
-            pipeline: ctx.pipelines.get(d.dispatch),
-            bindGroup: ctx.bindGroup({ dispatch: d.dispatch, buffers: d.buffers.map(resolve), label: step.node.name }, uniform, offsets[index++]),
-            workgroups: d.dispatch.workgroups,
+        plan.steps
+          .filter((s) => s.dispatches.length)
+          .map((step) => ({
+            name: step.node.name,
+            fused: step.node.fused ?? [step.node.name],
+            kernels: step.dispatches.map((d) => d.dispatch.kernel),
+            launches: step.dispatches.map((d) => ({
+              pipeline: ctx.pipelines.get(d.dispatch),
+              bindGroup: ctx.bindGroup(
+                { dispatch: d.dispatch, buffers: d.buffers.map(resolve), label: step.node.name },
+                uniform,
+                offsets[index++],
+              ),
+              workgroups: d.dispatch.workgroups,
+            })),
           })),
-        })),
       );
       const prepared: Prepared = { plan, compileMs, slots, inputs, uniform, steps, idleReadbacks: [], lastRunMs: 0 };
       this.prepared.set(batch, prepared);
@@ -266,20 +291,26 @@ export class Model {
     if (this.disposed) throw new UsageError('Model used after dispose()');
     const xs = Array.isArray(inputs) ? inputs : [inputs];
     xs.forEach((x, i) => {
-      if (x instanceof Tensor && x.ctx !== this.ctx) throw new UsageError(`input ${i} is a tensor on another GpuContext than the model's`);
+      if (x instanceof Tensor && x.ctx !== this.ctx)
+        throw new UsageError(`input ${i} is a tensor on another GpuContext than the model's`);
     });
     const asTensors = options.output === 'tensors';
     const shapes = this.inputShapes;
-    if (xs.length !== shapes.length) throw new UsageError(`the model takes ${shapes.length} input(s), got ${xs.length}`);
+    if (xs.length !== shapes.length)
+      throw new UsageError(`the model takes ${shapes.length} input(s), got ${xs.length}`);
     const lengths = xs.map((x) => (x instanceof Tensor ? x.size : x.length));
     const per = sizeOf(shapes[0]);
     const batch = options.batch ?? lengths[0] / per;
     if (!Number.isInteger(batch) || batch < 1) {
-      throw new UsageError(`input has ${lengths[0]} values, not a whole batch of [${shapes[0].join(', ')}] (${per} each)`);
+      throw new UsageError(
+        `input has ${lengths[0]} values, not a whole batch of [${shapes[0].join(', ')}] (${per} each)`,
+      );
     }
     lengths.forEach((length, i) => {
       if (length !== batch * sizeOf(shapes[i])) {
-        throw new UsageError(`input ${i} ('${this.graph.inputs[i]}') has ${length} values, expected ${batch}×[${shapes[i].join(', ')}]`);
+        throw new UsageError(
+          `input ${i} ('${this.graph.inputs[i]}') has ${length} values, expected ${batch}×[${shapes[i].join(', ')}]`,
+        );
       }
     });
     const wanted = options.intermediates ?? [];
@@ -315,7 +346,8 @@ export class Model {
       // Dawn in Node polls for a pending map on the main thread, spinning a core the GPU work (a CPU
       // adapter's) could use; sleep through most of the time the last run took before asking.
       // Only a run with nothing else in flight measures that time: one queued behind others takes longer.
-      const submitted = performance.now(), alone = this.busyReadbacks.size === 1;
+      const submitted = performance.now(),
+        alone = this.busyReadbacks.size === 1;
       if (p.lastRunMs > MIN_SLEEP_MS && isNode && reads.length) await sleep(SLEEP_FRACTION * p.lastRunMs);
       // All maps at once: each resolves when this run's commands are done.
       await Promise.all(reads.map((name) => readback.get(name)!.mapAsync(0x1)));
@@ -363,7 +395,8 @@ export class Model {
   private takeReadback(p: Prepared, names: string[]): Map<string, GPUBuffer> {
     const set = p.idleReadbacks.pop() ?? new Map<string, GPUBuffer>();
     for (const name of names) {
-      if (!set.has(name)) set.set(name, this.ctx.createBuffer(4 * sizeOf(p.plan.shapes.get(name)!), `readback ${name}`, MAP_READ));
+      if (!set.has(name))
+        set.set(name, this.ctx.createBuffer(4 * sizeOf(p.plan.shapes.get(name)!), `readback ${name}`, MAP_READ));
     }
     this.busyReadbacks.add(set);
     return set;
@@ -402,11 +435,18 @@ export class Model {
     const activationBytes = plan.slotBytes.reduce((a, b) => a + b, 0);
     const outputs = this.graph.outputs.reduce((sum, n) => sum + 4 * sizeOf(plan.shapes.get(n)!), 0);
     const align = this.ctx.device.limits.minUniformBufferOffsetAlignment;
-    const uniform = plan.steps.flatMap((s) => s.dispatches).reduce((sum, d) => sum + Math.ceil(paramBytes(d.dispatch.kernel) / align) * align, 0);
+    const uniform = plan.steps
+      .flatMap((s) => s.dispatches)
+      .reduce((sum, d) => sum + Math.ceil(paramBytes(d.dispatch.kernel) / align) * align, 0);
     const ioBytes = plan.inputBytes.reduce((a, b) => a + b, 0) + outputs + uniform;
-    const sizes = plan.steps.filter((s) => s.dispatches.length).map((s) => 4 * sizeOf(plan.shapes.get(s.node.name)!)).sort((a, b) => b - a);
+    const sizes = plan.steps
+      .filter((s) => s.dispatches.length)
+      .map((s) => 4 * sizeOf(plan.shapes.get(s.node.name)!))
+      .sort((a, b) => b - a);
     return {
-      weightBytes: this.weightBytes, activationBytes, ioBytes,
+      weightBytes: this.weightBytes,
+      activationBytes,
+      ioBytes,
       peakBytes: this.weightBytes + activationBytes + ioBytes,
       largestActivations: [sizes[0] ?? 0, sizes[1] ?? 0],
       liveBytes: this.liveBytes(),

@@ -29,7 +29,11 @@ interface Merge {
  * Rewrites the graph by merging each node into its sole producer when `merge` returns the merged op.
  * The merged node sits at the producer's position (its inputs are earlier, its consumers later).
  */
-function mergeIntoProducer(g: WeightedGraph, keep: ReadonlySet<string>, merge: (producer: Node, node: Node) => Merge | undefined): WeightedGraph {
+function mergeIntoProducer(
+  g: WeightedGraph,
+  keep: ReadonlySet<string>,
+  merge: (producer: Node, node: Node) => Merge | undefined,
+): WeightedGraph {
   const { graph } = g;
   const counts = consumerCounts(graph);
   const byName = new Map(graph.nodes.map((n) => [n.name, n]));
@@ -43,7 +47,10 @@ function mergeIntoProducer(g: WeightedGraph, keep: ReadonlySet<string>, merge: (
     const merged = merge(producer, node);
     if (!merged) continue;
     replaced.set(producer.name, {
-      name: node.name, op: merged.op, inputs: producer.inputs, source: producer.source,
+      name: node.name,
+      op: merged.op,
+      inputs: producer.inputs,
+      source: producer.source,
       fused: [...(producer.fused ?? [producer.name]), ...(node.fused ?? [node.name])],
     });
     const moved = merged.weights ?? weights.get(producer.name);
@@ -58,14 +65,19 @@ function mergeIntoProducer(g: WeightedGraph, keep: ReadonlySet<string>, merge: (
 
 function foldBatchNormPass(g: WeightedGraph, keep: ReadonlySet<string>): WeightedGraph {
   return mergeIntoProducer(g, keep, (producer, node) => {
-    const p = producer.op, bn = node.op;
+    const p = producer.op,
+      bn = node.op;
     if (bn.kind !== 'batchnorm') return undefined;
-    const pw = g.weights.get(producer.name), bw = g.weights.get(node.name);
+    const pw = g.weights.get(producer.name),
+      bw = g.weights.get(node.name);
     if (!pw?.kernel || !bw) return undefined;
     const params = { gamma: bw.gamma, beta: bw.beta, mean: bw.mean, variance: bw.variance, epsilon: bn.epsilon };
     if (p.kind === 'conv2d' && isLinear(p.attrs.activation) && (bn.axis === -1 || bn.axis === 3)) {
       const folded = foldBatchNorm(pw.kernel, pw.bias, params);
-      return { op: { ...p, attrs: { ...p.attrs, activation: bn.activation } }, weights: { kernel: folded.weights, bias: folded.bias } };
+      return {
+        op: { ...p, attrs: { ...p.attrs, activation: bn.activation } },
+        weights: { kernel: folded.weights, bias: folded.bias },
+      };
     }
     if (p.kind === 'dense' && isLinear(p.activation) && bn.axis === -1) {
       const folded = foldBatchNorm(pw.kernel, pw.bias, params);
@@ -81,9 +93,15 @@ export function fuseActivationPass(g: WeightedGraph, keep: ReadonlySet<string>):
     const activation = node.op.activation;
     const p = producer.op;
     switch (p.kind) {
-      case 'conv2d': return isLinear(p.attrs.activation) ? { op: { ...p, attrs: { ...p.attrs, activation } } } : undefined;
-      case 'dense': case 'batchnorm': case 'add': case 'binary': return isLinear(p.activation) ? { op: { ...p, activation } } : undefined;
-      default: return undefined;
+      case 'conv2d':
+        return isLinear(p.attrs.activation) ? { op: { ...p, attrs: { ...p.attrs, activation } } } : undefined;
+      case 'dense':
+      case 'batchnorm':
+      case 'add':
+      case 'binary':
+        return isLinear(p.activation) ? { op: { ...p, activation } } : undefined;
+      default:
+        return undefined;
     }
   });
 }
@@ -95,7 +113,11 @@ export function fuseActivationPass(g: WeightedGraph, keep: ReadonlySet<string>):
  * the Winograd route, 1×1 convs on the subgroup GEMM). The other operand must already exist where the
  * conv runs. Pass-through nodes between the conv and the add (used only there) are folded in too.
  */
-export function fuseResidualPass(g: WeightedGraph, keep: ReadonlySet<string>, absorbs: (conv: Node) => boolean): WeightedGraph {
+export function fuseResidualPass(
+  g: WeightedGraph,
+  keep: ReadonlySet<string>,
+  absorbs: (conv: Node) => boolean,
+): WeightedGraph {
   const { graph } = g;
   const counts = consumerCounts(graph);
   const byName = new Map(graph.nodes.map((n) => [n.name, n]));
@@ -105,7 +127,10 @@ export function fuseResidualPass(g: WeightedGraph, keep: ReadonlySet<string>, ab
   const dropped = new Set<string>();
   for (const node of graph.nodes) {
     if (node.op.kind !== 'add' || node.inputs.length !== 2) continue;
-    for (const [c, o] of [[0, 1], [1, 0]]) {
+    for (const [c, o] of [
+      [0, 1],
+      [1, 0],
+    ]) {
       // Pass-through nodes between the conv and the add (Darknet's [dropout]) go with the add.
       const between: string[] = [];
       let conv = byName.get(node.inputs[c]);
@@ -117,12 +142,15 @@ export function fuseResidualPass(g: WeightedGraph, keep: ReadonlySet<string>, ab
       if (conv?.op.kind !== 'conv2d' || conv.op.residual || replaced.has(conv.name)) continue;
       if (counts.get(conv.name) !== 1 || keep.has(conv.name) || !absorbs(conv)) continue;
       if (index.get(other)! >= index.get(conv.name)!) continue;
-      const convAct = conv.op.attrs.activation, addAct = node.op.activation;
+      const convAct = conv.op.attrs.activation,
+        addAct = node.op.activation;
       const residual = isLinear(addAct) ? 'after' : isLinear(convAct) ? 'before' : undefined;
       if (!residual) continue;
       replaced.set(conv.name, {
         // A channel-scaled conv keeps its scale as the last input.
-        name: node.name, inputs: [conv.inputs[0], other, ...conv.inputs.slice(1)], source: conv.source,
+        name: node.name,
+        inputs: [conv.inputs[0], other, ...conv.inputs.slice(1)],
+        source: conv.source,
         op: { ...conv.op, residual, attrs: { ...conv.op.attrs, activation: residual === 'after' ? convAct : addAct } },
         fused: [...(conv.fused ?? [conv.name]), ...between.reverse(), ...(node.fused ?? [node.name])],
       });
@@ -134,7 +162,10 @@ export function fuseResidualPass(g: WeightedGraph, keep: ReadonlySet<string>, ab
       break;
     }
   }
-  return { graph: { ...graph, nodes: graph.nodes.filter((n) => !dropped.has(n.name)).map((n) => replaced.get(n.name) ?? n) }, weights };
+  return {
+    graph: { ...graph, nodes: graph.nodes.filter((n) => !dropped.has(n.name)).map((n) => replaced.get(n.name) ?? n) },
+    weights,
+  };
 }
 
 /** The standard pipeline before shapes are known: fold batch norms, then fuse activations. */

@@ -39,7 +39,12 @@ export interface ExecutionPlan {
 }
 
 /** Every node lowered at batch `batch` (shapes flow from the inputs), in graph order. */
-export function lowerGraph(graph: Graph, batch: number, caps: DeviceCaps, options: LowerOptions = {}): { shapes: Map<string, number[]>; steps: PlanStep[] } {
+export function lowerGraph(
+  graph: Graph,
+  batch: number,
+  caps: DeviceCaps,
+  options: LowerOptions = {},
+): { shapes: Map<string, number[]>; steps: PlanStep[] } {
   if (!Number.isInteger(batch) || batch < 1) throw new UsageError(`batch must be a positive integer, got ${batch}`);
   const shapes = new Map<string, number[]>();
   const steps = graph.nodes.map((node): PlanStep => {
@@ -47,7 +52,12 @@ export function lowerGraph(graph: Graph, batch: number, caps: DeviceCaps, option
       shapes.set(node.name, [batch, ...node.op.shape]);
       return { node, dispatches: [] };
     }
-    const lowering = lowerNode(node, node.inputs.map((i) => shapes.get(i)!), caps, options);
+    const lowering = lowerNode(
+      node,
+      node.inputs.map((i) => shapes.get(i)!),
+      caps,
+      options,
+    );
     shapes.set(node.name, lowering.shape);
     return { node, lowering, dispatches: [] };
   });
@@ -55,7 +65,11 @@ export function lowerGraph(graph: Graph, batch: number, caps: DeviceCaps, option
 }
 
 export function planGraph(
-  graph: Graph, batch: number, caps: DeviceCaps, keep: ReadonlySet<string> = new Set(), options: LowerOptions = {},
+  graph: Graph,
+  batch: number,
+  caps: DeviceCaps,
+  keep: ReadonlySet<string> = new Set(),
+  options: LowerOptions = {},
 ): ExecutionPlan {
   const { shapes, steps } = lowerGraph(graph, batch, caps, options);
 
@@ -100,7 +114,9 @@ export function planGraph(
     // Scratch buffers: taken after the output (so never the same slot), free again right after the node.
     const scratch = (lowering?.scratch ?? []).map((b): BufferRef => {
       if (b > caps.maxStorageBindingBytes) {
-        throw new TensorTooLargeError(`${describeNode(node)}: a ${b}-byte scratch buffer is over the device's maxStorageBufferBindingSize of ${caps.maxStorageBindingBytes}`);
+        throw new TensorTooLargeError(
+          `${describeNode(node)}: a ${b}-byte scratch buffer is over the device's maxStorageBufferBindingSize of ${caps.maxStorageBindingBytes}`,
+        );
       }
       return { kind: 'slot', slot: takeSlot(b, slotBytes, free) };
     });
@@ -108,10 +124,14 @@ export function planGraph(
       dispatch,
       buffers: dispatch.bindings.map((b): BufferRef => {
         switch (b.kind) {
-          case 'input': return values.get(node.inputs[b.index])!;
-          case 'weight': return { kind: 'weight', node: node.name, name: b.name, ...(b.part === undefined ? {} : { part: b.part }) };
-          case 'scratch': return scratch[b.index];
-          case 'output': return out;
+          case 'input':
+            return values.get(node.inputs[b.index])!;
+          case 'weight':
+            return { kind: 'weight', node: node.name, name: b.name, ...(b.part === undefined ? {} : { part: b.part }) };
+          case 'scratch':
+            return scratch[b.index];
+          case 'output':
+            return out;
         }
       }),
     }));

@@ -24,21 +24,28 @@ function make(node: Node, use: WeightUse, arrays: NodeWeights, part?: number): F
   if (use.direct !== undefined) {
     const a = arrays[use.direct];
     if (!a) fail(node, `has no '${use.direct}' weights`);
-    if (a.length !== use.length) fail(node, `its ${use.direct} holds ${a.length} values; the layer needs ${use.length}`);
+    if (a.length !== use.length)
+      fail(node, `its ${use.direct} holds ${a.length} values; the layer needs ${use.length}`);
     return a;
   }
   const values = part !== undefined ? use.makePart!(arrays, part) : use.make!(arrays);
-  if (part === undefined && values.length !== use.length) fail(node, `its ${use.name} weights are ${values.length} values; the layer needs ${use.length}`);
+  if (part === undefined && values.length !== use.length)
+    fail(node, `its ${use.name} weights are ${values.length} values; the layer needs ${use.length}`);
   return values;
 }
 
 /** Uploads every weight the steps' lowerings use; on any failure, what was uploaded is freed. */
 export function uploadWeights(
-  ctx: GpuContext, steps: PlanStep[], weights: GraphWeights, onProgress?: OnLoadProgress,
+  ctx: GpuContext,
+  steps: PlanStep[],
+  weights: GraphWeights,
+  onProgress?: OnLoadProgress,
 ): { buffers: UploadedWeights; bytes: number } {
   const buffers: UploadedWeights = new Map();
   let bytes = 0;
-  const total = onProgress ? steps.reduce((n, s) => n + (s.lowering?.weights.reduce((m, w) => m + 4 * w.length, 0) ?? 0), 0) : 0;
+  const total = onProgress
+    ? steps.reduce((n, s) => n + (s.lowering?.weights.reduce((m, w) => m + 4 * w.length, 0) ?? 0), 0)
+    : 0;
   let done = 0;
   try {
     for (const { node, lowering } of steps) {
@@ -46,9 +53,17 @@ export function uploadWeights(
       const arrays = weights.get(node.name) ?? {};
       const byName = new Map<string, GPUBuffer[]>();
       for (const use of lowering.weights) {
-        const parts = use.parts ? Array.from({ length: use.parts }, (_, i) => make(node, use, arrays, i)) : [make(node, use, arrays)];
-        if (use.parts && parts.reduce((n, p) => n + p.length, 0) !== use.length) fail(node, `its ${use.name} weights do not split into ${use.parts} parts of ${use.length} values`);
-        const uploaded = parts.map((values, i) => ctx.upload(use.dtype === 'f16' ? toF16Array(values) : values, `${node.name}/${use.name}${use.parts ? `[${i}]` : ''}`));
+        const parts = use.parts
+          ? Array.from({ length: use.parts }, (_, i) => make(node, use, arrays, i))
+          : [make(node, use, arrays)];
+        if (use.parts && parts.reduce((n, p) => n + p.length, 0) !== use.length)
+          fail(node, `its ${use.name} weights do not split into ${use.parts} parts of ${use.length} values`);
+        const uploaded = parts.map((values, i) =>
+          ctx.upload(
+            use.dtype === 'f16' ? toF16Array(values) : values,
+            `${node.name}/${use.name}${use.parts ? `[${i}]` : ''}`,
+          ),
+        );
         bytes += uploaded.reduce((n, b) => n + b.size, 0);
         byName.set(use.name, uploaded);
         done += 4 * use.length;
@@ -72,7 +87,9 @@ export function checkSameWeights(steps: PlanStep[], uploaded: UploadedWeights): 
     for (const use of lowering?.weights ?? []) {
       const parts = uploaded.get(node.name)?.get(use.name);
       if (!parts || parts.length !== (use.parts ?? 1)) {
-        throw new Error(`${describeNode(node)}: at this batch size it needs weights '${use.name}' that were not uploaded for batch 1`);
+        throw new Error(
+          `${describeNode(node)}: at this batch size it needs weights '${use.name}' that were not uploaded for batch 1`,
+        );
       }
     }
   }

@@ -50,7 +50,11 @@ export class Hdf5File {
    * Opens a file by path (Node) or from its bytes; `name` is used in error messages. `onClose` runs when
    * the file is closed (or fails to open), e.g. to remove a temporary file.
    */
-  static async open(source: string | Uint8Array, name = typeof source === 'string' ? source : 'HDF5 data', onClose = () => {}): Promise<Hdf5File> {
+  static async open(
+    source: string | Uint8Array,
+    name = typeof source === 'string' ? source : 'HDF5 data',
+    onClose = () => {},
+  ): Promise<Hdf5File> {
     const lib = await (h5 ??= loadH5wasm());
     let path: string;
     let cleanup = onClose;
@@ -135,7 +139,8 @@ export class Hdf5File {
     let v = this.attr(path, name);
     if (v === undefined && this.attr(path, `${name}0`) !== undefined) {
       const parts: unknown[] = [];
-      for (let i = 0; this.attr(path, `${name}${i}`) !== undefined; i++) parts.push(...toList(this.attr(path, `${name}${i}`)));
+      for (let i = 0; this.attr(path, `${name}${i}`) !== undefined; i++)
+        parts.push(...toList(this.attr(path, `${name}${i}`)));
       v = parts;
     }
     if (v === undefined) return undefined;
@@ -169,7 +174,8 @@ export class Hdf5File {
     if (value instanceof Float64Array) return { shape, data: Float32Array.from(value) };
     // Integer datasets (Normalization's int64 `count`, a scalar) read as numbers; no weight is one.
     if (typeof value === 'number' || typeof value === 'bigint') return { shape, data: Float32Array.of(Number(value)) };
-    if (value instanceof BigInt64Array || value instanceof Int32Array) return { shape, data: Float32Array.from(value, Number) };
+    if (value instanceof BigInt64Array || value instanceof Int32Array)
+      return { shape, data: Float32Array.from(value, Number) };
     throw new ModelFileError(this.name, `dataset '${path}' has type ${d.dtype}, expected float32 or float64`);
   }
 
@@ -200,7 +206,9 @@ function writeMemfs(bytes: Uint8Array): { path: string; cleanup: () => void } {
 
 async function writeTemporary(bytes: Uint8Array): Promise<{ path: string; cleanup: () => void }> {
   const [fs, os, pathMod] = await Promise.all([
-    import(/* @vite-ignore */ 'node:fs'), import(/* @vite-ignore */ 'node:os'), import(/* @vite-ignore */ 'node:path'),
+    import(/* @vite-ignore */ 'node:fs'),
+    import(/* @vite-ignore */ 'node:os'),
+    import(/* @vite-ignore */ 'node:path'),
   ]);
   const dir = fs.mkdtempSync(pathMod.join(os.tmpdir(), 'webgpu-cnn-'));
   const path = pathMod.join(dir, 'data.h5');

@@ -52,14 +52,17 @@ export function checkPngChunks(bytes: Uint8Array, name: string): void {
     throw new ModelFileError(name, `image does not decode: ${why}`);
   };
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let at = 8, index = 0, sawData = false;
+  let at = 8,
+    index = 0,
+    sawData = false;
   for (;;) {
     if (at + 12 > bytes.length) fail(`the PNG is truncated (no IEND chunk after ${index} chunks)`);
     const length = view.getUint32(at);
     const type = String.fromCharCode(...bytes.subarray(at + 4, at + 8));
     if (!/^[A-Za-z]{4}$/.test(type)) fail(`chunk ${index} at byte ${at} has no valid type`);
     if (at + 12 + length > bytes.length) fail(`the PNG is truncated (chunk ${type} runs past the end)`);
-    if (crc32(bytes.subarray(at + 4, at + 8 + length)) !== view.getUint32(at + 8 + length)) fail(`chunk ${type} at byte ${at} is damaged (CRC mismatch)`);
+    if (crc32(bytes.subarray(at + 4, at + 8 + length)) !== view.getUint32(at + 8 + length))
+      fail(`chunk ${type} at byte ${at} is damaged (CRC mismatch)`);
     if (index === 0 && type !== 'IHDR') fail('the first chunk is not IHDR');
     if (type === 'IDAT') sawData = true;
     if (type === 'IEND') break;
@@ -70,12 +73,20 @@ export function checkPngChunks(bytes: Uint8Array, name: string): void {
 }
 
 /** Throws unless the header declares a non-empty image of at most `maxPixels` pixels. */
-export function checkImageSize(bytes: Uint8Array, name: string, maxPixels = DEFAULT_MAX_PIXELS): { width: number; height: number } {
+export function checkImageSize(
+  bytes: Uint8Array,
+  name: string,
+  maxPixels = DEFAULT_MAX_PIXELS,
+): { width: number; height: number } {
   const size = imageHeaderSize(bytes, name);
-  if (!size.width || !size.height) throw new ModelFileError(name, `image does not decode: it declares a size of ${size.width}×${size.height}`);
+  if (!size.width || !size.height)
+    throw new ModelFileError(name, `image does not decode: it declares a size of ${size.width}×${size.height}`);
   if (size.width * size.height > maxPixels) {
-    throw new LimitError(name, `is ${size.width}×${size.height} = ${(size.width * size.height / 1e6).toFixed(1)} megapixels, over the limit of ` +
-      `${(maxPixels / 1e6).toFixed(1)} (raise it with maxPixels, or --max-pixels on the command line)`);
+    throw new LimitError(
+      name,
+      `is ${size.width}×${size.height} = ${((size.width * size.height) / 1e6).toFixed(1)} megapixels, over the limit of ` +
+        `${(maxPixels / 1e6).toFixed(1)} (raise it with maxPixels, or --max-pixels on the command line)`,
+    );
   }
   return size;
 }

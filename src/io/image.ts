@@ -18,8 +18,16 @@ export type Interpolation = 'nearest' | 'bilinear';
 
 /** Whether `x` is a decoded image (rather than a path, URL, Blob or encoded bytes). */
 export function isRgbaImage(x: unknown): x is RgbaImage {
-  return typeof x === 'object' && x !== null && !ArrayBuffer.isView(x) && !(x instanceof ArrayBuffer) && !(x instanceof URL)
-    && 'data' in x && 'width' in x && 'height' in x;
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    !ArrayBuffer.isView(x) &&
+    !(x instanceof ArrayBuffer) &&
+    !(x instanceof URL) &&
+    'data' in x &&
+    'width' in x &&
+    'height' in x
+  );
 }
 
 export interface DecodeOptions {
@@ -48,7 +56,8 @@ export async function decodeImage(source: ByteSource, options: DecodeOptions | s
       checkPngChunks(bytes, name);
       const png = UPNG.decode(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
       const rgba = new Uint8Array(UPNG.toRGBA8(png)[0] ?? new ArrayBuffer(0));
-      if (!png.width || !png.height || rgba.length !== png.width * png.height * 4) throw new Error('the image data does not fill the image');
+      if (!png.width || !png.height || rgba.length !== png.width * png.height * 4)
+        throw new Error('the image data does not fill the image');
       return { width: png.width, height: png.height, data: rgba };
     }
   } catch (e) {
@@ -71,11 +80,17 @@ export function fromImageData(image: { width: number; height: number; data: Arra
  * Pillow's separable triangle filter, widened when shrinking (so it antialiases), rounded to 8 bits
  * after each pass as Pillow does.
  */
-export function resizeImage(img: RgbaImage, width: number, height: number, interpolation: Interpolation = 'nearest'): RgbaImage {
+export function resizeImage(
+  img: RgbaImage,
+  width: number,
+  height: number,
+  interpolation: Interpolation = 'nearest',
+): RgbaImage {
   if (width === img.width && height === img.height) return img;
   if (interpolation === 'nearest') {
     const out = new Uint8Array(width * height * 4);
-    const sx = img.width / width, sy = img.height / height;
+    const sx = img.width / width,
+      sy = img.height / height;
     for (let y = 0; y < height; y++) {
       const iy = Math.min(Math.floor((y + 0.5) * sy), img.height - 1);
       for (let x = 0; x < width; x++) {
@@ -128,8 +143,10 @@ function resamplePass(src: Uint8Array, w: number, h: number, outSize: number, ho
 
 /** The central width×height region (Keras's crop after a resize of the shorter side). */
 export function centerCrop(img: RgbaImage, width: number, height: number): RgbaImage {
-  if (width > img.width || height > img.height) throw new UsageError(`cannot crop ${width}×${height} from a ${img.width}×${img.height} image`);
-  const x0 = Math.floor((img.width - width) / 2), y0 = Math.floor((img.height - height) / 2);
+  if (width > img.width || height > img.height)
+    throw new UsageError(`cannot crop ${width}×${height} from a ${img.width}×${img.height} image`);
+  const x0 = Math.floor((img.width - width) / 2),
+    y0 = Math.floor((img.height - height) / 2);
   const out = new Uint8Array(width * height * 4);
   for (let y = 0; y < height; y++) {
     out.set(img.data.subarray(((y0 + y) * img.width + x0) * 4, ((y0 + y) * img.width + x0 + width) * 4), y * width * 4);
@@ -138,9 +155,18 @@ export function centerCrop(img: RgbaImage, width: number, height: number): RgbaI
 }
 
 /** Resizes the shorter side to `size` keeping the aspect ratio, then crops the center size×size. */
-export function resizeAndCenterCrop(img: RgbaImage, size: number, interpolation: Interpolation = 'bilinear'): RgbaImage {
+export function resizeAndCenterCrop(
+  img: RgbaImage,
+  size: number,
+  interpolation: Interpolation = 'bilinear',
+): RgbaImage {
   const s = size / Math.min(img.width, img.height);
-  const resized = resizeImage(img, Math.max(size, Math.round(img.width * s)), Math.max(size, Math.round(img.height * s)), interpolation);
+  const resized = resizeImage(
+    img,
+    Math.max(size, Math.round(img.width * s)),
+    Math.max(size, Math.round(img.height * s)),
+    interpolation,
+  );
   return centerCrop(resized, size, size);
 }
 
@@ -170,13 +196,25 @@ export async function loadImage(
   options: { width?: number; height?: number; channels?: 1 | 3; interpolation?: Interpolation; name?: string } = {},
 ): Promise<Float32Array> {
   const img = isRgbaImage(source) ? source : await decodeImage(source, options.name);
-  const sized = resizeImage(img, options.width ?? img.width, options.height ?? img.height, options.interpolation ?? 'nearest');
+  const sized = resizeImage(
+    img,
+    options.width ?? img.width,
+    options.height ?? img.height,
+    options.interpolation ?? 'nearest',
+  );
   return imageToArray(sized, options.channels ?? 3);
 }
 
 /** A browser image source (ImageBitmap, canvas, <img>, a <video> frame) drawn to an RGBA image. */
 export function fromImageSource(source: CanvasImageSource & { width?: number; height?: number }): RgbaImage {
-  const el = source as { naturalWidth?: number; naturalHeight?: number; videoWidth?: number; videoHeight?: number; width: number; height: number };
+  const el = source as {
+    naturalWidth?: number;
+    naturalHeight?: number;
+    videoWidth?: number;
+    videoHeight?: number;
+    width: number;
+    height: number;
+  };
   const width = el.videoWidth || el.naturalWidth || Number(el.width);
   const height = el.videoHeight || el.naturalHeight || Number(el.height);
   if (typeof OffscreenCanvas === 'undefined') throw new UsageError('fromImageSource needs a browser (OffscreenCanvas)');

@@ -13,7 +13,13 @@ import { decodeScan, finishFrame, parseScanHeader, type Tables } from './jpeg-st
 import { workBuffer } from './jpeg-stb/pool.js';
 import { splitEntropyData } from './jpeg-stb/segments.js';
 
-const SOI = 0xd8, EOI = 0xd9, SOS = 0xda, DQT = 0xdb, DNL = 0xdc, DRI = 0xdd, DHT = 0xc4;
+const SOI = 0xd8,
+  EOI = 0xd9,
+  SOS = 0xda,
+  DQT = 0xdb,
+  DNL = 0xdc,
+  DRI = 0xdd,
+  DHT = 0xc4;
 
 /**
  * RGBA pixels (alpha 255) of a baseline or progressive Huffman-coded JPEG, exactly as stb_image decodes it to RGB

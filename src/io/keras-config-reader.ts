@@ -4,14 +4,17 @@
 
 /** A problem with one layer; `field` is the config key at fault, when there is one. */
 export class LayerError extends Error {
-  constructor(message: string, readonly field?: string) {
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
     super(message);
   }
 }
 
 type Json = Record<string, unknown>;
 
-const show = (v: unknown) => (typeof v === 'string' ? `'${v}'` : JSON.stringify(v) ?? String(v));
+const show = (v: unknown) => (typeof v === 'string' ? `'${v}'` : (JSON.stringify(v) ?? String(v)));
 
 export class ConfigReader {
   constructor(readonly config: Json) {}
@@ -60,7 +63,8 @@ export class ConfigReader {
   /** One of `choices` (the first is the default when absent). */
   choice<T extends string>(key: string, choices: readonly T[], fallback: T = choices[0]): T {
     const v = this.config[key] ?? fallback;
-    if (!choices.includes(v as T)) this.fail(key, `${show(v)} is not supported (${choices.map((c) => `'${c}'`).join(' or ')})`);
+    if (!choices.includes(v as T))
+      this.fail(key, `${show(v)} is not supported (${choices.map((c) => `'${c}'`).join(' or ')})`);
     return v as T;
   }
 
@@ -69,7 +73,8 @@ export class ConfigReader {
     const v = this.config[key] ?? fallback;
     if (v === undefined) this.fail(key, 'is missing');
     const pair = typeof v === 'number' ? [v, v] : Array.isArray(v) && v.length === 2 ? v : undefined;
-    if (!pair?.every((d) => typeof d === 'number' && Number.isInteger(d))) this.fail(key, `${show(v)} is not an integer or a pair of integers`);
+    if (!pair?.every((d) => typeof d === 'number' && Number.isInteger(d)))
+      this.fail(key, `${show(v)} is not an integer or a pair of integers`);
     if (pair.some((d) => d < min)) this.fail(key, `${show(v)} must be at least ${min}`);
     return [pair[0], pair[1]];
   }
@@ -79,7 +84,8 @@ export class ConfigReader {
     const v = this.config[key] ?? fallback;
     if (v === undefined) this.fail(key, 'is missing');
     const list = typeof v === 'number' ? [v] : v;
-    if (!Array.isArray(list) || !list.every((d) => typeof d === 'number' && Number.isInteger(d))) this.fail(key, `${show(v)} is not a list of integers`);
+    if (!Array.isArray(list) || !list.every((d) => typeof d === 'number' && Number.isInteger(d)))
+      this.fail(key, `${show(v)} is not a list of integers`);
     return list as number[];
   }
 

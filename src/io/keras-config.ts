@@ -54,17 +54,25 @@ export function declaredInputShape(config: Json): (number | null)[] | undefined 
   return shape.slice(1) as (number | null)[];
 }
 
-
 /** A layer entry's class name and config, checked to be what Keras writes. */
 function layerEntry(l: unknown, file: string, where: string): { className: string; config: Json; name: string } {
   if (!isObject(l)) throw new ModelFileError(file, `${where}: a layer entry is ${JSON.stringify(l)}, not an object`);
   const className = l.class_name;
   const config = l.config;
-  const name = isObject(config) && typeof config.name === 'string' ? config.name : typeof l.name === 'string' ? l.name : undefined;
+  const name =
+    isObject(config) && typeof config.name === 'string' ? config.name : typeof l.name === 'string' ? l.name : undefined;
   const label = name ? `layer '${name}'` : where;
-  if (typeof className !== 'string' || !className) throw new ModelFileError(file, `${label}: class_name is missing or not a string`, { layer: name, field: 'class_name' });
+  if (typeof className !== 'string' || !className)
+    throw new ModelFileError(file, `${label}: class_name is missing or not a string`, {
+      layer: name,
+      field: 'class_name',
+    });
   if (!MODEL_CLASSES.has(className) && !isObject(config)) {
-    throw new ModelFileError(file, `${label} (${className}): config is ${config === undefined ? 'missing' : `${JSON.stringify(config)}, not an object`}`, { layer: name, field: 'config' });
+    throw new ModelFileError(
+      file,
+      `${label} (${className}): config is ${config === undefined ? 'missing' : `${JSON.stringify(config)}, not an object`}`,
+      { layer: name, field: 'config' },
+    );
   }
   if (!name) throw new ModelFileError(file, `${where} (${className}): the layer has no name`, { field: 'name' });
   return { className, config: (isObject(config) ? config : {}) as Json, name };
@@ -84,25 +92,57 @@ export function parseModelConfig(json: Json, file: string): KerasModelSpec {
     if (names.has(l.name)) throw new ModelFileError(file, `two layers are named '${l.name}'`);
     names.add(l.name);
   }
-  const spec: KerasModelSpec = { name: String((json.config as Json | undefined)?.name ?? className), layers, inputs: io.inputs, outputs: io.outputs };
+  const spec: KerasModelSpec = {
+    name: String((json.config as Json | undefined)?.name ?? className),
+    layers,
+    inputs: io.inputs,
+    outputs: io.outputs,
+  };
   if (Object.keys(nested).length) spec.nestedOutputs = nested;
   return spec;
 }
 
 /** Appends a (possibly nested) model's layers; returns its input and output layer names. */
-function addModel(json: Json, scope: string[], out: KerasLayer[], file: string, nested: Record<string, string>): { inputs: string[]; outputs: string[] } {
-  if (scope.length > MAX_NESTING) throw new ModelFileError(file, `models are nested more than ${MAX_NESTING} deep (at '${scope.join('/')}')`);
+function addModel(
+  json: Json,
+  scope: string[],
+  out: KerasLayer[],
+  file: string,
+  nested: Record<string, string>,
+): { inputs: string[]; outputs: string[] } {
+  if (scope.length > MAX_NESTING)
+    throw new ModelFileError(file, `models are nested more than ${MAX_NESTING} deep (at '${scope.join('/')}')`);
   const config = json.config as Json | Json[];
   if (!Array.isArray(config) && !isObject(config)) {
-    throw new ModelFileError(file, `model '${scope.at(-1) ?? json.class_name}': config is ${JSON.stringify(config)}, not an object`, { field: 'config' });
+    throw new ModelFileError(
+      file,
+      `model '${scope.at(-1) ?? json.class_name}': config is ${JSON.stringify(config)}, not an object`,
+      { field: 'config' },
+    );
   }
   if (json.class_name === 'Sequential') {
     const list = Array.isArray(config) ? config : config.layers;
-    if (!Array.isArray(list)) throw new ModelFileError(file, `Sequential model '${scope.at(-1) ?? (config as Json).name}': layers is not a list`, { field: 'layers' });
-    return addSequential(list as Json[], scope, out, file, Array.isArray(config) ? 'sequential' : String(config.name), nested);
+    if (!Array.isArray(list))
+      throw new ModelFileError(
+        file,
+        `Sequential model '${scope.at(-1) ?? (config as Json).name}': layers is not a list`,
+        { field: 'layers' },
+      );
+    return addSequential(
+      list as Json[],
+      scope,
+      out,
+      file,
+      Array.isArray(config) ? 'sequential' : String(config.name),
+      nested,
+    );
   }
   if (!isObject(config) || !Array.isArray(config.layers)) {
-    throw new ModelFileError(file, `Functional model '${scope.at(-1) ?? (isObject(config) ? config.name : '?')}': layers is not a list`, { field: 'layers' });
+    throw new ModelFileError(
+      file,
+      `Functional model '${scope.at(-1) ?? (isObject(config) ? config.name : '?')}': layers is not a list`,
+      { field: 'layers' },
+    );
   }
   return addFunctional(config, scope, out, file, nested);
 }
@@ -111,7 +151,14 @@ function layerName(l: Json): string {
   return String((l.config as Json | undefined)?.name ?? l.name);
 }
 
-function addSequential(list: Json[], scope: string[], out: KerasLayer[], file: string, modelName: string, nested: Record<string, string>) {
+function addSequential(
+  list: Json[],
+  scope: string[],
+  out: KerasLayer[],
+  file: string,
+  modelName: string,
+  nested: Record<string, string>,
+) {
   if (!list?.length) throw new ModelFileError(file, `Sequential model '${modelName}' has no layers`);
   let previous: string[] = [];
   let inputs: string[] = [];
@@ -142,7 +189,8 @@ function addSequential(list: Json[], scope: string[], out: KerasLayer[], file: s
 
 /** A nested model's InputLayer becomes an identity fed by the outer layer before it. */
 function connectNestedInput(out: KerasLayer[], innerInputs: string[], feeds: string[], file: string) {
-  if (innerInputs.length !== feeds.length) throw new ModelFileError(file, `nested model takes ${innerInputs.length} inputs, gets ${feeds.length}`);
+  if (innerInputs.length !== feeds.length)
+    throw new ModelFileError(file, `nested model takes ${innerInputs.length} inputs, gets ${feeds.length}`);
   innerInputs.forEach((name, i) => {
     const layer = out.find((l) => l.name === name)!;
     layer.className = 'Dropout'; // an identity: the nested model's input is the outer tensor
@@ -201,7 +249,13 @@ function isOperation(l: Json, node: unknown): boolean {
   if (typeof l.module === 'string') return l.module.startsWith('keras.src.ops');
   // Legacy h5 has no module; only Keras 3 writes {args, kwargs} nodes, and its layers always carry dtype.
   const keras3Node = isObject(node) && Array.isArray(node.args);
-  return keras3Node && isObject(l.config) && !('dtype' in l.config) && !MODEL_CLASSES.has(String(l.class_name)) && l.class_name !== 'InputLayer';
+  return (
+    keras3Node &&
+    isObject(l.config) &&
+    !('dtype' in l.config) &&
+    !MODEL_CLASSES.has(String(l.class_name)) &&
+    l.class_name !== 'InputLayer'
+  );
 }
 
 /** An operation node's positional args: tensors by layer name, numbers as they are. */
@@ -210,7 +264,11 @@ function operandsOf(node: Json, layer: string, file: string, renamed: Map<string
     if (typeof a === 'number') return a;
     const names = inboundNames(a);
     if (names.length !== 1 || Array.isArray(a)) {
-      throw new ModelFileError(file, `operation '${layer}': argument ${JSON.stringify(a).slice(0, 80)} is not a tensor or a number`, { layer, field: 'inbound_nodes' });
+      throw new ModelFileError(
+        file,
+        `operation '${layer}': argument ${JSON.stringify(a).slice(0, 80)} is not a tensor or a number`,
+        { layer, field: 'inbound_nodes' },
+      );
     }
     return renamed.get(names[0]) ?? names[0];
   });
@@ -231,9 +289,16 @@ function addFunctional(config: Json, scope: string[], out: KerasLayer[], file: s
     const l = entry as Json;
     const name = layerName(l);
     const nodes = (l.inbound_nodes ?? []) as unknown[];
-    if (!Array.isArray(nodes)) throw new ModelFileError(file, `layer '${name}': inbound_nodes is not a list`, { layer: name, field: 'inbound_nodes' });
+    if (!Array.isArray(nodes))
+      throw new ModelFileError(file, `layer '${name}': inbound_nodes is not a list`, {
+        layer: name,
+        field: 'inbound_nodes',
+      });
     if (nodes.length > 1) {
-      throw new ModelFileError(file, `layer '${name}' (${l.class_name}) is called ${nodes.length} times; shared layers are not supported`);
+      throw new ModelFileError(
+        file,
+        `layer '${name}' (${l.class_name}) is called ${nodes.length} times; shared layers are not supported`,
+      );
     }
     const inbound = nodes.length ? inboundNames(nodes[0]).map((n) => renamed.get(n) ?? n) : [];
     if (MODEL_CLASSES.has(String(l.class_name))) {

@@ -8,27 +8,67 @@ import { declaredInputShape, type KerasLayer } from './keras-config.js';
 import { ModelFileError } from './errors.js';
 import type { Float32Dataset } from './hdf5.js';
 import { ConfigReader, LayerError } from './keras-config-reader.js';
-import { convertNormalization, convertLayerNorm, convertOperandLayer, normalizationHasWeights } from './keras-norm-layers.js';
+import {
+  convertNormalization,
+  convertLayerNorm,
+  convertOperandLayer,
+  normalizationHasWeights,
+} from './keras-norm-layers.js';
 import { convertCustomScale, convertMerge, convertOperation, MERGE_LAYERS, OPERATIONS } from './keras-operations.js';
 
 export const SUPPORTED_LAYERS = [
-  'InputLayer', 'Conv2D', 'DepthwiseConv2D', 'SeparableConv2D', 'Dense', 'MaxPooling2D', 'AveragePooling2D',
-  'GlobalAveragePooling2D', 'GlobalMaxPooling2D', 'BatchNormalization', 'Activation', 'ReLU', 'LeakyReLU', 'ELU',
-  'Softmax', 'Dropout', 'Flatten', 'Reshape', 'ZeroPadding2D', 'UpSampling2D', 'Add', 'Concatenate', 'Rescaling',
-  ...MERGE_LAYERS, 'Normalization', 'LayerNormalization', 'Cropping2D', 'Permute', 'PReLU', 'SpatialDropout2D', 'GaussianNoise',
-  'GaussianDropout', 'ActivityRegularization', 'LayerScale', 'CustomScaleLayer',
+  'InputLayer',
+  'Conv2D',
+  'DepthwiseConv2D',
+  'SeparableConv2D',
+  'Dense',
+  'MaxPooling2D',
+  'AveragePooling2D',
+  'GlobalAveragePooling2D',
+  'GlobalMaxPooling2D',
+  'BatchNormalization',
+  'Activation',
+  'ReLU',
+  'LeakyReLU',
+  'ELU',
+  'Softmax',
+  'Dropout',
+  'Flatten',
+  'Reshape',
+  'ZeroPadding2D',
+  'UpSampling2D',
+  'Add',
+  'Concatenate',
+  'Rescaling',
+  ...MERGE_LAYERS,
+  'Normalization',
+  'LayerNormalization',
+  'Cropping2D',
+  'Permute',
+  'PReLU',
+  'SpatialDropout2D',
+  'GaussianNoise',
+  'GaussianDropout',
+  'ActivityRegularization',
+  'LayerScale',
+  'CustomScaleLayer',
 ];
 
 /** Classes refused with a reason of their own rather than as unknown. */
 const REFUSED: Record<string, string> = {
-  Lambda: 'a Lambda layer holds arbitrary Python code, which cannot run here (Keras itself loads it only with safe_mode=False); '
-    + 'rebuild the model with built-in layers or keras.ops',
+  Lambda:
+    'a Lambda layer holds arbitrary Python code, which cannot run here (Keras itself loads it only with safe_mode=False); ' +
+    'rebuild the model with built-in layers or keras.ops',
 };
 
 /** Old class names Keras still reads, mapped to the current ones. */
 const ALIASES: Record<string, string> = {
-  Convolution2D: 'Conv2D', MaxPool2D: 'MaxPooling2D', AvgPool2D: 'AveragePooling2D',
-  GlobalAvgPool2D: 'GlobalAveragePooling2D', GlobalMaxPool2D: 'GlobalMaxPooling2D', SeparableConvolution2D: 'SeparableConv2D',
+  Convolution2D: 'Conv2D',
+  MaxPool2D: 'MaxPooling2D',
+  AvgPool2D: 'AveragePooling2D',
+  GlobalAvgPool2D: 'GlobalAveragePooling2D',
+  GlobalMaxPool2D: 'GlobalMaxPooling2D',
+  SeparableConvolution2D: 'SeparableConv2D',
 };
 
 export function canonicalClass(className: string): string {
@@ -56,11 +96,20 @@ export function expectsWeights(layer: KerasLayer): boolean {
   if (layer.operation) return false;
   const c = layer.config;
   switch (canonicalClass(layer.className)) {
-    case 'Conv2D': case 'DepthwiseConv2D': case 'SeparableConv2D': case 'Dense': case 'BatchNormalization': case 'PReLU': case 'LayerScale':
+    case 'Conv2D':
+    case 'DepthwiseConv2D':
+    case 'SeparableConv2D':
+    case 'Dense':
+    case 'BatchNormalization':
+    case 'PReLU':
+    case 'LayerScale':
       return true;
-    case 'Normalization': return normalizationHasWeights(c);
-    case 'LayerNormalization': return c.scale !== false || c.center !== false;
-    default: return false;
+    case 'Normalization':
+      return normalizationHasWeights(c);
+    case 'LayerNormalization':
+      return c.scale !== false || c.center !== false;
+    default:
+      return false;
   }
 }
 
@@ -77,28 +126,52 @@ function activationOf(value: unknown, kerasMajor: number): Activation | 'softmax
   // Keras 3 serialises a named activation as {module, class_name: 'function', config: 'relu'}.
   const name = typeof value === 'object' && value !== null ? (value as { config?: unknown }).config : value;
   switch (name ?? 'linear') {
-    case 'linear': return { kind: 'linear' };
-    case 'relu': return { kind: 'relu' };
-    case 'relu6': return { kind: 'relu6' };
-    case 'sigmoid': return { kind: 'sigmoid' };
-    case 'tanh': return { kind: 'tanh' };
-    case 'elu': return { kind: 'elu' };
-    case 'selu': return { kind: 'selu' };
-    case 'softplus': return { kind: 'softplus' };
-    case 'softsign': return { kind: 'softsign' };
-    case 'hard_sigmoid': return kerasMajor >= 3 ? { kind: 'hard_sigmoid', slope: 1 / 6, offset: 0.5 } : { kind: 'hard_sigmoid' };
-    case 'swish': case 'silu': return { kind: 'swish' };
-    case 'mish': return { kind: 'mish' };
-    case 'gelu': return { kind: 'gelu' }; // Activation('gelu') is the exact erf form
-    case 'celu': return { kind: 'celu' };
-    case 'hard_silu': case 'hard_swish': return { kind: 'hard_swish' };
-    case 'exponential': return { kind: 'exponential' };
-    case 'leaky_relu': return { kind: 'leaky', alpha: 0.2 };
-    case 'log_sigmoid': return { kind: 'log_sigmoid' };
-    case 'hard_tanh': return { kind: 'hard_tanh' };
-    case 'softmax': return 'softmax';
-    case 'log_softmax': return 'log_softmax';
-    default: throw new LayerError(`activation ${JSON.stringify(name)} is not supported`, 'activation');
+    case 'linear':
+      return { kind: 'linear' };
+    case 'relu':
+      return { kind: 'relu' };
+    case 'relu6':
+      return { kind: 'relu6' };
+    case 'sigmoid':
+      return { kind: 'sigmoid' };
+    case 'tanh':
+      return { kind: 'tanh' };
+    case 'elu':
+      return { kind: 'elu' };
+    case 'selu':
+      return { kind: 'selu' };
+    case 'softplus':
+      return { kind: 'softplus' };
+    case 'softsign':
+      return { kind: 'softsign' };
+    case 'hard_sigmoid':
+      return kerasMajor >= 3 ? { kind: 'hard_sigmoid', slope: 1 / 6, offset: 0.5 } : { kind: 'hard_sigmoid' };
+    case 'swish':
+    case 'silu':
+      return { kind: 'swish' };
+    case 'mish':
+      return { kind: 'mish' };
+    case 'gelu':
+      return { kind: 'gelu' }; // Activation('gelu') is the exact erf form
+    case 'celu':
+      return { kind: 'celu' };
+    case 'hard_silu':
+    case 'hard_swish':
+      return { kind: 'hard_swish' };
+    case 'exponential':
+      return { kind: 'exponential' };
+    case 'leaky_relu':
+      return { kind: 'leaky', alpha: 0.2 };
+    case 'log_sigmoid':
+      return { kind: 'log_sigmoid' };
+    case 'hard_tanh':
+      return { kind: 'hard_tanh' };
+    case 'softmax':
+      return 'softmax';
+    case 'log_softmax':
+      return 'log_softmax';
+    default:
+      throw new LayerError(`activation ${JSON.stringify(name)} is not supported`, 'activation');
   }
 }
 
@@ -109,7 +182,10 @@ function checkChannelsLast(c: ConfigReader): void {
 function expectShape(w: Float32Dataset, expected: (number | undefined)[], what: string): void {
   const ok = w.shape.length === expected.length && expected.every((d, i) => d === undefined || d === w.shape[i]);
   if (!ok) {
-    throw new LayerError(`${what} has shape [${w.shape.join(', ')}], expected [${expected.map((d) => d ?? '?').join(', ')}]`, what);
+    throw new LayerError(
+      `${what} has shape [${w.shape.join(', ')}], expected [${expected.map((d) => d ?? '?').join(', ')}]`,
+      what,
+    );
   }
 }
 
@@ -125,7 +201,10 @@ function takeWeights(weights: Float32Dataset[], names: string[], options: Conver
       const bad = w.data.findIndex((v) => !Number.isFinite(v) || v <= above);
       if (bad >= 0) {
         const what = Number.isFinite(w.data[bad]) ? `negative (${w.data[bad]})` : String(w.data[bad]);
-        throw new LayerError(`${names[i]}[${bad}] is ${what}; the file is damaged (load with allowBadWeights / --allow-bad-weights to use it anyway)`, names[i]);
+        throw new LayerError(
+          `${names[i]}[${bad}] is ${what}; the file is damaged (load with allowBadWeights / --allow-bad-weights to use it anyway)`,
+          names[i],
+        );
       }
     });
   }
@@ -144,7 +223,11 @@ function arrays(named: Record<string, Float32Dataset | undefined>): NodeWeights 
 
 /** The layer's output node is named after the layer; helper nodes get `name/suffix`. */
 function withActivation(
-  name: string, inputs: string[], op: Op & { kind: 'conv2d' | 'dense' }, act: Activation | 'softmax' | 'log_softmax', className: string,
+  name: string,
+  inputs: string[],
+  op: Op & { kind: 'conv2d' | 'dense' },
+  act: Activation | 'softmax' | 'log_softmax',
+  className: string,
   weights: NodeWeights,
 ): LayerNode[] {
   const source = { className };
@@ -169,27 +252,51 @@ function zeroPads(c: ConfigReader, key = 'padding'): [number, number, number, nu
     const [[t, b], [l, r]] = p as [number, number][];
     return [t, b, l, r];
   }
-  return c.fail(key, `${JSON.stringify(p)} is not n, (h, w) or ((top, bottom), (left, right)) of non-negative integers`);
+  return c.fail(
+    key,
+    `${JSON.stringify(p)} is not n, (h, w) or ((top, bottom), (left, right)) of non-negative integers`,
+  );
 }
 
 /**
  * ReLU with a threshold t, as Keras computes it: min(x·[x > t], max_value) (clipped at 0 too when there is
  * a max_value), minus slope·relu(t − x).
  */
-function reluWithThreshold(name: string, inbound: string[], t: number, maxValue: number | undefined, slope: number): LayerNode[] {
+function reluWithThreshold(
+  name: string,
+  inbound: string[],
+  t: number,
+  maxValue: number | undefined,
+  slope: number,
+): LayerNode[] {
   const positive = slope ? `${name}/positive` : name;
-  const nodes: LayerNode[] = [{
-    name: maxValue === undefined ? positive : `${name}/thresholded`, inputs: inbound,
-    op: { kind: 'activation', activation: { kind: 'thresholded_relu', theta: t } },
-  }];
+  const nodes: LayerNode[] = [
+    {
+      name: maxValue === undefined ? positive : `${name}/thresholded`,
+      inputs: inbound,
+      op: { kind: 'activation', activation: { kind: 'thresholded_relu', theta: t } },
+    },
+  ];
   if (maxValue !== undefined) {
-    nodes.push({ name: positive, op: { kind: 'activation', activation: { kind: 'relu', maxValue } }, inputs: [`${name}/thresholded`] });
+    nodes.push({
+      name: positive,
+      op: { kind: 'activation', activation: { kind: 'relu', maxValue } },
+      inputs: [`${name}/thresholded`],
+    });
   }
   if (!slope) return nodes;
   return [
     ...nodes,
-    { name: `${name}/below`, op: { kind: 'binary', op: 'sub', constant: { value: t, first: true }, activation: { kind: 'relu' } }, inputs: inbound },
-    { name: `${name}/negative`, op: { kind: 'binary', op: 'mul', constant: { value: slope } }, inputs: [`${name}/below`] },
+    {
+      name: `${name}/below`,
+      op: { kind: 'binary', op: 'sub', constant: { value: t, first: true }, activation: { kind: 'relu' } },
+      inputs: inbound,
+    },
+    {
+      name: `${name}/negative`,
+      op: { kind: 'binary', op: 'mul', constant: { value: slope } },
+      inputs: [`${name}/below`],
+    },
     { name, op: { kind: 'binary', op: 'sub' }, inputs: [positive, `${name}/negative`] },
   ];
 }
@@ -199,7 +306,9 @@ function convert(layer: KerasLayer, weights: Float32Dataset[], options: ConvertO
   const { name, inbound } = layer;
   if (layer.operation) return convertOperation(layer, c);
   const className = canonicalClass(layer.className);
-  const node = (op: Op, inputs = inbound, w?: NodeWeights): LayerNode[] => [{ name, op, inputs, source: { className: layer.className }, weights: w }];
+  const node = (op: Op, inputs = inbound, w?: NodeWeights): LayerNode[] => [
+    { name, op, inputs, source: { className: layer.className }, weights: w },
+  ];
   const take = (names: string[]) => takeWeights(weights, names, options);
   const one = () => {
     if (inbound.length !== 1) throw new LayerError(`takes one input, has ${inbound.length}`);
@@ -209,16 +318,26 @@ function convert(layer: KerasLayer, weights: Float32Dataset[], options: ConvertO
       const declared = declaredInputShape(layer.config) ?? (layer.config.input_shape as (number | null)[] | undefined);
       const shape = options.inputShape ?? declared;
       if (!shape || shape.some((d) => d === null)) {
-        throw new LayerError(`input shape [${(declared ?? []).map((d) => d ?? 'None').join(', ')}] is not fully known; give an input shape`, 'batch_shape');
+        throw new LayerError(
+          `input shape [${(declared ?? []).map((d) => d ?? 'None').join(', ')}] is not fully known; give an input shape`,
+          'batch_shape',
+        );
       }
-      if (shape.some((d) => !(Number.isInteger(d) && d! >= 1))) throw new LayerError(`input shape [${shape.join(', ')}] must be positive integers`, 'batch_shape');
+      if (shape.some((d) => !(Number.isInteger(d) && d! >= 1)))
+        throw new LayerError(`input shape [${shape.join(', ')}] must be positive integers`, 'batch_shape');
       return node({ kind: 'input', shape: shape as number[] }, []);
     }
-    case 'Conv2D': case 'DepthwiseConv2D': case 'SeparableConv2D': {
+    case 'Conv2D':
+    case 'DepthwiseConv2D':
+    case 'SeparableConv2D': {
       one();
       checkChannelsLast(c);
       const [kh, kw] = c.pair('kernel_size');
-      const attrs = { strides: c.pair('strides', 1), dilations: c.pair('dilation_rate', 1), padding: c.choice('padding', ['valid', 'same'] as const) };
+      const attrs = {
+        strides: c.pair('strides', 1),
+        dilations: c.pair('dilation_rate', 1),
+        padding: c.choice('padding', ['valid', 'same'] as const),
+      };
       const useBias = c.bool('use_bias', true);
       const act = activationOf(c.raw('activation'), options.kerasMajor);
       if (className === 'Conv2D') {
@@ -227,7 +346,11 @@ function convert(layer: KerasLayer, weights: Float32Dataset[], options: ConvertO
         const groups = c.int('groups', 1, { min: 1 });
         expectShape(kernel, [kh, kw, undefined, filters], 'kernel');
         if (bias) expectShape(bias, [filters], 'bias');
-        const op = { kind: 'conv2d' as const, attrs: { ...attrs, groups }, kernelShape: kernel.shape as [number, number, number, number] };
+        const op = {
+          kind: 'conv2d' as const,
+          attrs: { ...attrs, groups },
+          kernelShape: kernel.shape as [number, number, number, number],
+        };
         return withActivation(name, inbound, op, act, layer.className, arrays({ kernel, bias }));
       }
       const dm = c.int('depth_multiplier', 1, { min: 1 });
@@ -249,10 +372,17 @@ function convert(layer: KerasLayer, weights: Float32Dataset[], options: ConvertO
       if (bias) expectShape(bias, [filters], 'bias');
       const dwName = `${name}/depthwise`;
       const dwNode: LayerNode = {
-        name: dwName, op: { kind: 'conv2d', attrs: { ...attrs, groups: cin }, kernelShape: dwShape }, inputs: inbound,
-        source: { className: layer.className }, weights: arrays({ kernel: depthwise }),
+        name: dwName,
+        op: { kind: 'conv2d', attrs: { ...attrs, groups: cin }, kernelShape: dwShape },
+        inputs: inbound,
+        source: { className: layer.className },
+        weights: arrays({ kernel: depthwise }),
       };
-      const pw = { kind: 'conv2d' as const, attrs: {}, kernelShape: [1, 1, cin * dm, filters] as [number, number, number, number] };
+      const pw = {
+        kind: 'conv2d' as const,
+        attrs: {},
+        kernelShape: [1, 1, cin * dm, filters] as [number, number, number, number],
+      };
       return [dwNode, ...withActivation(name, [dwName], pw, act, layer.className, arrays({ kernel: pointwise, bias }))];
     }
     case 'Dense': {
@@ -262,31 +392,59 @@ function convert(layer: KerasLayer, weights: Float32Dataset[], options: ConvertO
       const units = c.int('units', undefined, { min: 1 });
       expectShape(kernel, [undefined, units], 'kernel');
       if (bias) expectShape(bias, [units], 'bias');
-      return withActivation(name, inbound, { kind: 'dense', units, inFeatures: kernel.shape[0] }, activationOf(c.raw('activation'), options.kerasMajor),
-        layer.className, arrays({ kernel, bias }));
+      return withActivation(
+        name,
+        inbound,
+        { kind: 'dense', units, inFeatures: kernel.shape[0] },
+        activationOf(c.raw('activation'), options.kerasMajor),
+        layer.className,
+        arrays({ kernel, bias }),
+      );
     }
-    case 'MaxPooling2D': case 'AveragePooling2D': {
+    case 'MaxPooling2D':
+    case 'AveragePooling2D': {
       one();
       checkChannelsLast(c);
       const size = c.pair('pool_size', 2);
       const strides = c.has('strides') ? c.pair('strides') : size;
-      return node({ kind: 'pool2d', attrs: { kind: className === 'MaxPooling2D' ? 'max' : 'avg', size, strides, padding: c.choice('padding', ['valid', 'same'] as const) } });
+      return node({
+        kind: 'pool2d',
+        attrs: {
+          kind: className === 'MaxPooling2D' ? 'max' : 'avg',
+          size,
+          strides,
+          padding: c.choice('padding', ['valid', 'same'] as const),
+        },
+      });
     }
-    case 'GlobalAveragePooling2D': case 'GlobalMaxPooling2D':
+    case 'GlobalAveragePooling2D':
+    case 'GlobalMaxPooling2D':
       one();
       checkChannelsLast(c);
-      return node({ kind: 'global-pool', pool: className === 'GlobalMaxPooling2D' ? 'max' : 'avg', keepDims: c.bool(c.has('keep_dims') ? 'keep_dims' : 'keepdims', false) });
+      return node({
+        kind: 'global-pool',
+        pool: className === 'GlobalMaxPooling2D' ? 'max' : 'avg',
+        keepDims: c.bool(c.has('keep_dims') ? 'keep_dims' : 'keepdims', false),
+      });
     case 'BatchNormalization': {
       one();
       const axes = c.intList('axis', [-1]);
       if (axes.length !== 1) c.fail('axis', `${JSON.stringify(c.raw('axis'))} is not a single axis`);
-      const names = [...(c.bool('scale', true) ? ['gamma'] : []), ...(c.bool('center', true) ? ['beta'] : []), 'moving_mean', 'moving_variance'];
+      const names = [
+        ...(c.bool('scale', true) ? ['gamma'] : []),
+        ...(c.bool('center', true) ? ['beta'] : []),
+        'moving_mean',
+        'moving_variance',
+      ];
       const taken = take(names);
       const byName = Object.fromEntries(names.map((n, i) => [n, taken[i]]));
       const channels = byName.moving_mean.shape[0];
       names.forEach((n) => expectShape(byName[n], [channels], n));
-      return node({ kind: 'batchnorm', axis: axes[0], channels, epsilon: c.number('epsilon', 1e-3, { min: 0 }) }, inbound,
-        arrays({ gamma: byName.gamma, beta: byName.beta, mean: byName.moving_mean, variance: byName.moving_variance }));
+      return node(
+        { kind: 'batchnorm', axis: axes[0], channels, epsilon: c.number('epsilon', 1e-3, { min: 0 }) },
+        inbound,
+        arrays({ gamma: byName.gamma, beta: byName.beta, mean: byName.moving_mean, variance: byName.moving_variance }),
+      );
     }
     case 'Activation': {
       one();
@@ -304,20 +462,32 @@ function convert(layer: KerasLayer, weights: Float32Dataset[], options: ConvertO
     }
     case 'LeakyReLU':
       one();
-      return node({ kind: 'activation', activation: { kind: 'leaky', alpha: c.number(c.has('negative_slope') ? 'negative_slope' : 'alpha', 0.3) } });
+      return node({
+        kind: 'activation',
+        activation: { kind: 'leaky', alpha: c.number(c.has('negative_slope') ? 'negative_slope' : 'alpha', 0.3) },
+      });
     case 'ELU':
       one();
       return node({ kind: 'activation', activation: { kind: 'elu', alpha: c.number('alpha', 1) } });
     case 'Softmax': {
       one();
       const axes = c.intList('axis', [-1]);
-      if (axes.length !== 1 || axes[0] !== -1) c.fail('axis', `${JSON.stringify(c.raw('axis'))}: softmax over other axes than -1 is not supported`);
+      if (axes.length !== 1 || axes[0] !== -1)
+        c.fail('axis', `${JSON.stringify(c.raw('axis'))}: softmax over other axes than -1 is not supported`);
       return node({ kind: 'softmax' });
     }
-    case 'Dropout': case 'SpatialDropout2D': case 'GaussianNoise': case 'GaussianDropout': case 'ActivityRegularization':
+    case 'Dropout':
+    case 'SpatialDropout2D':
+    case 'GaussianNoise':
+    case 'GaussianDropout':
+    case 'ActivityRegularization':
       one();
       return node({ kind: 'identity' });
-    case 'Multiply': case 'Subtract': case 'Maximum': case 'Minimum': case 'Average':
+    case 'Multiply':
+    case 'Subtract':
+    case 'Maximum':
+    case 'Minimum':
+    case 'Average':
       return convertMerge(layer);
     case 'CustomScaleLayer':
       return convertCustomScale(layer, c);
@@ -338,7 +508,8 @@ function convert(layer: KerasLayer, weights: Float32Dataset[], options: ConvertO
     case 'Permute': {
       one();
       const dims = c.intList('dims');
-      if ([...dims].sort().some((d, i) => d !== i + 1)) c.fail('dims', `${JSON.stringify(dims)} is not a permutation of 1…${dims.length}`);
+      if ([...dims].sort().some((d, i) => d !== i + 1))
+        c.fail('dims', `${JSON.stringify(dims)} is not a permutation of 1…${dims.length}`);
       return node({ kind: 'transpose', perm: [0, ...dims] });
     }
     case 'Flatten':
@@ -348,7 +519,8 @@ function convert(layer: KerasLayer, weights: Float32Dataset[], options: ConvertO
     case 'Reshape': {
       one();
       const target = c.intList('target_shape');
-      if (target.some((d) => d < 1 && d !== -1)) c.fail('target_shape', `${JSON.stringify(target)} must be positive sizes (one may be -1)`);
+      if (target.some((d) => d < 1 && d !== -1))
+        c.fail('target_shape', `${JSON.stringify(target)} must be positive sizes (one may be -1)`);
       return node({ kind: 'reshape', shape: target });
     }
     case 'ZeroPadding2D':
@@ -367,7 +539,12 @@ function convert(layer: KerasLayer, weights: Float32Dataset[], options: ConvertO
       let acc = inbound[0];
       for (let i = 1; i < inbound.length; i++) {
         const out = i === inbound.length - 1 ? name : `${name}/partial${i}`;
-        nodes.push({ name: out, op: { kind: 'add' }, inputs: [acc, inbound[i]], source: { className: layer.className } });
+        nodes.push({
+          name: out,
+          op: { kind: 'add' },
+          inputs: [acc, inbound[i]],
+          source: { className: layer.className },
+        });
         acc = out;
       }
       return nodes;
@@ -380,25 +557,41 @@ function convert(layer: KerasLayer, weights: Float32Dataset[], options: ConvertO
       const arr = (key: string, dflt: number) => {
         const v = c.raw(key) ?? dflt;
         const list = Array.isArray(v) ? v : [v];
-        if (!list.every((x) => typeof x === 'number' && Number.isFinite(x))) c.fail(key, `${JSON.stringify(v)} is not a number or a list of numbers`);
+        if (!list.every((x) => typeof x === 'number' && Number.isFinite(x)))
+          c.fail(key, `${JSON.stringify(v)} is not a number or a list of numbers`);
         return Float32Array.from(list as number[]);
       };
-      const scale = arr('scale', 1), offset = arr('offset', 0);
-      return node({ kind: 'scale', scaleLength: scale.length, offsetLength: offset.length }, inbound, { scale, offset });
+      const scale = arr('scale', 1),
+        offset = arr('offset', 0);
+      return node({ kind: 'scale', scaleLength: scale.length, offsetLength: offset.length }, inbound, {
+        scale,
+        offset,
+      });
     }
     default:
-      throw new LayerError(REFUSED[layer.className] ?? `class '${layer.className}' is not supported; supported: ${SUPPORTED_LAYERS.join(', ')}`);
+      throw new LayerError(
+        REFUSED[layer.className] ??
+          `class '${layer.className}' is not supported; supported: ${SUPPORTED_LAYERS.join(', ')}`,
+      );
   }
 }
 
 /** IR nodes for one Keras layer; every error names the layer, its class and the file. */
-export function convertLayer(layer: KerasLayer, weights: Float32Dataset[], file: string, options: ConvertOptions): LayerNode[] {
+export function convertLayer(
+  layer: KerasLayer,
+  weights: Float32Dataset[],
+  file: string,
+  options: ConvertOptions,
+): LayerNode[] {
   try {
     const nodes = convert(layer, weights, options);
     nodes.forEach((n) => (n.source = { className: layer.className, file, layer: layer.name }));
     return nodes;
   } catch (e) {
     if (!(e instanceof LayerError)) throw e;
-    throw new ModelFileError(file, `layer '${layer.name}' (${layer.className}): ${e.message}`, { layer: layer.name, field: e.field });
+    throw new ModelFileError(file, `layer '${layer.name}' (${layer.className}): ${e.message}`, {
+      layer: layer.name,
+      field: e.field,
+    });
   }
 }

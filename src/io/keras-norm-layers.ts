@@ -15,14 +15,16 @@ const KERAS_EPSILON = Math.fround(1e-7);
 /** A nested list of numbers as (shape, flat values); a number is shape []. */
 function nestedArray(v: unknown, key: string): { shape: number[]; data: number[] } {
   if (typeof v === 'number') return { shape: [], data: [v] };
-  if (!Array.isArray(v) || !v.length) throw new LayerError(`${key} ${JSON.stringify(v)?.slice(0, 60)} is not a number or a list of numbers`, key);
+  if (!Array.isArray(v) || !v.length)
+    throw new LayerError(`${key} ${JSON.stringify(v)?.slice(0, 60)} is not a number or a list of numbers`, key);
   const parts = v.map((e) => nestedArray(e, key));
   if (parts.some((p) => p.shape.join() !== parts[0].shape.join())) throw new LayerError(`${key} is a ragged list`, key);
   return { shape: [v.length, ...parts[0].shape], data: parts.flatMap((p) => p.data) };
 }
 
 /** Whether this Normalization holds its statistics as weights (adapted or loaded) rather than in its config. */
-export const normalizationHasWeights = (config: Record<string, unknown>) => config.mean === null || config.mean === undefined;
+export const normalizationHasWeights = (config: Record<string, unknown>) =>
+  config.mean === null || config.mean === undefined;
 
 /**
  * Normalization: y = (x − mean) / max(√variance, 1e-7), or mean + x·max(√variance, 1e-7) with invert.
@@ -36,16 +38,19 @@ export function convertNormalization(layer: KerasLayer, c: ConfigReader, weights
   const kept = raw === null || raw === undefined ? [] : c.intList('axis');
   let mean: { shape: number[]; data: ArrayLike<number> }, variance: { shape: number[]; data: ArrayLike<number> };
   if (normalizationHasWeights(layer.config)) {
-    if (weights.length < 2 || weights.length > 3) throw new LayerError(`has ${weights.length} weight array(s), expected mean, variance and count`);
+    if (weights.length < 2 || weights.length > 3)
+      throw new LayerError(`has ${weights.length} weight array(s), expected mean, variance and count`);
     [mean, variance] = weights;
   } else {
     mean = nestedArray(c.raw('mean'), 'mean');
     variance = nestedArray(c.raw('variance'), 'variance');
   }
   const values = mean.data.length;
-  if (variance.data.length !== values) throw new LayerError(`mean has ${values} values, variance ${variance.data.length}`, 'variance');
+  if (variance.data.length !== values)
+    throw new LayerError(`mean has ${values} values, variance ${variance.data.length}`, 'variance');
   for (let i = 0; i < values; i++) {
-    if (!(variance.data[i] >= 0)) throw new LayerError(`variance[${i}] is ${variance.data[i]}; it must be ≥ 0`, 'variance');
+    if (!(variance.data[i] >= 0))
+      throw new LayerError(`variance[${i}] is ${variance.data[i]}; it must be ≥ 0`, 'variance');
   }
   // The statistics' shape as it broadcasts against the input (right-aligned, without the batch axis).
   const operandShape = values === 1 ? [1] : broadcastShape(kept, mean.shape, layer);
@@ -69,7 +74,11 @@ function broadcastShape(kept: number[], statShape: number[], layer: KerasLayer):
   const rank = layer.inboundShapes?.[0]?.length;
   const negative = kept.map((a) => {
     if (a < 0) return a;
-    if (rank === undefined) throw new LayerError(`axis ${a} needs the input's rank, which this file does not record (use negative axes)`, 'axis');
+    if (rank === undefined)
+      throw new LayerError(
+        `axis ${a} needs the input's rank, which this file does not record (use negative axes)`,
+        'axis',
+      );
     return a - rank;
   });
   if (!negative.length) throw new LayerError('axis None takes a single mean and variance', 'axis');
@@ -89,9 +98,13 @@ function broadcastShape(kept: number[], statShape: number[], layer: KerasLayer):
 export function convertLayerNorm(layer: KerasLayer, c: ConfigReader, weights: Float32Dataset[]): WeightedOpNode[] {
   if (layer.inbound.length !== 1) throw new LayerError(`takes one input, has ${layer.inbound.length}`);
   if (c.bool('rms_scaling', false)) c.fail('rms_scaling', 'true is not supported');
-  const scale = c.bool('scale', true), center = c.bool('center', true);
+  const scale = c.bool('scale', true),
+    center = c.bool('center', true);
   const names = [...(scale ? ['gamma'] : []), ...(center ? ['beta'] : [])];
-  if (weights.length !== names.length) throw new LayerError(`has ${weights.length} weight array(s), expected ${names.length} (${names.join(', ') || 'none'})`);
+  if (weights.length !== names.length)
+    throw new LayerError(
+      `has ${weights.length} weight array(s), expected ${names.length} (${names.join(', ') || 'none'})`,
+    );
   const w: Record<string, Float32Array> = {};
   names.forEach((n, i) => (w[n] = weights[i].data));
   const op: Op = { kind: 'layer-norm', axes: c.intList('axis', [-1]), epsilon: c.number('epsilon', 1e-3, { min: 0 }) };
@@ -99,9 +112,21 @@ export function convertLayerNorm(layer: KerasLayer, c: ConfigReader, weights: Fl
 }
 
 /** Layers whose weights are a per-element operand of a binary op: LayerScale (y = x·gamma), PReLU (slopes). */
-export function convertOperandLayer(layer: KerasLayer, weights: Float32Dataset[], op: 'mul' | 'prelu', what: string): WeightedOpNode[] {
+export function convertOperandLayer(
+  layer: KerasLayer,
+  weights: Float32Dataset[],
+  op: 'mul' | 'prelu',
+  what: string,
+): WeightedOpNode[] {
   if (layer.inbound.length !== 1) throw new LayerError(`takes one input, has ${layer.inbound.length}`);
   if (weights.length !== 1) throw new LayerError(`has ${weights.length} weight array(s), expected 1 (${what})`);
   const [w] = weights;
-  return [{ name: layer.name, op: { kind: 'binary', op, operandShape: w.shape.length ? w.shape : [1] }, inputs: layer.inbound, weights: { operand: w.data } }];
+  return [
+    {
+      name: layer.name,
+      op: { kind: 'binary', op, operandShape: w.shape.length ? w.shape : [1] },
+      inputs: layer.inbound,
+      weights: { operand: w.data },
+    },
+  ];
 }

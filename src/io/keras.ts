@@ -33,7 +33,10 @@ export interface KerasLoadOptions {
    * holds and the shapes of each one's weights (in the file's order): returns the architecture they
    * belong to (the application recognisers: VGG16, ResNet50, …), or nothing. The file is read once.
    */
-  recognize?: (layerNames: string[], weightShapes: (layer: string) => number[][]) => KerasModelSpec | undefined | Promise<KerasModelSpec | undefined>;
+  recognize?: (
+    layerNames: string[],
+    weightShapes: (layer: string) => number[][],
+  ) => KerasModelSpec | undefined | Promise<KerasModelSpec | undefined>;
   /** Told as each layer's weights are read ('read', in layers). */
   onProgress?: OnLoadProgress;
 }
@@ -84,13 +87,16 @@ export async function loadKerasGraph(source: ByteSource, options: KerasLoadOptio
     const rootVersion = h5.stringAttr('/', 'keras_version');
     if (modelConfig !== undefined) {
       const spec = options.architecture ?? parseModelConfig(parseJson(modelConfig, name, 'model_config'), name);
-      if (!h5.isGroup('/model_weights')) throw new ModelFileError(name, "has a model_config but no 'model_weights' group");
+      if (!h5.isGroup('/model_weights'))
+        throw new ModelFileError(name, "has a model_config but no 'model_weights' group");
       const kerasVersion = rootVersion ?? h5.stringAttr('/model_weights', 'keras_version');
       return build(spec, legacyWeights(h5, '/model_weights', name), name, options, 'h5-full-model', kerasVersion);
     }
     const layerNames = h5.stringListAttr('/', 'layer_names');
     if (layerNames !== undefined) {
-      const recognized = options.architecture ? undefined : await options.recognize?.(layerNames, (layer) => legacyShapes(h5, layer));
+      const recognized = options.architecture
+        ? undefined
+        : await options.recognize?.(layerNames, (layer) => legacyShapes(h5, layer));
       const spec = recognized ?? requireArchitecture(options, name, 'a weights-only Keras file (model.save_weights)');
       checkLegacyCoverage(h5, spec, name);
       return build(spec, legacyWeights(h5, '/', name), name, options, 'h5-weights-only', rootVersion);
@@ -107,7 +113,10 @@ export async function loadKerasGraph(source: ByteSource, options: KerasLoadOptio
 
 function requireArchitecture(options: KerasLoadOptions, name: string, what: string): KerasModelSpec {
   if (!options.architecture) {
-    throw new ModelFileError(name, `is ${what} with no architecture inside; load it with an architecture (e.g. the VGG16 builder)`);
+    throw new ModelFileError(
+      name,
+      `is ${what} with no architecture inside; load it with an architecture (e.g. the VGG16 builder)`,
+    );
   }
   return options.architecture;
 }
@@ -120,22 +129,35 @@ function parseJson(text: string, file: string, what: string): Record<string, unk
   }
 }
 
-async function loadKerasZip(source: Uint8Array | string, name: string, options: KerasLoadOptions): Promise<LoadedKeras> {
+async function loadKerasZip(
+  source: Uint8Array | string,
+  name: string,
+  options: KerasLoadOptions,
+): Promise<LoadedKeras> {
   const zip = await ZipArchive.open(source, name);
   try {
     const text = (entry: string, limit: number, hint: string) => {
       const e = zip.entry(entry);
       return e ? new TextDecoder().decode(zip.read(e, limit, hint)) : undefined;
     };
-    const configText = text('config.json', options.maxConfigBytes ?? DEFAULT_MAX_CONFIG_BYTES, 'raise it with maxConfigBytes');
+    const configText = text(
+      'config.json',
+      options.maxConfigBytes ?? DEFAULT_MAX_CONFIG_BYTES,
+      'raise it with maxConfigBytes',
+    );
     if (!configText && !options.architecture) throw new ModelFileError(name, '.keras archive has no config.json');
     const weightsEntry = zip.entry('model.weights.h5');
     if (!weightsEntry) {
       const other = zip.entries.filter((e) => /model\.weights/.test(e.name)).map((e) => e.name);
-      throw new ModelFileError(name, `.keras archive has no model.weights.h5${other.length ? ` (found ${other.join(', ')}, not supported)` : ''}`);
+      throw new ModelFileError(
+        name,
+        `.keras archive has no model.weights.h5${other.length ? ` (found ${other.join(', ')}, not supported)` : ''}`,
+      );
     }
     const metadata = text('metadata.json', 1 << 20, 'metadata.json is never that large');
-    const kerasVersion = metadata ? String(parseJson(metadata, name, 'metadata.json').keras_version ?? '') || undefined : undefined;
+    const kerasVersion = metadata
+      ? String(parseJson(metadata, name, 'metadata.json').keras_version ?? '') || undefined
+      : undefined;
     const spec = options.architecture ?? parseModelConfig(parseJson(configText!, name, 'config.json'), name);
     // Checked before the (large) weights are read: an unsupported layer fails fast.
     checkSupported(spec, name);
@@ -153,7 +175,11 @@ async function loadKerasZip(source: Uint8Array | string, name: string, options: 
 /** The archive's weights as an HDF5 file: in Node streamed to a temporary file (removed on close), else in memory. */
 async function openWeightsEntry(zip: ZipArchive, entry: ZipEntry, label: string): Promise<Hdf5File> {
   if (!isNode) return Hdf5File.open(zip.read(entry, Number.MAX_SAFE_INTEGER, ''), label);
-  const [fs, os, path] = await Promise.all([import(/* @vite-ignore */ 'node:fs'), import(/* @vite-ignore */ 'node:os'), import(/* @vite-ignore */ 'node:path')]);
+  const [fs, os, path] = await Promise.all([
+    import(/* @vite-ignore */ 'node:fs'),
+    import(/* @vite-ignore */ 'node:os'),
+    import(/* @vite-ignore */ 'node:path'),
+  ]);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'webgpu-cnn-'));
   const remove = () => fs.rmSync(dir, { recursive: true, force: true });
   try {
@@ -174,10 +200,12 @@ function legacyWeights(h5: Hdf5File, base: string, file: string): WeightSource {
     if (!h5.isGroup(group)) return undefined;
     let names = h5.stringListAttr(group, 'weight_names') ?? [];
     // A nested model's group lists every inner layer's weights: 'inner/var' (Keras 2) or 'model/inner/var' (Keras 3).
-    if (layer.scope.length) names = names.filter((n) => n.startsWith(`${layer.name}/`) || n.startsWith(`${layer.scope[0]}/${layer.name}/`));
+    if (layer.scope.length)
+      names = names.filter((n) => n.startsWith(`${layer.name}/`) || n.startsWith(`${layer.scope[0]}/${layer.name}/`));
     return names.map((n) => {
       const path = join(group, n);
-      if (!h5.has(path)) throw new ModelFileError(file, `layer '${layer.name}': weight '${n}' listed but missing at ${path}`);
+      if (!h5.has(path))
+        throw new ModelFileError(file, `layer '${layer.name}': weight '${n}' listed but missing at ${path}`);
       return h5.dataset(path);
     });
   };
@@ -195,7 +223,10 @@ function checkLegacyCoverage(h5: Hdf5File, spec: KerasModelSpec, file: string): 
   for (const name of h5.stringListAttr('/', 'layer_names') ?? []) {
     const weights = h5.stringListAttr(`/${name}`, 'weight_names') ?? [];
     if (weights.length && !known.has(name)) {
-      throw new ModelFileError(file, `holds weights for layer '${name}', which the architecture '${spec.name}' does not have`);
+      throw new ModelFileError(
+        file,
+        `holds weights for layer '${name}', which the architecture '${spec.name}' does not have`,
+      );
     }
   }
 }
@@ -237,7 +268,10 @@ function keras3Weights(h5: Hdf5File, spec: KerasModelSpec, file: string): Weight
     const group = byName.get(layer.name) ?? (byName.size ? undefined : derived.get(layer.name));
     if (!group || !h5.isGroup(`${group}/vars`)) {
       if (layer.scope.length && !byName.size) {
-        throw new ModelFileError(file, `layer '${layer.name}' is inside nested model '${layer.scope.join('/')}', whose weights this Keras version does not name; re-save with Keras ≥ 3.10`);
+        throw new ModelFileError(
+          file,
+          `layer '${layer.name}' is inside nested model '${layer.scope.join('/')}', whose weights this Keras version does not name; re-save with Keras ≥ 3.10`,
+        );
       }
       return undefined;
     }
@@ -253,7 +287,9 @@ function kerasMajor(version: string | undefined): number {
 
 /** A graph and its weights from an architecture and weight arrays by layer name (in Keras order), as the loaders build it. */
 export function buildKerasGraph(
-  spec: KerasModelSpec, weights: Map<string, Float32Dataset[]>, options: KerasLoadOptions & { kerasVersion?: string } = {},
+  spec: KerasModelSpec,
+  weights: Map<string, Float32Dataset[]>,
+  options: KerasLoadOptions & { kerasVersion?: string } = {},
 ): WeightedGraph {
   const file = options.name ?? spec.name;
   const loaded = build(spec, (l) => weights.get(l.name), file, options, 'h5-full-model', options.kerasVersion);
@@ -261,7 +297,12 @@ export function buildKerasGraph(
 }
 
 function build(
-  spec: KerasModelSpec, weightsOf: WeightSource, file: string, options: KerasLoadOptions, format: KerasFormat, kerasVersion?: string,
+  spec: KerasModelSpec,
+  weightsOf: WeightSource,
+  file: string,
+  options: KerasLoadOptions,
+  format: KerasFormat,
+  kerasVersion?: string,
 ): LoadedKeras {
   checkSupported(spec, file);
   const nodes: LayerNode[] = [];
@@ -269,11 +310,21 @@ function build(
     let weights: Float32Dataset[] = [];
     if (expectsWeights(layer)) {
       const found = weightsOf(layer);
-      if (!found) throw new ModelFileError(file, `no weights for layer '${layer.name}' (${layer.className}): its weight group is missing`);
+      if (!found)
+        throw new ModelFileError(
+          file,
+          `no weights for layer '${layer.name}' (${layer.className}): its weight group is missing`,
+        );
       weights = found;
     }
     const inputShape = canonicalClass(layer.className) === 'InputLayer' ? options.inputShape : undefined;
-    nodes.push(...convertLayer(layer, weights, file, { kerasMajor: kerasMajor(kerasVersion), inputShape, allowBadWeights: options.allowBadWeights }));
+    nodes.push(
+      ...convertLayer(layer, weights, file, {
+        kerasMajor: kerasMajor(kerasVersion),
+        inputShape,
+        allowBadWeights: options.allowBadWeights,
+      }),
+    );
     options.onProgress?.({ stage: 'read', done: i + 1, total: spec.layers.length });
   }
   const weights = new Map<string, NodeWeights>();
@@ -281,7 +332,12 @@ function build(
     if (w) weights.set(node.name, w);
     return node;
   });
-  const graph: Graph = { name: spec.name, nodes: topologicalOrder(plain, file), inputs: spec.inputs, outputs: spec.outputs };
+  const graph: Graph = {
+    name: spec.name,
+    nodes: topologicalOrder(plain, file),
+    inputs: spec.inputs,
+    outputs: spec.outputs,
+  };
   return { graph, weights, spec, format, kerasVersion };
 }
 
@@ -290,7 +346,13 @@ function checkSupported(spec: KerasModelSpec, file: string): void {
   const unsupported = spec.layers.filter((l) => !isSupported(l));
   if (!unsupported.length) return;
   const l = unsupported[0];
-  const more = unsupported.length > 1 ? ` (and ${unsupported.length - 1} more: ${unsupported.slice(1).map((u) => `'${u.name}' (${u.className})`).join(', ')})` : '';
+  const more =
+    unsupported.length > 1
+      ? ` (and ${unsupported.length - 1} more: ${unsupported
+          .slice(1)
+          .map((u) => `'${u.name}' (${u.className})`)
+          .join(', ')})`
+      : '';
   throw new ModelFileError(file, `layer '${l.name}' ${refusal(l)}${more}`, { layer: l.name });
 }
 
@@ -298,7 +360,8 @@ function checkSupported(spec: KerasModelSpec, file: string): void {
 function topologicalOrder(nodes: Node[], file: string): Node[] {
   const names = new Set(nodes.map((n) => n.name));
   for (const n of nodes) {
-    for (const i of n.inputs) if (!names.has(i)) throw new ModelFileError(file, `layer '${n.name}' reads '${i}', which is not a layer`);
+    for (const i of n.inputs)
+      if (!names.has(i)) throw new ModelFileError(file, `layer '${n.name}' reads '${i}', which is not a layer`);
   }
   const placed = new Set<string>();
   const out: Node[] = [];

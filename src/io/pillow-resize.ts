@@ -32,7 +32,9 @@ function coefficients(inSize: number, outSize: number): { first: number; weights
       k.push(w);
       ww += w;
     }
-    const weights = k.map((w) => (ww !== 0 ? w / ww : w)).map((w) => Math.trunc(w < 0 ? -0.5 + w * ONE : 0.5 + w * ONE));
+    const weights = k
+      .map((w) => (ww !== 0 ? w / ww : w))
+      .map((w) => Math.trunc(w < 0 ? -0.5 + w * ONE : 0.5 + w * ONE));
     out.push({ first: xmin, weights });
   }
   return out;
@@ -48,7 +50,8 @@ function pass(src: Uint8Array, w: number, h: number, outSize: number, horizontal
   const inSize = horizontal ? w : h;
   if (inSize === outSize) return src;
   const coeffs = coefficients(inSize, outSize);
-  const ow = horizontal ? outSize : w, oh = horizontal ? h : outSize;
+  const ow = horizontal ? outSize : w,
+    oh = horizontal ? h : outSize;
   const out = new Uint8Array(ow * oh * 4);
   for (let y = 0; y < oh; y++)
     for (let x = 0; x < ow; x++) {

@@ -37,7 +37,8 @@ export async function readBytes(source: ByteSource, name = sourceName(source, 'd
   } catch (e) {
     throw new ModelFileError(name, `cannot fetch: ${(e as Error).message}`);
   }
-  if (!res.ok) throw new ModelFileError(name, res.status === 404 ? 'no such file (HTTP 404)' : `fetch failed: HTTP ${res.status}`);
+  if (!res.ok)
+    throw new ModelFileError(name, res.status === 404 ? 'no such file (HTTP 404)' : `fetch failed: HTTP ${res.status}`);
   return new Uint8Array(await res.arrayBuffer());
 }
 

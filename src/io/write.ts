@@ -12,8 +12,16 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
   } catch (e) {
     fs.rmSync(tmp, { force: true });
     const err = e as NodeJS.ErrnoException;
-    const why = err.code === 'EISDIR' ? 'is a directory' : err.code === 'ENOENT' ? 'its directory does not exist'
-      : err.code === 'EACCES' ? 'permission denied' : err.code === 'ENOSPC' ? 'no space left on the device' : err.message;
+    const why =
+      err.code === 'EISDIR'
+        ? 'is a directory'
+        : err.code === 'ENOENT'
+          ? 'its directory does not exist'
+          : err.code === 'EACCES'
+            ? 'permission denied'
+            : err.code === 'ENOSPC'
+              ? 'no space left on the device'
+              : err.message;
     throw new ModelFileError(path, `cannot write: ${why}`);
   }
 }

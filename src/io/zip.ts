@@ -44,7 +44,11 @@ export function crc32(bytes: Uint8Array, previous = 0): number {
 const CHUNK = 4 << 20;
 
 export class ZipArchive {
-  private constructor(private readonly bytes: ByteRange, readonly name: string, readonly entries: ZipEntry[]) {}
+  private constructor(
+    private readonly bytes: ByteRange,
+    readonly name: string,
+    readonly entries: ZipEntry[],
+  ) {}
 
   /** Opens bytes, or a path on disk (Node), reading only the central directory. */
   static async open(source: Uint8Array | string, name: string): Promise<ZipArchive> {
@@ -64,7 +68,10 @@ export class ZipArchive {
   /** An entry's bytes; refused before reading when it declares more than `maxBytes`. */
   read(entry: ZipEntry, maxBytes: number, limitHint: string): Uint8Array {
     if (entry.size > maxBytes) {
-      throw new LimitError(this.name, `archive entry '${entry.name}' is ${entry.size} bytes, over the limit of ${maxBytes} (${limitHint})`);
+      throw new LimitError(
+        this.name,
+        `archive entry '${entry.name}' is ${entry.size} bytes, over the limit of ${maxBytes} (${limitHint})`,
+      );
     }
     const out = new Uint8Array(entry.size);
     let at = 0;
@@ -100,7 +107,8 @@ export class ZipArchive {
     if (header.length < 30 || hv.getUint32(0, true) !== 0x04034b50) fail('no local header where the directory points');
     const start = entry.localHeaderOffset + 30 + hv.getUint16(26, true) + hv.getUint16(28, true);
     if (start + entry.compressedSize > this.bytes.length) fail('its data runs past the end of the archive');
-    let written = 0, crc = 0;
+    let written = 0,
+      crc = 0;
     const emit = (chunk: Uint8Array) => {
       if (written + chunk.length > entry.size) fail(`it inflates to more than the ${entry.size} bytes it declares`);
       written += chunk.length;
@@ -109,7 +117,8 @@ export class ZipArchive {
     };
     if (entry.method === 0) {
       if (entry.compressedSize !== entry.size) fail('a stored entry whose sizes differ');
-      for (let at = 0; at < entry.size; at += CHUNK) emit(this.bytes.read(start + at, Math.min(CHUNK, entry.size - at)));
+      for (let at = 0; at < entry.size; at += CHUNK)
+        emit(this.bytes.read(start + at, Math.min(CHUNK, entry.size - at)));
     } else if (entry.method === 8) {
       const inflater = new Inflate((chunk) => emit(chunk));
       try {
@@ -122,7 +131,10 @@ export class ZipArchive {
         fail((e as Error).message);
       }
     } else {
-      throw new ModelFileError(this.name, `archive entry '${entry.name}' uses compression method ${entry.method}; only stored and deflated entries are supported`);
+      throw new ModelFileError(
+        this.name,
+        `archive entry '${entry.name}' uses compression method ${entry.method}; only stored and deflated entries are supported`,
+      );
     }
     if (written !== entry.size) fail(`it holds ${written} bytes, the directory says ${entry.size}`);
     if (crc !== entry.crc32) fail('CRC-32 mismatch');
@@ -146,16 +158,21 @@ function readDirectory(bytes: ByteRange, name: string): ZipEntry[] {
   }
   if (eocd < 0) notZip('no end-of-central-directory record (truncated?)');
   const count = tv.getUint16(eocd + 10, true);
-  const dirSize = tv.getUint32(eocd + 12, true), dirOffset = tv.getUint32(eocd + 16, true);
-  if (count === 0xffff || dirOffset === 0xffffffff) notZip('ZIP64 archives (over 4 GB or 65535 entries) are not supported');
+  const dirSize = tv.getUint32(eocd + 12, true),
+    dirOffset = tv.getUint32(eocd + 16, true);
+  if (count === 0xffff || dirOffset === 0xffffffff)
+    notZip('ZIP64 archives (over 4 GB or 65535 entries) are not supported');
   if (dirOffset + dirSize > bytes.length) notZip('the central directory lies outside the file (truncated?)');
   const dir = bytes.read(dirOffset, dirSize);
   const dv = new DataView(dir.buffer, dir.byteOffset, dir.byteLength);
   const entries: ZipEntry[] = [];
   let at = 0;
   for (let i = 0; i < count; i++) {
-    if (at + 46 > dir.length || dv.getUint32(at, true) !== 0x02014b50) notZip(`central directory entry ${i} is damaged`);
-    const nameLength = dv.getUint16(at + 28, true), extra = dv.getUint16(at + 30, true), comment = dv.getUint16(at + 32, true);
+    if (at + 46 > dir.length || dv.getUint32(at, true) !== 0x02014b50)
+      notZip(`central directory entry ${i} is damaged`);
+    const nameLength = dv.getUint16(at + 28, true),
+      extra = dv.getUint16(at + 30, true),
+      comment = dv.getUint16(at + 32, true);
     const entry: ZipEntry = {
       method: dv.getUint16(at + 10, true),
       crc32: dv.getUint32(at + 16, true),
@@ -164,7 +181,8 @@ function readDirectory(bytes: ByteRange, name: string): ZipEntry[] {
       localHeaderOffset: dv.getUint32(at + 42, true),
       name: new TextDecoder().decode(dir.subarray(at + 46, at + 46 + nameLength)),
     };
-    if (entry.size === 0xffffffff || entry.compressedSize === 0xffffffff) notZip(`entry '${entry.name}' needs ZIP64, which is not supported`);
+    if (entry.size === 0xffffffff || entry.compressedSize === 0xffffffff)
+      notZip(`entry '${entry.name}' needs ZIP64, which is not supported`);
     entries.push(entry);
     at += 46 + nameLength + extra + comment;
   }

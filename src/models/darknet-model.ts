@@ -17,10 +17,18 @@ export interface DarknetModelOptions extends DarknetBuildOptions, ModelOptions, 
  * Loads a Darknet model: `cfg` a path, URL, File/Blob, bytes or the cfg text itself; `weights` the matching
  * .weights file (its size is checked against the cfg before any value is read).
  */
-export async function loadDarknetModel(cfg: ByteSource, weights: ByteSource, options: DarknetModelOptions = {}): Promise<LoadedModel<DarknetInfo>> {
+export async function loadDarknetModel(
+  cfg: ByteSource,
+  weights: ByteSource,
+  options: DarknetModelOptions = {},
+): Promise<LoadedModel<DarknetInfo>> {
   const cfgText = await readText(cfg, 'cfg');
   const weightsName = sourceName(weights, 'weights');
   const bytes = await readBytes(weights, weightsName);
-  const { graph, weights: graphWeights, ...info } = buildDarknet(cfgText.text, cfgText.name, { bytes, file: weightsName }, options.inputSize, options);
+  const {
+    graph,
+    weights: graphWeights,
+    ...info
+  } = buildDarknet(cfgText.text, cfgText.name, { bytes, file: weightsName }, options.inputSize, options);
   return { model: await runnable({ graph, weights: graphWeights }, options, options), info };
 }

@@ -45,7 +45,11 @@ export function decodePredictions(probs: Float32Array, top = 5): Prediction[][] 
   for (let r = 0; r < probs.length / 1000; r++) {
     const row = probs.subarray(r * 1000, (r + 1) * 1000);
     const order = Array.from(row.keys()).sort((a, b) => row[b] - row[a] || a - b);
-    rows.push(order.slice(0, top).map((i) => ({ wnid: CLASSES[i][0], label: CLASSES[i][1], probability: row[i], classIndex: i })));
+    rows.push(
+      order
+        .slice(0, top)
+        .map((i) => ({ wnid: CLASSES[i][0], label: CLASSES[i][1], probability: row[i], classIndex: i })),
+    );
   }
   return rows;
 }

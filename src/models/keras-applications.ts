@@ -87,10 +87,17 @@ export interface FileLayer {
  * top (whichever has as many weighted layers as the file), widths and classes from the file's weight
  * shapes, its weighted layers renamed to the file's (matched in order), and Keras's pooling and input.
  */
-export async function applicationArchitecture(family: ApplicationFamily, file: FileLayer[], options: ApplicationOptions = {}): Promise<KerasModelSpec | undefined> {
+export async function applicationArchitecture(
+  family: ApplicationFamily,
+  file: FileLayer[],
+  options: ApplicationOptions = {},
+): Promise<KerasModelSpec | undefined> {
   if (!family.asset) return undefined;
   for (const top of [true, false]) {
-    const spec = parseModelConfig(await architectureJson(family.asset, top), `${family.asset}${top ? '' : '_notop'}.json`);
+    const spec = parseModelConfig(
+      await architectureJson(family.asset, top),
+      `${family.asset}${top ? '' : '_notop'}.json`,
+    );
     const weighted = spec.layers.filter(expectsWeights);
     if (weighted.length !== file.length) continue;
     if (!weighted.every((l, i) => fits(l, file[i].shapes))) continue;
@@ -103,17 +110,30 @@ export async function applicationArchitecture(family: ApplicationFamily, file: F
 function fits(layer: KerasLayer, shapes: number[][]): boolean {
   const c = layer.config;
   switch (layer.className) {
-    case 'Conv2D': return shapes.length === (c.use_bias === false ? 1 : 2) && shapes[0].length === 4;
-    case 'DepthwiseConv2D': return shapes.length === (c.use_bias === false ? 1 : 2) && shapes[0].length === 4;
-    case 'Dense': return shapes.length === (c.use_bias === false ? 1 : 2) && shapes[0].length === 2;
-    case 'BatchNormalization': return shapes.length === 4 && shapes[0].length === 1;
-    default: return false;
+    case 'Conv2D':
+      return shapes.length === (c.use_bias === false ? 1 : 2) && shapes[0].length === 4;
+    case 'DepthwiseConv2D':
+      return shapes.length === (c.use_bias === false ? 1 : 2) && shapes[0].length === 4;
+    case 'Dense':
+      return shapes.length === (c.use_bias === false ? 1 : 2) && shapes[0].length === 2;
+    case 'BatchNormalization':
+      return shapes.length === 4 && shapes[0].length === 1;
+    default:
+      return false;
   }
 }
 
-function adapt(spec: KerasModelSpec, weighted: KerasLayer[], file: FileLayer[], top: boolean, options: ApplicationOptions): KerasModelSpec {
+function adapt(
+  spec: KerasModelSpec,
+  weighted: KerasLayer[],
+  file: FileLayer[],
+  top: boolean,
+  options: ApplicationOptions,
+): KerasModelSpec {
   const rename = new Map(weighted.map((l, i) => [l.name, file[i].name]));
-  const layers = spec.layers.map((l): KerasLayer => ({ ...l, config: { ...l.config }, inbound: l.inbound.map((n) => rename.get(n) ?? n) }));
+  const layers = spec.layers.map(
+    (l): KerasLayer => ({ ...l, config: { ...l.config }, inbound: l.inbound.map((n) => rename.get(n) ?? n) }),
+  );
   layers.forEach((l) => {
     const i = weighted.findIndex((w) => w.name === l.name);
     if (i >= 0) {
@@ -126,7 +146,9 @@ function adapt(spec: KerasModelSpec, weighted: KerasLayer[], file: FileLayer[], 
   });
   // MobileNet's top is a 1×1 conv to the classes, then Reshape((classes,)).
   const preds = layers.find((l) => l.name === rename.get('conv_preds'));
-  if (preds) for (const l of layers) if (l.className === 'Reshape' && l.inbound[0] === preds.name) l.config.target_shape = [preds.config.filters];
+  if (preds)
+    for (const l of layers)
+      if (l.className === 'Reshape' && l.inbound[0] === preds.name) l.config.target_shape = [preds.config.filters];
   const input = layers.find((l) => l.className === 'InputLayer')!;
   const shape = options.inputShape ?? [224, 224, 3];
   if (top && layers.some((l) => l.className === 'Flatten') && (shape[0] !== 224 || shape[1] !== 224)) {

@@ -4,7 +4,12 @@ import type { ModelOptions } from '../graph/model.js';
 import type { ByteSource } from '../io/source.js';
 import { loadKerasGraph, type KerasLoadOptions, type LoadedKeras } from '../io/keras.js';
 import type { KerasModelSpec } from '../io/keras-config.js';
-import { applicationArchitecture, layerNamesOf, recognizeFamily, type ApplicationFamily } from './keras-applications.js';
+import {
+  applicationArchitecture,
+  layerNamesOf,
+  recognizeFamily,
+  type ApplicationFamily,
+} from './keras-applications.js';
 import { runnable, type LoadedModel, type LoaderOptions } from './loaded.js';
 import { vgg16Architecture, type Vgg16Options } from './vgg16.js';
 
@@ -29,7 +34,11 @@ export function recognizeApplication(
     }
     if (!names.includes('block1_conv1')) return undefined;
     const includeTop = names.includes('fc1');
-    return vgg16Architecture({ includeTop, pooling: options.pooling, inputShape: options.inputShape as Vgg16Options['inputShape'] });
+    return vgg16Architecture({
+      includeTop,
+      pooling: options.pooling,
+      inputShape: options.inputShape as Vgg16Options['inputShape'],
+    });
   };
 }
 
@@ -39,7 +48,10 @@ export interface KerasModelOptions extends KerasLoadOptions, VggChoice, ModelOpt
  * Loads any supported Keras file (.keras, .h5 full model or weights-only application file; see loadKerasGraph)
  * and makes it runnable; the file is read once.
  */
-export async function loadKerasModel(source: ByteSource, options: KerasModelOptions = {}): Promise<LoadedModel<KerasInfo>> {
+export async function loadKerasModel(
+  source: ByteSource,
+  options: KerasModelOptions = {},
+): Promise<LoadedModel<KerasInfo>> {
   const loaded = await loadKerasGraph(source, { recognize: recognizeApplication(options), ...options });
   const { graph, weights, ...read } = loaded;
   const info = { ...read, family: recognizeFamily(layerNamesOf(read.spec)) };

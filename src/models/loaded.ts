@@ -20,7 +20,11 @@ export interface LoaderOptions {
 }
 
 /** The model of a loaded graph, on `options.ctx` or on a lease of the shared context that its dispose() gives back. */
-export async function runnable(source: WeightedGraph, options: LoaderOptions, modelOptions: ModelOptions): Promise<Model> {
+export async function runnable(
+  source: WeightedGraph,
+  options: LoaderOptions,
+  modelOptions: ModelOptions,
+): Promise<Model> {
   const given = options.ctx;
   const ctx = given ?? (await GpuContext.shared());
   try {

@@ -14,7 +14,13 @@ export interface Vgg16Options {
   width?: number;
 }
 
-const BLOCKS = [[64, 2], [128, 2], [256, 3], [512, 3], [512, 3]] as const;
+const BLOCKS = [
+  [64, 2],
+  [128, 2],
+  [256, 3],
+  [512, 3],
+  [512, 3],
+] as const;
 
 export function vgg16Architecture(options: Vgg16Options = {}): KerasModelSpec {
   const includeTop = options.includeTop ?? true;
@@ -27,13 +33,24 @@ export function vgg16Architecture(options: Vgg16Options = {}): KerasModelSpec {
   const layers: KerasLayer[] = [];
   let previous = 'input_1';
   const add = (className: string, name: string, config: Record<string, unknown>) => {
-    layers.push({ className, name, config: { name, ...config }, inbound: className === 'InputLayer' ? [] : [previous], scope: [] });
+    layers.push({
+      className,
+      name,
+      config: { name, ...config },
+      inbound: className === 'InputLayer' ? [] : [previous],
+      scope: [],
+    });
     previous = name;
   };
   add('InputLayer', 'input_1', { batch_input_shape: [null, ...inputShape] });
   BLOCKS.forEach(([filters, convs], b) => {
     for (let i = 1; i <= convs; i++) {
-      add('Conv2D', `block${b + 1}_conv${i}`, { filters: scaled(filters), kernel_size: [3, 3], padding: 'same', activation: 'relu' });
+      add('Conv2D', `block${b + 1}_conv${i}`, {
+        filters: scaled(filters),
+        kernel_size: [3, 3],
+        padding: 'same',
+        activation: 'relu',
+      });
     }
     add('MaxPooling2D', `block${b + 1}_pool`, { pool_size: [2, 2], strides: [2, 2] });
   });

@@ -25,29 +25,48 @@ export interface BatchNormOp {
 }
 
 /** γ and β with Keras's center/scale defaults filled in. */
-function batchNormAffine(bn: Pick<BatchNormParams, 'gamma' | 'beta' | 'mean' | 'variance'>): { gamma: Float32Array; beta: Float32Array } {
+function batchNormAffine(bn: Pick<BatchNormParams, 'gamma' | 'beta' | 'mean' | 'variance'>): {
+  gamma: Float32Array;
+  beta: Float32Array;
+} {
   const c = bn.mean.length;
-  for (const [name, v] of [['gamma', bn.gamma], ['beta', bn.beta], ['variance', bn.variance]] as const) {
+  for (const [name, v] of [
+    ['gamma', bn.gamma],
+    ['beta', bn.beta],
+    ['variance', bn.variance],
+  ] as const) {
     if (v && v.length !== c) throw new Error(`batchnorm: ${name} has ${v.length} values, mean has ${c}`);
   }
   return { gamma: bn.gamma ?? new Float32Array(c).fill(1), beta: bn.beta ?? new Float32Array(c) };
 }
 
 /** y = act((x − mean)·γ/√(variance + ε) + β) over one axis. */
-function batchNormLowering(x: readonly number[], axis: number, epsilon: number, activation: Activation | undefined, ctx: LowerContext, weights: WeightUse[]): Lowering {
+function batchNormLowering(
+  x: readonly number[],
+  axis: number,
+  epsilon: number,
+  activation: Activation | undefined,
+  ctx: LowerContext,
+  weights: WeightUse[],
+): Lowering {
   const ax = axis < 0 ? x.length + axis : axis;
   if (ax < 0 || ax >= x.length) throw new Error(`batchnorm: axis ${axis} out of range for shape [${x.join(', ')}]`);
   const total = sizeOf(x);
   return {
     shape: [...x],
-    dispatches: [{
-      kernel: 'batchnorm',
-      spec: { WG: ELEMENTWISE_WG },
-      params: { total, channels: x[ax], inner: sizeOf(x.slice(ax + 1)), epsilon, ...activationParams(activation) },
-      workgroups: grid1d(total, ELEMENTWISE_WG, ctx.caps),
-      bindings: [input(0), weight('gamma'), weight('beta'), weight('mean'), weight('variance'), output],
-    }],
-    weights, scratch: [], absorbsResidual: false, flops: 4 * total,
+    dispatches: [
+      {
+        kernel: 'batchnorm',
+        spec: { WG: ELEMENTWISE_WG },
+        params: { total, channels: x[ax], inner: sizeOf(x.slice(ax + 1)), epsilon, ...activationParams(activation) },
+        workgroups: grid1d(total, ELEMENTWISE_WG, ctx.caps),
+        bindings: [input(0), weight('gamma'), weight('beta'), weight('mean'), weight('variance'), output],
+      },
+    ],
+    weights,
+    scratch: [],
+    absorbsResidual: false,
+    flops: 4 * total,
   };
 }
 
@@ -75,7 +94,10 @@ export interface ScaleOp {
 export function lowerScale(op: ScaleOp, ctx: LowerContext): Lowering {
   const x = ctx.inputs[0];
   const c = x[x.length - 1];
-  for (const [what, n] of [['scale', op.scaleLength], ['offset', op.offsetLength]] as const) {
+  for (const [what, n] of [
+    ['scale', op.scaleLength],
+    ['offset', op.offsetLength],
+  ] as const) {
     if (n > 1 && n !== c) throw new Error(`${what} has ${n} values for ${c} channels`);
   }
   const widen = (v: Float32Array) => (v.length === c ? v : new Float32Array(c).fill(v[0]));
@@ -94,11 +116,14 @@ export function lowerScale(op: ScaleOp, ctx: LowerContext): Lowering {
  * channel fastest), so the loop runs over o last. Computed in float64 and rounded once.
  */
 export function foldBatchNorm(
-  weights: Float32Array, bias: Float32Array | undefined, bn: BatchNormParams,
+  weights: Float32Array,
+  bias: Float32Array | undefined,
+  bn: BatchNormParams,
 ): { weights: Float32Array; bias: Float32Array } {
   const { gamma, beta } = batchNormAffine(bn);
   const oc = bn.mean.length;
-  if (weights.length % oc) throw new Error(`foldBatchNorm: ${weights.length} weights do not split into ${oc} output channels`);
+  if (weights.length % oc)
+    throw new Error(`foldBatchNorm: ${weights.length} weights do not split into ${oc} output channels`);
   if (bias && bias.length !== oc) throw new Error(`foldBatchNorm: bias has ${bias.length} values, expected ${oc}`);
   const scale = Array.from({ length: oc }, (_, o) => gamma[o] / Math.sqrt(bn.variance[o] + bn.epsilon));
   const w = new Float32Array(weights.length);

@@ -7,15 +7,32 @@
 import { input, output, scratch, weight } from '../gpu/dispatch.js';
 import type { Conv2dOp } from './conv2d.js';
 import { binaryDispatch } from './elementwise.js';
-import { chooseGemmVariant, defaultGemmVariant, gemmClass, gemmDispatches, gemmRunsOnSubgroups, type GemmShape } from './gemm.js';
+import {
+  chooseGemmVariant,
+  defaultGemmVariant,
+  gemmClass,
+  gemmDispatches,
+  gemmRunsOnSubgroups,
+  type GemmShape,
+} from './gemm.js';
 import { assertRank, sizeOf } from './grid.js';
 import { biasWeight, directWeight, type LowerContext, type Lowering } from './lowering.js';
 
 /** Whether a conv can take a channel scale: 1×1, stride 1, no groups or dilation (padding changes nothing then). */
 export function acceptsChannelScale(op: Conv2dOp): boolean {
-  const { attrs, kernelShape: [kh, kw] } = op;
+  const {
+    attrs,
+    kernelShape: [kh, kw],
+  } = op;
   const ones = (p?: readonly [number, number]) => !p || (p[0] === 1 && p[1] === 1);
-  return kh === 1 && kw === 1 && ones(attrs.strides) && ones(attrs.dilations) && (attrs.groups ?? 1) === 1 && !Array.isArray(attrs.padding);
+  return (
+    kh === 1 &&
+    kw === 1 &&
+    ones(attrs.strides) &&
+    ones(attrs.dilations) &&
+    (attrs.groups ?? 1) === 1 &&
+    !Array.isArray(attrs.padding)
+  );
 }
 
 /**
@@ -28,23 +45,52 @@ export function lowerChannelScaledConv(op: Conv2dOp, ctx: LowerContext): Lowerin
   assertRank('conv2d', 'input', x, 4);
   const [n, h, w, c] = x;
   const [, , cin, oc] = op.kernelShape;
-  if (!acceptsChannelScale(op) || cin !== c) throw new Error(`a channel scale needs a 1×1 stride-1 conv over ${c} channels`);
+  if (!acceptsChannelScale(op) || cin !== c)
+    throw new Error(`a channel scale needs a 1×1 stride-1 conv over ${c} channels`);
   const cs = sizeOf(s) / n;
-  if (s[0] !== n || (cs !== c && cs !== 1)) throw new Error(`channel scale [${s.join(', ')}] is not one value per image and channel of [${x.join(', ')}]`);
+  if (s[0] !== n || (cs !== c && cs !== 1))
+    throw new Error(`channel scale [${s.join(', ')}] is not one value per image and channel of [${x.join(', ')}]`);
   const m = h * w;
-  if (op.residual && ctx.inputs[1]?.join() !== [n, h, w, oc].join()) throw new Error(`residual [${ctx.inputs[1]}] does not match the output [${[n, h, w, oc]}]`);
+  if (op.residual && ctx.inputs[1]?.join() !== [n, h, w, oc].join())
+    throw new Error(`residual [${ctx.inputs[1]}] does not match the output [${[n, h, w, oc]}]`);
   // Image i's weights: s[i, ci] · W[ci, o], a broadcasting multiply of (N, C, 1) by (C, O).
-  const scale = binaryDispatch('mul', [n, cs, 1], [c, oc], undefined, ctx.caps, weight('kernel'), input(ctx.inputs.length - 1));
+  const scale = binaryDispatch(
+    'mul',
+    [n, cs, 1],
+    [c, oc],
+    undefined,
+    ctx.caps,
+    weight('kernel'),
+    input(ctx.inputs.length - 1),
+  );
   scale.bindings[2] = scratch(0);
-  const shape: GemmShape = { m, k: c, n: oc, residual: op.residual, batch: { count: n, strideA: m * c, strideB: c * oc, strideC: m * oc } };
+  const shape: GemmShape = {
+    m,
+    k: c,
+    n: oc,
+    residual: op.residual,
+    batch: { count: n, strideA: m * c, strideB: c * oc, strideC: m * oc },
+  };
   // Only the register and subgroup kinds run batched products.
   let variant = ctx.variant ?? chooseGemmVariant(m, oc, ctx.caps, true);
   if (variant.kind === 'vec4' || variant.kind === 'tiled') variant = defaultGemmVariant(m, oc, ctx.caps);
-  const gemm = gemmDispatches(shape, op.attrs.activation, ctx.caps, {
-    a: input(0), b: () => scratch(0), bias: weight('bias'), residual: op.residual ? input(1) : undefined, c: output,
-  }, variant);
+  const gemm = gemmDispatches(
+    shape,
+    op.attrs.activation,
+    ctx.caps,
+    {
+      a: input(0),
+      b: () => scratch(0),
+      bias: weight('bias'),
+      residual: op.residual ? input(1) : undefined,
+      c: output,
+    },
+    variant,
+  );
   return {
-    shape: [n, h, w, oc], dispatches: [scale, ...gemm], scratch: [4 * n * c * oc],
+    shape: [n, h, w, oc],
+    dispatches: [scale, ...gemm],
+    scratch: [4 * n * c * oc],
     weights: [directWeight('kernel', c * oc), biasWeight(oc)],
     absorbsResidual: gemmRunsOnSubgroups(shape, ctx.caps, variant),
     tuning: { key: gemmClass(m, oc, true), problem: { kind: 'gemm', m, k: c, n: oc, batched: true } },

@@ -4,9 +4,23 @@
 import { input, output, weight, type DeviceCaps, type Dispatch, type TileVariant } from '../gpu/dispatch.js';
 import { activationParams, type Activation } from './activation.js';
 import { lowerChannelScaledConv } from './channel-scale.js';
-import { chooseGemmVariant, gemmBlockCount, gemmClass, gemmDispatches, gemmRunsOnSubgroups, subgroupQuads } from './gemm.js';
+import {
+  chooseGemmVariant,
+  gemmBlockCount,
+  gemmClass,
+  gemmDispatches,
+  gemmRunsOnSubgroups,
+  subgroupQuads,
+} from './gemm.js';
 import { assertRank, ELEMENTWISE_WG, foldGridY, grid1d, type Shape } from './grid.js';
-import { biasWeight, directWeight, withF16Weights, type LowerContext, type Lowering, type TuningCase } from './lowering.js';
+import {
+  biasWeight,
+  directWeight,
+  withF16Weights,
+  type LowerContext,
+  type Lowering,
+  type TuningCase,
+} from './lowering.js';
 import { windows2d, type Padding } from './padding.js';
 import { winogradApplies, winogradDispatches, winogradTileFor, winogradTiles, winogradWeights } from './winograd.js';
 
@@ -26,12 +40,24 @@ export function conv2dClass(kh: number, kw: number, stride: number, oc: number):
 }
 
 interface ConvGeometry {
-  n: number; h: number; w: number; c: number;
-  oh: number; ow: number; oc: number;
-  kh: number; kw: number;
-  sh: number; sw: number; dh: number; dw: number;
-  padTop: number; padLeft: number;
-  groups: number; cg: number; ocg: number;
+  n: number;
+  h: number;
+  w: number;
+  c: number;
+  oh: number;
+  ow: number;
+  oc: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  dh: number;
+  dw: number;
+  padTop: number;
+  padLeft: number;
+  groups: number;
+  cg: number;
+  ocg: number;
 }
 
 function geometry(x: Shape, wShape: Shape, attrs: Conv2dAttrs): ConvGeometry {
@@ -42,12 +68,34 @@ function geometry(x: Shape, wShape: Shape, attrs: Conv2dAttrs): ConvGeometry {
   const groups = attrs.groups ?? 1;
   const [sh, sw] = attrs.strides ?? [1, 1];
   const [dh, dw] = attrs.dilations ?? [1, 1];
-  if (c % groups || oc % groups) throw new Error(`conv2d: groups=${groups} must divide input channels ${c} and filters ${oc}`);
+  if (c % groups || oc % groups)
+    throw new Error(`conv2d: groups=${groups} must divide input channels ${c} and filters ${oc}`);
   if (cg !== c / groups) {
-    throw new Error(`conv2d: weights [${wShape.join(', ')}] expect ${cg} input channels per group, input has ${c} in ${groups} group(s)`);
+    throw new Error(
+      `conv2d: weights [${wShape.join(', ')}] expect ${cg} input channels per group, input has ${c} in ${groups} group(s)`,
+    );
   }
   const win = windows2d(h, w, [kh, kw], [sh, sw], [dh, dw], attrs.padding ?? 'valid');
-  return { n, h, w, c, oh: win.oh, ow: win.ow, oc, kh, kw, sh, sw, dh, dw, padTop: win.padTop, padLeft: win.padLeft, groups, cg, ocg: oc / groups };
+  return {
+    n,
+    h,
+    w,
+    c,
+    oh: win.oh,
+    ow: win.ow,
+    oc,
+    kh,
+    kw,
+    sh,
+    sw,
+    dh,
+    dw,
+    padTop: win.padTop,
+    padLeft: win.padLeft,
+    groups,
+    cg,
+    ocg: oc / groups,
+  };
 }
 
 export function conv2dOutputShape(x: Shape, w: Shape, attrs: Conv2dAttrs): [number, number, number, number] {
@@ -59,7 +107,15 @@ export type Conv2dRoute = 'gemm' | 'depthwise' | 'implicit-gemm';
 
 export function conv2dRoute(x: Shape, w: Shape, attrs: Conv2dAttrs): Conv2dRoute {
   const g = geometry(x, w, attrs);
-  const pointwise = g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.padTop === 0 && g.padLeft === 0 && g.oh === g.h && g.ow === g.w;
+  const pointwise =
+    g.kh === 1 &&
+    g.kw === 1 &&
+    g.sh === 1 &&
+    g.sw === 1 &&
+    g.padTop === 0 &&
+    g.padLeft === 0 &&
+    g.oh === g.h &&
+    g.ow === g.w;
   if (pointwise && g.groups === 1) return 'gemm';
   if (g.cg === 1 && g.groups > 1) return 'depthwise';
   return 'implicit-gemm';
@@ -75,7 +131,8 @@ const DEPTHWISE_TX = 4;
 
 export function defaultConv2dVariant(groups: number, ocg: number, caps?: DeviceCaps): Conv2dVariant {
   // Input values shared by subgroup broadcast: YOLOv3's stride-2 convs run about 1.7× faster (lavapipe).
-  if (caps && subgroupConvFits(groups, ocg, caps)) return { kind: 'subgroup', tm: 16, tn: subgroupQuads(ocg), wgX: 8, wgY: 1 };
+  if (caps && subgroupConvFits(groups, ocg, caps))
+    return { kind: 'subgroup', tm: 16, tn: subgroupQuads(ocg), wgX: 8, wgY: 1 };
   // Measured on lavapipe: TM8×TN16 runs VGG's 56×56×256→256 3×3 at 18.8 GFLOP/s, TN8 at 13.9; it needs
   // 128 channels to fill a workgroup.
   if (groups === 1) return ocg >= 128 ? { tm: 8, tn: 16, wgX: 8, wgY: 8 } : { tm: 8, tn: 8, wgX: 8, wgY: 8 };
@@ -117,7 +174,8 @@ export function lowerConv2d(op: Conv2dOp, ctx: LowerContext): Lowering {
   const { attrs, residual } = op;
   const g = geometry(x, w, attrs);
   const shape = [g.n, g.oh, g.ow, g.oc];
-  if (residual && ctx.inputs[1]?.join() !== shape.join()) throw new Error(`residual [${ctx.inputs[1]}] does not match the output [${shape}]`);
+  if (residual && ctx.inputs[1]?.join() !== shape.join())
+    throw new Error(`residual [${ctx.inputs[1]}] does not match the output [${shape}]`);
   const flops = 2 * g.n * g.oh * g.ow * g.oc * g.kh * g.kw * g.cg;
   const kernel = directWeight('kernel', g.kh * g.kw * g.cg * g.oc);
   const base = { shape, scratch: [] as number[], flops, weights: [kernel, biasWeight(g.oc)] };
@@ -127,19 +185,36 @@ export function lowerConv2d(op: Conv2dOp, ctx: LowerContext): Lowering {
     const plan = winogradDispatches(x, w, attrs, ctx.caps, m, residual);
     const { chunk } = winogradTiles(x, w, attrs, ctx.caps, m);
     low = {
-      ...base, dispatches: plan.dispatches, scratch: plan.scratch, absorbsResidual: true,
+      ...base,
+      dispatches: plan.dispatches,
+      scratch: plan.scratch,
+      absorbsResidual: true,
       weights: [
-        { name: 'winograd', length: (m + 2) ** 2 * g.c * g.oc, dtype: 'f32', make: (v) => winogradWeights(v.kernel, g.c, g.oc, m) },
+        {
+          name: 'winograd',
+          length: (m + 2) ** 2 * g.c * g.oc,
+          dtype: 'f32',
+          make: (v) => winogradWeights(v.kernel, g.c, g.oc, m),
+        },
         biasWeight(g.oc),
       ],
-      tuning: { key: gemmClass(chunk, g.oc, true), problem: { kind: 'gemm', m: chunk, k: g.c, n: g.oc, batched: true } },
+      tuning: {
+        key: gemmClass(chunk, g.oc, true),
+        problem: { kind: 'gemm', m: chunk, k: g.c, n: g.oc, batched: true },
+      },
     };
   } else {
     const route = conv2dRoute(x, w, attrs);
     if (route === 'gemm') low = pointwise(g, attrs, ctx, residual, base);
     else {
-      if (residual) throw new Error('a fused residual needs the Winograd route (3×3, stride 1, ≥ 32 channels) or a 1×1 conv on the subgroup GEMM');
-      low = route === 'depthwise' ? { ...base, dispatches: [depthwiseDispatch(g, attrs, ctx.caps)], absorbsResidual: false } : implicitGemm(g, attrs, ctx, base);
+      if (residual)
+        throw new Error(
+          'a fused residual needs the Winograd route (3×3, stride 1, ≥ 32 channels) or a 1×1 conv on the subgroup GEMM',
+        );
+      low =
+        route === 'depthwise'
+          ? { ...base, dispatches: [depthwiseDispatch(g, attrs, ctx.caps)], absorbsResidual: false }
+          : implicitGemm(g, attrs, ctx, base);
     }
   }
   return ctx.f16Weights ? withF16Weights(low, ['kernel', 'winograd']) : low;
@@ -148,16 +223,42 @@ export function lowerConv2d(op: Conv2dOp, ctx: LowerContext): Lowering {
 type LoweringBase = Pick<Lowering, 'shape' | 'scratch' | 'flops' | 'weights'>;
 
 /** A 1×1 stride-1 unpadded conv is exactly a GEMM; on the subgroup kernel it can add a residual. */
-function pointwise(g: ConvGeometry, attrs: Conv2dAttrs, ctx: LowerContext, residual: 'after' | 'before' | undefined, base: LoweringBase): Lowering {
+function pointwise(
+  g: ConvGeometry,
+  attrs: Conv2dAttrs,
+  ctx: LowerContext,
+  residual: 'after' | 'before' | undefined,
+  base: LoweringBase,
+): Lowering {
   const m = g.n * g.h * g.w;
   const shape = { m, k: g.c, n: g.oc, residual };
   const variant = ctx.variant ?? chooseGemmVariant(m, g.oc, ctx.caps);
-  if (gemmBlockCount(shape, ctx.caps) > 1) throw new Error(`conv2d: 1×1 weights of ${g.c}×${g.oc} exceed one storage binding`);
+  if (gemmBlockCount(shape, ctx.caps) > 1)
+    throw new Error(`conv2d: 1×1 weights of ${g.c}×${g.oc} exceed one storage binding`);
   const absorbsResidual = gemmRunsOnSubgroups(shape, ctx.caps, variant);
-  if (residual && !absorbsResidual) throw new Error('a fused residual needs the Winograd route (3×3, stride 1, ≥ 32 channels) or a 1×1 conv on the subgroup GEMM');
-  const dispatches = gemmDispatches(shape, attrs.activation, ctx.caps,
-    { a: input(0), b: () => weight('kernel'), bias: weight('bias'), residual: residual ? input(1) : undefined, c: output }, variant);
-  return { ...base, dispatches, absorbsResidual, tuning: { key: gemmClass(m, g.oc), problem: { kind: 'gemm', m, k: g.c, n: g.oc, batched: false } } };
+  if (residual && !absorbsResidual)
+    throw new Error(
+      'a fused residual needs the Winograd route (3×3, stride 1, ≥ 32 channels) or a 1×1 conv on the subgroup GEMM',
+    );
+  const dispatches = gemmDispatches(
+    shape,
+    attrs.activation,
+    ctx.caps,
+    {
+      a: input(0),
+      b: () => weight('kernel'),
+      bias: weight('bias'),
+      residual: residual ? input(1) : undefined,
+      c: output,
+    },
+    variant,
+  );
+  return {
+    ...base,
+    dispatches,
+    absorbsResidual,
+    tuning: { key: gemmClass(m, g.oc), problem: { kind: 'gemm', m, k: g.c, n: g.oc, batched: false } },
+  };
 }
 
 function depthwiseDispatch(g: ConvGeometry, attrs: Conv2dAttrs, caps: DeviceCaps): Dispatch {
@@ -185,8 +286,21 @@ function depthwiseDispatch(g: ConvGeometry, attrs: Conv2dAttrs, caps: DeviceCaps
 
 function convParams(g: ConvGeometry) {
   return {
-    n: g.n, h: g.h, w: g.w, c: g.c, oh: g.oh, ow: g.ow, oc: g.oc, kh: g.kh, kw: g.kw,
-    stride_h: g.sh, stride_w: g.sw, dil_h: g.dh, dil_w: g.dw, pad_top: g.padTop, pad_left: g.padLeft,
+    n: g.n,
+    h: g.h,
+    w: g.w,
+    c: g.c,
+    oh: g.oh,
+    ow: g.ow,
+    oc: g.oc,
+    kh: g.kh,
+    kw: g.kw,
+    stride_h: g.sh,
+    stride_w: g.sw,
+    dil_h: g.dh,
+    dil_w: g.dw,
+    pad_top: g.padTop,
+    pad_left: g.padLeft,
   };
 }
 
@@ -198,23 +312,44 @@ function implicitGemm(g: ConvGeometry, attrs: Conv2dAttrs, ctx: LowerContext, ba
   let v: Conv2dVariant = ctx.variant ?? tuned ?? defaultConv2dVariant(g.groups, g.ocg, caps);
   const params = { ...convParams(g), cg: g.cg, ocg: g.ocg, ...activationParams(attrs.activation) };
   const bindings = [input(0), weight('kernel'), weight('bias'), output];
-  const tuning: TuningCase | undefined = g.groups === 1
-    ? { key, problem: { kind: 'conv2d', x: [g.n, g.h, g.w, g.c], w: [g.kh, g.kw, g.cg, g.oc], stride: g.sh, padding: attrs.padding ?? 'valid' } }
-    : undefined;
+  const tuning: TuningCase | undefined =
+    g.groups === 1
+      ? {
+          key,
+          problem: {
+            kind: 'conv2d',
+            x: [g.n, g.h, g.w, g.c],
+            w: [g.kh, g.kw, g.cg, g.oc],
+            stride: g.sh,
+            padding: attrs.padding ?? 'valid',
+          },
+        }
+      : undefined;
   if (v.kind === 'subgroup') {
     if (v.tm % 8 || v.tm > 32 || v.wgX % 8 || v.tn > 8) {
-      throw new Error(`conv2d: the subgroup kind needs TM a multiple of 8 up to 32, WG_X a multiple of 8 and TN ≤ 8, got TM ${v.tm}, TN ${v.tn}, WG_X ${v.wgX}`);
+      throw new Error(
+        `conv2d: the subgroup kind needs TM a multiple of 8 up to 32, WG_X a multiple of 8 and TN ≤ 8, got TM ${v.tm}, TN ${v.tn}, WG_X ${v.wgX}`,
+      );
     }
     if (subgroupConvFits(g.groups, g.oc, caps)) {
       return {
-        ...base, absorbsResidual: false, tuning,
-        dispatches: [{
-          kernel: 'conv2d-subgroup',
-          spec: { TM: v.tm, TN: v.tn, WG_X: v.wgX },
-          params,
-          workgroups: foldGridY('conv2d', Math.ceil(g.oc / (4 * v.tn * v.wgX)), Math.ceil((g.n * g.oh * g.ow) / v.tm), caps),
-          bindings,
-        }],
+        ...base,
+        absorbsResidual: false,
+        tuning,
+        dispatches: [
+          {
+            kernel: 'conv2d-subgroup',
+            spec: { TM: v.tm, TN: v.tn, WG_X: v.wgX },
+            params,
+            workgroups: foldGridY(
+              'conv2d',
+              Math.ceil(g.oc / (4 * v.tn * v.wgX)),
+              Math.ceil((g.n * g.oh * g.ow) / v.tm),
+              caps,
+            ),
+            bindings,
+          },
+        ],
       };
     }
     v = defaultConv2dVariant(g.groups, g.ocg);
@@ -223,13 +358,22 @@ function implicitGemm(g: ConvGeometry, attrs: Conv2dAttrs, ctx: LowerContext, ba
     throw new Error(`conv2d: variant TN×WG_X = ${v.tn * v.wgX} does not divide ${g.ocg} channels per group`);
   }
   return {
-    ...base, absorbsResidual: false, tuning,
-    dispatches: [{
-      kernel: 'conv2d',
-      spec: { TM: v.tm, TN: v.tn, WG_X: v.wgX, WG_Y: v.wgY },
-      params,
-      workgroups: foldGridY('conv2d', Math.ceil(g.oc / (v.tn * v.wgX)), Math.ceil((g.n * g.oh * g.ow) / (v.tm * v.wgY)), caps),
-      bindings,
-    }],
+    ...base,
+    absorbsResidual: false,
+    tuning,
+    dispatches: [
+      {
+        kernel: 'conv2d',
+        spec: { TM: v.tm, TN: v.tn, WG_X: v.wgX, WG_Y: v.wgY },
+        params,
+        workgroups: foldGridY(
+          'conv2d',
+          Math.ceil(g.oc / (v.tn * v.wgX)),
+          Math.ceil((g.n * g.oh * g.ow) / (v.tm * v.wgY)),
+          caps,
+        ),
+        bindings,
+      },
+    ],
   };
 }

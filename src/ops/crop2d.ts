@@ -21,9 +21,11 @@ export function crop2dDispatch(x: Shape, crops: readonly number[], caps: DeviceC
   const [n, oh, ow, c] = crop2dOutputShape(x, crops);
   const total = n * oh * ow * c;
   return {
-    kernel: 'crop2d', spec: { WG: ELEMENTWISE_WG },
+    kernel: 'crop2d',
+    spec: { WG: ELEMENTWISE_WG },
     params: { total, h: x[1], w: x[2], c, oh, ow, top: crops[0], left: crops[2] },
-    workgroups: grid1d(total, ELEMENTWISE_WG, caps), bindings: [input(0), output],
+    workgroups: grid1d(total, ELEMENTWISE_WG, caps),
+    bindings: [input(0), output],
   };
 }
 

@@ -9,8 +9,13 @@ import { elementwiseLowering, type LowerContext, type Lowering, type WeightUse }
 export type BinaryOp = 'add' | 'mul' | 'prelu' | 'sub' | 'max' | 'min' | 'div';
 /** Codes from shaders/binary.wgsl's @enum constants. */
 const BINARY_CODES: Record<BinaryOp, number> = {
-  add: ENUMS.binary.ADD, mul: ENUMS.binary.MUL, prelu: ENUMS.binary.PRELU, sub: ENUMS.binary.SUB,
-  max: ENUMS.binary.MAX, min: ENUMS.binary.MIN, div: ENUMS.binary.DIV,
+  add: ENUMS.binary.ADD,
+  mul: ENUMS.binary.MUL,
+  prelu: ENUMS.binary.PRELU,
+  sub: ENUMS.binary.SUB,
+  max: ENUMS.binary.MAX,
+  min: ENUMS.binary.MIN,
+  div: ENUMS.binary.DIV,
 };
 
 /** NumPy broadcasting: shapes aligned on the right, size-1 dims stretch; errors when sizes clash. */
@@ -18,8 +23,10 @@ export function broadcastShape(a: Shape, b: Shape): number[] {
   const rank = Math.max(a.length, b.length);
   const out: number[] = [];
   for (let i = 0; i < rank; i++) {
-    const da = a[a.length - rank + i] ?? 1, db = b[b.length - rank + i] ?? 1;
-    if (da !== db && da !== 1 && db !== 1) throw new Error(`shapes [${a.join(', ')}] and [${b.join(', ')}] do not broadcast`);
+    const da = a[a.length - rank + i] ?? 1,
+      db = b[b.length - rank + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1)
+      throw new Error(`shapes [${a.join(', ')}] and [${b.join(', ')}] do not broadcast`);
     out.push(da === 1 ? db : da);
   }
   return out;
@@ -41,7 +48,9 @@ function broadcastStrides(shape: Shape, out: number[]): number[] {
  * operands step through them contiguously (a same-shaped op becomes one dim): at most 6 for the kernel.
  */
 function mergedLayout(out: number[], sa: number[], sb: number[]): { dims: number[]; sa: number[]; sb: number[] } {
-  const dims: number[] = [], ma: number[] = [], mb: number[] = [];
+  const dims: number[] = [],
+    ma: number[] = [],
+    mb: number[] = [];
   out.forEach((d, i) => {
     if (d === 1) return;
     const k = dims.length - 1;
@@ -55,7 +64,8 @@ function mergedLayout(out: number[], sa: number[], sb: number[]): { dims: number
     ma.push(sa[i]);
     mb.push(sb[i]);
   });
-  if (dims.length > 6) throw new Error(`broadcasting over [${out.join(', ')}] needs ${dims.length} dims; the kernel takes 6`);
+  if (dims.length > 6)
+    throw new Error(`broadcasting over [${out.join(', ')}] needs ${dims.length} dims; the kernel takes 6`);
   while (dims.length < 6) {
     dims.unshift(1);
     ma.unshift(0);
@@ -69,8 +79,13 @@ function mergedLayout(out: number[], sa: number[], sb: number[]): { dims: number
  * each operand is bound to (the node's inputs by default; a weight for PReLU's slopes or a constant).
  */
 export function binaryDispatch(
-  op: BinaryOp, a: Shape, b: Shape, activation: Activation | undefined, caps: DeviceCaps,
-  bBinding: Binding = input(1), aBinding: Binding = input(0),
+  op: BinaryOp,
+  a: Shape,
+  b: Shape,
+  activation: Activation | undefined,
+  caps: DeviceCaps,
+  bBinding: Binding = input(1),
+  aBinding: Binding = input(0),
 ): Dispatch {
   const out = broadcastShape(a, b);
   const total = sizeOf(out);
@@ -79,9 +94,16 @@ export function binaryDispatch(
     kernel: 'binary',
     spec: { WG: ELEMENTWISE_WG },
     params: {
-      total, d1: m.dims[1], d2: m.dims[2], d3: m.dims[3], d4: m.dims[4], d5: m.dims[5],
-      ...Object.fromEntries(m.sa.map((v, i) => [`sa${i}`, v])), ...Object.fromEntries(m.sb.map((v, i) => [`sb${i}`, v])),
-      op: BINARY_CODES[op], ...activationParams(activation),
+      total,
+      d1: m.dims[1],
+      d2: m.dims[2],
+      d3: m.dims[3],
+      d4: m.dims[4],
+      d5: m.dims[5],
+      ...Object.fromEntries(m.sa.map((v, i) => [`sa${i}`, v])),
+      ...Object.fromEntries(m.sb.map((v, i) => [`sb${i}`, v])),
+      op: BINARY_CODES[op],
+      ...activationParams(activation),
     },
     workgroups: grid1d(total, ELEMENTWISE_WG, caps),
     bindings: [aBinding, bBinding, output],
@@ -106,12 +128,16 @@ export interface BinaryOpAttrs {
 }
 
 /** `s` with size-1 axes inserted after the batch axis up to `rank`. */
-const afterBatch = (s: Shape, rank: number): Shape => (s.length >= rank ? s : [s[0], ...Array(rank - s.length).fill(1), ...s.slice(1)]);
+const afterBatch = (s: Shape, rank: number): Shape =>
+  s.length >= rank ? s : [s[0], ...Array(rank - s.length).fill(1), ...s.slice(1)];
 
 export function lowerBinary(attrs: BinaryOpAttrs, ctx: LowerContext): Lowering {
   const [x] = ctx.inputs;
   const { op, activation, constant, operandShape } = attrs;
-  let a: Shape = x, b: Shape, aBinding = input(0), bBinding = input(1);
+  let a: Shape = x,
+    b: Shape,
+    aBinding = input(0),
+    bBinding = input(1);
   const weights: WeightUse[] = [];
   if (constant) {
     weights.push({ name: 'constant', length: 1, dtype: 'f32', make: () => Float32Array.of(constant.value) });
@@ -136,7 +162,10 @@ export function lowerBinary(attrs: BinaryOpAttrs, ctx: LowerContext): Lowering {
 export function lowerAdd(op: { activation?: Activation }, ctx: LowerContext): Lowering {
   const [a, b] = ctx.inputs;
   if (ctx.inputs.length !== 2) throw new Error(`add takes 2 inputs here, got ${ctx.inputs.length}`);
-  if (a.length !== b.length || a.some((d, i) => d !== b[i])) throw new Error(`cannot add shapes [${a.join(', ')}] and [${b.join(', ')}] (a broadcasting add is a 'binary' node)`);
+  if (a.length !== b.length || a.some((d, i) => d !== b[i]))
+    throw new Error(
+      `cannot add shapes [${a.join(', ')}] and [${b.join(', ')}] (a broadcasting add is a 'binary' node)`,
+    );
   return elementwiseLowering([...a], binaryDispatch('add', a, b, op.activation, ctx.caps));
 }
 
@@ -153,4 +182,5 @@ export function softmaxDispatch(x: Shape, caps: DeviceCaps): Dispatch {
   };
 }
 
-export const lowerSoftmax = (_op: object, ctx: LowerContext): Lowering => elementwiseLowering([...ctx.inputs[0]], softmaxDispatch(ctx.inputs[0], ctx.caps));
+export const lowerSoftmax = (_op: object, ctx: LowerContext): Lowering =>
+  elementwiseLowering([...ctx.inputs[0]], softmaxDispatch(ctx.inputs[0], ctx.caps));

@@ -1,7 +1,15 @@
 // C = act(A · B + bias), register-blocked; a B larger than one storage binding is split into column
 // blocks, each bound and dispatched on its own (VGG16's fc1 is 25088×4096 f32 ≈ 411 MB). Dense layers
 // lower to it; 1×1 convolutions and Winograd's batched products build their dispatches with it.
-import { input, output, weight, type Binding, type DeviceCaps, type Dispatch, type TileVariant } from '../gpu/dispatch.js';
+import {
+  input,
+  output,
+  weight,
+  type Binding,
+  type DeviceCaps,
+  type Dispatch,
+  type TileVariant,
+} from '../gpu/dispatch.js';
 import { activationParams, type Activation } from './activation.js';
 import { checkGrid, sizeOf, type Shape } from './grid.js';
 import { biasWeight, withF16Weights, type LowerContext, type Lowering } from './lowering.js';
@@ -87,7 +95,8 @@ function gemmWeightBlock(b: Float32Array, shape: GemmShape, caps: DeviceCaps, pa
   if (b.length !== k * n) throw new Error(`gemm: B has ${b.length} values, expected ${k}×${n} = ${k * n}`);
   const nb = gemmBlockColumns(k, n, caps);
   if (nb === n) return b;
-  const c0 = part * nb, cols = Math.min(nb, n - c0);
+  const c0 = part * nb,
+    cols = Math.min(nb, n - c0);
   if (shape.transB) return b.subarray(c0 * k, (c0 + cols) * k);
   const block = new Float32Array(k * cols);
   for (let r = 0; r < k; r++) block.set(b.subarray(r * n + c0, r * n + c0 + cols), r * cols);
@@ -113,43 +122,64 @@ function subgroupGemmFits(shape: GemmShape, caps: DeviceCaps): boolean {
 }
 
 /** The kernel a variant runs as for this shape (vec4 and subgroup fall back where they do not fit). */
-function resolveKind(shape: GemmShape, variant: GemmVariant, caps: DeviceCaps): { variant: GemmVariant; kind: NonNullable<GemmVariant['kind']> } {
+function resolveKind(
+  shape: GemmShape,
+  variant: GemmVariant,
+  caps: DeviceCaps,
+): { variant: GemmVariant; kind: NonNullable<GemmVariant['kind']> } {
   if (variant.kind === 'subgroup' && !subgroupGemmFits(shape, caps)) variant = defaultGemmVariant(shape.m, shape.n);
   // vec4 needs every block and C's row to be whole quads; blocks are multiples of 4 unless single.
-  const kind = variant.kind === 'vec4' && (shape.n % 4 || shape.transB) ? 'register' : variant.kind ?? 'register';
+  const kind = variant.kind === 'vec4' && (shape.n % 4 || shape.transB) ? 'register' : (variant.kind ?? 'register');
   return { variant, kind };
 }
 
 /** Whether a GEMM of this shape runs on the subgroup kernel here (the only one with a residual epilogue). */
-export function gemmRunsOnSubgroups(shape: GemmShape, caps: DeviceCaps, variant = chooseGemmVariant(shape.m, shape.n, caps, !!shape.batch)): boolean {
+export function gemmRunsOnSubgroups(
+  shape: GemmShape,
+  caps: DeviceCaps,
+  variant = chooseGemmVariant(shape.m, shape.n, caps, !!shape.batch),
+): boolean {
   return resolveKind(shape, variant, caps).kind === 'subgroup';
 }
 
 /** The dispatches of one GEMM (one per column block of B), bound to `io`. */
 export function gemmDispatches(
-  shape: GemmShape, activation: Activation | undefined, caps: DeviceCaps, io: GemmOperands,
+  shape: GemmShape,
+  activation: Activation | undefined,
+  caps: DeviceCaps,
+  io: GemmOperands,
   requested: GemmVariant = chooseGemmVariant(shape.m, shape.n, caps, !!shape.batch),
 ): Dispatch[] {
   const { m, k, n } = shape;
   if (m < 1 || k < 1 || n < 1) throw new Error(`gemm: empty shape m=${m} k=${k} n=${n}`);
   if (requested.wgX * requested.wgY > caps.maxInvocationsPerWorkgroup) {
-    throw new Error(`gemm: workgroup ${requested.wgX}×${requested.wgY} exceeds the device's ${caps.maxInvocationsPerWorkgroup} invocations`);
+    throw new Error(
+      `gemm: workgroup ${requested.wgX}×${requested.wgY} exceeds the device's ${caps.maxInvocationsPerWorkgroup} invocations`,
+    );
   }
-  if (requested.kind === 'subgroup' && (requested.tm % 8 || requested.tm > 32 || requested.wgX % 8 || requested.tn > 8)) {
-    throw new Error(`gemm: the subgroup kind needs TM a multiple of 8 up to 32, WG_X a multiple of 8 and TN ≤ 8, got TM ${requested.tm}, TN ${requested.tn}, WG_X ${requested.wgX}`);
+  if (
+    requested.kind === 'subgroup' &&
+    (requested.tm % 8 || requested.tm > 32 || requested.wgX % 8 || requested.tn > 8)
+  ) {
+    throw new Error(
+      `gemm: the subgroup kind needs TM a multiple of 8 up to 32, WG_X a multiple of 8 and TN ≤ 8, got TM ${requested.tm}, TN ${requested.tn}, WG_X ${requested.wgX}`,
+    );
   }
   const nb = gemmBlockColumns(k, n, caps);
   const { variant, kind } = resolveKind(shape, requested, caps);
-  const kernel = kind === 'vec4' ? 'gemm-vec4' : kind === 'tiled' ? 'gemm-tiled' : kind === 'subgroup' ? 'gemm-subgroup' : 'gemm';
-  const spec: Record<string, number> = kind === 'subgroup'
-    ? { TM: variant.tm, TN: variant.tn, WG_X: variant.wgX }
-    : { TM: variant.tm, TN: variant.tn, WG_X: variant.wgX, WG_Y: variant.wgY };
+  const kernel =
+    kind === 'vec4' ? 'gemm-vec4' : kind === 'tiled' ? 'gemm-tiled' : kind === 'subgroup' ? 'gemm-subgroup' : 'gemm';
+  const spec: Record<string, number> =
+    kind === 'subgroup'
+      ? { TM: variant.tm, TN: variant.tn, WG_X: variant.wgX }
+      : { TM: variant.tm, TN: variant.tn, WG_X: variant.wgX, WG_Y: variant.wgY };
   if (kind === 'register' || kind === 'tiled') spec.TRANS_B = shape.transB ? 1 : 0; // the vec4 kinds read B row-major only
   if (kind === 'tiled') spec.TK = variant.tk ?? 16;
   const batch = shape.batch ?? { count: 1, strideA: 0, strideB: 0, strideC: 0 };
   const batched = kernel === 'gemm' || kernel === 'gemm-subgroup';
   if (batched) spec.BIAS = shape.noBias ? 0 : 1;
-  else if (shape.batch || shape.noBias) throw new Error(`gemm: batched or bias-free products need the register or subgroup kind, not '${kind}'`);
+  else if (shape.batch || shape.noBias)
+    throw new Error(`gemm: batched or bias-free products need the register or subgroup kind, not '${kind}'`);
   if (kind === 'subgroup') spec.RESIDUAL = shape.residual === 'after' ? 1 : shape.residual === 'before' ? 2 : 0;
   else if (shape.residual) throw new Error(`gemm: a fused residual needs the subgroup kind, not '${kind}'`);
   if (shape.residual && nb !== n) throw new Error('gemm: a fused residual needs one column block');
@@ -165,10 +195,19 @@ export function gemmDispatches(
       kernel,
       spec,
       params: {
-        m, k, nb: cols, n_offset: c0, ldc: n, ...activationParams(activation),
+        m,
+        k,
+        nb: cols,
+        n_offset: c0,
+        ldc: n,
+        ...activationParams(activation),
         ...(batched ? { batch_a: batch.strideA, batch_b: batch.strideB, batch_c: batch.strideC } : {}),
       },
-      workgroups: checkGrid('gemm', [Math.ceil(cols / (colsPerInvocation * variant.wgX)), Math.ceil(m / rowsPerWorkgroup), batch.count], caps),
+      workgroups: checkGrid(
+        'gemm',
+        [Math.ceil(cols / (colsPerInvocation * variant.wgX)), Math.ceil(m / rowsPerWorkgroup), batch.count],
+        caps,
+      ),
       // The subgroup kernel has a residual binding; without a residual the bias fills it, unread.
       bindings: kind === 'subgroup' ? [io.a, b, io.bias, io.residual ?? io.bias, io.c] : [io.a, b, io.bias, io.c],
     });
@@ -202,7 +241,12 @@ export function defaultGemvVariant(m: number): GemvVariant {
 const GEMV_MAX_ROWS = 64;
 
 /** The dispatches of a product with B stored n×k: the GEMV for few rows (a dense head), else the GEMM. */
-export function transposedGemmDispatches(shape: Pick<GemmShape, 'm' | 'k' | 'n'>, activation: Activation | undefined, caps: DeviceCaps, io: GemmOperands): Dispatch[] {
+export function transposedGemmDispatches(
+  shape: Pick<GemmShape, 'm' | 'k' | 'n'>,
+  activation: Activation | undefined,
+  caps: DeviceCaps,
+  io: GemmOperands,
+): Dispatch[] {
   return shape.m <= GEMV_MAX_ROWS
     ? gemvDispatches(shape, activation, caps, io, defaultGemvVariant(shape.m))
     : gemmDispatches({ ...shape, transB: true }, activation, caps, io, { tm: 8, tn: 4, wgX: 8, wgY: 8 });
@@ -231,14 +275,23 @@ export function transposedColumns(w: Float32Array, k: number, n: number, c0 = 0,
 
 /** The GEMV dispatches (one per row block of the transposed B), bound to `io`. */
 export function gemvDispatches(
-  shape: Pick<GemmShape, 'm' | 'k' | 'n'>, activation: Activation | undefined, caps: DeviceCaps, io: GemmOperands, variant: GemvVariant,
+  shape: Pick<GemmShape, 'm' | 'k' | 'n'>,
+  activation: Activation | undefined,
+  caps: DeviceCaps,
+  io: GemmOperands,
+  variant: GemvVariant,
 ): Dispatch[] {
   const { m, k, n } = shape;
   if (m < 1 || k < 1 || n < 1) throw new Error(`gemv: empty shape m=${m} k=${k} n=${n}`);
   if (variant.wg > caps.maxInvocationsPerWorkgroup || variant.wg & (variant.wg - 1)) {
-    throw new Error(`gemv: a workgroup of ${variant.wg} lanes must be a power of two within the device's ${caps.maxInvocationsPerWorkgroup}`);
+    throw new Error(
+      `gemv: a workgroup of ${variant.wg} lanes must be a power of two within the device's ${caps.maxInvocationsPerWorkgroup}`,
+    );
   }
-  if (variant.wg * variant.rows * variant.cols > 4096) throw new Error(`gemv: ${variant.wg}×${variant.rows}×${variant.cols} partial sums exceed 16 KB of workgroup memory`);
+  if (variant.wg * variant.rows * variant.cols > 4096)
+    throw new Error(
+      `gemv: ${variant.wg}×${variant.rows}×${variant.cols} partial sums exceed 16 KB of workgroup memory`,
+    );
   const nb = gemmBlockColumns(k, n, caps);
   const split = nb !== n;
   const dispatches: Dispatch[] = [];
@@ -268,7 +321,9 @@ export function lowerDense(op: DenseOp, ctx: LowerContext): Lowering {
   const x = ctx.inputs[0];
   const k = x[x.length - 1];
   if (op.inFeatures !== undefined && op.inFeatures !== k) {
-    throw new Error(`input has ${k} features but the kernel holds ${op.inFeatures * op.units} values for ${op.units} units`);
+    throw new Error(
+      `input has ${k} features but the kernel holds ${op.inFeatures * op.units} values for ${op.units} units`,
+    );
   }
   const m = sizeOf(x) / k;
   const gemv = isHeadDense(x, k);
@@ -278,10 +333,22 @@ export function lowerDense(op: DenseOp, ctx: LowerContext): Lowering {
   const nb = gemmBlockColumns(k, op.units, ctx.caps);
   const kernelWeight: Lowering['weights'][number] = gemv
     ? parts > 1
-      ? { name: 'kernel', length: k * op.units, dtype: 'f32', parts, makePart: (w, i) => transposedColumns(w.kernel, k, op.units, i * nb, Math.min(nb, op.units - i * nb)) }
+      ? {
+          name: 'kernel',
+          length: k * op.units,
+          dtype: 'f32',
+          parts,
+          makePart: (w, i) => transposedColumns(w.kernel, k, op.units, i * nb, Math.min(nb, op.units - i * nb)),
+        }
       : { name: 'kernel', length: k * op.units, dtype: 'f32', make: (w) => transposedColumns(w.kernel, k, op.units) }
     : parts > 1
-      ? { name: 'kernel', length: k * op.units, dtype: 'f32', parts, makePart: (w, i) => gemmWeightBlock(w.kernel, shape, ctx.caps, i) }
+      ? {
+          name: 'kernel',
+          length: k * op.units,
+          dtype: 'f32',
+          parts,
+          makePart: (w, i) => gemmWeightBlock(w.kernel, shape, ctx.caps, i),
+        }
       : { name: 'kernel', length: k * op.units, dtype: 'f32', direct: 'kernel' };
   const low: Lowering = {
     shape: [...x.slice(0, -1), op.units],
@@ -292,7 +359,9 @@ export function lowerDense(op: DenseOp, ctx: LowerContext): Lowering {
     scratch: [],
     absorbsResidual: false,
     // The GEMV's tile is not tuned (its layout is fixed for every batch; the default is measured).
-    tuning: gemv ? undefined : { key: gemmClass(m, op.units), problem: { kind: 'gemm', m, k, n: op.units, batched: false } },
+    tuning: gemv
+      ? undefined
+      : { key: gemmClass(m, op.units), problem: { kind: 'gemm', m, k, n: op.units, batched: false } },
     flops: 2 * m * k * op.units,
   };
   return ctx.f16Weights ? withF16Weights(low, ['kernel']) : low;

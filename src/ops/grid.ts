@@ -33,7 +33,9 @@ export function foldGridY(op: string, x: number, y: number, caps: DeviceCaps): [
 
 export function checkGrid(op: string, grid: [number, number, number], caps: DeviceCaps): [number, number, number] {
   if (grid.some((g) => g > caps.maxWorkgroupsPerDimension)) {
-    throw new TensorTooLargeError(`${op}: grid ${grid.join('×')} exceeds maxComputeWorkgroupsPerDimension ${caps.maxWorkgroupsPerDimension}`);
+    throw new TensorTooLargeError(
+      `${op}: grid ${grid.join('×')} exceeds maxComputeWorkgroupsPerDimension ${caps.maxWorkgroupsPerDimension}`,
+    );
   }
   return grid;
 }

@@ -18,7 +18,9 @@ export interface LayerNormOp {
 export function layerNormAxes(axes: readonly number[], rank: number): number[] {
   const out = [...new Set(axes.map((a) => (a < 0 ? rank + a : a)))].sort((a, b) => a - b);
   if (out.length !== axes.length || !out.length || out.some((a) => a < 1 || a >= rank)) {
-    throw new Error(`layer-norm: axes [${axes.join(', ')}] must be distinct axes of rank ${rank} other than the batch axis`);
+    throw new Error(
+      `layer-norm: axes [${axes.join(', ')}] must be distinct axes of rank ${rank} other than the batch axis`,
+    );
   }
   return out;
 }
@@ -45,7 +47,8 @@ function runs(x: Shape, normalised: ReadonlySet<number>, want: boolean): { size:
 
 /** Three runs (size, stride), padded in front with size-1 runs; errors when the axes form more. */
 function threeRuns(r: { size: number; stride: number }[], what: string): { size: number; stride: number }[] {
-  if (r.length > 3) throw new Error(`layer-norm: the ${what} axes form ${r.length} separate runs; at most 3 are supported`);
+  if (r.length > 3)
+    throw new Error(`layer-norm: the ${what} axes form ${r.length} separate runs; at most 3 are supported`);
   return [...Array.from({ length: 3 - r.length }, () => ({ size: 1, stride: 0 })), ...r];
 }
 
@@ -58,8 +61,18 @@ export function layerNormDispatch(x: Shape, axes: readonly number[], epsilon: nu
     kernel: 'layer-norm',
     spec: { WG: ELEMENTWISE_WG },
     params: {
-      positions, k1: k[1].size, k2: k[2].size, ks0: k[0].stride, ks1: k[1].stride, ks2: k[2].stride,
-      count: r[0].size * r[1].size * r[2].size, r1: r[1].size, r2: r[2].size, rs0: r[0].stride, rs1: r[1].stride, rs2: r[2].stride,
+      positions,
+      k1: k[1].size,
+      k2: k[2].size,
+      ks0: k[0].stride,
+      ks1: k[1].stride,
+      ks2: k[2].stride,
+      count: r[0].size * r[1].size * r[2].size,
+      r1: r[1].size,
+      r2: r[2].size,
+      rs0: r[0].stride,
+      rs1: r[1].stride,
+      rs2: r[2].stride,
       epsilon,
     },
     workgroups: grid1d(positions, ELEMENTWISE_WG, caps),
@@ -71,7 +84,9 @@ export function lowerLayerNorm(op: LayerNormOp, ctx: LowerContext): Lowering {
   const x = ctx.inputs[0];
   const count = layerNormAxes(op.axes, x.length).reduce((n, a) => n * x[a], 1);
   const affine = (name: 'gamma' | 'beta', fill: number): WeightUse => ({
-    name, length: count, dtype: 'f32',
+    name,
+    length: count,
+    dtype: 'f32',
     make: (w) => {
       const v = w[name];
       if (v && v.length !== count) throw new Error(`${name} has ${v.length} values for ${count} normalised ones`);
@@ -79,8 +94,12 @@ export function lowerLayerNorm(op: LayerNormOp, ctx: LowerContext): Lowering {
     },
   });
   return {
-    shape: [...x], dispatches: [layerNormDispatch(x, op.axes, op.epsilon, ctx.caps)],
-    weights: [affine('gamma', 1), affine('beta', 0)], scratch: [], absorbsResidual: false, flops: 8 * sizeOf(x),
+    shape: [...x],
+    dispatches: [layerNormDispatch(x, op.axes, op.epsilon, ctx.caps)],
+    weights: [affine('gamma', 1), affine('beta', 0)],
+    scratch: [],
+    absorbsResidual: false,
+    flops: 8 * sizeOf(x),
   };
 }
 
@@ -88,8 +107,11 @@ export function logSoftmaxDispatch(x: Shape, caps: DeviceCaps): Dispatch {
   const cols = x[x.length - 1];
   const rows = sizeOf(x) / cols;
   return {
-    kernel: 'log-softmax', spec: { WG: ELEMENTWISE_WG }, params: { rows, cols },
-    workgroups: grid1d(rows, ELEMENTWISE_WG, caps), bindings: [input(0), output],
+    kernel: 'log-softmax',
+    spec: { WG: ELEMENTWISE_WG },
+    params: { rows, cols },
+    workgroups: grid1d(rows, ELEMENTWISE_WG, caps),
+    bindings: [input(0), output],
   };
 }
 

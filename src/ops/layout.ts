@@ -15,7 +15,9 @@ export function concatOutputShape(inputs: readonly Shape[], axis: number): numbe
   const ax = normAxis('concat', axis, rank);
   inputs.forEach((s, i) => {
     if (s.length !== rank || s.some((d, j) => j !== ax && d !== inputs[0][j])) {
-      throw new Error(`concat: input ${i} has shape [${s.join(', ')}], which does not match [${inputs[0].join(', ')}] outside axis ${axis}`);
+      throw new Error(
+        `concat: input ${i} has shape [${s.join(', ')}], which does not match [${inputs[0].join(', ')}] outside axis ${axis}`,
+      );
     }
   });
   const out = [...inputs[0]];
@@ -71,7 +73,8 @@ export function planUpsample(x: Shape, factors: readonly [number, number], caps:
   assertRank('upsample', 'input', x, 4);
   const [n, h, w, c] = x;
   const [fh, fw] = factors;
-  if (!(Number.isInteger(fh) && Number.isInteger(fw) && fh >= 1 && fw >= 1)) throw new Error(`upsample: factors ${fh}×${fw} must be positive integers`);
+  if (!(Number.isInteger(fh) && Number.isInteger(fw) && fh >= 1 && fw >= 1))
+    throw new Error(`upsample: factors ${fh}×${fw} must be positive integers`);
   return {
     kernel: 'upsample',
     spec: { WG: ELEMENTWISE_WG },
@@ -80,15 +83,27 @@ export function planUpsample(x: Shape, factors: readonly [number, number], caps:
     bindings: [input(0), output],
   };
 }
-export const upsampleOutputShape = (x: Shape, [fh, fw]: readonly [number, number]) => [x[0], x[1] * fh, x[2] * fw, x[3]];
+export const upsampleOutputShape = (x: Shape, [fh, fw]: readonly [number, number]) => [
+  x[0],
+  x[1] * fh,
+  x[2] * fw,
+  x[3],
+];
 
 /** Constant padding of NHWC's spatial axes, pads = [top, bottom, left, right]. */
-export function planPad(x: Shape, pads: readonly [number, number, number, number], caps: DeviceCaps, value = 0): Dispatch {
+export function planPad(
+  x: Shape,
+  pads: readonly [number, number, number, number],
+  caps: DeviceCaps,
+  value = 0,
+): Dispatch {
   assertRank('pad', 'input', x, 4);
   const [n, h, w, c] = x;
   const [t, b, l, r] = pads;
-  if (pads.some((p) => !Number.isInteger(p) || p < 0)) throw new Error(`pad: pads [${pads.join(', ')}] must be non-negative integers`);
-  const oh = h + t + b, ow = w + l + r;
+  if (pads.some((p) => !Number.isInteger(p) || p < 0))
+    throw new Error(`pad: pads [${pads.join(', ')}] must be non-negative integers`);
+  const oh = h + t + b,
+    ow = w + l + r;
   return {
     kernel: 'pad',
     spec: { WG: ELEMENTWISE_WG },
@@ -138,7 +153,8 @@ function reshapeTarget(input: Shape, target: readonly number[]): number[] {
   return [input[0], ...target.map((d) => (d === -1 ? total / knownSize : d))];
 }
 
-export const lowerReshape = (op: { shape: number[] }, ctx: LowerContext): Lowering => aliasLowering(reshapeTarget(ctx.inputs[0], op.shape));
+export const lowerReshape = (op: { shape: number[] }, ctx: LowerContext): Lowering =>
+  aliasLowering(reshapeTarget(ctx.inputs[0], op.shape));
 export const lowerIdentity = (_op: object, ctx: LowerContext): Lowering => aliasLowering([...ctx.inputs[0]]);
 
 export function lowerConcat(op: { axis: number }, ctx: LowerContext): Lowering {

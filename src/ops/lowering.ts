@@ -86,7 +86,10 @@ export const directWeight = (name: string, length: number): WeightUse => ({ name
 
 /** A weight the node may not hold (a conv without bias): zeros of `length` then. */
 export const biasWeight = (length: number): WeightUse => ({
-  name: 'bias', length, dtype: 'f32', make: (w) => w.bias ?? new Float32Array(length),
+  name: 'bias',
+  length,
+  dtype: 'f32',
+  make: (w) => w.bias ?? new Float32Array(length),
 });
 
 /**
@@ -96,14 +99,18 @@ export const biasWeight = (length: number): WeightUse => ({
  */
 export function withF16Weights(low: Lowering, names: readonly string[]): Lowering {
   const bindsAt = (d: Dispatch, name: string) => d.bindings.findIndex((b) => b.kind === 'weight' && b.name === name);
-  const halved = new Set(names.filter((n) => {
-    const readers = low.dispatches.filter((d) => bindsAt(d, n) >= 0);
-    return readers.length > 0 && readers.every((d) => KERNEL_INFO[d.kernel].f16 && bindsAt(d, n) === 1);
-  }));
+  const halved = new Set(
+    names.filter((n) => {
+      const readers = low.dispatches.filter((d) => bindsAt(d, n) >= 0);
+      return readers.length > 0 && readers.every((d) => KERNEL_INFO[d.kernel].f16 && bindsAt(d, n) === 1);
+    }),
+  );
   if (!halved.size) return low;
   return {
     ...low,
     weights: low.weights.map((w) => (halved.has(w.name) ? { ...w, dtype: 'f16' } : w)),
-    dispatches: low.dispatches.map((d) => (d.bindings.some((b) => b.kind === 'weight' && halved.has(b.name)) ? { ...d, spec: { ...d.spec, F16: 1 } } : d)),
+    dispatches: low.dispatches.map((d) =>
+      d.bindings.some((b) => b.kind === 'weight' && halved.has(b.name)) ? { ...d, spec: { ...d.spec, F16: 1 } } : d,
+    ),
   };
 }

@@ -13,7 +13,11 @@ export interface AxisWindow {
 }
 
 export function windowAxis(
-  size: number, kernel: number, stride: number, dilation: number, mode: PaddingMode | readonly [number, number],
+  size: number,
+  kernel: number,
+  stride: number,
+  dilation: number,
+  mode: PaddingMode | readonly [number, number],
 ): AxisWindow {
   const span = (kernel - 1) * dilation + 1;
   let before: number, after: number, out: number;
@@ -26,12 +30,20 @@ export function windowAxis(
     [before, after] = mode === 'valid' ? [0, 0] : mode;
     out = Math.floor((size + before + after - span) / stride) + 1;
   }
-  if (out < 1) throw new Error(`window of ${span} (kernel ${kernel}, dilation ${dilation}) does not fit an axis of ${size} with padding ${before}+${after}`);
+  if (out < 1)
+    throw new Error(
+      `window of ${span} (kernel ${kernel}, dilation ${dilation}) does not fit an axis of ${size} with padding ${before}+${after}`,
+    );
   return { out, before, after };
 }
 
 export function windows2d(
-  h: number, w: number, k: readonly [number, number], s: readonly [number, number], d: readonly [number, number], padding: Padding,
+  h: number,
+  w: number,
+  k: readonly [number, number],
+  s: readonly [number, number],
+  d: readonly [number, number],
+  padding: Padding,
 ): { oh: number; ow: number; padTop: number; padLeft: number } {
   const ph = typeof padding === 'string' ? padding : ([padding[0], padding[1]] as const);
   const pw = typeof padding === 'string' ? padding : ([padding[2], padding[3]] as const);

@@ -13,7 +13,8 @@ export interface ReorgOp {
 function reorgOutputShape(x: Shape, { stride: s, mode }: ReorgOp): [number, number, number, number] {
   assertRank('reorg', 'input', x, 4);
   const [n, h, w, c] = x;
-  if (!(Number.isInteger(s) && s >= 1) || h % s || w % s) throw new Error(`reorg: stride ${s} does not divide ${h}×${w}`);
+  if (!(Number.isInteger(s) && s >= 1) || h % s || w % s)
+    throw new Error(`reorg: stride ${s} does not divide ${h}×${w}`);
   if (mode === 'darknet' && c % (s * s)) throw new Error(`reorg: stride ${s}² does not divide ${c} channels`);
   return [n, h / s, w / s, c * s * s];
 }
@@ -25,7 +26,11 @@ function planReorg(x: Shape, op: ReorgOp, caps: DeviceCaps): Dispatch {
     kernel: 'reorg',
     spec: { WG: ELEMENTWISE_WG },
     params: { n, h, w, c, s: op.stride, mode: op.mode === 'darknet' ? 0 : 1 },
-    workgroups: grid1d(out.reduce((a, b) => a * b, 1), ELEMENTWISE_WG, caps),
+    workgroups: grid1d(
+      out.reduce((a, b) => a * b, 1),
+      ELEMENTWISE_WG,
+      caps,
+    ),
     bindings: [input(0), output],
   };
 }

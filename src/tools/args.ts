@@ -13,21 +13,35 @@ interface OptionBase {
 export type OptionSpec =
   | (OptionBase & { kind: 'flag' })
   | (OptionBase & { kind: 'string'; default?: string; placeholder?: string; multiple?: boolean })
-  | (OptionBase & { kind: 'number'; default?: number; min?: number; max?: number; integer?: boolean; multipleOf?: number })
+  | (OptionBase & {
+      kind: 'number';
+      default?: number;
+      min?: number;
+      max?: number;
+      integer?: boolean;
+      multipleOf?: number;
+    })
   | (OptionBase & { kind: 'choice'; choices: readonly string[]; default?: string });
 
 export type OptionTable = Record<string, OptionSpec>;
 
 /** The parsed value type of each option in a table. */
 export type Values<T extends OptionTable> = {
-  [K in keyof T]: T[K] extends { kind: 'flag' } ? boolean
-    : T[K] extends { kind: 'number'; default: number } ? number
-    : T[K] extends { kind: 'number' } ? number | undefined
-    : T[K] extends { kind: 'string'; multiple: true } ? string[]
-    : T[K] extends { kind: 'choice'; default: string } ? T[K]['choices'][number]
-    : T[K] extends { kind: 'choice' } ? T[K]['choices'][number] | undefined
-    : T[K] extends { kind: 'string'; default: string } ? string
-    : string | undefined;
+  [K in keyof T]: T[K] extends { kind: 'flag' }
+    ? boolean
+    : T[K] extends { kind: 'number'; default: number }
+      ? number
+      : T[K] extends { kind: 'number' }
+        ? number | undefined
+        : T[K] extends { kind: 'string'; multiple: true }
+          ? string[]
+          : T[K] extends { kind: 'choice'; default: string }
+            ? T[K]['choices'][number]
+            : T[K] extends { kind: 'choice' }
+              ? T[K]['choices'][number] | undefined
+              : T[K] extends { kind: 'string'; default: string }
+                ? string
+                : string | undefined;
 };
 
 export interface CommandSpec<T extends OptionTable = OptionTable> {
@@ -47,12 +61,15 @@ const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 function parseNumber(name: string, text: string, spec: OptionSpec & { kind: 'number' }): number {
   const value = DECIMAL.test(text.trim()) ? Number(text) : NaN;
   const range = describeRange(spec);
-  if (!Number.isFinite(value)) throw new UsageError(`'${text}' is not a number${range ? ` (${range})` : ''}`, `--${name}`);
-  if (spec.integer && !Number.isInteger(value)) throw new UsageError(`${text} is not a whole number (${range})`, `--${name}`);
+  if (!Number.isFinite(value))
+    throw new UsageError(`'${text}' is not a number${range ? ` (${range})` : ''}`, `--${name}`);
+  if (spec.integer && !Number.isInteger(value))
+    throw new UsageError(`${text} is not a whole number (${range})`, `--${name}`);
   if ((spec.min !== undefined && value < spec.min) || (spec.max !== undefined && value > spec.max)) {
     throw new UsageError(`${text} is out of range (${range})`, `--${name}`);
   }
-  if (spec.multipleOf && value % spec.multipleOf) throw new UsageError(`${text} is not a multiple of ${spec.multipleOf}`, `--${name}`);
+  if (spec.multipleOf && value % spec.multipleOf)
+    throw new UsageError(`${text} is not a multiple of ${spec.multipleOf}`, `--${name}`);
   return value;
 }
 
@@ -65,10 +82,17 @@ function describeRange(spec: OptionSpec & { kind: 'number' }): string {
 }
 
 /** Parses `argv` against a command's table; throws UsageError naming the option or argument at fault. */
-export function parseCommand<T extends OptionTable>(spec: CommandSpec<T>, argv: readonly string[]): { values: Values<T>; positionals: string[] } {
+export function parseCommand<T extends OptionTable>(
+  spec: CommandSpec<T>,
+  argv: readonly string[],
+): { values: Values<T>; positionals: string[] } {
   const values: Record<string, unknown> = {};
   const positionals: string[] = [];
-  const byShort = new Map(Object.entries(spec.options).filter(([, o]) => o.short).map(([n, o]) => [o.short!, n]));
+  const byShort = new Map(
+    Object.entries(spec.options)
+      .filter(([, o]) => o.short)
+      .map(([n, o]) => [o.short!, n]),
+  );
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--') {
@@ -99,7 +123,8 @@ export function parseCommand<T extends OptionTable>(spec: CommandSpec<T>, argv: 
     }
     if (option.kind === 'number') values[name] = parseNumber(name, text, option);
     else if (option.kind === 'choice') {
-      if (!option.choices.includes(text)) throw new UsageError(`'${text}' is not one of ${option.choices.join(', ')}`, `--${name}`);
+      if (!option.choices.includes(text))
+        throw new UsageError(`'${text}' is not one of ${option.choices.join(', ')}`, `--${name}`);
       values[name] = text;
     } else if (option.multiple) {
       values[name] = [...((values[name] as string[] | undefined) ?? []), text];
@@ -117,7 +142,9 @@ export function parseCommand<T extends OptionTable>(spec: CommandSpec<T>, argv: 
   const { min, max } = spec.positionals;
   if (positionals.length < min || (max !== undefined && positionals.length > max)) {
     const want = max === undefined ? `at least ${min}` : min === max ? `${min}` : `${min} to ${max}`;
-    throw new UsageError(`${spec.name}: expects ${want} argument(s) (${spec.args || 'none'}), got ${positionals.length}; see webgpu-cnn ${spec.name} --help`);
+    throw new UsageError(
+      `${spec.name}: expects ${want} argument(s) (${spec.args || 'none'}), got ${positionals.length}; see webgpu-cnn ${spec.name} --help`,
+    );
   }
   return { values: values as Values<T>, positionals };
 }
@@ -125,14 +152,25 @@ export function parseCommand<T extends OptionTable>(spec: CommandSpec<T>, argv: 
 /** `webgpu-cnn <command> --help`: the usage line, the summary, and every option with its default. */
 export function formatHelp(spec: CommandSpec): string {
   const rows = Object.entries(spec.options).map(([name, o]) => {
-    const value = o.kind === 'flag' ? '' : o.kind === 'choice' ? ` ${o.choices.join('|')}` : o.kind === 'number' ? ' N' : ` ${o.placeholder ?? 'VALUE'}`;
+    const value =
+      o.kind === 'flag'
+        ? ''
+        : o.kind === 'choice'
+          ? ` ${o.choices.join('|')}`
+          : o.kind === 'number'
+            ? ' N'
+            : ` ${o.placeholder ?? 'VALUE'}`;
     const left = `${o.short ? `-${o.short}, ` : '    '}--${name}${value}`;
     const dflt = o.kind !== 'flag' && 'default' in o && o.default !== undefined ? ` (default ${o.default})` : '';
     const range = o.kind === 'number' ? describeRange(o) : '';
     return { left, right: `${o.help}${range ? `; ${range}` : ''}${dflt}` };
   });
   const width = Math.max(0, ...rows.map((r) => r.left.length));
-  const lines = [`Usage: webgpu-cnn ${spec.name}${Object.keys(spec.options).length ? ' [options]' : ''} ${spec.args}`.trimEnd(), '', spec.summary];
+  const lines = [
+    `Usage: webgpu-cnn ${spec.name}${Object.keys(spec.options).length ? ' [options]' : ''} ${spec.args}`.trimEnd(),
+    '',
+    spec.summary,
+  ];
   if (spec.details) lines.push('', spec.details);
   if (rows.length) lines.push('', 'Options:', ...rows.map((r) => `  ${r.left.padEnd(width)}  ${r.right}`));
   lines.push(`  ${'    --help'.padEnd(width)}  this text`);

@@ -20,25 +20,57 @@ import { checkVideoOutput, openFrameSink, openFrameSource } from './video.js';
 export const MODEL_OPTIONS = {
   cfg: { kind: 'string', placeholder: 'FILE.cfg', help: 'Darknet network (default: the bundled Yolo-Fastest 1.1)' },
   weights: { kind: 'string', placeholder: 'FILE.weights', help: 'its weights (give both --cfg and --weights)' },
-  names: { kind: 'string', placeholder: 'FILE.names', help: 'class names, one per line (default coco.names for the bundled model)' },
-  model: { kind: 'string', placeholder: 'FILE.h5', help: 'a keras-yolo3-style Keras YOLO (.h5 or .keras) instead of a cfg; with --anchors, --classes' },
-  anchors: { kind: 'string', placeholder: 'FILE.txt', help: "the Keras model's anchors (keras-yolo3's yolo_anchors.txt)" },
+  names: {
+    kind: 'string',
+    placeholder: 'FILE.names',
+    help: 'class names, one per line (default coco.names for the bundled model)',
+  },
+  model: {
+    kind: 'string',
+    placeholder: 'FILE.h5',
+    help: 'a keras-yolo3-style Keras YOLO (.h5 or .keras) instead of a cfg; with --anchors, --classes',
+  },
+  anchors: {
+    kind: 'string',
+    placeholder: 'FILE.txt',
+    help: "the Keras model's anchors (keras-yolo3's yolo_anchors.txt)",
+  },
   classes: { kind: 'string', placeholder: 'FILE.txt', help: "the Keras model's class names, one per line" },
-  masks: { kind: 'string', placeholder: '6,7,8/3,4,5/0,1,2', help: "anchor indices per output (default keras-yolo3's for 3 or 2 outputs)" },
+  masks: {
+    kind: 'string',
+    placeholder: '6,7,8/3,4,5/0,1,2',
+    help: "anchor indices per output (default keras-yolo3's for 3 or 2 outputs)",
+  },
   preprocess: {
-    kind: 'choice', choices: ['keras-yolo3', 'darknet'],
+    kind: 'choice',
+    choices: ['keras-yolo3', 'darknet'],
     help: "a Keras model: keras-yolo3's letterbox and decoding (default), or Darknet's",
   },
   thresh: {
-    kind: 'number', min: 0, max: 1,
+    kind: 'number',
+    min: 0,
+    max: 1,
     help: "Darknet's -thresh, objectness × class probability (default 0.5; keras-yolo3's score, default 0.3)",
   },
-  nms: { kind: 'number', min: 0, max: 1, default: 0.45, help: "IoU (DIoU for a cfg's greedynms/diounms) above which NMS drops a box" },
-  size: { kind: 'string', placeholder: 'W[xH]', help: "input size, multiples of 32 (default: the cfg's, or the Keras model's, else 416)" },
+  nms: {
+    kind: 'number',
+    min: 0,
+    max: 1,
+    default: 0.45,
+    help: "IoU (DIoU for a cfg's greedynms/diounms) above which NMS drops a box",
+  },
+  size: {
+    kind: 'string',
+    placeholder: 'W[xH]',
+    help: "input size, multiples of 32 (default: the cfg's, or the Keras model's, else 416)",
+  },
   'no-letterbox': { kind: 'flag', help: 'stretch the image to the input size instead of letterboxing it' },
   f16: { kind: 'flag', help: 'store weights as f16 (half the memory; needs the adapter’s shader-f16)' },
   'max-pixels': { kind: 'number', min: 1, integer: true, default: 100_000_000, help: 'refuse images with more pixels' },
-  'allow-bad-weights': { kind: 'flag', help: 'load weights holding NaN, ±Inf or negative variances (refused by default)' },
+  'allow-bad-weights': {
+    kind: 'flag',
+    help: 'load weights holding NaN, ±Inf or negative variances (refused by default)',
+  },
   quiet: { kind: 'flag', short: 'q', help: 'print results only: no progress or notices' },
 } as const satisfies OptionTable;
 
@@ -57,12 +89,19 @@ export function parseInputSize(text: string | undefined, option = '--size'): [nu
 
 function checkModelFiles(v: ModelValues): void {
   if (v.model) {
-    if (v.cfg || v.weights) throw new UsageError('give either --model (Keras) or --cfg and --weights (Darknet), not both');
+    if (v.cfg || v.weights)
+      throw new UsageError('give either --model (Keras) or --cfg and --weights (Darknet), not both');
     if (!v.anchors || !v.classes) throw new UsageError('a Keras --model needs --anchors and --classes');
     if (v.masks) parseMasksOption(v.masks);
   } else {
-    if (!!v.cfg !== !!v.weights) throw new UsageError('give both --cfg and --weights (or neither, for the bundled Yolo-Fastest)');
-    for (const [option, value] of [['--anchors', v.anchors], ['--classes', v.classes], ['--masks', v.masks], ['--preprocess', v.preprocess]]) {
+    if (!!v.cfg !== !!v.weights)
+      throw new UsageError('give both --cfg and --weights (or neither, for the bundled Yolo-Fastest)');
+    for (const [option, value] of [
+      ['--anchors', v.anchors],
+      ['--classes', v.classes],
+      ['--masks', v.masks],
+      ['--preprocess', v.preprocess],
+    ]) {
       if (value) throw new UsageError(`${option} goes with a Keras --model`);
     }
   }
@@ -89,12 +128,22 @@ export function checkInputFile(path: string): void {
 function loadDetector(v: ModelValues): Promise<Detector> {
   if (v.model) {
     return Detector.fromKeras({
-      model: v.model, anchors: v.anchors!, classes: v.classes!, masks: v.masks ? parseMasksOption(v.masks) : undefined,
-      preprocess: v.preprocess, inputSize: parseInputSize(v.size), f16Weights: v.f16, allowBadWeights: v['allow-bad-weights'],
+      model: v.model,
+      anchors: v.anchors!,
+      classes: v.classes!,
+      masks: v.masks ? parseMasksOption(v.masks) : undefined,
+      preprocess: v.preprocess,
+      inputSize: parseInputSize(v.size),
+      f16Weights: v.f16,
+      allowBadWeights: v['allow-bad-weights'],
     });
   }
   return Detector.load({
-    cfg: v.cfg, weights: v.weights, names: v.names, inputSize: parseInputSize(v.size), f16Weights: v.f16,
+    cfg: v.cfg,
+    weights: v.weights,
+    names: v.names,
+    inputSize: parseInputSize(v.size),
+    f16Weights: v.f16,
     allowBadWeights: v['allow-bad-weights'],
   });
 }
@@ -114,9 +163,11 @@ export function detectionLines(detections: Detection[]): string[] {
 export const DETECT = {
   name: 'detect',
   args: 'IMAGE [IMAGE …]',
-  summary: 'Detect objects the Darknet way (letterbox, [yolo]/[region] heads, per-class NMS) and write annotated images.',
-  details: 'Prints Darknet\'s "dog: 61%" lines and keras-yolo3\'s "dog 0.61 (x1, y1) (x2, y2)" lines per image.\n' +
-    'With --model (a keras-yolo3-style Keras YOLO, --anchors and --classes), keras-yolo3\'s own letterbox, decoding\n' +
+  summary:
+    'Detect objects the Darknet way (letterbox, [yolo]/[region] heads, per-class NMS) and write annotated images.',
+  details:
+    'Prints Darknet\'s "dog: 61%" lines and keras-yolo3\'s "dog 0.61 (x1, y1) (x2, y2)" lines per image.\n' +
+    "With --model (a keras-yolo3-style Keras YOLO, --anchors and --classes), keras-yolo3's own letterbox, decoding\n" +
     'and printout ("Found N boxes for img"), or with --preprocess darknet the Darknet way.\n' +
     'Writes NAME_detections.jpg next to each input (NAME_detections.png for a PNG input); with --out, that file\n' +
     '(one input) or inside that directory (several inputs, or an existing directory). .jpg, .jpeg and .png only.',
@@ -139,9 +190,19 @@ export async function detect(argv: string[], io: CliIo): Promise<number> {
   try {
     for (const [i, file] of positionals.entries()) {
       // JPEGs decoded as Darknet's stb_image does, so that the network sees Darknet's pixels (keras-yolo3: Pillow's).
-      const image = await decodeImage(file, { maxPixels: values['max-pixels'], jpeg: kerasWay(values) ? 'mozjpeg' : 'stb' });
-      const r = await det.detect(image, { thresh: values.thresh, nms: values.nms, letterbox: !values['no-letterbox'], profile: values.profile });
-      io.out(`${file}: Predicted in ${fmt(r.timings.inferenceMs / 1000, 3)} seconds (preprocess ${fmt(r.timings.preprocessMs, 1)} ms, postprocess ${fmt(r.timings.postprocessMs, 1)} ms).`);
+      const image = await decodeImage(file, {
+        maxPixels: values['max-pixels'],
+        jpeg: kerasWay(values) ? 'mozjpeg' : 'stb',
+      });
+      const r = await det.detect(image, {
+        thresh: values.thresh,
+        nms: values.nms,
+        letterbox: !values['no-letterbox'],
+        profile: values.profile,
+      });
+      io.out(
+        `${file}: Predicted in ${fmt(r.timings.inferenceMs / 1000, 3)} seconds (preprocess ${fmt(r.timings.preprocessMs, 1)} ms, postprocess ${fmt(r.timings.postprocessMs, 1)} ms).`,
+      );
       if (det.keras) kerasYolo3Lines(r.detections).forEach((l) => io.out(l));
       else {
         io.out(`Found ${r.detections.length} boxes for ${basename(file)}`);
@@ -150,7 +211,13 @@ export async function detect(argv: string[], io: CliIo): Promise<number> {
       if (outputs.makeDirectory) mkdirSync(outputs.makeDirectory, { recursive: true });
       await saveImage(drawDetections(image, r.detections, det.network.heads[0].classes), outputs.paths[i]);
       io.out(`wrote ${outputs.paths[i]}\n`);
-      if (r.layers) io.out(`${formatTable(['layer', 'kernels', 'ms'], r.layers.map((l) => [l.fused.join('+'), l.kernels.join(', '), fmt(l.ms)]))}\n`);
+      if (r.layers)
+        io.out(
+          `${formatTable(
+            ['layer', 'kernels', 'ms'],
+            r.layers.map((l) => [l.fused.join('+'), l.kernels.join(', '), fmt(l.ms)]),
+          )}\n`,
+        );
     }
     return 0;
   } finally {
@@ -162,13 +229,24 @@ export const DETECT_VIDEO = {
   name: 'detect-video',
   args: 'INPUT OUTPUT',
   summary: 'Detect objects frame by frame in a video (through ffmpeg) or a directory of frames.',
-  details: 'INPUT is a video file or a directory of .jpg/.png frames; OUTPUT a video (.mp4, .m4v, .mov, .mkv, .avi,\n' +
+  details:
+    'INPUT is a video file or a directory of .jpg/.png frames; OUTPUT a video (.mp4, .m4v, .mov, .mkv, .avi,\n' +
     'H.264) or, for a frames directory input, a directory of annotated frame_00000.jpg…. The video appears at\n' +
     'OUTPUT only once it is complete. Prints "Found N boxes for frame i" per frame and the frames per second.',
   options: {
     ...MODEL_OPTIONS,
-    'mixed-sizes': { kind: 'choice', choices: ['scale', 'refuse'], default: 'scale', help: 'frames of another size than the first' },
-    'decode-errors': { kind: 'choice', choices: ['fail', 'conceal'], default: 'fail', help: "a damaged video: stop, or let ffmpeg patch it" },
+    'mixed-sizes': {
+      kind: 'choice',
+      choices: ['scale', 'refuse'],
+      default: 'scale',
+      help: 'frames of another size than the first',
+    },
+    'decode-errors': {
+      kind: 'choice',
+      choices: ['fail', 'conceal'],
+      default: 'fail',
+      help: 'a damaged video: stop, or let ffmpeg patch it',
+    },
   },
   positionals: { min: 2, max: 2 },
 } as const satisfies CommandSpec;
@@ -184,7 +262,10 @@ export async function detectVideo(argv: string[], io: CliIo): Promise<number> {
   checkVideoOutput(output, kind);
   const notice = (m: string) => io.quiet || io.err(m);
   const source = await openFrameSource(input, {
-    mixedSizes: values['mixed-sizes'], decodeErrors: values['decode-errors'], onNotice: notice, jpeg: kerasWay(values) ? 'mozjpeg' : 'stb',
+    mixedSizes: values['mixed-sizes'],
+    decodeErrors: values['decode-errors'],
+    onNotice: notice,
+    jpeg: kerasWay(values) ? 'mozjpeg' : 'stb',
   });
   let det: Detector | undefined;
   let sink: ReturnType<typeof openFrameSink> | undefined;
@@ -203,8 +284,12 @@ export async function detectVideo(argv: string[], io: CliIo): Promise<number> {
       if (progress) progress.tick(1, `${fmt(fps, 2)} fps · ${r.detections.length} boxes`);
       else if (!io.quiet) {
         const eta = source.count && source.count > n ? `, ${fmt((source.count - n) / fps, 0)} s left` : '';
-        io.out(`Found ${r.detections.length} boxes for frame ${n - 1}${source.count ? ` of ${source.count}` : ''} (${fmt(fps, 2)} fps${eta})`);
-        const lines = det.keras ? kerasYolo3Lines(r.detections).slice(1) : detectionLines(r.detections).slice(r.detections.length);
+        io.out(
+          `Found ${r.detections.length} boxes for frame ${n - 1}${source.count ? ` of ${source.count}` : ''} (${fmt(fps, 2)} fps${eta})`,
+        );
+        const lines = det.keras
+          ? kerasYolo3Lines(r.detections).slice(1)
+          : detectionLines(r.detections).slice(r.detections.length);
         lines.forEach((l) => io.out(`  ${l}`));
       }
     }

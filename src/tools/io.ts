@@ -36,9 +36,14 @@ export function startProgress(io: CliIo, label: string, total?: number, unit = '
   if (io.tty) {
     const bar = new SingleBar({
       format: `${label} [{bar}] {value}/{total} ${unit} · {eta_formatted} left · {status}`,
-      barsize: 24, hideCursor: true, clearOnComplete: false, stream: process.stderr, etaBuffer: 20,
+      barsize: 24,
+      hideCursor: true,
+      clearOnComplete: false,
+      stream: process.stderr,
+      etaBuffer: 20,
       // Under the wrapper stderr is a pipe to the terminal: draw anyway.
-      noTTYOutput: true, notTTYSchedule: 200,
+      noTTYOutput: true,
+      notTTYSchedule: 200,
     });
     bar.start(total ?? 0, 0, { status: '' });
     return {
@@ -49,7 +54,8 @@ export function startProgress(io: CliIo, label: string, total?: number, unit = '
       done: () => bar.stop(),
     };
   }
-  let done = 0, reported = 0;
+  let done = 0,
+    reported = 0;
   const started = performance.now();
   const line = () => {
     const seconds = (performance.now() - started) / 1000;
@@ -71,10 +77,18 @@ export function startProgress(io: CliIo, label: string, total?: number, unit = '
   };
 }
 
-const STAGES: Record<LoadProgress['stage'], { label: string; unit: string; scale: number; announce: (total: number) => string }> = {
+const STAGES: Record<
+  LoadProgress['stage'],
+  { label: string; unit: string; scale: number; announce: (total: number) => string }
+> = {
   read: { label: 'reading weights', unit: 'layers', scale: 1, announce: (n) => `reading the weights of ${n} layers…` },
   upload: { label: 'uploading weights', unit: 'MB', scale: 1e6, announce: (n) => `uploading ${n} MB of weights…` },
-  compile: { label: 'compiling kernels', unit: 'kernels', scale: 1, announce: (n) => `compiling ${n} kernels for this adapter (first run only)…` },
+  compile: {
+    label: 'compiling kernels',
+    unit: 'kernels',
+    scale: 1,
+    announce: (n) => `compiling ${n} kernels for this adapter (first run only)…`,
+  },
 };
 
 /** A stage that has run this long is announced (plain output); a shorter one stays silent. */
@@ -89,18 +103,22 @@ export function loadProgress(io: CliIo): OnLoadProgress {
   let stage: LoadProgress['stage'] | undefined;
   let bar: Progress | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let shown = 0, started = 0, announced = false;
+  let shown = 0,
+    started = 0,
+    announced = false;
   const end = () => {
     bar?.done();
     clearTimeout(timer);
-    if (announced && stage) io.err(`${STAGES[stage].label}: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    if (announced && stage)
+      io.err(`${STAGES[stage].label}: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     bar = timer = stage = undefined;
     announced = false;
   };
   return (p) => {
     if (io.quiet) return;
     const { label, unit, scale, announce } = STAGES[p.stage];
-    const value = Math.round(p.done / scale), total = Math.round(p.total / scale);
+    const value = Math.round(p.done / scale),
+      total = Math.round(p.total / scale);
     if (p.stage !== stage) {
       end();
       stage = p.stage;

@@ -40,12 +40,25 @@ export function parseShape(text: string | undefined, option = '--input-shape'): 
 }
 
 const MODEL_OPTIONS = {
-  model: { kind: 'string', short: 'm', placeholder: 'FILE', help: 'Keras model: .keras, .h5, or a weights-only application file' },
+  model: {
+    kind: 'string',
+    short: 'm',
+    placeholder: 'FILE',
+    help: 'Keras model: .keras, .h5, or a weights-only application file',
+  },
   'input-shape': { kind: 'string', placeholder: 'H,W,C', help: 'input shape for models whose input size is unknown' },
-  interpolation: { kind: 'choice', choices: ['nearest', 'bilinear'], default: 'nearest', help: "image resizing (Keras's load_img default is nearest)" },
+  interpolation: {
+    kind: 'choice',
+    choices: ['nearest', 'bilinear'],
+    default: 'nearest',
+    help: "image resizing (Keras's load_img default is nearest)",
+  },
   f16: { kind: 'flag', help: 'store weights as f16 (half the memory; needs the adapter’s shader-f16)' },
   'max-pixels': { kind: 'number', min: 1, integer: true, default: 100_000_000, help: 'refuse images with more pixels' },
-  'allow-bad-weights': { kind: 'flag', help: 'load weights holding NaN, ±Inf or negative variances (refused by default)' },
+  'allow-bad-weights': {
+    kind: 'flag',
+    help: 'load weights holding NaN, ±Inf or negative variances (refused by default)',
+  },
   quiet: { kind: 'flag', short: 'q', help: 'print results only' },
 } as const satisfies OptionTable;
 
@@ -55,14 +68,26 @@ type ModelValues = Values<typeof MODEL_OPTIONS>;
 async function imageInput(path: string, inputShape: number[], mode: Preprocess, v: ModelValues): Promise<Float32Array> {
   const [h, w, c] = inputShape;
   if (inputShape.length !== 3 || (c !== 1 && c !== 3)) {
-    throw new UsageError(`the model's input [${inputShape.join(', ')}] is not an image (H, W, 1 or 3); give a .npy input`);
+    throw new UsageError(
+      `the model's input [${inputShape.join(', ')}] is not an image (H, W, 1 or 3); give a .npy input`,
+    );
   }
-  const img = resizeImage(await decodeImage(path, { maxPixels: v['max-pixels'] }), w, h, v.interpolation as Interpolation);
+  const img = resizeImage(
+    await decodeImage(path, { maxPixels: v['max-pixels'] }),
+    w,
+    h,
+    v.interpolation as Interpolation,
+  );
   return preprocess(imageToArray(img, c as 1 | 3), mode);
 }
 
 /** An input file (.npy or an image) as a batch for the model. */
-async function loadInput(path: string, model: Model, mode: Preprocess, v: ModelValues): Promise<{ x: Float32Array; batch: number }> {
+async function loadInput(
+  path: string,
+  model: Model,
+  mode: Preprocess,
+  v: ModelValues,
+): Promise<{ x: Float32Array; batch: number }> {
   const shape = model.inputShapes[0];
   const per = shape.reduce((a, b) => a * b, 1);
   if (!path.toLowerCase().endsWith('.npy')) return { x: await imageInput(path, shape, mode, v), batch: 1 };
@@ -70,7 +95,10 @@ async function loadInput(path: string, model: Model, mode: Preprocess, v: ModelV
   const batch = npy.data.length / per;
   const dims = npy.shape.length === shape.length ? npy.shape : npy.shape.slice(1);
   if (!Number.isInteger(batch) || batch < 1 || dims.length !== shape.length || dims.some((d, i) => d !== shape[i])) {
-    throw new ModelFileError(path, `shape (${npy.shape.join(', ')}) does not fit the model's input (N, ${shape.join(', ')})`);
+    throw new ModelFileError(
+      path,
+      `shape (${npy.shape.join(', ')}) does not fit the model's input (N, ${shape.join(', ')})`,
+    );
   }
   return { x: npy.data, batch };
 }
@@ -83,13 +111,23 @@ function checkModel(v: { model?: string }): string {
 }
 
 /** Loads the model (the file is read and checked before the device is touched), runs `fn`, frees it all. */
-async function withModel<T>(v: ModelValues, keep: string[], io: CliIo, fn: (m: Model, family?: ApplicationFamily) => Promise<T>): Promise<T> {
+async function withModel<T>(
+  v: ModelValues,
+  keep: string[],
+  io: CliIo,
+  fn: (m: Model, family?: ApplicationFamily) => Promise<T>,
+): Promise<T> {
   const file = checkModel(v);
   const inputShape = parseShape(v['input-shape']);
   const ctx = await GpuContext.shared();
   try {
     const { model, info } = await loadKerasModel(file, {
-      ctx, inputShape, keep, f16Weights: v.f16, allowBadWeights: v['allow-bad-weights'], onProgress: loadProgress(io),
+      ctx,
+      inputShape,
+      keep,
+      f16Weights: v.f16,
+      allowBadWeights: v['allow-bad-weights'],
+      onProgress: loadProgress(io),
     });
     try {
       return await fn(model, info.family);
@@ -104,15 +142,21 @@ async function withModel<T>(v: ModelValues, keep: string[], io: CliIo, fn: (m: M
 export const CLASSIFY = {
   name: 'classify',
   args: 'IMAGE [IMAGE …]',
-  summary: 'ImageNet top classes per image, as Keras\'s decode_predictions prints them.',
-  details: 'Images are resized to the model\'s input the way load_img does, preprocessed, and run in batches.',
+  summary: "ImageNet top classes per image, as Keras's decode_predictions prints them.",
+  details: "Images are resized to the model's input the way load_img does, preprocessed, and run in batches.",
   options: {
     ...MODEL_OPTIONS,
     top: { kind: 'number', integer: true, min: 1, max: 1000, default: 5, help: 'classes to print per image' },
     batch: { kind: 'number', integer: true, min: 1, max: 1024, default: 8, help: 'images per forward pass' },
-    classes: { kind: 'string', placeholder: 'CLASSES.json', help: "class names of a model of one's own (a JSON list, as `codes` writes it); default ImageNet's" },
+    classes: {
+      kind: 'string',
+      placeholder: 'CLASSES.json',
+      help: "class names of a model of one's own (a JSON list, as `codes` writes it); default ImageNet's",
+    },
     preprocess: {
-      kind: 'choice', choices: ['auto', 'caffe', 'tf', 'torch', 'none'], default: 'auto',
+      kind: 'choice',
+      choices: ['auto', 'caffe', 'tf', 'torch', 'none'],
+      default: 'auto',
       help: "Keras's preprocess_input mode; auto: the model's keras.applications family's (else caffe)",
     },
   },
@@ -127,15 +171,24 @@ export async function classify(argv: string[], io: CliIo): Promise<number> {
   const names = values.classes ? readClassNames(values.classes) : undefined;
   return withModel(values, [], io, async (model, family) => {
     const shape = model.inputShapes[0];
-    const mode = values.preprocess !== 'auto' ? values.preprocess : family?.preprocess ?? 'caffe';
+    const mode = values.preprocess !== 'auto' ? values.preprocess : (family?.preprocess ?? 'caffe');
     if (values.preprocess === 'auto' && !io.quiet) {
-      io.err(family ? `${family.name} model: preprocess_input '${mode}'` : "not a keras.applications model: preprocess_input 'caffe' (--preprocess to choose)");
+      io.err(
+        family
+          ? `${family.name} model: preprocess_input '${mode}'`
+          : "not a keras.applications model: preprocess_input 'caffe' (--preprocess to choose)",
+      );
     }
     if (names && model.outputShapes[0].join() !== String(names.length)) {
-      throw new ModelFileError(values.classes!, `names ${names.length} classes; the model outputs [${model.outputShapes[0].join(', ')}]`);
+      throw new ModelFileError(
+        values.classes!,
+        `names ${names.length} classes; the model outputs [${model.outputShapes[0].join(', ')}]`,
+      );
     }
     if (!names && model.outputShapes[0].join() !== '1000') {
-      throw new UsageError(`classify needs an ImageNet model with 1000 classes (or --classes names.json); this one outputs [${model.outputShapes[0].join(', ')}] (use predict)`);
+      throw new UsageError(
+        `classify needs an ImageNet model with 1000 classes (or --classes names.json); this one outputs [${model.outputShapes[0].join(', ')}] (use predict)`,
+      );
     }
     const per = shape.reduce((a, b) => a * b, 1);
     for (let start = 0; start < positionals.length; start += values.batch) {
@@ -146,9 +199,16 @@ export async function classify(argv: string[], io: CliIo): Promise<number> {
       if (names) {
         files.forEach((f, i) => {
           const p = probs.subarray(i * names.length, (i + 1) * names.length);
-          const order = Array.from(p.keys()).sort((a, b) => p[b] - p[a]).slice(0, values.top);
+          const order = Array.from(p.keys())
+            .sort((a, b) => p[b] - p[a])
+            .slice(0, values.top);
           io.out(`${f}:`);
-          io.out(formatTable(['#', 'class', 'probability'], order.map((c, r) => [r + 1, names[c], p[c].toFixed(6)])));
+          io.out(
+            formatTable(
+              ['#', 'class', 'probability'],
+              order.map((c, r) => [r + 1, names[c], p[c].toFixed(6)]),
+            ),
+          );
           io.out('');
         });
         continue;
@@ -156,7 +216,12 @@ export async function classify(argv: string[], io: CliIo): Promise<number> {
       const rows = decodePredictions(probs, values.top);
       files.forEach((f, i) => {
         io.out(`${f}:`);
-        io.out(formatTable(['#', 'wnid', 'label', 'probability'], rows[i].map((p, r) => [r + 1, p.wnid, p.label, p.probability.toFixed(6)])));
+        io.out(
+          formatTable(
+            ['#', 'wnid', 'label', 'probability'],
+            rows[i].map((p, r) => [r + 1, p.wnid, p.label, p.probability.toFixed(6)]),
+          ),
+        );
         io.out('');
       });
     }
@@ -173,7 +238,8 @@ function readClassNames(path: string): string[] {
   } catch (e) {
     throw new ModelFileError(path, `is not JSON (${(e as Error).message})`);
   }
-  if (!Array.isArray(names) || !names.length || names.some((n) => typeof n !== 'string')) throw new ModelFileError(path, 'is not a JSON list of class names');
+  if (!Array.isArray(names) || !names.length || names.some((n) => typeof n !== 'string'))
+    throw new ModelFileError(path, 'is not a JSON list of class names');
   return names as string[];
 }
 
@@ -183,8 +249,18 @@ export const PREDICT = {
   summary: 'Run any Keras model on an image or a .npy batch; print the output and write it as .npy.',
   options: {
     ...MODEL_OPTIONS,
-    preprocess: { kind: 'choice', choices: ['none', 'unit', 'caffe', 'tf', 'torch'], default: 'none', help: "images: 'unit' divides by 255, else preprocess_input" },
-    out: { kind: 'string', short: 'o', placeholder: 'FILE.npy', help: 'write the output here (a directory: INPUT_NAME.npy inside it)' },
+    preprocess: {
+      kind: 'choice',
+      choices: ['none', 'unit', 'caffe', 'tf', 'torch'],
+      default: 'none',
+      help: "images: 'unit' divides by 255, else preprocess_input",
+    },
+    out: {
+      kind: 'string',
+      short: 'o',
+      placeholder: 'FILE.npy',
+      help: 'write the output here (a directory: INPUT_NAME.npy inside it)',
+    },
   },
   positionals: { min: 1, max: 1 },
 } as const satisfies CommandSpec;
@@ -204,7 +280,9 @@ export async function predict(argv: string[], io: CliIo): Promise<number> {
     if (shape.length === 2) {
       for (let row = 0; row < shape[0]; row++) {
         const v = y.subarray(row * cols, (row + 1) * cols);
-        const order = Array.from(v.keys()).sort((a, b) => v[b] - v[a]).slice(0, Math.min(5, cols));
+        const order = Array.from(v.keys())
+          .sort((a, b) => v[b] - v[a])
+          .slice(0, Math.min(5, cols));
         io.out(`  [${row}] top: ${order.map((i) => `${i} (${v[i].toPrecision(6)})`).join(', ')}`);
       }
     }
@@ -229,9 +307,16 @@ export async function inspect(argv: string[], io: CliIo): Promise<number> {
   const file = positionals[0];
   checkInputFile(file);
   const inputShape = parseShape(values['input-shape']);
-  const { graph, weights, format, kerasVersion, spec } = await loadKerasGraph(file, { inputShape, recognize: recognizeApplication({ inputShape }) });
+  const { graph, weights, format, kerasVersion, spec } = await loadKerasGraph(file, {
+    inputShape,
+    recognize: recognizeApplication({ inputShape }),
+  });
   // Shapes need no device: plan with generous limits, batch 1, and print the batch as None.
-  const plan = planGraph(graph, 1, { maxWorkgroupsPerDimension: 2 ** 31, maxInvocationsPerWorkgroup: 1024, maxStorageBindingBytes: 2 ** 52 });
+  const plan = planGraph(graph, 1, {
+    maxWorkgroupsPerDimension: 2 ** 31,
+    maxInvocationsPerWorkgroup: 1024,
+    maxStorageBindingBytes: 2 ** 52,
+  });
   const rows: (string | number)[][] = [];
   let total = 0;
   for (const layer of spec.layers) {
@@ -240,10 +325,16 @@ export async function inspect(argv: string[], io: CliIo): Promise<number> {
     const params = nodes.reduce((s, n) => s + paramCount(weights.get(n.name)), 0);
     total += params;
     const shape = plan.shapes.get(layer.name) ?? plan.shapes.get(nodes[nodes.length - 1].name)!;
-    rows.push([`${layer.name} (${layer.className})`, `(None, ${shape.slice(1).join(', ')})`, params.toLocaleString('en-US')]);
+    rows.push([
+      `${layer.name} (${layer.className})`,
+      `(None, ${shape.slice(1).join(', ')})`,
+      params.toLocaleString('en-US'),
+    ]);
   }
   const recognized = format === 'h5-weights-only' ? `, recognised as Keras's ${spec.name} application` : '';
-  io.out(`Model: "${spec.name}"  (${basename(file)}: ${format}${kerasVersion ? `, Keras ${kerasVersion}` : ''}${recognized})`);
+  io.out(
+    `Model: "${spec.name}"  (${basename(file)}: ${format}${kerasVersion ? `, Keras ${kerasVersion}` : ''}${recognized})`,
+  );
   io.out(formatTable(['Layer (type)', 'Output Shape', 'Param #'], rows));
   io.out(`Total params: ${total.toLocaleString('en-US')} (${fmt((total * 4) / 2 ** 20)} MB)`);
   return 0;
@@ -257,7 +348,8 @@ interface ErrorRow {
 }
 
 function compare(what: string, file: string, got: Float32Array, want: Float32Array, tol: number): ErrorRow {
-  if (got.length !== want.length) throw new ModelFileError(file, `holds ${want.length} values; ${what} has ${got.length}`);
+  if (got.length !== want.length)
+    throw new ModelFileError(file, `holds ${want.length} values; ${what} has ${got.length}`);
   const e = compareArrays(got, want);
   return { what, maxAbs: e.maxAbs, maxRel: e.relative, ok: e.relative <= tol };
 }
@@ -266,14 +358,19 @@ export const VALIDATE = {
   name: 'validate',
   args: '',
   summary: 'Max abs and relative error per output and per layer against reference .npy files.',
-  details: 'Exits 1 when any relative error (to the reference\'s max abs) is over the tolerance.',
+  details: "Exits 1 when any relative error (to the reference's max abs) is over the tolerance.",
   options: {
     ...MODEL_OPTIONS,
     input: { kind: 'string', placeholder: 'X.npy', help: 'the input (.npy or an image)' },
     expected: { kind: 'string', placeholder: 'Y.npy', help: 'the reference output' },
     layers: { kind: 'string', placeholder: 'DIR', help: 'references per layer: DIR/<layer>.npy' },
     tol: { kind: 'number', min: 0, max: 1, default: 1e-4, help: 'relative tolerance' },
-    preprocess: { kind: 'choice', choices: ['none', 'unit', 'caffe', 'tf', 'torch'], default: 'none', help: 'for an image input' },
+    preprocess: {
+      kind: 'choice',
+      choices: ['none', 'unit', 'caffe', 'tf', 'torch'],
+      default: 'none',
+      help: 'for an image input',
+    },
   },
   positionals: { min: 0, max: 0 },
 } as const satisfies CommandSpec;
@@ -289,7 +386,12 @@ export async function validate(argv: string[], io: CliIo): Promise<number> {
   if (values.layers && !(existsSync(values.layers) && statSync(values.layers).isDirectory())) {
     throw new ModelFileError(values.layers, 'is not a directory');
   }
-  const layerRefs = values.layers ? readdirSync(values.layers).filter((f) => f.endsWith('.npy')).map((f) => f.slice(0, -4)).sort() : [];
+  const layerRefs = values.layers
+    ? readdirSync(values.layers)
+        .filter((f) => f.endsWith('.npy'))
+        .map((f) => f.slice(0, -4))
+        .sort()
+    : [];
   if (values.layers && !layerRefs.length) throw new ModelFileError(values.layers, 'holds no .npy files');
   const expected = values.expected ? await readNpy(values.expected) : undefined;
   const references = await Promise.all(layerRefs.map((name) => readNpy(join(values.layers!, `${name}.npy`))));
@@ -297,9 +399,25 @@ export async function validate(argv: string[], io: CliIo): Promise<number> {
     const { x, batch } = await loadInput(values.input!, model, values.preprocess, values);
     const r = await model.run(x, { batch, intermediates: layerRefs });
     const rows: ErrorRow[] = [];
-    if (expected) rows.push(compare(`output ${model.graph.outputs[0]}`, values.expected!, r.outputs[0], expected.data, values.tol));
-    layerRefs.forEach((name, i) => rows.push(compare(name, join(values.layers!, `${name}.npy`), r.intermediates.get(name)!.data, references[i].data, values.tol)));
-    io.out(formatTable(['output / layer', 'max abs err', 'max rel err', `≤ ${values.tol}`], rows.map((e) => [e.what, e.maxAbs.toExponential(3), e.maxRel.toExponential(3), e.ok ? 'ok' : 'FAIL'])));
+    if (expected)
+      rows.push(compare(`output ${model.graph.outputs[0]}`, values.expected!, r.outputs[0], expected.data, values.tol));
+    layerRefs.forEach((name, i) =>
+      rows.push(
+        compare(
+          name,
+          join(values.layers!, `${name}.npy`),
+          r.intermediates.get(name)!.data,
+          references[i].data,
+          values.tol,
+        ),
+      ),
+    );
+    io.out(
+      formatTable(
+        ['output / layer', 'max abs err', 'max rel err', `≤ ${values.tol}`],
+        rows.map((e) => [e.what, e.maxAbs.toExponential(3), e.maxRel.toExponential(3), e.ok ? 'ok' : 'FAIL']),
+      ),
+    );
     const failed = rows.filter((e) => !e.ok).length;
     io.out(failed ? `${failed} of ${rows.length} over tolerance` : `all ${rows.length} within tolerance`);
     return failed ? 1 : 0;

@@ -14,8 +14,20 @@ import { CODES, codesCommand, TRAIN_HEAD, trainHeadCommand } from './train-comma
 
 const EXIT = { ok: 0, overTolerance: 1, usage: 2, gpu: 3, internal: 4 } as const;
 
-const INFO = { name: 'info', args: '', summary: 'Print the adapter, its limits and features.', options: {}, positionals: { min: 0, max: 0 } } as const satisfies CommandSpec;
-const KERNELS = { name: 'kernels', args: '', summary: 'Print the adapter and run every kernel once, with a table of times.', options: {}, positionals: { min: 0, max: 0 } } as const satisfies CommandSpec;
+const INFO = {
+  name: 'info',
+  args: '',
+  summary: 'Print the adapter, its limits and features.',
+  options: {},
+  positionals: { min: 0, max: 0 },
+} as const satisfies CommandSpec;
+const KERNELS = {
+  name: 'kernels',
+  args: '',
+  summary: 'Print the adapter and run every kernel once, with a table of times.',
+  options: {},
+  positionals: { min: 0, max: 0 },
+} as const satisfies CommandSpec;
 
 async function info(argv: string[], io: CliIo): Promise<number> {
   parseCommand(INFO, argv);
@@ -24,7 +36,13 @@ async function info(argv: string[], io: CliIo): Promise<number> {
     io.out(`adapter: ${ctx.description}`);
     io.out(`features: ${[...ctx.device.features].sort().join(', ')}`);
     const l = ctx.device.limits;
-    for (const k of ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeInvocationsPerWorkgroup', 'maxStorageBuffersPerShaderStage', 'maxComputeWorkgroupStorageSize'] as const) {
+    for (const k of [
+      'maxStorageBufferBindingSize',
+      'maxBufferSize',
+      'maxComputeInvocationsPerWorkgroup',
+      'maxStorageBuffersPerShaderStage',
+      'maxComputeWorkgroupStorageSize',
+    ] as const) {
       io.out(`${k}: ${l[k]}`);
     }
     return 0;
@@ -70,7 +88,8 @@ function overview(): string {
 
 /** WebGPU's own exceptions (device lost, mapping aborted) carry DOM names rather than our classes. */
 const isWebGpuException = (e: unknown) =>
-  e instanceof Error && ['OperationError', 'AbortError', 'GPUPipelineError', 'GPUValidationError', 'GPUOutOfMemoryError'].includes(e.name);
+  e instanceof Error &&
+  ['OperationError', 'AbortError', 'GPUPipelineError', 'GPUValidationError', 'GPUOutOfMemoryError'].includes(e.name);
 
 /** The exit code for an error, and its one line (further lines, such as a compiler's, indented below). */
 function describeFailure(e: unknown): { code: number; text: string } {
@@ -79,7 +98,8 @@ function describeFailure(e: unknown): { code: number; text: string } {
   const text = `webgpu-cnn: ${first}${rest.length ? `\n${rest.map((l) => `  ${l}`).join('\n')}` : ''}`;
   if (e instanceof UsageError || e instanceof ModelFileError) return { code: EXIT.usage, text };
   if (e instanceof GpuError) return { code: EXIT.gpu, text };
-  if (isWebGpuException(e)) return { code: EXIT.gpu, text: `webgpu-cnn: WebGPU ${(e as Error).name}: ${first || 'the device failed'}` };
+  if (isWebGpuException(e))
+    return { code: EXIT.gpu, text: `webgpu-cnn: WebGPU ${(e as Error).name}: ${first || 'the device failed'}` };
   if (e instanceof WebgpuCnnError) return { code: EXIT.usage, text };
   return { code: EXIT.internal, text: `webgpu-cnn: internal error: ${first} (please report it)` };
 }

@@ -43,12 +43,16 @@ const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 /** The case's inputs, from fixed seeds: x (or A), and for convs and GEMMs the weights and bias. */
 export function caseInputs(spec: OpSpec): { x: Float32Array; w?: Float32Array; b?: Float32Array } {
   if (spec.kind === 'gemm') return { x: randomArray(spec.m * spec.k, 4), w: randomArray(spec.k * spec.n, 6) };
-  if (spec.kind === 'conv2d') return { x: randomArray(prod(spec.x), 1), w: randomArray(prod(spec.w), 2), b: randomArray(spec.w[3], 3) };
+  if (spec.kind === 'conv2d')
+    return { x: randomArray(prod(spec.x), 1), w: randomArray(prod(spec.w), 2), b: randomArray(spec.w[3], 3) };
   return { x: randomArray(prod(spec.x), 5) };
 }
 
 /** Uploads the case's inputs; `run` calls the op (options as for any eager call), `dispose` frees the inputs. */
-export function setupCase(ctx: GpuContext, spec: OpSpec): { run(options?: ops.OpOptions): Promise<Tensor>; dispose(): void } {
+export function setupCase(
+  ctx: GpuContext,
+  spec: OpSpec,
+): { run(options?: ops.OpOptions): Promise<Tensor>; dispose(): void } {
   const inputs = caseInputs(spec);
   if (spec.kind === 'gemm') {
     const a = Tensor.fromArray(ctx, inputs.x, [spec.m, spec.k]);
@@ -57,34 +61,54 @@ export function setupCase(ctx: GpuContext, spec: OpSpec): { run(options?: ops.Op
   }
   const x = Tensor.fromArray(ctx, inputs.x, spec.x);
   if (spec.kind === 'conv2d') {
-    const w = Tensor.fromArray(ctx, inputs.w!, spec.w), b = Tensor.fromArray(ctx, inputs.b!, [spec.w[3]]);
+    const w = Tensor.fromArray(ctx, inputs.w!, spec.w),
+      b = Tensor.fromArray(ctx, inputs.b!, [spec.w[3]]);
     return { run: (o) => ops.conv2d(x, w, b, spec.attrs, o), dispose: () => [x, w, b].forEach((t) => t.dispose()) };
   }
   const run = (o: ops.OpOptions = {}): Promise<Tensor> => {
     switch (spec.kind) {
-      case 'pool2d': return ops.pool2d(x, spec.attrs, o);
-      case 'global-pool': return ops.globalPool(x, spec.pool, o);
-      case 'batchnorm': return ops.batchNorm(x, spec.params, -1, spec.activation, o);
-      case 'activation': return ops.activation(x, spec.activation, o);
-      case 'add': return ops.add(x, x, spec.activation, o);
-      case 'softmax': return ops.softmax(x, o);
-      case 'concat': return ops.concat([x, x], -1, o);
-      case 'slice': return ops.slice(x, spec.axis, spec.begin, spec.size, o);
-      case 'upsample': return ops.upsample(x, spec.factors, o);
-      case 'pad': return ops.pad(x, spec.pads, o);
-      case 'transpose': return ops.transpose(x, spec.perm, o);
+      case 'pool2d':
+        return ops.pool2d(x, spec.attrs, o);
+      case 'global-pool':
+        return ops.globalPool(x, spec.pool, o);
+      case 'batchnorm':
+        return ops.batchNorm(x, spec.params, -1, spec.activation, o);
+      case 'activation':
+        return ops.activation(x, spec.activation, o);
+      case 'add':
+        return ops.add(x, x, spec.activation, o);
+      case 'softmax':
+        return ops.softmax(x, o);
+      case 'concat':
+        return ops.concat([x, x], -1, o);
+      case 'slice':
+        return ops.slice(x, spec.axis, spec.begin, spec.size, o);
+      case 'upsample':
+        return ops.upsample(x, spec.factors, o);
+      case 'pad':
+        return ops.pad(x, spec.pads, o);
+      case 'transpose':
+        return ops.transpose(x, spec.perm, o);
     }
   };
   return { run, dispose: () => x.dispose() };
 }
 
-function conv(name: string, x: number[], k: number, oc: number, opts: { stride?: number; groups?: number } = {}): OpCase {
-  const groups = opts.groups ?? 1, s = opts.stride ?? 1;
+function conv(
+  name: string,
+  x: number[],
+  k: number,
+  oc: number,
+  opts: { stride?: number; groups?: number } = {},
+): OpCase {
+  const groups = opts.groups ?? 1,
+    s = opts.stride ?? 1;
   const [n, h, w, c] = x;
   const [oh, ow] = [Math.ceil(h / s), Math.ceil(w / s)];
   const attrs: Conv2dAttrs = { padding: 'same', strides: [s, s], groups, activation: { kind: 'leaky', alpha: 0.1 } };
   return {
-    name, spec: { kind: 'conv2d', x, w: [k, k, c / groups, oc], attrs },
+    name,
+    spec: { kind: 'conv2d', x, w: [k, k, c / groups, oc], attrs },
     flops: 2 * n * oh * ow * oc * k * k * (c / groups),
     bytes: 4 * (prod(x) + k * k * (c / groups) * oc + n * oh * ow * oc),
   };
@@ -92,11 +116,17 @@ function conv(name: string, x: number[], k: number, oc: number, opts: { stride?:
 
 const gemm = (m: number, k: number, n: number, transB = false): OpCase => ({
   name: transB ? `dense head ${m}×${k}×${n} (GEMV)` : `gemm ${m}×${k}×${n}`,
-  spec: { kind: 'gemm', m, k, n, transB }, flops: 2 * m * k * n, bytes: 4 * (m * k + k * n + m * n),
+  spec: { kind: 'gemm', m, k, n, transB },
+  flops: 2 * m * k * n,
+  bytes: 4 * (m * k + k * n + m * n),
 });
 
-const light = (name: string, spec: OpSpec & { x: number[] }, outElems: number, flopsPerOut: number): OpCase =>
-  ({ name, spec, flops: outElems * flopsPerOut, bytes: 4 * (prod(spec.x) + outElems) });
+const light = (name: string, spec: OpSpec & { x: number[] }, outElems: number, flopsPerOut: number): OpCase => ({
+  name,
+  spec,
+  flops: outElems * flopsPerOut,
+  bytes: 4 * (prod(spec.x) + outElems),
+});
 
 /** `size` 'small' finishes in about a second on a software adapter; 'full' is the benchmark's. */
 export function opCases(size: 'small' | 'full'): OpCase[] {
@@ -104,7 +134,13 @@ export function opCases(size: 'small' | 'full'): OpCase[] {
   const x = big ? [1, 56, 56, 256] : [1, 28, 28, 64];
   const [n, h, w, c] = x;
   const all = n * h * w * c;
-  const params: BatchNormParams = { mean: randomArray(c, 7), variance: randomArray(c, 8, 0.5, 1.5), gamma: randomArray(c, 9, 0.5, 2), beta: randomArray(c, 10), epsilon: 1e-3 };
+  const params: BatchNormParams = {
+    mean: randomArray(c, 7),
+    variance: randomArray(c, 8, 0.5, 1.5),
+    gamma: randomArray(c, 9, 0.5, 2),
+    beta: randomArray(c, 10),
+    epsilon: 1e-3,
+  };
   return [
     big ? gemm(1024, 1024, 1024) : gemm(256, 256, 256),
     gemm(1, big ? 25088 : 4096, big ? 4096 : 1024),
@@ -114,7 +150,12 @@ export function opCases(size: 'small' | 'full'): OpCase[] {
     conv(`conv 1×1 ${c}→${c / 2}`, x, 1, c / 2),
     conv(`depthwise 3×3 ×${c}`, x, 3, c, { groups: c }),
     light('maxpool 2×2/2', { kind: 'pool2d', x, attrs: { kind: 'max', size: [2, 2] } }, all / 4, 4),
-    light('avgpool 3×3/1 same', { kind: 'pool2d', x, attrs: { kind: 'avg', size: [3, 3], strides: [1, 1], padding: 'same' } }, all, 9),
+    light(
+      'avgpool 3×3/1 same',
+      { kind: 'pool2d', x, attrs: { kind: 'avg', size: [3, 3], strides: [1, 1], padding: 'same' } },
+      all,
+      9,
+    ),
     light('global average pool', { kind: 'global-pool', x, pool: 'avg' }, n * c, h * w),
     light('batchnorm + leaky', { kind: 'batchnorm', x, params, activation: { kind: 'leaky', alpha: 0.1 } }, all, 4),
     light('sigmoid', { kind: 'activation', x, activation: { kind: 'sigmoid' } }, all, 4),

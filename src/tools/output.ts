@@ -48,7 +48,10 @@ export function imageOutputs(inputs: string[], out: string | undefined): { paths
   }
   if (inputs.length > 1) {
     if (extname(out)) {
-      throw new UsageError(`'${out}' is a file name, but ${inputs.length} images give ${inputs.length} outputs: give a directory`, '--out');
+      throw new UsageError(
+        `'${out}' is a file name, but ${inputs.length} images give ${inputs.length} outputs: give a directory`,
+        '--out',
+      );
     }
     checkWritableDirectory(dirname(out) || '.', out);
     return { paths: inputs.map((f) => join(out, annotatedName(f))), makeDirectory: out };
@@ -61,7 +64,8 @@ export function imageOutputs(inputs: string[], out: string | undefined): { paths
 /** A `.npy` output path (inside it, named after `input`, when `out` is an existing directory), checked now. */
 export function npyOutput(out: string, input: string): string {
   const path = isDirectory(out) ? join(out, `${basename(input, extname(input))}.npy`) : out;
-  if (extname(path).toLowerCase() !== '.npy') throw new UsageError(`'${out}' must end in .npy (arrays are written as NumPy .npy)`, '--out');
+  if (extname(path).toLowerCase() !== '.npy')
+    throw new UsageError(`'${out}' must end in .npy (arrays are written as NumPy .npy)`, '--out');
   checkWritableFile(path);
   return path;
 }

@@ -10,7 +10,16 @@
 //   wait on ffmpeg's stdin races the process's exit, so a dead encoder is an error, never a hang or a partial file.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import {
-  accessSync, constants, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, type Dirent, type Stats,
+  accessSync,
+  constants,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  type Dirent,
+  type Stats,
 } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -129,7 +138,11 @@ async function openDirectorySource(dir: string, options: FrameSourceOptions): Pr
   if (!(fps > 0)) throw new UsageError(`the frame rate must be positive, not ${fps}`, 'fps');
   const fit = sizeFitter(dir, first, options.mixedSizes ?? 'scale', options.onNotice ?? defaultNotice);
   return {
-    kind: 'frames', width: first.width, height: first.height, fps, count: files.length,
+    kind: 'frames',
+    width: first.width,
+    height: first.height,
+    fps,
+    count: files.length,
     async *frames() {
       for (const file of files) yield fit(file, await decodeImage(join(dir, file), { jpeg: options.jpeg }));
     },
@@ -188,7 +201,8 @@ function openVideoSource(input: string, options: FrameSourceOptions): FrameSourc
   const info = probeVideo(input, options.ffprobe ?? 'ffprobe');
   const decoders: Decoders = { running: new Set(), closed: false };
   return {
-    kind: 'video', ...info,
+    kind: 'video',
+    ...info,
     frames: () => decodeVideo(input, info, options, decoders),
     async close() {
       decoders.closed = true;
@@ -199,8 +213,8 @@ function openVideoSource(input: string, options: FrameSourceOptions): FrameSourc
 
 /** Size (as ffmpeg outputs it: rotation applied), frame rate and frame count, from ffprobe. */
 function probeVideo(input: string, ffprobe: string): VideoInfo {
-  const entries = 'stream=width,height,avg_frame_rate,r_frame_rate,nb_frames,duration:stream_side_data=rotation'
-    + ':format=duration';
+  const entries =
+    'stream=width,height,avg_frame_rate,r_frame_rate,nb_frames,duration:stream_side_data=rotation' + ':format=duration';
   const args = ['-v', 'error', '-select_streams', 'v:0', '-show_entries', entries, '-of', 'json', input];
   const r = spawnSync(ffprobe, args, { encoding: 'utf8', timeout: PROBE_TIMEOUT_MS, killSignal: 'SIGKILL' });
   if (r.error) throw toolError(r.error, ffprobe, input);
@@ -232,8 +246,13 @@ function parseProbe(json: string): ProbeOutput | undefined {
 
 interface ProbeOutput {
   streams?: {
-    width?: number; height?: number; avg_frame_rate?: string; r_frame_rate?: string; nb_frames?: string;
-    duration?: string; side_data_list?: { rotation?: number }[];
+    width?: number;
+    height?: number;
+    avg_frame_rate?: string;
+    r_frame_rate?: string;
+    nb_frames?: string;
+    duration?: string;
+    side_data_list?: { rotation?: number }[];
   }[];
   format?: { duration?: string };
 }
@@ -274,8 +293,9 @@ async function* decodeVideo(input: string, info: VideoInfo, options: FrameSource
     if (!status.error) await log.ended;
     checkDecoderExit(input, ffmpeg, status, log, conceal, frames.partialBytes);
     if (conceal && log.lineCount) {
-      (options.onNotice ?? defaultNotice)(`${input}: ffmpeg concealed ${log.lineCount} decoder errors (first: ${
-        meaningfulLine(log.lines, input)})`);
+      (options.onNotice ?? defaultNotice)(
+        `${input}: ffmpeg concealed ${log.lineCount} decoder errors (first: ${meaningfulLine(log.lines, input)})`,
+      );
     }
   } finally {
     await killAndWait(child);
@@ -287,13 +307,37 @@ function decoderArgs(input: string, info: VideoInfo, conceal: boolean): string[]
   // -xerror and -err_detect explode turn ffmpeg's concealment of damaged data into exit 1 (see the file comment);
   // -s pins the frame size so every frame on the pipe is exactly width×height×4 bytes, whatever the stream does.
   const strict = conceal ? [] : ['-xerror', '-err_detect', 'explode'];
-  return ['-nostdin', '-hide_banner', '-nostats', '-v', 'error', ...strict, '-i', input,
-    '-map', '0:v:0', '-an', '-sn', '-dn', '-s', `${info.width}x${info.height}`, '-f', 'rawvideo', '-pix_fmt', 'rgba',
-    'pipe:1'];
+  return [
+    '-nostdin',
+    '-hide_banner',
+    '-nostats',
+    '-v',
+    'error',
+    ...strict,
+    '-i',
+    input,
+    '-map',
+    '0:v:0',
+    '-an',
+    '-sn',
+    '-dn',
+    '-s',
+    `${info.width}x${info.height}`,
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'rgba',
+    'pipe:1',
+  ];
 }
 
 function checkDecoderExit(
-  input: string, ffmpeg: string, status: ExitStatus, log: StderrLog, conceal: boolean, partialBytes: number,
+  input: string,
+  ffmpeg: string,
+  status: ExitStatus,
+  log: StderrLog,
+  conceal: boolean,
+  partialBytes: number,
 ): void {
   if (status.error) throw toolError(status.error, ffmpeg, input);
   // Without concealment ffmpeg stops at the first error, which is the reason; with it the fatal one comes last.
@@ -314,7 +358,7 @@ class FrameAssembler {
   constructor(private readonly frameBytes: number) {}
 
   *push(chunk: Uint8Array): Generator<Uint8Array> {
-    for (let at = 0; at < chunk.length;) {
+    for (let at = 0; at < chunk.length; ) {
       this.frame ??= new Uint8Array(this.frameBytes);
       const n = Math.min(this.frameBytes - this.filled, chunk.length - at);
       this.frame.set(chunk.subarray(at, at + n), this.filled);
@@ -349,7 +393,8 @@ export function checkVideoOutput(output: string, kind: OutputKind, tools: Ffmpeg
   }
   const ext = extname(output).toLowerCase();
   if (!(VIDEO_EXTENSIONS as readonly string[]).includes(ext)) {
-    const what = ext ? `has the extension ${ext}, which is not a container ffmpeg writes H.264 video into here`
+    const what = ext
+      ? `has the extension ${ext}, which is not a container ffmpeg writes H.264 video into here`
       : 'has no extension, so ffmpeg cannot tell which container to write';
     throw new ModelFileError(output, `${what}; use ${VIDEO_EXTENSIONS.join(', ')}, or give a directory for frames`);
   }
@@ -402,8 +447,9 @@ export function openFrameSink(output: string, options: FrameSinkOptions): FrameS
 function checkFrameSize(frame: RgbaImage, width: number, height: number, index: number): void {
   if (frame.width !== width || frame.height !== height || frame.data.length !== width * height * 4) {
     // A caller's bug rather than a bad file: the frames must all have the size the sink was opened with.
-    throw new Error(`frame ${index} is ${frame.width}×${frame.height} (${frame.data.length} bytes); the sink is ${
-      width}×${height}`);
+    throw new Error(
+      `frame ${index} is ${frame.width}×${frame.height} (${frame.data.length} bytes); the sink is ${width}×${height}`,
+    );
   }
 }
 
@@ -427,7 +473,10 @@ class VideoSink implements FrameSink {
     rmSync(this.temp, { force: true });
   };
 
-  constructor(readonly output: string, private readonly options: FrameSinkOptions) {
+  constructor(
+    readonly output: string,
+    private readonly options: FrameSinkOptions,
+  ) {
     const ext = extname(output);
     this.temp = join(dirname(output), `.${basename(output, ext)}.${process.pid}.tmp${ext}`);
     this.ffmpeg = options.ffmpeg ?? 'ffmpeg';
@@ -495,9 +544,12 @@ class VideoSink implements FrameSink {
     }
     const line = meaningfulLine(this.log.lines, this.temp);
     if (line) return new ModelFileError(this.output, `ffmpeg cannot write it: ${line}`);
-    return new ModelFileError(this.output, status.code === 0
-      ? `ffmpeg stopped reading frames (${this.pipeError?.message})`
-      : exitDescription('ffmpeg', status.code, status.signal));
+    return new ModelFileError(
+      this.output,
+      status.code === 0
+        ? `ffmpeg stopped reading frames (${this.pipeError?.message})`
+        : exitDescription('ffmpeg', status.code, status.signal),
+    );
   }
 
   private settle(state: SinkState): void {
@@ -508,9 +560,31 @@ class VideoSink implements FrameSink {
 
 function encoderArgs(o: FrameSinkOptions, temp: string): string[] {
   // yuv420p (what players accept) needs even sizes: pad odd ones by a pixel rather than crop a row of the frame.
-  return ['-nostdin', '-hide_banner', '-nostats', '-v', 'error', '-y',
-    '-f', 'rawvideo', '-pix_fmt', 'rgba', '-s', `${o.width}x${o.height}`, '-r', String(o.fps), '-i', 'pipe:0',
-    '-vf', 'pad=ceil(iw/2)*2:ceil(ih/2)*2', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', temp];
+  return [
+    '-nostdin',
+    '-hide_banner',
+    '-nostats',
+    '-v',
+    'error',
+    '-y',
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'rgba',
+    '-s',
+    `${o.width}x${o.height}`,
+    '-r',
+    String(o.fps),
+    '-i',
+    'pipe:0',
+    '-vf',
+    'pad=ceil(iw/2)*2:ceil(ih/2)*2',
+    '-c:v',
+    'libx264',
+    '-pix_fmt',
+    'yuv420p',
+    temp,
+  ];
 }
 
 /**
@@ -524,7 +598,11 @@ class DirectorySink implements FrameSink {
   private readonly written: string[] = [];
   private state: SinkState = 'open';
 
-  constructor(readonly output: string, private readonly width: number, private readonly height: number) {
+  constructor(
+    readonly output: string,
+    private readonly width: number,
+    private readonly height: number,
+  ) {
     this.created = !statOrUndefined(output);
     if (this.created) mkdirSync(output);
   }
@@ -646,24 +724,32 @@ class StderrLog {
 }
 
 // Summary lines ffmpeg adds after the real reason (or repeating it); the reason is a line before them.
-const GENERIC_LINES = new RegExp('^(Conversion failed!|Error while (decoding|processing|filtering)|Error initializing'
-  + '|Could not write header|Error opening (output|input)|Exiting normally|Error (marking|closing) filters'
-  + '|Last message repeated)', 'i');
+const GENERIC_LINES = new RegExp(
+  '^(Conversion failed!|Error while (decoding|processing|filtering)|Error initializing' +
+    '|Could not write header|Error opening (output|input)|Exiting normally|Error (marking|closing) filters' +
+    '|Last message repeated)',
+  'i',
+);
 
 /**
  * The first line that says what went wrong, without ffmpeg's "[h264 @ 0x55…]" context address or the file's name
  * (ModelFileError adds it): "h264: Invalid NAL unit size (223 > 4)."
  */
 function meaningfulLine(
-  lines: readonly string[], file?: string, which: 'first' | 'last' = 'first',
+  lines: readonly string[],
+  file?: string,
+  which: 'first' | 'last' = 'first',
 ): string | undefined {
   const cleaned = lines.map((l) => cleanLine(l, file)).filter(Boolean);
   const specific = cleaned.filter((l) => !GENERIC_LINES.test(l));
-  return which === 'first' ? specific[0] ?? cleaned[0] : specific.at(-1) ?? cleaned.at(-1);
+  return which === 'first' ? (specific[0] ?? cleaned[0]) : (specific.at(-1) ?? cleaned.at(-1));
 }
 
 function cleanLine(line: string, file?: string): string {
-  let l = line.trim().replace(/^\[NULL @ 0x[0-9a-f]+\]\s*/i, '').replace(/^\[([^\]@]+?) @ 0x[0-9a-f]+\]\s*/i, '$1: ');
+  let l = line
+    .trim()
+    .replace(/^\[NULL @ 0x[0-9a-f]+\]\s*/i, '')
+    .replace(/^\[([^\]@]+?) @ 0x[0-9a-f]+\]\s*/i, '$1: ');
   for (const name of file ? [file, resolve(file)] : []) {
     if (l.startsWith(`${name}: `)) l = l.slice(name.length + 2);
   }
@@ -679,6 +765,8 @@ function toolError(error: Error, tool: string, file?: string): Error {
   if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
     return file ? new ModelFileError(file, `cannot run ${tool}: ${error.message}`) : error;
   }
-  return new UsageError(`${file ? `${file}: ` : ''}this needs ffmpeg (${tool} was not found): npm run setup installs `
-    + 'it on Debian, or apt-get install ffmpeg; or use a directory of .jpg/.png frames instead of a video');
+  return new UsageError(
+    `${file ? `${file}: ` : ''}this needs ffmpeg (${tool} was not found): npm run setup installs ` +
+      'it on Debian, or apt-get install ffmpeg; or use a directory of .jpg/.png frames instead of a video',
+  );
 }

@@ -25,31 +25,47 @@ export interface TuneResult {
 }
 
 const REGISTER: TileVariant[] = [
-  { tm: 8, tn: 8, wgX: 8, wgY: 8 }, { tm: 8, tn: 16, wgX: 8, wgY: 8 }, { tm: 4, tn: 8, wgX: 8, wgY: 8 },
-  { tm: 8, tn: 4, wgX: 8, wgY: 8 }, { tm: 4, tn: 4, wgX: 8, wgY: 8 },
+  { tm: 8, tn: 8, wgX: 8, wgY: 8 },
+  { tm: 8, tn: 16, wgX: 8, wgY: 8 },
+  { tm: 4, tn: 8, wgX: 8, wgY: 8 },
+  { tm: 8, tn: 4, wgX: 8, wgY: 8 },
+  { tm: 4, tn: 4, wgX: 8, wgY: 8 },
 ];
 const GEMM: TileVariant[] = [
   ...REGISTER,
-  { kind: 'vec4', tm: 8, tn: 2, wgX: 8, wgY: 8 }, { kind: 'vec4', tm: 8, tn: 4, wgX: 8, wgY: 8 },
+  { kind: 'vec4', tm: 8, tn: 2, wgX: 8, wgY: 8 },
+  { kind: 'vec4', tm: 8, tn: 4, wgX: 8, wgY: 8 },
   // Workgroup-memory tiling: slow on CPU adapters, usually the winner on real GPUs.
-  { kind: 'tiled', tm: 4, tn: 4, wgX: 16, wgY: 16, tk: 16 }, { kind: 'tiled', tm: 8, tn: 8, wgX: 8, wgY: 8, tk: 8 },
+  { kind: 'tiled', tm: 4, tn: 4, wgX: 16, wgY: 16, tk: 16 },
+  { kind: 'tiled', tm: 8, tn: 8, wgX: 8, wgY: 8, tk: 8 },
 ];
 /** A shared by subgroup broadcast: only where the device has subgroups of ≥ 8 lanes. */
 const SUBGROUP: TileVariant[] = [
-  { kind: 'subgroup', tm: 16, tn: 4, wgX: 8, wgY: 1 }, { kind: 'subgroup', tm: 16, tn: 2, wgX: 8, wgY: 1 },
-  { kind: 'subgroup', tm: 8, tn: 4, wgX: 8, wgY: 1 }, { kind: 'subgroup', tm: 16, tn: 1, wgX: 8, wgY: 1 },
-  { kind: 'subgroup', tm: 32, tn: 2, wgX: 8, wgY: 1 }, { kind: 'subgroup', tm: 16, tn: 4, wgX: 16, wgY: 1 },
+  { kind: 'subgroup', tm: 16, tn: 4, wgX: 8, wgY: 1 },
+  { kind: 'subgroup', tm: 16, tn: 2, wgX: 8, wgY: 1 },
+  { kind: 'subgroup', tm: 8, tn: 4, wgX: 8, wgY: 1 },
+  { kind: 'subgroup', tm: 16, tn: 1, wgX: 8, wgY: 1 },
+  { kind: 'subgroup', tm: 32, tn: 2, wgX: 8, wgY: 1 },
+  { kind: 'subgroup', tm: 16, tn: 4, wgX: 16, wgY: 1 },
 ];
 const GEMV: TileVariant[] = [
-  { tm: 1, tn: 4, wgX: 64, wgY: 1 }, { tm: 1, tn: 8, wgX: 32, wgY: 1 }, { tm: 1, tn: 2, wgX: 64, wgY: 1 }, { kind: 'vec4', tm: 1, tn: 1, wgX: 64, wgY: 1 },
+  { tm: 1, tn: 4, wgX: 64, wgY: 1 },
+  { tm: 1, tn: 8, wgX: 32, wgY: 1 },
+  { tm: 1, tn: 2, wgX: 64, wgY: 1 },
+  { kind: 'vec4', tm: 1, tn: 1, wgX: 64, wgY: 1 },
 ];
 
 export function candidatesFor(key: string, maxInvocations: number, subgroupMinSize = 0): TileVariant[] {
   const subgroup = subgroupMinSize >= 8 && key.endsWith('4') ? SUBGROUP : []; // classes with whole column quads
   // conv classes do not record oc % 4; the planner falls back from the subgroup kind where it does not fit.
   const convSubgroup = subgroupMinSize >= 8 ? SUBGROUP : [];
-  const list = key.startsWith('conv2d') ? [...REGISTER, ...convSubgroup] : key.startsWith('gemm-batched') ? [...REGISTER, ...subgroup]
-    : key.includes(' mV ') ? GEMV : [...GEMM, ...subgroup];
+  const list = key.startsWith('conv2d')
+    ? [...REGISTER, ...convSubgroup]
+    : key.startsWith('gemm-batched')
+      ? [...REGISTER, ...subgroup]
+      : key.includes(' mV ')
+        ? GEMV
+        : [...GEMM, ...subgroup];
   return list.filter((v) => v.wgX * v.wgY <= maxInvocations);
 }
 
@@ -76,7 +92,11 @@ async function timeVariant(run: () => Promise<Tensor>): Promise<number> {
 }
 
 /** Times every candidate of every case; returns the fastest per class (and what the default took). */
-export async function tune(ctx: GpuContext, cases: TuningCase[], log: (line: string) => void = () => {}): Promise<TuneResult[]> {
+export async function tune(
+  ctx: GpuContext,
+  cases: TuningCase[],
+  log: (line: string) => void = () => {},
+): Promise<TuneResult[]> {
   const results: TuneResult[] = [];
   for (const c of cases) {
     let run: (v: TileVariant) => Promise<Tensor>;
@@ -92,8 +112,22 @@ export async function tune(ctx: GpuContext, cases: TuningCase[], log: (line: str
       fallback = defaultGemmVariant(m, n, ctx.caps);
     } else {
       const { x: xs, w: ws, stride, padding } = c.problem;
-      const x = Tensor.fromArray(ctx, randomArray(xs.reduce((p, q) => p * q, 1), 3), xs);
-      const w = Tensor.fromArray(ctx, randomArray(ws.reduce((p, q) => p * q, 1), 4), ws);
+      const x = Tensor.fromArray(
+        ctx,
+        randomArray(
+          xs.reduce((p, q) => p * q, 1),
+          3,
+        ),
+        xs,
+      );
+      const w = Tensor.fromArray(
+        ctx,
+        randomArray(
+          ws.reduce((p, q) => p * q, 1),
+          4,
+        ),
+        ws,
+      );
       owned.push(x, w);
       run = (v) => ops.conv2d(x, w, null, { strides: [stride, stride], padding }, { variant: v });
       fallback = defaultConv2dVariant(1, ws[3], ctx.caps);

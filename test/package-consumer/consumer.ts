@@ -5,8 +5,17 @@
 //
 // Usage: node consumer.js <image.jpg> <mnist.keras|.h5> <digit.png>; prints one JSON line.
 import {
-  Detector, GpuContext, Tensor, loadImage, loadKerasModel, ops,
-  type Conv2dAttrs, type Detection, type DetectResult, type KerasInfo, type LoadedModel,
+  Detector,
+  GpuContext,
+  Tensor,
+  loadImage,
+  loadKerasModel,
+  ops,
+  type Conv2dAttrs,
+  type Detection,
+  type DetectResult,
+  type KerasInfo,
+  type LoadedModel,
 } from 'webgpu-cnn';
 
 interface Report {
@@ -42,7 +51,11 @@ async function classifyDigit(ctx: GpuContext, modelFile: string, digit: string):
 
 /** Eager ops: a 3×3 box filter over a 4×4 ramp with 'same' padding, read back. */
 async function eagerConv(ctx: GpuContext): Promise<number[]> {
-  const x = Tensor.fromArray(ctx, Float32Array.from({ length: 16 }, (_, i) => i), [1, 4, 4, 1]);
+  const x = Tensor.fromArray(
+    ctx,
+    Float32Array.from({ length: 16 }, (_, i) => i),
+    [1, 4, 4, 1],
+  );
   const w = Tensor.fromArray(ctx, new Float32Array(9).fill(1), [3, 3, 1, 1]);
   const attrs: Conv2dAttrs = { padding: 'same' };
   const y = await ops.conv2d(x, w, null, attrs);

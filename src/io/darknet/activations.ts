@@ -35,8 +35,11 @@ export function activationOf(o: Options, fallback: string, site: ActivationSite)
   if (!entry) o.error('activation', `'${name}' is not supported (${here.join(', ')})`);
   if (!here.includes(name)) {
     const where = entry.only!.map((s) => `[${s}]`).join(' and ');
-    o.error('activation', `'${name}' is computed by Darknet only in ${where}; ` +
-      `here its generic activate() returns 0 (supported here: ${here.join(', ')})`);
+    o.error(
+      'activation',
+      `'${name}' is computed by Darknet only in ${where}; ` +
+        `here its generic activate() returns 0 (supported here: ${here.join(', ')})`,
+    );
   }
   return entry.activation;
 }

@@ -18,23 +18,78 @@ export interface CfgSection {
 export const NET_KEYS = {
   keys: ['width', 'height', 'channels', 'letter_box'],
   ignored: [
-    'batch', 'subdivisions', 'momentum', 'decay', 'angle', 'saturation', 'exposure', 'hue', 'learning_rate', 'burn_in',
-    'max_batches', 'policy', 'steps', 'scales', 'step', 'gamma', 'power', 'mosaic', 'mixup', 'cutmix', 'flip', 'blur',
-    'jitter', 'aug', 'max_chart_loss', 'optimized_memory', 'workspace_size_limit_mb', 'adam', 'b1', 'b2', 'eps',
-    'label_smooth_eps', 'track', 'time_steps', 'sequential_subdivisions', 'random', 'min_crop', 'max_crop', 'inputs',
-    'ema_alpha', 'mosaic_bound', 'gaussian_noise', 'contrastive', 'unsupervised', 'adversarial_lr', 'resize_step',
-    'loss_scale', 'dynamic_minibatch', 'try_fix_nan', 'augment_speed', 'show_receptive_field', 'batches_per_cycle',
-    'batches_cycle_mult', 'seq_scales', 'attention', 'equidistant_point',
+    'batch',
+    'subdivisions',
+    'momentum',
+    'decay',
+    'angle',
+    'saturation',
+    'exposure',
+    'hue',
+    'learning_rate',
+    'burn_in',
+    'max_batches',
+    'policy',
+    'steps',
+    'scales',
+    'step',
+    'gamma',
+    'power',
+    'mosaic',
+    'mixup',
+    'cutmix',
+    'flip',
+    'blur',
+    'jitter',
+    'aug',
+    'max_chart_loss',
+    'optimized_memory',
+    'workspace_size_limit_mb',
+    'adam',
+    'b1',
+    'b2',
+    'eps',
+    'label_smooth_eps',
+    'track',
+    'time_steps',
+    'sequential_subdivisions',
+    'random',
+    'min_crop',
+    'max_crop',
+    'inputs',
+    'ema_alpha',
+    'mosaic_bound',
+    'gaussian_noise',
+    'contrastive',
+    'unsupervised',
+    'adversarial_lr',
+    'resize_step',
+    'loss_scale',
+    'dynamic_minibatch',
+    'try_fix_nan',
+    'augment_speed',
+    'show_receptive_field',
+    'batches_per_cycle',
+    'batches_cycle_mult',
+    'seq_scales',
+    'attention',
+    'equidistant_point',
   ],
 };
 
 const ALIASES: Record<string, string> = {
-  network: 'net', conv: 'convolutional', max: 'maxpool', avg: 'avgpool', local_avg: 'local_avgpool',
+  network: 'net',
+  conv: 'convolutional',
+  max: 'maxpool',
+  avg: 'avgpool',
+  local_avg: 'local_avgpool',
 };
 
 /** Sections in file order; `known` gives each supported section's keys (anything else fails naming its line). */
 export function parseCfg(
-  text: string, file: string, known: Record<string, { keys: readonly string[]; ignored: readonly string[] }>,
+  text: string,
+  file: string,
+  known: Record<string, { keys: readonly string[]; ignored: readonly string[] }>,
 ): { net: CfgSection; layers: CfgSection[] } {
   const table = { net: NET_KEYS, ...known };
   const sections: CfgSection[] = [];
@@ -44,24 +99,35 @@ export function parseCfg(
     const where = i + 1;
     if (line.startsWith('[')) {
       const m = /^\[([^\]]+)\]$/.exec(line);
-      if (!m) throw new ModelFileError(file, `line ${where}: malformed section header '${raw.trim()}'`, { line: where });
+      if (!m)
+        throw new ModelFileError(file, `line ${where}: malformed section header '${raw.trim()}'`, { line: where });
       const name = m[1].trim().toLowerCase();
       const type = ALIASES[name] ?? name;
       if (!(type in table)) {
-        throw new ModelFileError(file, `line ${where}: section [${m[1]}] is not supported (supported: ${Object.keys(table).map((s) => `[${s}]`).join(', ')})`,
-          { line: where, field: `[${m[1]}]` });
+        throw new ModelFileError(
+          file,
+          `line ${where}: section [${m[1]}] is not supported (supported: ${Object.keys(table)
+            .map((s) => `[${s}]`)
+            .join(', ')})`,
+          { line: where, field: `[${m[1]}]` },
+        );
       }
       sections.push({ type, line: where, options: new Map() });
       return;
     }
     const eq = line.indexOf('=');
-    if (eq < 0) throw new ModelFileError(file, `line ${where}: expected key=value, got '${raw.trim()}'`, { line: where });
+    if (eq < 0)
+      throw new ModelFileError(file, `line ${where}: expected key=value, got '${raw.trim()}'`, { line: where });
     const section = sections[sections.length - 1];
-    if (!section) throw new ModelFileError(file, `line ${where}: '${line}' comes before any [section]`, { line: where });
+    if (!section)
+      throw new ModelFileError(file, `line ${where}: '${line}' comes before any [section]`, { line: where });
     const key = line.slice(0, eq).trim().toLowerCase();
     const spec = table[section.type as keyof typeof table];
     if (!spec.keys.includes(key) && !spec.ignored.includes(key)) {
-      throw new ModelFileError(file, `line ${where}: key '${key}' in [${section.type}] is not supported`, { line: where, field: key });
+      throw new ModelFileError(file, `line ${where}: key '${key}' in [${section.type}] is not supported`, {
+        line: where,
+        field: key,
+      });
     }
     // As in Darknet's option_find, the first occurrence of a key is the one that counts.
     if (!section.options.has(key)) section.options.set(key, { value: line.slice(eq + 1).trim(), line: where });
@@ -72,12 +138,20 @@ export function parseCfg(
 
 /** Typed, validated access to a section's options, with errors naming the file, line and key. */
 export class Options {
-  constructor(private readonly section: CfgSection, private readonly file: string, private readonly layer?: string) {}
+  constructor(
+    private readonly section: CfgSection,
+    private readonly file: string,
+    private readonly layer?: string,
+  ) {}
 
   /** Throws naming this key's line (or the section's, when the key is absent). */
   error(key: string, message: string): never {
     const line = this.section.options.get(key)?.line ?? this.section.line;
-    throw new ModelFileError(this.file, `line ${line}: [${this.section.type}] ${key}: ${message}`, { line, field: key, layer: this.layer });
+    throw new ModelFileError(this.file, `line ${line}: [${this.section.type}] ${key}: ${message}`, {
+      line,
+      field: key,
+      layer: this.layer,
+    });
   }
 
   has(key: string): boolean {
@@ -111,7 +185,11 @@ export class Options {
   ints(key: string, fallback?: number[]): number[] {
     const v = this.section.options.get(key);
     if (!v) return fallback ?? this.error(key, 'is required');
-    const list = v.value.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+    const list = v.value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map(Number);
     if (list.some((n) => !Number.isFinite(n))) this.error(key, `'${v.value}' is not a list of numbers`);
     return list;
   }

@@ -35,18 +35,41 @@ function checkChannels(o: Options, x: Shape3, anchors: number, classes: number):
 export const yolo: SectionHandler = {
   keys: ['mask', 'anchors', 'classes', 'num', 'scale_x_y', 'new_coords', 'nms_kind', 'beta_nms'],
   ignored: [
-    'jitter', 'ignore_thresh', 'truth_thresh', 'random', 'iou_loss', 'iou_normalizer', 'cls_normalizer', 'iou_thresh',
-    'max_delta', 'counters_per_class', 'label_smooth_eps', 'objectness_smooth', 'resize', 'uc_normalizer',
+    'jitter',
+    'ignore_thresh',
+    'truth_thresh',
+    'random',
+    'iou_loss',
+    'iou_normalizer',
+    'cls_normalizer',
+    'iou_thresh',
+    'max_delta',
+    'counters_per_class',
+    'label_smooth_eps',
+    'objectness_smooth',
+    'resize',
+    'uc_normalizer',
     'obj_normalizer',
-    'delta_normalizer', 'focal_loss', 'max', 'track_history_size', 'sim_thresh', 'dets_for_track', 'dets_for_show',
-    'track_ciou_norm', 'embedding_layer', 'map',
+    'delta_normalizer',
+    'focal_loss',
+    'max',
+    'track_history_size',
+    'sim_thresh',
+    'dets_for_track',
+    'dets_for_show',
+    'track_ciou_norm',
+    'embedding_layer',
+    'map',
   ],
   plan(o, at) {
     const x = at.shapeOf(at.index - 1);
     const pairs = Math.floor(o.ints('anchors').length / 2);
     const anchors = anchorPairs(o, o.int('num', pairs, { min: 1 }));
     const classes = o.int('classes', 20, { min: 1 });
-    const mask = o.ints('mask', anchors.map((_, k) => k));
+    const mask = o.ints(
+      'mask',
+      anchors.map((_, k) => k),
+    );
     if (!mask.length || mask.some((m) => !Number.isInteger(m) || m < 0 || m >= anchors.length)) {
       o.error('mask', `entries must index the ${anchors.length} anchors`);
     }
@@ -66,8 +89,17 @@ export const yolo: SectionHandler = {
 export const region: SectionHandler = {
   keys: ['anchors', 'classes', 'coords', 'num', 'softmax'],
   ignored: [
-    'bias_match', 'jitter', 'rescore', 'object_scale', 'noobject_scale', 'class_scale', 'coord_scale', 'absolute',
-    'thresh', 'random', 'max',
+    'bias_match',
+    'jitter',
+    'rescore',
+    'object_scale',
+    'noobject_scale',
+    'class_scale',
+    'coord_scale',
+    'absolute',
+    'thresh',
+    'random',
+    'max',
   ],
   plan(o, at) {
     const x = at.shapeOf(at.index - 1);
@@ -82,7 +114,12 @@ export const region: SectionHandler = {
       shape: x,
       weightCount: 0,
       head: {
-        kind: 'region', layer: at.index, anchors, classes, softmax: o.int('softmax', 0) !== 0, nms: { kind: 'default', beta: 0.6 },
+        kind: 'region',
+        layer: at.index,
+        anchors,
+        classes,
+        softmax: o.int('softmax', 0) !== 0,
+        nms: { kind: 'default', beta: 0.6 },
       },
       build: (b) => b.add({ kind: 'identity' }, [b.nodeOf(at.index - 1)]),
     };

@@ -22,7 +22,8 @@ export const route: SectionHandler = {
     if (shapes.some((f) => f.h !== shapes[0].h || f.w !== shapes[0].w)) {
       o.error('layers', `concatenates layers of different sizes (${shapes.map((f) => `${f.w}×${f.h}`).join(', ')})`);
     }
-    const groups = o.int('groups', 1, { min: 1 }), groupId = o.int('group_id', 0, { min: 0 });
+    const groups = o.int('groups', 1, { min: 1 }),
+      groupId = o.int('group_id', 0, { min: 0 });
     const uneven = shapes.findIndex((f) => f.c % groups);
     if (uneven >= 0 || groupId >= groups) {
       const c = uneven >= 0 ? shapes[uneven].c : shapes[0].c;
@@ -71,7 +72,9 @@ function normalizeShortcutWeights(w: Float32Array, inputs: number, how: Normaliz
     const max = Math.max(...vals);
     const r = vals.map((v) => (how === 'relu' ? (v > 0.001 ? v : 0.001) : Math.fround(Math.exp(v - max))));
     const sum = r.reduce((s, v) => Math.fround(s + v), 0.0001);
-    r.forEach((v, i) => { out[i * step + ch] = v / sum; });
+    r.forEach((v, i) => {
+      out[i * step + ch] = v / sum;
+    });
   }
   return out;
 }
@@ -95,10 +98,19 @@ export const shortcut: SectionHandler = {
       }
     });
     const type = choice<WeightsType>(o, 'weights_type', {
-      none: 'none', per_feature: 'per_feature', per_layer: 'per_feature', per_channel: 'per_channel',
+      none: 'none',
+      per_feature: 'per_feature',
+      per_layer: 'per_feature',
+      per_channel: 'per_channel',
     });
-    const norm = choice<Normalization>(o, 'weights_normalization', { none: 'none', relu: 'relu', avg_relu: 'relu', softmax: 'softmax' });
-    if (norm !== 'none' && type === 'none') o.error('weights_normalization', 'normalises weights, but weights_type is none');
+    const norm = choice<Normalization>(o, 'weights_normalization', {
+      none: 'none',
+      relu: 'relu',
+      avg_relu: 'relu',
+      softmax: 'softmax',
+    });
+    if (norm !== 'none' && type === 'none')
+      o.error('weights_normalization', 'normalises weights, but weights_type is none');
     const activation = activationOf(o, 'linear', 'shortcut');
     const inputs = from.length + 1;
     const weightCount = type === 'none' ? 0 : type === 'per_feature' ? inputs : inputs * x.c;
@@ -111,9 +123,10 @@ export const shortcut: SectionHandler = {
         /** Input i's values, scaled by its weights, over `c` channels. */
         const term = (node: string, i: number, c: number, name: string): string => {
           if (!w) return node;
-          const op: Op = type === 'per_feature'
-            ? { kind: 'binary', op: 'mul', constant: { value: w[i * step] } }
-            : { kind: 'binary', op: 'mul', operandShape: [c] };
+          const op: Op =
+            type === 'per_feature'
+              ? { kind: 'binary', op: 'mul', constant: { value: w[i * step] } }
+              : { kind: 'binary', op: 'mul', operandShape: [c] };
           const operand = type === 'per_channel' ? { operand: w.slice(i * step, i * step + c) } : undefined;
           return b.add(op, [node], name, operand);
         };
@@ -126,7 +139,8 @@ export const shortcut: SectionHandler = {
           const last = k === from.length - 1;
           const c = Math.min(shapes[k].c, x.c);
           let src = b.nodeOf(j);
-          if (shapes[k].c > x.c) src = b.add({ kind: 'slice', axis: -1, begin: 0, size: c }, [src], `${b.name}/from${k}`);
+          if (shapes[k].c > x.c)
+            src = b.add({ kind: 'slice', axis: -1, begin: 0, size: c }, [src], `${b.name}/from${k}`);
           const t = term(src, k + 1, c, `${b.name}/w${k + 1}`);
           if (c === x.c) {
             const name = last ? b.name : `${b.name}/add${k}`;
@@ -168,7 +182,8 @@ export const scaleChannels: SectionHandler = {
     return {
       shape: f,
       weightCount: 0,
-      build: (b: NodeBuilder) => b.add({ kind: 'binary', op: 'mul', activation }, [b.nodeOf(from), b.nodeOf(at.index - 1)]),
+      build: (b: NodeBuilder) =>
+        b.add({ kind: 'binary', op: 'mul', activation }, [b.nodeOf(from), b.nodeOf(at.index - 1)]),
     };
   },
 };

@@ -5,7 +5,15 @@ import type { Graph, GraphWeights, Node, Op } from '../../graph/ir.js';
 import type { NodeWeights } from '../../ops/lowering.js';
 import { ModelFileError } from '../../errors.js';
 import { Options, parseCfg } from './cfg.js';
-import { layerName, SECTIONS, type DetectionHead, type LayerContext, type NmsRule, type PlannedLayer, type Shape3 } from './sections.js';
+import {
+  layerName,
+  SECTIONS,
+  type DetectionHead,
+  type LayerContext,
+  type NmsRule,
+  type PlannedLayer,
+  type Shape3,
+} from './sections.js';
 import { readWeightsHeader, WeightReader, type WeightsHeader } from './weights.js';
 
 export type { DetectionHead, NmsRule, RegionHead, YoloHead } from './sections.js';
@@ -40,7 +48,8 @@ function netInput(o: Options, inputSize?: [number, number]): Shape3 {
   if (w > 8192 || h > 8192) o.error('width', `input ${w}×${h} is larger than 8192 pixels on a side`);
   // The detector letterboxes RGB images: a network for another number of channels cannot take them.
   const c = o.int('channels', 3);
-  if (c !== 3) o.error('channels', `${c}-channel networks are not supported (the detector feeds RGB images: channels=3)`);
+  if (c !== 3)
+    o.error('channels', `${c}-channel networks are not supported (the detector feeds RGB images: channels=3)`);
   return { h, w, c };
 }
 
@@ -49,7 +58,10 @@ function netInput(o: Options, inputSize?: [number, number]): Shape3 {
  * arrays are read; without, the convs get zero weights (for shapes and summaries only).
  */
 export function buildDarknet(
-  cfgText: string, cfgFile: string, weights?: { bytes: Uint8Array; file: string }, inputSize?: [number, number],
+  cfgText: string,
+  cfgFile: string,
+  weights?: { bytes: Uint8Array; file: string },
+  inputSize?: [number, number],
   options: DarknetBuildOptions = {},
 ): DarknetNetwork {
   const { net, layers } = parseCfg(cfgText, cfgFile, SECTIONS);
@@ -87,9 +99,11 @@ export function buildDarknet(
     const { header, start } = readWeightsHeader(weights.bytes, weights.file);
     const expected = start + 4 * params;
     if (weights.bytes.length !== expected) {
-      throw new ModelFileError(weights.file,
+      throw new ModelFileError(
+        weights.file,
         `is ${weights.bytes.length} bytes, but ${cfgFile} needs ${expected} (a ${start}-byte header + ${params} float32 parameters): ` +
-        `${weights.bytes.length < expected ? 'truncated, or ' : ''}weights for another cfg`);
+          `${weights.bytes.length < expected ? 'truncated, or ' : ''}weights for another cfg`,
+      );
     }
     reader = new WeightReader(weights.bytes, start);
     version = header;
@@ -106,7 +120,12 @@ export function buildDarknet(
       name,
       nodeOf: (j) => (j < 0 ? 'input' : names[j]),
       add: (op: Op, inputs: string[], nodeName = name, arrays?: NodeWeights) => {
-        nodes.push({ name: nodeName, op, inputs, source: { className: `[${section.type}]`, file: cfgFile, layer: name } });
+        nodes.push({
+          name: nodeName,
+          op,
+          inputs,
+          source: { className: `[${section.type}]`, file: cfgFile, layer: name },
+        });
         if (arrays) graphWeights.set(nodeName, arrays);
         return nodeName;
       },
@@ -119,19 +138,42 @@ export function buildDarknet(
     });
     if (layer.head) heads.push({ ...layer.head, output: name } as DetectionHead);
   });
-  const graph: Graph = { name: cfgFile.split('/').pop()!, nodes, inputs: ['input'], outputs: heads.map((h) => h.output) };
+  const graph: Graph = {
+    name: cfgFile.split('/').pop()!,
+    nodes,
+    inputs: ['input'],
+    outputs: heads.map((h) => h.output),
+  };
   const last = planned[planned.length - 1].head;
   const nms: NmsRule = last ? last.nms : { kind: 'default', beta: 0.6 };
   return {
-    graph, weights: graphWeights, heads, nms, width: input.w, height: input.h, channels: input.c,
-    letterbox: netOpts.int('letter_box', 1) !== 0, version,
+    graph,
+    weights: graphWeights,
+    heads,
+    nms,
+    width: input.w,
+    height: input.h,
+    channels: input.c,
+    letterbox: netOpts.int('letter_box', 1) !== 0,
+    version,
   };
 }
 
-function checkWeights(values: Float32Array, tensor: string, above: number | undefined, file: string, layer: string, line: number): void {
+function checkWeights(
+  values: Float32Array,
+  tensor: string,
+  above: number | undefined,
+  file: string,
+  layer: string,
+  line: number,
+): void {
   const bad = values.findIndex((v) => !Number.isFinite(v) || (above !== undefined && v <= above));
   if (bad < 0) return;
   const what = Number.isFinite(values[bad]) ? `${values[bad]}, not above ${above}` : `${values[bad]}`;
-  throw new ModelFileError(file, `layer ${layer} (cfg line ${line}): ${tensor}[${bad}] is ${what}; ` +
-    'the file is damaged (load with allowBadWeights / --allow-bad-weights to use it anyway)', { layer, field: tensor });
+  throw new ModelFileError(
+    file,
+    `layer ${layer} (cfg line ${line}): ${tensor}[${bad}] is ${what}; ` +
+      'the file is damaged (load with allowBadWeights / --allow-bad-weights to use it anyway)',
+    { layer, field: tensor },
+  );
 }

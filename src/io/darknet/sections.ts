@@ -13,7 +13,15 @@ import type { LayerContext, NodeBuilder, PlannedLayer, SectionHandler, Shape3 } 
 import { oihwToHwio } from './weights.js';
 
 export type {
-  DetectionHead, LayerContext, NmsRule, NodeBuilder, PlannedLayer, RegionHead, SectionHandler, Shape3, YoloHead,
+  DetectionHead,
+  LayerContext,
+  NmsRule,
+  NodeBuilder,
+  PlannedLayer,
+  RegionHead,
+  SectionHandler,
+  Shape3,
+  YoloHead,
 } from './section-types.js';
 
 /**
@@ -28,7 +36,8 @@ type Shape3Hw = { h: number; w: number };
 
 /** A spatial size after a window, which must stay at least one pixel. */
 function windowOut(o: Options, key: string, x: Shape3, out: (len: number, axis: 'h' | 'w') => number): Shape3Hw {
-  const h = out(x.h, 'h'), w = out(x.w, 'w');
+  const h = out(x.h, 'h'),
+    w = out(x.w, 'w');
   if (!(h >= 1 && w >= 1)) o.error(key, `the output would be ${w}×${h} from an input of ${x.w}×${x.h}`);
   return { h, w };
 }
@@ -44,12 +53,22 @@ function strides(o: Options): { sx: number; sy: number; stride: number } {
 
 const convolutional: SectionHandler = {
   keys: [
-    'filters', 'size', 'stride', 'stride_x', 'stride_y', 'pad', 'padding', 'groups', 'batch_normalize', 'activation',
+    'filters',
+    'size',
+    'stride',
+    'stride_x',
+    'stride_y',
+    'pad',
+    'padding',
+    'groups',
+    'batch_normalize',
+    'activation',
   ],
   ignored: ['stopbackward', 'dontload', 'dontloadscales', 'learning_rate_scale', 'train'],
   plan(o, at) {
     const x = at.shapeOf(at.index - 1);
-    const n = o.int('filters', 1, { min: 1 }), size = o.int('size', 1, { min: 1 });
+    const n = o.int('filters', 1, { min: 1 }),
+      size = o.int('size', 1, { min: 1 });
     const { sx, sy } = strides(o);
     const groups = o.int('groups', 1, { min: 1 });
     if (x.c % groups || n % groups) {
@@ -73,18 +92,25 @@ const convolutional: SectionHandler = {
         // A variance within ε below zero (real files hold −7e-44) still gives a finite √(σ² + ε).
         const bnParams = bn
           ? {
-            gamma: b.take(n, 'scales'), mean: b.take(n, 'rolling_mean'),
-            variance: b.take(n, 'rolling_variance', { above: -DARKNET_BN_EPSILON }),
-          }
+              gamma: b.take(n, 'scales'),
+              mean: b.take(n, 'rolling_mean'),
+              variance: b.take(n, 'rolling_variance', { above: -DARKNET_BN_EPSILON }),
+            }
           : undefined;
         const hwio = oihwToHwio(b.take(n * cg * size * size, 'weights'), n, cg, size);
         const { weights: kernel, bias } = bnParams
           ? foldBatchNorm(hwio, undefined, { ...bnParams, beta: biases, epsilon: DARKNET_BN_EPSILON })
           : { weights: hwio, bias: biases };
-        b.add({
-          kind: 'conv2d', kernelShape: [size, size, cg, n],
-          attrs: { strides: [sy, sx], padding: [pad, pad, pad, pad], groups, activation },
-        }, [b.nodeOf(at.index - 1)], undefined, { kernel, bias });
+        b.add(
+          {
+            kind: 'conv2d',
+            kernelShape: [size, size, cg, n],
+            attrs: { strides: [sy, sx], padding: [pad, pad, pad, pad], groups, activation },
+          },
+          [b.nodeOf(at.index - 1)],
+          undefined,
+          { kernel, bias },
+        );
       },
     };
   },
@@ -105,8 +131,14 @@ export function darknetPoolAxis(len: number, size: number, stride: number, paddi
 /** [maxpool] and [local_avgpool] share keys, defaults and geometry; the average counts in-image taps only. */
 function windowPool(kind: 'max' | 'avg'): SectionHandler {
   return {
-    keys: ['size', 'stride', 'stride_x', 'stride_y', 'padding', 
-      ...(kind === 'max' ? ['maxpool_depth', 'out_channels'] : [])],
+    keys: [
+      'size',
+      'stride',
+      'stride_x',
+      'stride_y',
+      'padding',
+      ...(kind === 'max' ? ['maxpool_depth', 'out_channels'] : []),
+    ],
     ignored: kind === 'max' ? ['maxpool_zero_nonmax'] : [],
     plan(o, at) {
       const x = at.shapeOf(at.index - 1);
@@ -114,7 +146,8 @@ function windowPool(kind: 'max' | 'avg'): SectionHandler {
       const { sx, sy, stride } = strides(o);
       const size = o.int('size', stride, { min: 1 });
       const padding = o.int('padding', size - 1, { min: 0 });
-      const ay = darknetPoolAxis(x.h, size, sy, padding), ax = darknetPoolAxis(x.w, size, sx, padding);
+      const ay = darknetPoolAxis(x.h, size, sy, padding),
+        ax = darknetPoolAxis(x.w, size, sx, padding);
       if (ay.out < 1 || ax.out < 1) {
         o.error('size', `the output would be ${ax.out}×${ay.out} from an input of ${x.w}×${x.h}`);
       }
@@ -123,7 +156,9 @@ function windowPool(kind: 'max' | 'avg'): SectionHandler {
         weightCount: 0,
         build(b) {
           const padding4 = [ay.before, ay.after, ax.before, ax.after] as const;
-          b.add({ kind: 'pool2d', attrs: { kind, size: [size, size], strides: [sy, sx], padding: padding4 } }, [b.nodeOf(at.index - 1)]);
+          b.add({ kind: 'pool2d', attrs: { kind, size: [size, size], strides: [sy, sx], padding: padding4 } }, [
+            b.nodeOf(at.index - 1),
+          ]);
         },
       };
     },
@@ -138,14 +173,21 @@ function windowPool(kind: 'max' | 'avg'): SectionHandler {
 function channelMax(o: Options, at: LayerContext, x: Shape3): PlannedLayer {
   const k = o.int('out_channels', 1, { min: 1 });
   if (x.c % k) {
-    o.error('out_channels', `${k} does not divide the ${x.c} input channels (a partial channel group is not supported)`);
+    o.error(
+      'out_channels',
+      `${k} does not divide the ${x.c} input channels (a partial channel group is not supported)`,
+    );
   }
   const groups = x.c / k;
   return {
     shape: { h: x.h, w: x.w, c: k },
     weightCount: 0,
     build(b) {
-      const view = b.add({ kind: 'reshape', shape: [x.h * x.w, groups, k] }, [b.nodeOf(at.index - 1)], `${b.name}/groups`);
+      const view = b.add(
+        { kind: 'reshape', shape: [x.h * x.w, groups, k] },
+        [b.nodeOf(at.index - 1)],
+        `${b.name}/groups`,
+      );
       const max = { kind: 'pool2d', attrs: { kind: 'max', size: [1, groups], strides: [1, groups] } } as const;
       const pooled = b.add(max, [view], `${b.name}/max`);
       b.add({ kind: 'reshape', shape: [x.h, x.w, k] }, [pooled]);
@@ -217,9 +259,20 @@ function reorg(mode: 'darknet' | 'space-to-depth'): SectionHandler {
 
 /** The sections this loader supports, by the name Darknet gives them (aliases resolved in cfg.ts). */
 export const SECTIONS: Record<string, SectionHandler> = {
-  convolutional, maxpool: windowPool('max'), local_avgpool: windowPool('avg'), avgpool, route, shortcut,
-  scale_channels: scaleChannels, sam, upsample, dropout, reorg: reorg('darknet'), reorg3d: reorg('space-to-depth'),
-  yolo, region,
+  convolutional,
+  maxpool: windowPool('max'),
+  local_avgpool: windowPool('avg'),
+  avgpool,
+  route,
+  shortcut,
+  scale_channels: scaleChannels,
+  sam,
+  upsample,
+  dropout,
+  reorg: reorg('darknet'),
+  reorg3d: reorg('space-to-depth'),
+  yolo,
+  region,
 };
 
 /** Node name of layer `index`: `12_conv`, `13_maxpool`, … */

@@ -11,13 +11,19 @@ export interface WeightsHeader {
 
 /** The header and where the arrays start: `seen` is 64-bit from version 0.2 on, 32-bit before. */
 export function readWeightsHeader(bytes: Uint8Array, file: string): { header: WeightsHeader; start: number } {
-  if (bytes.length < 12) throw new ModelFileError(file, `is ${bytes.length} bytes, too short for a Darknet weights header (16 or 20 bytes)`);
+  if (bytes.length < 12)
+    throw new ModelFileError(file, `is ${bytes.length} bytes, too short for a Darknet weights header (16 or 20 bytes)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const major = view.getInt32(0, true), minor = view.getInt32(4, true), revision = view.getInt32(8, true);
+  const major = view.getInt32(0, true),
+    minor = view.getInt32(4, true),
+    revision = view.getInt32(8, true);
   const wide = major * 10 + minor >= 2 && major < 1000 && minor < 1000;
   const start = wide ? 20 : 16;
   if (bytes.length < start) {
-    throw new ModelFileError(file, `is ${bytes.length} bytes, too short for a version ${major}.${minor} Darknet weights header (${start} bytes)`);
+    throw new ModelFileError(
+      file,
+      `is ${bytes.length} bytes, too short for a version ${major}.${minor} Darknet weights header (${start} bytes)`,
+    );
   }
   const seen = wide ? Number(view.getBigUint64(12, true)) : view.getInt32(12, true);
   return { header: { major, minor, revision, seen }, start };
@@ -26,7 +32,10 @@ export function readWeightsHeader(bytes: Uint8Array, file: string): { header: We
 /** Reads float32 arrays in order from the weights bytes. */
 export class WeightReader {
   private readonly view: DataView;
-  constructor(bytes: Uint8Array, private offset: number) {
+  constructor(
+    bytes: Uint8Array,
+    private offset: number,
+  ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
@@ -44,6 +53,7 @@ export function oihwToHwio(w: Float32Array, n: number, cg: number, size: number)
   for (let o = 0; o < n; o++)
     for (let i = 0; i < cg; i++)
       for (let ky = 0; ky < size; ky++)
-        for (let kx = 0; kx < size; kx++) out[((ky * size + kx) * cg + i) * n + o] = w[((o * cg + i) * size + ky) * size + kx];
+        for (let kx = 0; kx < size; kx++)
+          out[((ky * size + kx) * cg + i) * n + o] = w[((o * cg + i) * size + ky) * size + kx];
   return out;
 }

@@ -34,7 +34,8 @@ export class BitReader {
 
   /** The next 25 bits at least, left-aligned in a 32-bit integer. */
   private peek(): number {
-    const d = this.data, p = this.at >>> 3;
+    const d = this.data,
+      p = this.at >>> 3;
     return ((d[p] << 24) | (d[p + 1] << 16) | (d[p + 2] << 8) | d[p + 3]) << (this.at & 7);
   }
 

@@ -7,9 +7,9 @@ import type { HuffmanTable } from './huffman.js';
 
 /** Natural-order position of each zigzag index. */
 export const ZIGZAG = Uint8Array.from([
-  0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21,
-  28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61,
-  54, 47, 55, 62, 63,
+  0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28,
+  35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47,
+  55, 62, 63,
 ]);
 
 /** What the decoders of one scan share: DC predictions per component and the progressive end-of-band run. */
@@ -32,14 +32,21 @@ function decodeDc(bits: BitReader, table: HuffmanTable, state: EntropyState, com
  * A baseline block into `out` (zeroed first), dequantised with `quant` (natural order).
  * Returns whether any AC coefficient is nonzero, so that DC-only blocks can take the short IDCT.
  */
-export function decodeBaselineBlock(bits: BitReader, out: Int16Array, dcTable: HuffmanTable, acTable: HuffmanTable,
-  quant: Uint16Array, state: EntropyState, comp: number): boolean {
+export function decodeBaselineBlock(
+  bits: BitReader,
+  out: Int16Array,
+  dcTable: HuffmanTable,
+  acTable: HuffmanTable,
+  quant: Uint16Array,
+  state: EntropyState,
+  comp: number,
+): boolean {
   out.fill(0);
   const dc = decodeDc(bits, dcTable, state, comp) * quant[0];
   if (!fitsShort(dc)) fail('DC coefficient out of range');
   out[0] = dc;
   let ac = false;
-  for (let k = 1; k < 64;) {
+  for (let k = 1; k < 64; ) {
     const fast = bits.fastAc(acTable);
     if (fast !== 0) {
       k += (fast >> 8) & 15;
@@ -66,8 +73,15 @@ export function decodeBaselineBlock(bits: BitReader, out: Int16Array, dcTable: H
 }
 
 /** First DC scan of a progressive block at coef[at]: clears the block, as stb_image does. */
-export function decodeDcFirst(bits: BitReader, coef: Int16Array, at: number, table: HuffmanTable,
-  state: EntropyState, comp: number, shift: number): void {
+export function decodeDcFirst(
+  bits: BitReader,
+  coef: Int16Array,
+  at: number,
+  table: HuffmanTable,
+  state: EntropyState,
+  comp: number,
+  shift: number,
+): void {
   coef.fill(0, at, at + 64);
   const dc = decodeDc(bits, table, state, comp) * (1 << shift);
   if (!fitsShort(dc)) fail('DC coefficient out of range');
@@ -79,13 +93,21 @@ export function decodeDcRefine(bits: BitReader, coef: Int16Array, at: number, sh
 }
 
 /** First scan of the AC band [start, end] of a progressive block. */
-export function decodeAcFirst(bits: BitReader, coef: Int16Array, at: number, table: HuffmanTable,
-  state: EntropyState, start: number, end: number, shift: number): void {
+export function decodeAcFirst(
+  bits: BitReader,
+  coef: Int16Array,
+  at: number,
+  table: HuffmanTable,
+  state: EntropyState,
+  start: number,
+  end: number,
+  shift: number,
+): void {
   if (state.eobRun > 0) {
     state.eobRun--;
     return;
   }
-  for (let k = start; k <= end;) {
+  for (let k = start; k <= end; ) {
     const fast = bits.fastAc(table);
     if (fast !== 0) {
       k += (fast >> 8) & 15;
@@ -94,7 +116,8 @@ export function decodeAcFirst(bits: BitReader, coef: Int16Array, at: number, tab
       continue;
     }
     const rs = bits.decode(table);
-    const s = rs & 15, r = rs >> 4;
+    const s = rs & 15,
+      r = rs >> 4;
     if (s === 0) {
       if (r < 15) {
         state.eobRun = (1 << r) - 1 + (r ? bits.bits(r) : 0);
@@ -110,12 +133,20 @@ export function decodeAcFirst(bits: BitReader, coef: Int16Array, at: number, tab
 }
 
 /** Refinement scan of the AC band [start, end]: one more bit of each nonzero coefficient, and new ±1 ones. */
-export function decodeAcRefine(bits: BitReader, coef: Int16Array, at: number, table: HuffmanTable,
-  state: EntropyState, start: number, end: number, shift: number): void {
+export function decodeAcRefine(
+  bits: BitReader,
+  coef: Int16Array,
+  at: number,
+  table: HuffmanTable,
+  state: EntropyState,
+  start: number,
+  end: number,
+  shift: number,
+): void {
   const bit = 1 << shift;
   let k = start;
   if (state.eobRun === 0) {
-    for (; k <= end;) {
+    for (; k <= end; ) {
       const rs = bits.decode(table);
       const s = rs & 15;
       let r = rs >> 4;

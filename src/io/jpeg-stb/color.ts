@@ -5,7 +5,10 @@ import type { Frame } from './frame.js';
 import { PlaneUpsampler } from './upsample.js';
 
 /** stb's float2fixed: (int)(x · 4096 + 0.5) << 8, i.e. 12-bit constants in 20-bit fixed point. */
-const CR_R = 1470208, CR_G = -748800, CB_G = -360960, CB_B = 1858048;
+const CR_R = 1470208,
+  CR_G = -748800,
+  CB_G = -360960,
+  CB_B = 1858048;
 /** stb_image masks green's Cb term with 0xffff0000 (so that its C and SSE2 kernels agree); −65536 stays an int. */
 const LOW16_CLEAR = -65536;
 
@@ -39,9 +42,15 @@ export function toRgba(frame: Frame, transform: ColorTransform): Uint8Array {
   const out = new Uint8Array(width * height * 4).fill(255);
   const planes = frame.components.map((c) => new PlaneUpsampler(c, frame));
   const [p0, p1, p2, p3] = planes;
-  const s0 = p0.src, s1 = p1?.src, s2 = p2?.src, s3 = p3?.src;
+  const s0 = p0.src,
+    s1 = p1?.src,
+    s2 = p2?.src,
+    s3 = p3?.src;
   for (let y = 0, o = 0; y < height; y++, o += width * 4) {
-    const a0 = p0.next(), a1 = p1 ? p1.next() : 0, a2 = p2 ? p2.next() : 0, a3 = p3 ? p3.next() : 0;
+    const a0 = p0.next(),
+      a1 = p1 ? p1.next() : 0,
+      a2 = p2 ? p2.next() : 0,
+      a3 = p3 ? p3.next() : 0;
     if (transform === 'gray') grayRow(out, o, s0, a0, width);
     else if (transform === 'rgb') rgbRow(out, o, s0, a0, s1, a1, s2, a2, width);
     else if (transform === 'cmyk') cmykRow(out, o, s0, a0, s1, a1, s2, a2, s3, a3, width);
@@ -59,8 +68,17 @@ function grayRow(out: Uint8Array, o: number, g: Uint8Array, ga: number, width: n
   for (let x = 0; x < width; x++, o += 4) out[o] = out[o + 1] = out[o + 2] = g[ga + x];
 }
 
-function rgbRow(out: Uint8Array, o: number, r: Uint8Array, ra: number, g: Uint8Array, ga: number, b: Uint8Array,
-  ba: number, width: number): void {
+function rgbRow(
+  out: Uint8Array,
+  o: number,
+  r: Uint8Array,
+  ra: number,
+  g: Uint8Array,
+  ga: number,
+  b: Uint8Array,
+  ba: number,
+  width: number,
+): void {
   for (let x = 0; x < width; x++, o += 4) {
     out[o] = r[ra + x];
     out[o + 1] = g[ga + x];
@@ -68,8 +86,19 @@ function rgbRow(out: Uint8Array, o: number, r: Uint8Array, ra: number, g: Uint8A
   }
 }
 
-function cmykRow(out: Uint8Array, o: number, c: Uint8Array, ca: number, m: Uint8Array, ma: number, y: Uint8Array,
-  ya: number, k: Uint8Array, ka: number, width: number): void {
+function cmykRow(
+  out: Uint8Array,
+  o: number,
+  c: Uint8Array,
+  ca: number,
+  m: Uint8Array,
+  ma: number,
+  y: Uint8Array,
+  ya: number,
+  k: Uint8Array,
+  ka: number,
+  width: number,
+): void {
   for (let x = 0; x < width; x++, o += 4) {
     const ink = k[ka + x];
     out[o] = blinn(c[ca + x], ink);
@@ -78,12 +107,24 @@ function cmykRow(out: Uint8Array, o: number, c: Uint8Array, ca: number, m: Uint8
   }
 }
 
-function ycbcrRow(out: Uint8Array, o: number, ys: Uint8Array, ya: number, bs: Uint8Array, ba: number, rs: Uint8Array,
-  ra: number, width: number): void {
-  const clamp = CLAMP, imul = Math.imul;
+function ycbcrRow(
+  out: Uint8Array,
+  o: number,
+  ys: Uint8Array,
+  ya: number,
+  bs: Uint8Array,
+  ba: number,
+  rs: Uint8Array,
+  ra: number,
+  width: number,
+): void {
+  const clamp = CLAMP,
+    imul = Math.imul;
   for (let x = 0; x < width; x++, o += 4) {
     // Math.imul, not *: 0 times a negative constant is −0 to JavaScript, which would knock V8 off integer code.
-    const y = (ys[ya + x] << 20) + (1 << 19), cb = bs[ba + x] - 128, cr = rs[ra + x] - 128;
+    const y = (ys[ya + x] << 20) + (1 << 19),
+      cb = bs[ba + x] - 128,
+      cr = rs[ra + x] - 128;
     out[o] = clamp[((y + imul(cr, CR_R)) >> 20) + CLAMP_OFFSET];
     out[o + 1] = clamp[((y + imul(cr, CR_G) + (imul(cb, CB_G) & LOW16_CLEAR)) >> 20) + CLAMP_OFFSET];
     out[o + 2] = clamp[((y + imul(cb, CB_B)) >> 20) + CLAMP_OFFSET];

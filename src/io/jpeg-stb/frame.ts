@@ -17,8 +17,14 @@ export class Component {
   /** Whether a scan (progressive: a first DC scan) has covered this component. */
   decoded = false;
 
-  constructor(readonly id: number, readonly h: number, readonly v: number, readonly tq: number, image: Frame,
-    index: number) {
+  constructor(
+    readonly id: number,
+    readonly h: number,
+    readonly v: number,
+    readonly tq: number,
+    image: Frame,
+    index: number,
+  ) {
     this.width = Math.ceil((image.width * h) / image.hMax);
     this.height = Math.ceil((image.height * v) / image.vMax);
     this.blocksPerLine = image.mcusPerLine * h;
@@ -71,24 +77,37 @@ export function parseFrame(seg: Uint8Array, progressive: boolean, bytesLeft: num
   const specs = [];
   let rgb = 0;
   for (let i = 0; i < n; i++) {
-    const id = seg[6 + 3 * i], hv = seg[7 + 3 * i], tq = seg[8 + 3 * i];
-    const h = hv >> 4, v = hv & 15;
+    const id = seg[6 + 3 * i],
+      hv = seg[7 + 3 * i],
+      tq = seg[8 + 3 * i];
+    const h = hv >> 4,
+      v = hv & 15;
     if (h < 1 || h > 4) fail('bad horizontal sampling factor');
     if (v < 1 || v > 4) fail('bad vertical sampling factor');
     if (tq > 3) fail('bad quantisation table index');
     if (n === 3 && id === 'RGB'.charCodeAt(i)) rgb++;
     specs.push({ id, h, v, tq });
   }
-  const hMax = Math.max(...specs.map((s) => s.h)), vMax = Math.max(...specs.map((s) => s.v));
+  const hMax = Math.max(...specs.map((s) => s.h)),
+    vMax = Math.max(...specs.map((s) => s.v));
   if (specs.some((s) => hMax % s.h !== 0 || vMax % s.v !== 0)) fail('sampling factors are not integer ratios');
-  const mcusPerLine = Math.ceil(width / (8 * hMax)), mcusPerColumn = Math.ceil(height / (8 * vMax));
+  const mcusPerLine = Math.ceil(width / (8 * hMax)),
+    mcusPerColumn = Math.ceil(height / (8 * vMax));
   const blocks = (size: number, f: number, fMax: number) => Math.ceil(Math.ceil((size * f) / fMax) / 8);
   const minBlocks = specs.reduce((sum, c) => sum + blocks(width, c.h, hMax) * blocks(height, c.v, vMax), 0);
   if (minBlocks > bytesLeft * 8) {
     fail(`declares ${width}×${height} pixels but holds only ${bytesLeft} bytes of image data (truncated?)`);
   }
   const frame: Frame = {
-    width, height, progressive, hMax, vMax, mcusPerLine, mcusPerColumn, components: [], rgbIds: rgb === 3,
+    width,
+    height,
+    progressive,
+    hMax,
+    vMax,
+    mcusPerLine,
+    mcusPerColumn,
+    components: [],
+    rgbIds: rgb === 3,
   };
   frame.components = specs.map((c, i) => new Component(c.id, c.h, c.v, c.tq, frame, i));
   return frame;

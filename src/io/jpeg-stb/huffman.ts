@@ -47,7 +47,9 @@ export function buildHuffman(counts: ArrayLike<number>, symbols: Uint8Array): Hu
 function fastAcTable(lookup: Uint16Array): Int32Array {
   const fast = new Int32Array(lookup.length);
   for (let i = 0; i < lookup.length; i++) {
-    const entry = lookup[i], len = entry >> 8, s = entry & 15;
+    const entry = lookup[i],
+      len = entry >> 8,
+      s = entry & 15;
     if (entry === 0 || s === 0 || len + s > LOOKUP_BITS) continue;
     const bits = (i >> (LOOKUP_BITS - len - s)) & ((1 << s) - 1);
     const value = bits < 1 << (s - 1) ? bits - (1 << s) + 1 : bits;

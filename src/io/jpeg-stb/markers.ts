@@ -14,7 +14,8 @@ export interface AppInfo {
 export function readDqt(seg: Uint8Array, tables: Tables): void {
   let p = 0;
   while (p < seg.length) {
-    const pq = seg[p] >> 4, tq = seg[p] & 15;
+    const pq = seg[p] >> 4,
+      tq = seg[p] & 15;
     if (pq > 1) fail('bad quantisation table precision');
     if (tq > 3) fail('bad quantisation table index');
     const size = pq ? 128 : 64;
@@ -30,7 +31,8 @@ export function readDht(seg: Uint8Array, tables: Tables): void {
   let p = 0;
   while (p < seg.length) {
     if (p + 17 > seg.length) fail('bad DHT length');
-    const tc = seg[p] >> 4, th = seg[p] & 15;
+    const tc = seg[p] >> 4,
+      th = seg[p] & 15;
     if (tc > 1 || th > 3) fail('bad Huffman table class or index');
     const counts = seg.subarray(p + 1, p + 17);
     const n = counts.reduce((a, b) => a + b, 0);

@@ -2,7 +2,12 @@
 // straight through the IDCT into the component planes; progressive ones accumulate coefficients for finishFrame.
 import { BitReader } from './bit-reader.js';
 import {
-  decodeAcFirst, decodeAcRefine, decodeBaselineBlock, decodeDcFirst, decodeDcRefine, type EntropyState,
+  decodeAcFirst,
+  decodeAcRefine,
+  decodeBaselineBlock,
+  decodeDcFirst,
+  decodeDcRefine,
+  type EntropyState,
 } from './blocks.js';
 import { fail } from './fail.js';
 import type { Component, Frame } from './frame.js';
@@ -39,9 +44,12 @@ export function parseScanHeader(seg: Uint8Array, frame: Frame, tables: Tables): 
   const n = seg[0];
   if (n < 1 || n > 4 || n > frame.components.length) fail('bad number of components in a scan');
   if (seg.length !== 4 + 2 * n) fail('bad SOS length');
-  const components = [], dc = [], ac = [];
+  const components = [],
+    dc = [],
+    ac = [];
   for (let i = 0; i < n; i++) {
-    const id = seg[1 + 2 * i], sel = seg[2 + 2 * i];
+    const id = seg[1 + 2 * i],
+      sel = seg[2 + 2 * i];
     const comp = frame.components.find((c) => c.id === id);
     if (!comp) fail(`scan names component ${id}, which the frame does not have`);
     if (sel >> 4 > 3 || (sel & 15) > 3) fail('bad Huffman table index');
@@ -51,7 +59,8 @@ export function parseScanHeader(seg: Uint8Array, frame: Frame, tables: Tables): 
   }
   const start = seg[1 + 2 * n];
   let end = seg[2 + 2 * n];
-  const high = seg[3 + 2 * n] >> 4, low = seg[3 + 2 * n] & 15;
+  const high = seg[3 + 2 * n] >> 4,
+    low = seg[3 + 2 * n] & 15;
   if (frame.progressive) {
     if (start > 63 || end > 63 || start > end || high > 13 || low > 13) fail('bad progressive scan parameters');
     if (start === 0 && end !== 0) fail('a progressive scan mixes DC and AC coefficients');
@@ -62,7 +71,8 @@ export function parseScanHeader(seg: Uint8Array, frame: Frame, tables: Tables): 
   }
   const kind = scanKind(frame.progressive, start, high);
   for (let i = 0; i < n; i++) {
-    const needsDc = kind === 'baseline' || kind === 'dc-first', needsAc = kind === 'baseline' || kind.startsWith('ac');
+    const needsDc = kind === 'baseline' || kind === 'dc-first',
+      needsAc = kind === 'baseline' || kind.startsWith('ac');
     if ((needsDc && !dc[i]) || (needsAc && !ac[i])) fail('a scan uses an undefined Huffman table');
     if (!frame.progressive && !tables.quant[components[i].tq]) fail('a scan uses an undefined quantisation table');
   }
@@ -94,8 +104,12 @@ class ScanDecoder {
   private segment = 0;
   private todo: number;
 
-  constructor(private readonly frame: Frame, private readonly scan: ScanHeader, tables: Tables,
-    private readonly segs: EntropySegments) {
+  constructor(
+    private readonly frame: Frame,
+    private readonly scan: ScanHeader,
+    tables: Tables,
+    private readonly segs: EntropySegments,
+  ) {
     this.kind = scanKind(frame.progressive, scan.start, scan.high);
     this.bits = new BitReader(segs.data);
     this.quant = scan.components.map((c) => tables.quant[c.tq] as Uint16Array);
@@ -109,7 +123,8 @@ class ScanDecoder {
     if (scan.components.length === 1) {
       // Non-interleaved: every block of the component's real extent is an MCU, in raster order.
       const comp = scan.components[0];
-      const cols = Math.ceil(comp.width / 8), rows = Math.ceil(comp.height / 8);
+      const cols = Math.ceil(comp.width / 8),
+        rows = Math.ceil(comp.height / 8);
       for (let by = 0; by < rows; by++) {
         for (let bx = 0; bx < cols; bx++) {
           this.decodeBlock(0, bx, by);
@@ -137,13 +152,15 @@ class ScanDecoder {
     const { scan, bits, state } = this;
     const comp = scan.components[ci];
     if (this.kind === 'baseline') {
-      const stride = comp.blocksPerLine * 8, at = by * 8 * stride + bx * 8;
+      const stride = comp.blocksPerLine * 8,
+        at = by * 8 * stride + bx * 8;
       if (decodeBaselineBlock(bits, block, scan.dc[ci], scan.ac[ci], this.quant[ci], state, this.pred[ci])) {
         idctBlock(block, comp.pixels, at, stride);
       } else idctDcOnly(block[0], comp.pixels, at, stride);
       return;
     }
-    const coefs = comp.coefs as Int16Array, at = (by * comp.blocksPerLine + bx) * 64;
+    const coefs = comp.coefs as Int16Array,
+      at = (by * comp.blocksPerLine + bx) * 64;
     const { start, end, low } = scan;
     if (this.kind === 'dc-first') decodeDcFirst(bits, coefs, at, scan.dc[ci], state, this.pred[ci], low);
     else if (this.kind === 'dc-refine') decodeDcRefine(bits, coefs, at, low);
@@ -176,13 +193,16 @@ class ScanDecoder {
 /** Progressive frames: dequantise (as shorts, like stb_image) and IDCT every block, with the final tables. */
 export function finishFrame(frame: Frame, tables: Tables): void {
   for (const comp of frame.components) {
-    const coefs = comp.coefs as Int16Array, quant = tables.quant[comp.tq];
+    const coefs = comp.coefs as Int16Array,
+      quant = tables.quant[comp.tq];
     if (!quant) fail('a component uses an undefined quantisation table');
     const stride = comp.blocksPerLine * 8;
-    const cols = Math.ceil(comp.width / 8), rows = Math.ceil(comp.height / 8);
+    const cols = Math.ceil(comp.width / 8),
+      rows = Math.ceil(comp.height / 8);
     for (let by = 0; by < rows; by++) {
       for (let bx = 0; bx < cols; bx++) {
-        const at = (by * comp.blocksPerLine + bx) * 64, out = by * 8 * stride + bx * 8;
+        const at = (by * comp.blocksPerLine + bx) * 64,
+          out = by * 8 * stride + bx * 8;
         block[0] = coefs[at] * quant[0];
         let ac = 0;
         for (let i = 1; i < 64; i++) ac |= block[i] = coefs[at + i] * quant[i];

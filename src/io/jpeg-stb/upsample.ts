@@ -19,7 +19,10 @@ export class PlaneUpsampler {
   private line0 = 0;
   private line1 = 0;
 
-  constructor(private readonly comp: Component, frame: Frame) {
+  constructor(
+    private readonly comp: Component,
+    frame: Frame,
+  ) {
     this.hs = frame.hMax / comp.h;
     this.vs = frame.vMax / comp.v;
     this.ystep = this.vs >> 1;
@@ -35,7 +38,8 @@ export class PlaneUpsampler {
   next(): number {
     const { hs, vs, comp, src } = this;
     const bottom = this.ystep >= vs >> 1;
-    const near = bottom ? this.line1 : this.line0, far = bottom ? this.line0 : this.line1;
+    const near = bottom ? this.line1 : this.line0,
+      far = bottom ? this.line0 : this.line1;
     let at = 0;
     if (hs === 1 && vs === 1) at = near;
     else if (hs === 1 && vs === 2) vertical2(this.src32, this.pixels32, near, far, this.lores);
@@ -62,7 +66,8 @@ function vertical2(out: Uint32Array, src: Uint32Array, near: number, far: number
   near >>= 2;
   far >>= 2;
   for (let i = 0, n = (w + 3) >> 2; i < n; i++) {
-    const a = src[near + i], b = src[far + i];
+    const a = src[near + i],
+      b = src[far + i];
     const even = ((3 * (a & EVEN_BYTES) + (b & EVEN_BYTES) + 0x00020002) >>> 2) & EVEN_BYTES;
     const odd = ((3 * ((a >>> 8) & EVEN_BYTES) + ((b >>> 8) & EVEN_BYTES) + 0x00020002) >>> 2) & EVEN_BYTES;
     out[i] = even | (odd << 8);

@@ -86,13 +86,26 @@ export class Detector {
   static async load(options: Partial<DetectorOptions> = {}): Promise<Detector> {
     const cfg = await readText(options.cfg ?? (await assetUrl(BUNDLED.cfg)), 'cfg');
     const weightsSource = options.weights ?? (await assetUrl(BUNDLED.weights));
-    const weights = { name: sourceName(weightsSource, 'weights'), bytes: await readBytes(weightsSource, sourceName(weightsSource, 'weights')) };
+    const weights = {
+      name: sourceName(weightsSource, 'weights'),
+      bytes: await readBytes(weightsSource, sourceName(weightsSource, 'weights')),
+    };
     const namesSource = options.names ?? (options.cfg ? undefined : await assetUrl(BUNDLED.names));
     const names = Array.isArray(namesSource)
       ? namesSource
-      : namesSource ? (await readText(namesSource, 'names')).text.split(/\r?\n/).map((s) => s.trim()).filter(Boolean) : [];
-    const { graph, weights: graphWeights, ...network } = buildDarknet(cfg.text, cfg.name, { bytes: weights.bytes, file: weights.name }, options.inputSize,
-      { allowBadWeights: options.allowBadWeights });
+      : namesSource
+        ? (await readText(namesSource, 'names')).text
+            .split(/\r?\n/)
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : [];
+    const {
+      graph,
+      weights: graphWeights,
+      ...network
+    } = buildDarknet(cfg.text, cfg.name, { bytes: weights.bytes, file: weights.name }, options.inputSize, {
+      allowBadWeights: options.allowBadWeights,
+    });
     const ctx = options.ctx ?? (await GpuContext.shared());
     try {
       const model = await Model.create(ctx, { graph, weights: graphWeights }, { f16Weights: options.f16Weights });
@@ -117,10 +130,14 @@ export class Detector {
       const channels = (i: number) => model.outputShapes[i][model.outputShapes[i].length - 1];
       const bad = model.outputShapes.findIndex((_, i) => channels(i) !== masks[i].length * (5 + names.length));
       if (bad >= 0) {
-        const c = channels(bad), n = masks[bad].length;
+        const c = channels(bad),
+          n = masks[bad].length;
         model.dispose();
-        throw new ModelFileError(sourceName(options.model, 'model'), `output ${bad} (${graph.outputs[bad]}) has ${c} channels, ` +
-          `but ${n} anchors × (5 + ${names.length} classes) = ${n * (5 + names.length)}`);
+        throw new ModelFileError(
+          sourceName(options.model, 'model'),
+          `output ${bad} (${graph.outputs[bad]}) has ${c} channels, ` +
+            `but ${n} anchors × (5 + ${names.length} classes) = ${n * (5 + names.length)}`,
+        );
       }
       return new Detector(network, model, names, !options.ctx, keras);
     } catch (e) {
@@ -137,7 +154,10 @@ export class Detector {
   }
 
   /** Raw head outputs (NHWC, before Darknet's logistic) for a prepared input. */
-  async forward(input: Float32Array, profile = false): Promise<{ outputs: Float32Array[]; shapes: number[][]; layers?: LayerTiming[] }> {
+  async forward(
+    input: Float32Array,
+    profile = false,
+  ): Promise<{ outputs: Float32Array[]; shapes: number[][]; layers?: LayerTiming[] }> {
     const r = await this.model.run(input, { profile });
     return { outputs: r.outputs, shapes: r.shapes, layers: r.timings };
   }
@@ -148,7 +168,8 @@ export class Detector {
    * Pillow does, through libjpeg-turbo).
    */
   async detect(image: ByteSource | RgbaImage, options: DetectOptions = {}): Promise<DetectResult> {
-    const thresh = options.thresh ?? (this.keras ? 0.3 : 0.5), nms = options.nms ?? 0.45;
+    const thresh = options.thresh ?? (this.keras ? 0.3 : 0.5),
+      nms = options.nms ?? 0.45;
     const letterbox = options.letterbox ?? this.network.letterbox;
     const t0 = performance.now();
     const img = isRgba(image) ? image : await decodeImage(image, { jpeg: this.keras ? 'mozjpeg' : 'stb' });
@@ -158,24 +179,45 @@ export class Detector {
     const t2 = performance.now();
     if (this.keras) {
       const boxes = kerasYolo3Eval(outputs, shapes, {
-        ...this.keras, classes: this.network.heads[0].classes, imageW: img.width, imageH: img.height, score: thresh, iou: nms,
+        ...this.keras,
+        classes: this.network.heads[0].classes,
+        imageW: img.width,
+        imageH: img.height,
+        score: thresh,
+        iou: nms,
       });
-      const detections = kerasYolo3Detections(boxes, this.names, img.width, img.height).sort((a, b) => b.score - a.score);
+      const detections = kerasYolo3Detections(boxes, this.names, img.width, img.height).sort(
+        (a, b) => b.score - a.score,
+      );
       return {
-        detections, width: img.width, height: img.height, layers,
+        detections,
+        width: img.width,
+        height: img.height,
+        layers,
         timings: { preprocessMs: t1 - t0, inferenceMs: t2 - t1, postprocessMs: performance.now() - t2 },
       };
     }
-    const geometry = { netW: this.network.width, netH: this.network.height, imageW: img.width, imageH: img.height, letterbox };
+    const geometry = {
+      netW: this.network.width,
+      netH: this.network.height,
+      imageW: img.width,
+      imageH: img.height,
+      letterbox,
+    };
     const candidates: Candidate[] = [];
-    this.network.heads.forEach((head, i) => candidates.push(...decodeHead(activateHead(outputs[i], head), shapes[i], head, geometry, thresh)));
+    this.network.heads.forEach((head, i) =>
+      candidates.push(...decodeHead(activateHead(outputs[i], head), shapes[i], head, geometry, thresh)),
+    );
     // As detector test: the NMS kind and the class count are the last layer's.
     const classes = this.network.heads[this.network.heads.length - 1].classes;
     const kept = suppress(candidates, classes, nms, this.network.nms);
     const detections = toDetections(kept, this.names, img.width, img.height, thresh);
     const t3 = performance.now();
     return {
-      detections, width: img.width, height: img.height, layers,
+      detections,
+      width: img.width,
+      height: img.height,
+      layers,
       timings: { preprocessMs: t1 - t0, inferenceMs: t2 - t1, postprocessMs: t3 - t2 },
     };
   }

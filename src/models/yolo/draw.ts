@@ -4,14 +4,22 @@ import type { RgbaImage } from '../../io/image.js';
 import { glyph, GLYPH_H, GLYPH_W } from './font.js';
 import type { Detection } from './yolo.js';
 
-const PALETTE = [[1, 0, 1], [0, 0, 1], [0, 1, 1], [0, 1, 0], [1, 1, 0], [1, 0, 0]];
+const PALETTE = [
+  [1, 0, 1],
+  [0, 0, 1],
+  [0, 1, 1],
+  [0, 1, 0],
+  [1, 1, 0],
+  [1, 0, 0],
+];
 
 /** Darknet's get_color: a colour per class spread over the palette. */
 export function classColor(classIndex: number, classes: number): [number, number, number] {
   const offset = (classIndex * 123457) % Math.max(classes, 1);
   const channel = (c: number) => {
     const ratio = (offset / Math.max(classes, 1)) * 5;
-    const i = Math.floor(ratio), j = Math.ceil(ratio);
+    const i = Math.floor(ratio),
+      j = Math.ceil(ratio);
     const r = ratio - i;
     return Math.round(255 * ((1 - r) * PALETTE[i][c] + r * PALETTE[j][c]));
   };
@@ -19,8 +27,10 @@ export function classColor(classIndex: number, classes: number): [number, number
 }
 
 function fillRect(img: RgbaImage, x0: number, y0: number, x1: number, y1: number, rgb: readonly number[]): void {
-  const xa = Math.max(0, Math.floor(x0)), xb = Math.min(img.width - 1, Math.floor(x1));
-  const ya = Math.max(0, Math.floor(y0)), yb = Math.min(img.height - 1, Math.floor(y1));
+  const xa = Math.max(0, Math.floor(x0)),
+    xb = Math.min(img.width - 1, Math.floor(x1));
+  const ya = Math.max(0, Math.floor(y0)),
+    yb = Math.min(img.height - 1, Math.floor(y1));
   for (let y = ya; y <= yb; y++)
     for (let x = xa; x <= xb; x++) {
       const i = (y * img.width + x) * 4;
@@ -36,7 +46,8 @@ function drawText(img: RgbaImage, text: string, x: number, y: number, scale: num
     glyph(ch).forEach((row, r) => {
       for (let c = 0; c < GLYPH_W; c++) {
         if (row[c] !== '#') continue;
-        const px = x + (k * (GLYPH_W + 1) + c) * scale, py = y + r * scale;
+        const px = x + (k * (GLYPH_W + 1) + c) * scale,
+          py = y + r * scale;
         fillRect(img, px, py, px + scale - 1, py + scale - 1, rgb);
       }
     });
@@ -56,7 +67,8 @@ export function drawDetections(image: RgbaImage, detections: Detection[], classe
     fillRect(img, x1, y1, x1 + thick - 1, y2, color);
     fillRect(img, x2 - thick + 1, y1, x2, y2, color);
     const label = `${d.className} ${d.score.toFixed(2)}`;
-    const w = label.length * (GLYPH_W + 1) * scale + 2 * scale, h = (GLYPH_H + 2) * scale;
+    const w = label.length * (GLYPH_W + 1) * scale + 2 * scale,
+      h = (GLYPH_H + 2) * scale;
     const top = y1 - h >= 0 ? y1 - h : y1;
     fillRect(img, x1, top, x1 + w, top + h - 1, color);
     drawText(img, label, x1 + scale, top + scale, scale, [0, 0, 0]);

@@ -43,23 +43,33 @@ async function text(source: ByteSource, what: string): Promise<string> {
 const isAnchorText = (s: unknown): s is string => typeof s === 'string' && /^[\d.,\s]+$/.test(s) && s.includes(',');
 
 export async function loadKerasYolo(options: KerasYoloOptions): Promise<{
-  graph: Graph; weights: GraphWeights; network: Omit<DarknetNetwork, 'graph' | 'weights'>; names: string[]; masks: number[][];
+  graph: Graph;
+  weights: GraphWeights;
+  network: Omit<DarknetNetwork, 'graph' | 'weights'>;
+  names: string[];
+  masks: number[][];
   keras?: KerasYoloSetup;
 }> {
   const file = sourceName(options.model, 'model');
   const anchorName = Array.isArray(options.anchors) ? 'anchors' : sourceName(options.anchors, 'anchors');
   let anchors: [number, number][];
   try {
-    anchors = Array.isArray(options.anchors) ? options.anchors
+    anchors = Array.isArray(options.anchors)
+      ? options.anchors
       : parseAnchors(isAnchorText(options.anchors) ? options.anchors : await text(options.anchors, 'anchors'));
   } catch (e) {
     if (e instanceof ModelFileError) throw e;
     throw new ModelFileError(anchorName, (e as Error).message);
   }
-  const names = Array.isArray(options.classes) ? options.classes
-    : (await text(options.classes, 'classes')).split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
+  const names = Array.isArray(options.classes)
+    ? options.classes
+    : (await text(options.classes, 'classes'))
+        .split(/\r?\n/)
+        .map((s) => s.trim())
+        .filter(Boolean);
   const [w, h] = options.inputSize ?? [416, 416];
-  const load = (inputShape?: number[]) => loadKerasGraph(options.model, { inputShape, allowBadWeights: options.allowBadWeights, name: file });
+  const load = (inputShape?: number[]) =>
+    loadKerasGraph(options.model, { inputShape, allowBadWeights: options.allowBadWeights, name: file });
   let loaded: Awaited<ReturnType<typeof load>>;
   try {
     loaded = await load(options.inputSize ? [h, w, 3] : undefined);
@@ -72,17 +82,29 @@ export async function loadKerasYolo(options: KerasYoloOptions): Promise<{
   const input = graph.nodes.find((n) => n.name === graph.inputs[0])!.op as { shape: number[] };
   const [netH, netW, channels] = input.shape;
   if (channels !== 3 || netH % 32 || netW % 32) {
-    throw new ModelFileError(file, `a YOLO takes 3-channel inputs in multiples of 32, this model's input is ${input.shape.join('×')}`);
+    throw new ModelFileError(
+      file,
+      `a YOLO takes 3-channel inputs in multiples of 32, this model's input is ${input.shape.join('×')}`,
+    );
   }
   const masks = options.masks ?? kerasYolo3Masks(graph.outputs.length);
   if (masks.length !== graph.outputs.length) {
     throw new ModelFileError(file, `has ${graph.outputs.length} outputs, but ${masks.length} anchor masks were given`);
   }
   const bad = masks.flat().find((m) => m >= anchors.length);
-  if (bad !== undefined) throw new ModelFileError(anchorName, `has ${anchors.length} anchors; mask index ${bad} is out of range`);
+  if (bad !== undefined)
+    throw new ModelFileError(anchorName, `has ${anchors.length} anchors; mask index ${bad} is out of range`);
   const nms = options.nms ?? { kind: 'default', beta: 0.6 };
   const heads: YoloHead[] = graph.outputs.map((output, i) => ({
-    kind: 'yolo', output, layer: i, mask: masks[i], anchors, classes: names.length, scaleXY: 1, newCoords: false, nms,
+    kind: 'yolo',
+    output,
+    layer: i,
+    mask: masks[i],
+    anchors,
+    classes: names.length,
+    scaleXY: 1,
+    newCoords: false,
+    nms,
   }));
   const network = { heads, nms, width: netW, height: netH, channels, letterbox: true };
   const keras = (options.preprocess ?? 'keras-yolo3') === 'keras-yolo3' ? { anchors, masks } : undefined;

@@ -11,14 +11,27 @@ const f32 = Math.fround;
 
 /** yolo_eval's masks: by number of heads, whatever the model was trained with. */
 export function kerasYolo3Masks(heads: number): number[][] {
-  if (heads === 3) return [[6, 7, 8], [3, 4, 5], [0, 1, 2]];
-  if (heads === 2) return [[3, 4, 5], [1, 2, 3]];
+  if (heads === 3)
+    return [
+      [6, 7, 8],
+      [3, 4, 5],
+      [0, 1, 2],
+    ];
+  if (heads === 2)
+    return [
+      [3, 4, 5],
+      [1, 2, 3],
+    ];
   throw new Error(`keras-yolo3 has default anchor masks for 2 or 3 heads, not ${heads}: give the masks`);
 }
 
 /** get_anchors: a line of comma-separated numbers, read as (w, h) pairs. */
 export function parseAnchors(text: string): [number, number][] {
-  const values = text.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const values = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   if (!values.length || values.length % 2 || values.some((v) => !(v > 0))) {
     throw new Error(`'${text.trim().slice(0, 60)}' is not a list of positive (w, h) anchor pairs`);
   }
@@ -27,7 +40,13 @@ export function parseAnchors(text: string): [number, number][] {
 
 /** '6,7,8/3,4,5/0,1,2': one group of anchor indices per head, in output order. */
 export function parseMasks(text: string): number[][] {
-  const masks = text.split('/').map((g) => g.split(',').map((s) => s.trim()).filter(Boolean).map(Number));
+  const masks = text.split('/').map((g) =>
+    g
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map(Number),
+  );
   if (masks.some((m) => !m.length || m.some((v) => !Number.isInteger(v) || v < 0))) {
     throw new Error(`'${text}' is not a list of anchor index groups such as 6,7,8/3,4,5/0,1,2`);
   }
@@ -40,9 +59,11 @@ export function parseMasks(text: string): number[][] {
  */
 export function kerasLetterbox(img: RgbaImage, w: number, h: number): Float32Array {
   const scale = Math.min(w / img.width, h / img.height);
-  const nw = Math.trunc(img.width * scale), nh = Math.trunc(img.height * scale);
+  const nw = Math.trunc(img.width * scale),
+    nh = Math.trunc(img.height * scale);
   const resized = resizeBicubic(img, nw, nh);
-  const dx = Math.floor((w - nw) / 2), dy = Math.floor((h - nh) / 2);
+  const dx = Math.floor((w - nw) / 2),
+    dy = Math.floor((h - nh) / 2);
   const out = new Float32Array(w * h * 3).fill(f32(128 / 255));
   for (let y = 0; y < nh; y++)
     for (let x = 0; x < nw; x++)
@@ -84,35 +105,48 @@ interface KerasYolo3Options {
 /** yolo_boxes_and_scores over every head: corner boxes in image pixels and box_confidence · class probability. */
 function boxesAndScores(outputs: Float32Array[], shapes: number[][], o: KerasYolo3Options): Box[] {
   // input_shape = the first output's grid × 32, (h, w).
-  const inH = shapes[0][1] * 32, inW = shapes[0][2] * 32;
+  const inH = shapes[0][1] * 32,
+    inW = shapes[0][2] * 32;
   const ratio = f32(Math.min(f32(inH / o.imageH), f32(inW / o.imageW)));
-  const newH = roundEven(f32(o.imageH * ratio)), newW = roundEven(f32(o.imageW * ratio));
-  const offY = f32(f32(f32(inH - newH) / 2) / inH), offX = f32(f32(f32(inW - newW) / 2) / inW);
-  const scaleY = f32(inH / newH), scaleX = f32(inW / newW);
+  const newH = roundEven(f32(o.imageH * ratio)),
+    newW = roundEven(f32(o.imageW * ratio));
+  const offY = f32(f32(f32(inH - newH) / 2) / inH),
+    offX = f32(f32(f32(inW - newW) / 2) / inW);
+  const scaleY = f32(inH / newH),
+    scaleX = f32(inW / newW);
   const boxes: Box[] = [];
   outputs.forEach((data, l) => {
     const [, gh, gw, c] = shapes[l];
-    const mask = o.masks[l], per = 5 + o.classes;
+    const mask = o.masks[l],
+      per = 5 + o.classes;
     if (c !== mask.length * per) {
-      throw new Error(`output ${l} has ${c} channels, but ${mask.length} anchors × (5 + ${o.classes} classes) = ${mask.length * per}`);
+      throw new Error(
+        `output ${l} has ${c} channels, but ${mask.length} anchors × (5 + ${o.classes} classes) = ${mask.length * per}`,
+      );
     }
     for (let row = 0; row < gh; row++)
       for (let col = 0; col < gw; col++)
         for (let a = 0; a < mask.length; a++) {
           const at = ((row * gw + col) * mask.length + a) * per;
           const [aw, ah] = o.anchors[mask[a]];
-          const x = f32(f32(sigmoid(data[at]) + col) / gw), y = f32(f32(sigmoid(data[at + 1]) + row) / gh);
+          const x = f32(f32(sigmoid(data[at]) + col) / gw),
+            y = f32(f32(sigmoid(data[at + 1]) + row) / gh);
           const w = f32(f32(f32(Math.exp(data[at + 2])) * f32(aw)) / inW);
           const h = f32(f32(f32(Math.exp(data[at + 3])) * f32(ah)) / inH);
-          const cy = f32(f32(y - offY) * scaleY), cx = f32(f32(x - offX) * scaleX);
-          const hh = f32(h * scaleY), ww = f32(w * scaleX);
+          const cy = f32(f32(y - offY) * scaleY),
+            cx = f32(f32(x - offX) * scaleX);
+          const hh = f32(h * scaleY),
+            ww = f32(w * scaleX);
           const confidence = sigmoid(data[at + 4]);
           const scores = new Float32Array(o.classes);
           for (let k = 0; k < o.classes; k++) scores[k] = f32(confidence * sigmoid(data[at + 5 + k]));
           boxes.push({
-            ymin: f32(f32(cy - f32(hh / 2)) * o.imageH), xmin: f32(f32(cx - f32(ww / 2)) * o.imageW),
-            ymax: f32(f32(cy + f32(hh / 2)) * o.imageH), xmax: f32(f32(cx + f32(ww / 2)) * o.imageW),
-            confidence, scores,
+            ymin: f32(f32(cy - f32(hh / 2)) * o.imageH),
+            xmin: f32(f32(cx - f32(ww / 2)) * o.imageW),
+            ymax: f32(f32(cy + f32(hh / 2)) * o.imageH),
+            xmax: f32(f32(cx + f32(ww / 2)) * o.imageW),
+            confidence,
+            scores,
           });
         }
   });
@@ -121,7 +155,8 @@ function boxesAndScores(outputs: Float32Array[], shapes: number[][], o: KerasYol
 
 /** tf.image.non_max_suppression's IoU (corners in either order; 0 for an empty box). */
 function iou(a: Box, b: Box): number {
-  const areaA = (a.ymax - a.ymin) * (a.xmax - a.xmin), areaB = (b.ymax - b.ymin) * (b.xmax - b.xmin);
+  const areaA = (a.ymax - a.ymin) * (a.xmax - a.xmin),
+    areaB = (b.ymax - b.ymin) * (b.xmax - b.xmin);
   if (areaA <= 0 || areaB <= 0) return 0;
   const h = Math.max(Math.min(a.ymax, b.ymax) - Math.max(a.ymin, b.ymin), 0);
   const w = Math.max(Math.min(a.xmax, b.xmax) - Math.max(a.xmin, b.xmin), 0);
@@ -142,12 +177,15 @@ interface KerasYolo3Box {
 
 /** yolo_eval: per class (ascending), the boxes tf.image.non_max_suppression keeps, best first. */
 export function kerasYolo3Eval(outputs: Float32Array[], shapes: number[][], o: KerasYolo3Options): KerasYolo3Box[] {
-  if (o.masks.length !== outputs.length) throw new Error(`${o.masks.length} anchor masks for ${outputs.length} outputs`);
+  if (o.masks.length !== outputs.length)
+    throw new Error(`${o.masks.length} anchor masks for ${outputs.length} outputs`);
   const boxes = boxesAndScores(outputs, shapes, o);
   const out: KerasYolo3Box[] = [];
   for (let k = 0; k < o.classes; k++) {
     // Highest score first, the lower index on ties (its priority queue's order).
-    const cands = boxes.map((b, i) => ({ b, i })).filter(({ b }) => b.scores[k] >= o.score)
+    const cands = boxes
+      .map((b, i) => ({ b, i }))
+      .filter(({ b }) => b.scores[k] >= o.score)
       .sort((p, q) => q.b.scores[k] - p.b.scores[k] || p.i - q.i);
     const kept: Box[] = [];
     for (const { b } of cands) {
@@ -162,18 +200,45 @@ export function kerasYolo3Eval(outputs: Float32Array[], shapes: number[][], o: K
 }
 
 /** Detections from yolo_eval's boxes, with detect_image's rounding: floor(v + 0.5), clamped to the image. */
-export function kerasYolo3Detections(boxes: KerasYolo3Box[], names: string[], imageW: number, imageH: number): Detection[] {
+export function kerasYolo3Detections(
+  boxes: KerasYolo3Box[],
+  names: string[],
+  imageW: number,
+  imageH: number,
+): Detection[] {
   return boxes.map((b, boxId) => {
     const round = (v: number) => Math.floor(f32(v + 0.5));
     const box = {
-      x1: Math.max(0, round(b.left)), y1: Math.max(0, round(b.top)),
-      x2: Math.min(imageW, round(b.right)), y2: Math.min(imageH, round(b.bottom)),
+      x1: Math.max(0, round(b.left)),
+      y1: Math.max(0, round(b.top)),
+      x2: Math.min(imageW, round(b.right)),
+      y2: Math.min(imageH, round(b.bottom)),
     };
-    const w = b.right - b.left, h = b.bottom - b.top;
-    const relative = { x: (b.left + b.right) / 2 / imageW, y: (b.top + b.bottom) / 2 / imageH, w: w / imageW, h: h / imageH };
-    const darknetBox = { left: Math.round(b.left), top: Math.round(b.top), width: Math.round(w), height: Math.round(h) };
+    const w = b.right - b.left,
+      h = b.bottom - b.top;
+    const relative = {
+      x: (b.left + b.right) / 2 / imageW,
+      y: (b.top + b.bottom) / 2 / imageH,
+      w: w / imageW,
+      h: h / imageH,
+    };
+    const darknetBox = {
+      left: Math.round(b.left),
+      top: Math.round(b.top),
+      width: Math.round(w),
+      height: Math.round(h),
+    };
     const className = names[b.classIndex] ?? `class ${b.classIndex}`;
-    return { classIndex: b.classIndex, className, score: b.score, objectness: b.confidence, box, relative, darknetBox, boxId };
+    return {
+      classIndex: b.classIndex,
+      className,
+      score: b.score,
+      objectness: b.confidence,
+      box,
+      relative,
+      darknetBox,
+      boxId,
+    };
   });
 }
 
@@ -194,6 +259,10 @@ function pythonFixed2(v: number): string {
 
 /** keras-yolo3's lines: "Found N boxes for img" (its literal 'img'), then "dog 0.61 (114, 190) (406, 507)" per box. */
 export function kerasYolo3Lines(detections: readonly Detection[]): string[] {
-  return [`Found ${detections.length} boxes for img`, ...kerasYolo3Order(detections).map((d) =>
-    `${d.className} ${pythonFixed2(d.score)} (${d.box.x1}, ${d.box.y1}) (${d.box.x2}, ${d.box.y2})`)];
+  return [
+    `Found ${detections.length} boxes for img`,
+    ...kerasYolo3Order(detections).map(
+      (d) => `${d.className} ${pythonFixed2(d.score)} (${d.box.x1}, ${d.box.y1}) (${d.box.x2}, ${d.box.y2})`,
+    ),
+  ];
 }

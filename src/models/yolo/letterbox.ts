@@ -39,7 +39,9 @@ function resizeImage(im: Planar, w: number, h: number): Planar {
           const sx = f32(c * wScale);
           const ix = Math.trunc(sx);
           const dx = f32(sx - ix);
-          val = f32(f32(f32(1 - dx) * at(im.data, im.w, im.h, ix, r, k)) + f32(dx * at(im.data, im.w, im.h, ix + 1, r, k)));
+          val = f32(
+            f32(f32(1 - dx) * at(im.data, im.w, im.h, ix, r, k)) + f32(dx * at(im.data, im.w, im.h, ix + 1, r, k)),
+          );
         }
         part[k * w * im.h + r * w + c] = val;
       }
@@ -81,10 +83,12 @@ export function letterbox(img: RgbaImage, netW: number, netH: number): Letterbox
   }
   const resized = resizeImage(toPlanar(img), newW, newH);
   const data = new Float32Array(netW * netH * 3).fill(0.5);
-  const dx = Math.trunc((netW - newW) / 2), dy = Math.trunc((netH - newH) / 2);
+  const dx = Math.trunc((netW - newW) / 2),
+    dy = Math.trunc((netH - newH) / 2);
   for (let k = 0; k < 3; k++)
     for (let y = 0; y < newH; y++)
-      for (let x = 0; x < newW; x++) data[((y + dy) * netW + x + dx) * 3 + k] = resized.data[k * newW * newH + y * newW + x];
+      for (let x = 0; x < newW; x++)
+        data[((y + dy) * netW + x + dx) * 3 + k] = resized.data[k * newW * newH + y * newW + x];
   return { data, newW, newH };
 }
 

@@ -12,7 +12,8 @@ function overlap(x1: number, w1: number, x2: number, w2: number): number {
 
 /** box_iou: 0 where the boxes do not meet. */
 export function boxIou(a: RelBox, b: RelBox): number {
-  const w = overlap(a.x, a.w, b.x, b.w), h = overlap(a.y, a.h, b.y, b.h);
+  const w = overlap(a.x, a.w, b.x, b.w),
+    h = overlap(a.y, a.h, b.y, b.h);
   const inter = w < 0 || h < 0 ? 0 : w * h;
   const union = a.w * a.h + b.w * b.h - inter;
   return inter === 0 || union === 0 ? 0 : inter / union;
@@ -23,8 +24,10 @@ export function boxIou(a: RelBox, b: RelBox): number {
  * enclosing both (IoU alone when c = 0). greedynms uses β = 0.6 whatever beta_nms says.
  */
 export function boxDiou(a: RelBox, b: RelBox, beta: number): number {
-  const left = Math.min(a.x - a.w / 2, b.x - b.w / 2), right = Math.max(a.x + a.w / 2, b.x + b.w / 2);
-  const top = Math.min(a.y - a.h / 2, b.y - b.h / 2), bottom = Math.max(a.y + a.h / 2, b.y + b.h / 2);
+  const left = Math.min(a.x - a.w / 2, b.x - b.w / 2),
+    right = Math.max(a.x + a.w / 2, b.x + b.w / 2);
+  const top = Math.min(a.y - a.h / 2, b.y - b.h / 2),
+    bottom = Math.max(a.y + a.h / 2, b.y + b.h / 2);
   const c = (right - left) ** 2 + (bottom - top) ** 2;
   const iou = boxIou(a, b);
   if (c === 0) return iou;
@@ -39,9 +42,12 @@ const DEFAULT_RULE: NmsRule = { kind: 'default', beta: 0.6 };
  * `thresh` is Darknet's nms (0.45 in detector test): a later box goes when its overlap measure exceeds it.
  */
 export function nms(cands: Candidate[], classes: number, thresh: number, rule: NmsRule = DEFAULT_RULE): Candidate[] {
-  const overlapOf = rule.kind === 'greedynms' ? (a: RelBox, b: RelBox) => boxDiou(a, b, 0.6)
-    : rule.kind === 'diounms' ? (a: RelBox, b: RelBox) => boxDiou(a, b, rule.beta)
-    : boxIou;
+  const overlapOf =
+    rule.kind === 'greedynms'
+      ? (a: RelBox, b: RelBox) => boxDiou(a, b, 0.6)
+      : rule.kind === 'diounms'
+        ? (a: RelBox, b: RelBox) => boxDiou(a, b, rule.beta)
+        : boxIou;
   const kept = cands.filter((c) => c.objectness !== 0);
   for (let k = 0; k < classes; k++) {
     // Candidates at 0 for this class neither suppress nor matter when suppressed: leave them out.

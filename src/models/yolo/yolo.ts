@@ -40,7 +40,8 @@ export function activateHead(data: Float32Array, head: DetectionHead): Float32Ar
     }
     return out;
   }
-  const s = f32(head.scaleXY), shift = f32(-0.5 * (head.scaleXY - 1));
+  const s = f32(head.scaleXY),
+    shift = f32(-0.5 * (head.scaleXY - 1));
   for (let base = 0; base < out.length; base += per) {
     for (let e = 0; e < per; e++) {
       if (e === 2 || e === 3) continue;
@@ -75,12 +76,20 @@ export interface DecodeGeometry {
 }
 
 /** Candidates of one activated head, boxes relative to the original image. */
-export function decodeHead(act: Float32Array, shape: number[], head: DetectionHead, g: DecodeGeometry, thresh: number): Candidate[] {
+export function decodeHead(
+  act: Float32Array,
+  shape: number[],
+  head: DetectionHead,
+  g: DecodeGeometry,
+  thresh: number,
+): Candidate[] {
   const [, h, w, c] = shape;
   const anchors = head.kind === 'yolo' ? head.mask.length : head.anchors.length;
   const per = 5 + head.classes;
-  if (c !== anchors * per) throw new Error(`${head.kind} head '${head.output}': ${c} channels, expected ${anchors}×${per}`);
-  const out = head.kind === 'yolo' ? yoloCandidates(act, h, w, head, g, thresh) : regionCandidates(act, h, w, head, thresh);
+  if (c !== anchors * per)
+    throw new Error(`${head.kind} head '${head.output}': ${c} channels, expected ${anchors}×${per}`);
+  const out =
+    head.kind === 'yolo' ? yoloCandidates(act, h, w, head, g, thresh) : regionCandidates(act, h, w, head, thresh);
   return out.map((cand) => ({ ...cand, box: correctBox(cand.box, g) }));
 }
 
@@ -99,8 +108,16 @@ const size = (t: number, anchor: number, net: number, newCoords: boolean) =>
   newCoords ? f32(f32(f32(f32(t * t) * 4) * f32(anchor)) / net) : f32((Math.exp(t) * f32(anchor)) / net);
 
 /** get_yolo_detections: cells whose objectness is above the threshold. */
-function yoloCandidates(act: Float32Array, h: number, w: number, head: YoloHead, g: DecodeGeometry, thresh: number): Candidate[] {
-  const per = 5 + head.classes, n = head.mask.length;
+function yoloCandidates(
+  act: Float32Array,
+  h: number,
+  w: number,
+  head: YoloHead,
+  g: DecodeGeometry,
+  thresh: number,
+): Candidate[] {
+  const per = 5 + head.classes,
+    n = head.mask.length;
   const out: Candidate[] = [];
   for (let row = 0; row < h; row++)
     for (let col = 0; col < w; col++)
@@ -109,7 +126,8 @@ function yoloCandidates(act: Float32Array, h: number, w: number, head: YoloHead,
         const objectness = act[base + 4];
         if (!(objectness > thresh)) continue;
         const [aw, ah] = head.anchors[head.mask[a]];
-        const tw = act[base + 2], th = act[base + 3];
+        const tw = act[base + 2],
+          th = act[base + 3];
         const box = {
           x: f32(f32(col + act[base]) / w),
           y: f32(f32(row + act[base + 1]) / h),
@@ -123,7 +141,8 @@ function yoloCandidates(act: Float32Array, h: number, w: number, head: YoloHead,
 
 /** get_region_boxes: every anchor at every cell; anchors in grid cells; objectness set to 1. */
 function regionCandidates(act: Float32Array, h: number, w: number, head: RegionHead, thresh: number): Candidate[] {
-  const per = 5 + head.classes, n = head.anchors.length;
+  const per = 5 + head.classes,
+    n = head.anchors.length;
   const out: Candidate[] = [];
   for (let row = 0; row < h; row++)
     for (let col = 0; col < w; col++)
@@ -143,7 +162,8 @@ function regionCandidates(act: Float32Array, h: number, w: number, head: RegionH
 
 /** correct_yolo_boxes: from letterboxed-input coordinates back to the original image's. */
 function correctBox(b: RelBox, g: DecodeGeometry): RelBox {
-  let newW = g.netW, newH = g.netH;
+  let newW = g.netW,
+    newH = g.netH;
   if (g.letterbox) {
     if (f32(g.netW / g.imageW) < f32(g.netH / g.imageH)) {
       newH = Math.trunc((g.imageH * g.netW) / g.imageW);
@@ -151,7 +171,8 @@ function correctBox(b: RelBox, g: DecodeGeometry): RelBox {
       newW = Math.trunc((g.imageW * g.netH) / g.imageH);
     }
   }
-  const ratioW = f32(newW / g.netW), ratioH = f32(newH / g.netH);
+  const ratioW = f32(newW / g.netW),
+    ratioH = f32(newH / g.netH);
   return {
     x: f32((b.x - (g.netW - newW) / 2 / g.netW) / ratioW),
     y: f32((b.y - (g.netH - newH) / 2 / g.netH) / ratioH),
@@ -180,7 +201,13 @@ export interface Detection {
 const roundC = (v: number) => Math.sign(v) * Math.round(Math.abs(v));
 
 /** Every (box, class) with probability above `thresh`, best first, with Darknet's pixel rounding. */
-export function toDetections(cands: Candidate[], names: string[], imageW: number, imageH: number, thresh: number): Detection[] {
+export function toDetections(
+  cands: Candidate[],
+  names: string[],
+  imageW: number,
+  imageH: number,
+  thresh: number,
+): Detection[] {
   const out: Detection[] = [];
   cands.forEach((c, boxId) => {
     const b = c.box;
@@ -188,12 +215,16 @@ export function toDetections(cands: Candidate[], names: string[], imageW: number
     const clampY = (v: number) => Math.min(Math.max(v, 0), imageH - 1);
     // draw_detections_v3 draws with (int)((x − w/2.)·im.w) in double; -ext_output prints round() of float products.
     const box = {
-      x1: clampX(Math.trunc((b.x - b.w / 2) * imageW)), x2: clampX(Math.trunc((b.x + b.w / 2) * imageW)),
-      y1: clampY(Math.trunc((b.y - b.h / 2) * imageH)), y2: clampY(Math.trunc((b.y + b.h / 2) * imageH)),
+      x1: clampX(Math.trunc((b.x - b.w / 2) * imageW)),
+      x2: clampX(Math.trunc((b.x + b.w / 2) * imageW)),
+      y1: clampY(Math.trunc((b.y - b.h / 2) * imageH)),
+      y2: clampY(Math.trunc((b.y + b.h / 2) * imageH)),
     };
     const darknetBox = {
-      left: roundC(f32(f32(b.x - f32(b.w / 2)) * imageW)), top: roundC(f32(f32(b.y - f32(b.h / 2)) * imageH)),
-      width: roundC(f32(b.w * imageW)), height: roundC(f32(b.h * imageH)),
+      left: roundC(f32(f32(b.x - f32(b.w / 2)) * imageW)),
+      top: roundC(f32(f32(b.y - f32(b.h / 2)) * imageH)),
+      width: roundC(f32(b.w * imageW)),
+      height: roundC(f32(b.h * imageH)),
     };
     c.probs.forEach((p, k) => {
       if (p > thresh) {
