@@ -69,7 +69,10 @@ test('float32 → f16 picks the nearest f16 for 20,000 random values across the 
   }
 });
 
-/** input 13×11×40 → conv 3×3 s2 (40→36) → conv 3×3 s1 same (36→40, Winograd when allowed) → conv 1×1 (40→20) → flatten → dense 7. */
+/**
+ * input 13×11×40 → conv 3×3 s2 (40→36) → conv 3×3 s1 same (36→40, Winograd when allowed) → conv 1×1 (40→20)
+ * → flatten → dense 7.
+ */
 function net(): { graph: WeightedGraph; w: Record<string, Float32Array> } {
   const w = {
     c1: randomArray(9 * 40 * 36, 1, -0.2, 0.2),
@@ -254,7 +257,7 @@ test('the head GEMV reads f16 weights (dense [k] → n at batches 1 and 3)', asy
     for (const batch of [1, 3]) {
       const x = randomArray(batch * k, 16 + batch);
       const r = await model.run(x, { profile: true });
-      if (ctx.hasTimestamps) assert.equal(r.timings![0].kernels, ['gemv']);
+      if (ctx.hasTimestamps) assert.equal(r.timings![0].kernels, ['gemv-vec4']);
       assertClose(
         r.outputs[0],
         refGemm(x, roundF16(weights), batch, k, n, false, bias),

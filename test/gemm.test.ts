@@ -195,42 +195,43 @@ const headDense = (k: number, n: number, kernel: Float32Array, bias: Float32Arra
     ],
   });
 
-test('head dense layers run as the GEMV at batches 1–7, with weights split into row blocks, against float64', async () => {
-  const [k, n] = [300, 70];
-  const kernel = randomArray(k * n, 21),
-    bias = randomArray(n, 22);
-  const relu = (v: number) => Math.max(0, v);
-  const check = async (ctx: GpuContext, label: string) => {
-    const model = await Model.create(ctx, headDense(k, n, kernel, bias));
-    try {
-      for (const batch of [1, 2, 3, 5, 7]) {
-        const x = randomArray(batch * k, 30 + batch);
-        const r = await model.run(x, { profile: true });
-        if (ctx.hasTimestamps)
-          assert.ok(
-            r.timings![0].kernels.every((kn) => kn === 'gemv'),
-            `${label}: ${r.timings![0].kernels}`,
-          );
-        assertClose(
-          r.outputs[0],
-          refGemm(x, kernel, batch, k, n, false, bias, relu),
-          2e-6,
-          `${label} batch ${batch}`,
-          'normalized',
-        );
+for (const [k, kernelName] of [
+  [300, 'gemv-vec4'],
+  [301, 'gemv'],
+] as const) {
+  test(`head dense ${k} → 70 runs as ${kernelName} at batches 1–7, in row blocks too, against float64`, async () => {
+    const n = 70;
+    const kernel = randomArray(k * n, 21);
+    const bias = randomArray(n, 22);
+    const relu = (v: number) => Math.max(0, v);
+    const check = async (ctx: GpuContext, label: string) => {
+      const model = await Model.create(ctx, headDense(k, n, kernel, bias));
+      try {
+        for (const batch of [1, 2, 3, 5, 7]) {
+          const x = randomArray(batch * k, 30 + batch);
+          const r = await model.run(x, { profile: true });
+          const kernels = r.timings?.[0].kernels ?? [];
+          if (ctx.hasTimestamps)
+            assert.ok(
+              kernels.every((kn) => kn === kernelName),
+              `${label}: ${kernels}`,
+            );
+          const want = refGemm(x, kernel, batch, k, n, false, bias, relu);
+          assertClose(r.outputs[0], want, 2e-6, `${label} batch ${batch}`, 'normalized');
+        }
+      } finally {
+        model.dispose();
       }
+    };
+    await check(await gpu(), 'one block');
+    // The limit holds 8 rows of k values, so 70 outputs take 9 blocks.
+    const small = await GpuContext.create({ capsOverride: { maxStorageBindingBytes: 8 * 4 * k } });
+    try {
+      await check(small, 'row blocks of 8');
     } finally {
-      model.dispose();
+      small.dispose();
     }
-  };
-  await check(await gpu(), 'one block');
-  // 300 × 4 bytes per output row: the limit holds 8 rows, so 70 outputs take 9 blocks.
-  const small = await GpuContext.create({ capsOverride: { maxStorageBindingBytes: 8 * 4 * k } });
-  try {
-    await check(small, 'row blocks of 8');
-  } finally {
-    small.dispose();
-  }
-});
+  });
+}
 
 test.run();

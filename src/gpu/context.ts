@@ -32,6 +32,12 @@ function subgroupMinSize(adapter: GPUAdapter): number {
   return (adapter.info as GPUAdapterInfo & { subgroupMinSize?: number }).subgroupMinSize ?? 4;
 }
 
+/** Mesa's lavapipe reports the architecture 'software'; Chromium's fallback adapter is SwiftShader. */
+function isSoftwareAdapter(adapter: GPUAdapter): boolean {
+  const { architecture, description, device } = adapter.info;
+  return architecture === 'software' || /llvmpipe|lavapipe|swiftshader/i.test(`${description} ${device}`);
+}
+
 export class GpuContext {
   readonly device: GPUDevice;
   readonly adapter: GPUAdapter;
@@ -65,6 +71,7 @@ export class GpuContext {
       maxInvocationsPerWorkgroup: device.limits.maxComputeInvocationsPerWorkgroup,
       maxStorageBindingBytes: device.limits.maxStorageBufferBindingSize,
       ...(device.features.has('subgroups' as GPUFeatureName) ? { subgroupMinSize: subgroupMinSize(adapter) } : {}),
+      ...(isSoftwareAdapter(adapter) ? { software: true } : {}),
       ...capsOverride,
     };
     this.maxBufferBytes = device.limits.maxBufferSize;
@@ -154,7 +161,10 @@ export class GpuContext {
     buffer.destroy();
   }
 
-  /** Bytes of GPU buffers this context holds now (weights, activations, pooled and staging buffers): a measurement, not a plan. */
+  /**
+   * Bytes of GPU buffers this context holds now (weights, activations, pooled and staging buffers):
+   * a measurement, not a plan.
+   */
   get liveBytes(): number {
     let total = 0;
     for (const bytes of this.live.values()) total += bytes;
@@ -173,7 +183,9 @@ export class GpuContext {
     return buffer;
   }
 
-  /** @internal Compiles the pipelines of `dispatches` that are not cached yet, telling `onProgress` as each is ready. */
+  /**
+   * @internal Compiles the pipelines of `dispatches` that are not cached yet, telling `onProgress` as each is ready.
+   */
   async compile(dispatches: Iterable<Dispatch>, onProgress?: OnLoadProgress): Promise<void> {
     const keys = new Map(
       [...dispatches].map((d): [string, ShaderKey] => [shaderKeyString(d), { kernel: d.kernel, spec: d.spec }]),
@@ -187,7 +199,9 @@ export class GpuContext {
     );
   }
 
-  /** @internal The bind group of one dispatch: its buffers in binding order, then its params at `offset` in `uniform`. */
+  /**
+   * @internal The bind group of one dispatch: its buffers in binding order, then its params at `offset` in `uniform`.
+   */
   bindGroup(bound: BoundDispatch, uniform: GPUBuffer, offset: number): GPUBindGroup {
     const { dispatch, buffers } = bound;
     if (buffers.length !== dispatch.bindings.length) {
@@ -198,7 +212,8 @@ export class GpuContext {
     buffers.forEach((b, i) => {
       if (b.size > this.caps.maxStorageBindingBytes) {
         throw new TensorTooLargeError(
-          `${bound.label ?? dispatch.kernel}: ${bindingName(dispatch.bindings[i])} (binding ${i} of ${dispatch.kernel}) is ${b.size} bytes, over the device's ` +
+          `${bound.label ?? dispatch.kernel}: ${bindingName(dispatch.bindings[i])} ` +
+            `(binding ${i} of ${dispatch.kernel}) is ${b.size} bytes, over the device's ` +
             `maxStorageBufferBindingSize of ${this.caps.maxStorageBindingBytes}`,
         );
       }

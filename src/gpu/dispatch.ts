@@ -49,6 +49,11 @@ export interface DeviceCaps {
    * subgroup kernels share values across 8 lanes and need at least that many.
    */
   subgroupMinSize?: number;
+  /**
+   * A software adapter (lavapipe, SwiftShader): workgroups run on CPU threads with SIMD lanes, so small
+   * workgroups that stream memory beat the wide ones a GPU needs for occupancy.
+   */
+  software?: boolean;
   /** Variants measured fastest on this adapter, by tuning class (see src/tune/tuner.ts). */
   tuned?: Readonly<Record<string, TileVariant>>;
 }
