@@ -11,14 +11,16 @@ import { optimize } from '../src/graph/passes.js';
 import { planGraph } from '../src/graph/plan.js';
 import { WINOGRAD_SCRATCH_BYTES, winogradTileFor } from '../src/ops/winograd.js';
 import { assertClose, randomArray, rejects, withGpu } from './harness.js';
-import { refBatchNorm, refConcat, refConv2d, refGemm, refPool2d, refSoftmax } from './reference.js';
+import { refBatchNorm, refConcat, refConv2d, refGemm, refPad, refPool2d, refSoftmax } from './reference.js';
 
 const caps = { maxWorkgroupsPerDimension: 65535, maxInvocationsPerWorkgroup: 256, maxStorageBindingBytes: 128 << 20 };
 const relu = (v: number) => Math.max(v, 0);
 
-/** input 8×8×3 → conv 3×3 same (8) → BN → relu ─┬─ conv 1×1 (8) ─ add ─ concat ─ maxpool 2 → flatten → dense 5 → softmax
- *                                                 └──────────────────┘      │
- *                                                 conv 3×3 (4) ─────────────┘                                              */
+/**
+ * input 8×8×3 → conv 3×3 same (8) → BN → relu ─┬─ conv 1×1 (8) ─ add ─ concat ─ maxpool 2 → flatten → dense 5 → softmax
+ *                                                └──────────────────┘      │
+ *                                                conv 3×3 (4) ─────────────┘
+ */
 function testGraph(): { graph: WeightedGraph; w: Record<string, Float32Array> } {
   const w = {
     c1: randomArray(3 * 3 * 3 * 8, 1),
@@ -420,6 +422,54 @@ gpu(
   },
 );
 
+gpu('a zero pad read only by a conv becomes its padding (plain and depthwise, valid and explicit)', async () => {
+  const ctx = await getCtx();
+  const xShape = [2, 7, 6, 8];
+  const pads: [number, number, number, number] = [1, 2, 0, 1];
+  const x = randomArray(2 * 7 * 6 * 8, 41);
+  const cases = [
+    { label: 'conv 3×3 s2 valid', groups: 1, oc: 5, own: 'valid' as const },
+    { label: 'depthwise 3×3 s2 explicit', groups: 8, oc: 8, own: [0, 1, 1, 0] as [number, number, number, number] },
+  ];
+  for (const c of cases) {
+    const wShape: [number, number, number, number] = [3, 3, 8 / c.groups, c.oc];
+    const kernel = randomArray(
+      wShape.reduce((a, b) => a * b),
+      42,
+    );
+    const bias = randomArray(c.oc, 43);
+    const attrs = { strides: [2, 2] as [number, number], groups: c.groups, padding: c.own };
+    for (const alsoOutput of [false, true]) {
+      const graph = weighted({
+        name: 'pad-conv',
+        inputs: ['x'],
+        outputs: alsoOutput ? ['conv', 'pad'] : ['conv'],
+        nodes: [
+          { name: 'x', op: { kind: 'input', shape: xShape.slice(1) }, inputs: [] },
+          { name: 'pad', op: { kind: 'pad', pads }, inputs: ['x'] },
+          {
+            name: 'conv',
+            inputs: ['pad'],
+            weights: { kernel, bias },
+            op: { kind: 'conv2d', kernelShape: wShape, attrs },
+          },
+        ],
+      });
+      const model = await Model.create(ctx, graph);
+      try {
+        const kept = model.graph.nodes.some((n) => n.op.kind === 'pad');
+        assert.is(kept, alsoOutput, `${c.label}: the pad stays only where it is read elsewhere`);
+        const padded = refPad(x, xShape, pads);
+        const want = refConv2d({ x: padded, xShape: [2, 10, 7, 8], w: kernel, wShape, b: bias, ...attrs });
+        const r = await model.run(x);
+        assertClose(r.outputs[0], want.y, 1e-5, `${c.label} (pad also an output: ${alsoOutput})`, 'normalized');
+      } finally {
+        model.dispose();
+      }
+    }
+  }
+});
+
 gpu(
   'broadcasting binary nodes: a constant on either side, a weight operand, two inputs of different shapes',
   async () => {
@@ -431,8 +481,10 @@ gpu(
       outputs: ['out'],
       nodes: [
         { name: 'x', op: { kind: 'input', shape: [4, 5, 6] }, inputs: [] },
-        { name: 'rsub', op: { kind: 'binary', op: 'sub', constant: { value: 3, first: true } }, inputs: ['x'] }, // 3 - x
-        { name: 'half', op: { kind: 'binary', op: 'mul', constant: { value: 0.5 } }, inputs: ['rsub'] }, // (3 - x) * 0.5
+        // 3 - x
+        { name: 'rsub', op: { kind: 'binary', op: 'sub', constant: { value: 3, first: true } }, inputs: ['x'] },
+        // (3 - x) * 0.5
+        { name: 'half', op: { kind: 'binary', op: 'mul', constant: { value: 0.5 } }, inputs: ['rsub'] },
         {
           name: 'prelu',
           op: { kind: 'binary', op: 'prelu', operandShape: [1, 1, 6] },
@@ -440,7 +492,8 @@ gpu(
           weights: { operand: slopes },
         },
         { name: 'pool', op: { kind: 'global-pool', pool: 'avg', keepDims: true }, inputs: ['prelu'] },
-        { name: 'out', op: { kind: 'binary', op: 'mul', activation: { kind: 'relu' } }, inputs: ['half', 'pool'] }, // (N,4,5,6) × (N,1,1,6)
+        // (N,4,5,6) × (N,1,1,6)
+        { name: 'out', op: { kind: 'binary', op: 'mul', activation: { kind: 'relu' } }, inputs: ['half', 'pool'] },
       ],
     });
     const model = await Model.create(ctx, g);

@@ -1,6 +1,6 @@
-// Graph rewrites that remove whole kernels: batch norm folded into the conv or dense before it, standalone
-// activations folded into the op before them, and residual adds folded into the conv that produces one of
-// their operands. A merged node takes the name of the last layer it absorbs, so its value is exactly that
+// Graph rewrites that remove whole kernels: zero padding folded into the conv after it, batch norm folded
+// into the conv or dense before it, standalone activations folded into the op before them, and residual
+// adds folded into the conv that produces one of their operands. A merged node takes the name of the last layer it absorbs, so its value is exactly that
 // layer's output and consumers need no renaming; its weights move with it. Layers named in `keep`
 // (intermediates the caller wants to read) are never absorbed.
 import { foldBatchNorm } from '../ops/batchnorm.js';
@@ -61,6 +61,24 @@ function mergeIntoProducer(
   }
   const nodes = graph.nodes.filter((n) => !dropped.has(n.name)).map((n) => replaced.get(n.name) ?? n);
   return { graph: { ...graph, nodes }, weights };
+}
+
+/**
+ * A zero padding read only by a convolution becomes the convolution's own padding (Keras's ZeroPadding2D
+ * before a 'valid' strided conv in MobileNet, ResNet and EfficientNet): one pass over the tensor fewer.
+ * The conv's padding must be 'valid' or explicit; 'same' depends on the shapes, which are not known here.
+ */
+function foldPadPass(g: WeightedGraph, keep: ReadonlySet<string>): WeightedGraph {
+  return mergeIntoProducer(g, keep, (producer, node) => {
+    const pad = producer.op,
+      conv = node.op;
+    if (pad.kind !== 'pad' || conv.kind !== 'conv2d') return undefined;
+    const own = conv.attrs.padding ?? 'valid';
+    if (own === 'same') return undefined;
+    const base = own === 'valid' ? [0, 0, 0, 0] : own;
+    const padding = [0, 1, 2, 3].map((i) => base[i] + pad.pads[i]) as [number, number, number, number];
+    return { op: { ...conv, attrs: { ...conv.attrs, padding } }, weights: g.weights.get(node.name) };
+  });
 }
 
 function foldBatchNormPass(g: WeightedGraph, keep: ReadonlySet<string>): WeightedGraph {
@@ -168,10 +186,11 @@ export function fuseResidualPass(
   };
 }
 
-/** The standard pipeline before shapes are known: fold batch norms, then fuse activations. */
+/** The standard pipeline before shapes are known: fold zero pads and batch norms, then fuse activations. */
 export function optimize(g: WeightedGraph, keep: Iterable<string> = []): WeightedGraph {
   const protect = new Set([...keep, ...g.graph.outputs]);
-  return fuseChannelScalePass(fuseActivationPass(foldBatchNormPass(g, protect), protect), protect);
+  const folded = foldBatchNormPass(foldPadPass(g, protect), protect);
+  return fuseChannelScalePass(fuseActivationPass(folded, protect), protect);
 }
 
 export type { GraphWeights };
