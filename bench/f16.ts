@@ -89,7 +89,8 @@ export async function benchF16(ctx: GpuContext, filter?: string): Promise<F16Row
     )}`,
   );
   console.log(
-    'Warm medians including readback. f16 weights: conv and dense weights stored as f16 and read into f32; sums and activations stay f32.',
+    'Warm medians including readback. ' +
+      'f16 weights: conv and dense weights stored as f16 and read into f32; sums and activations stay f32.',
   );
   return rows;
 }

@@ -68,7 +68,8 @@ export async function benchVgg16(ctx: GpuContext): Promise<object> {
     const layers = profiled.timings ?? [];
     const gpuTotal = layers.reduce((s, l) => s + l.ms, 0);
     console.log(
-      `\nVGG16 224×224 (${(model.flops(1) / 1e9).toFixed(2)} GFLOP per image), load + upload + compile ${fmt(loadMs, 0)} ms`,
+      `\nVGG16 224×224 (${(model.flops(1) / 1e9).toFixed(2)} GFLOP per image), ` +
+        `load + upload + compile ${fmt(loadMs, 0)} ms`,
     );
     console.log(
       formatTable(
@@ -112,9 +113,12 @@ export async function benchVgg16(ctx: GpuContext): Promise<object> {
       );
     }
     const mem = model.memory(1);
+    const mb = (bytes: number, digits: number) => fmt(bytes / 2 ** 20, digits);
+    const bound = 1.15 * (mem.weightBytes + mem.largestActivations[0] + mem.largestActivations[1]);
     console.log(
-      `\nGPU memory, batch 1: weights ${fmt(mem.weightBytes / 2 ** 20, 0)} MB + activations ${fmt(mem.activationBytes / 2 ** 20, 1)} MB + io ${fmt(mem.ioBytes / 2 ** 20, 1)} MB = ${fmt(mem.peakBytes / 2 ** 20, 0)} MB ` +
-        `(bound 1.15 × (weights + two largest activations) = ${fmt((1.15 * (mem.weightBytes + mem.largestActivations[0] + mem.largestActivations[1])) / 2 ** 20, 0)} MB)`,
+      `\nGPU memory, batch 1: weights ${mb(mem.weightBytes, 0)} MB + activations ${mb(mem.activationBytes, 1)} MB ` +
+        `+ io ${mb(mem.ioBytes, 1)} MB = ${mb(mem.peakBytes, 0)} MB ` +
+        `(bound 1.15 × (weights + two largest activations) = ${mb(bound, 0)} MB)`,
     );
     return { model: 'vgg16', input: [224, 224, 3], loadMs, batches, layers, dense, memory: mem };
   } finally {

@@ -61,7 +61,8 @@ export async function benchOps(ctx: GpuContext, filter?: string): Promise<OpResu
     )}`,
   );
   console.log(
-    'GFLOP/s and GB/s use the GPU timestamp median when the adapter has timestamps, else the wall median (which includes readback).',
+    'GFLOP/s and GB/s use the GPU timestamp median when the adapter has timestamps, ' +
+      'else the wall median (which includes readback).',
   );
   return results;
 }

@@ -72,9 +72,8 @@ async function checkAllOnWebgpu(ort: Ort, model: Uint8Array): Promise<void> {
   }
   const placements = lines.filter((l) => /placed on|VerifyEachNodeIsAssignedToAnEp/.test(l));
   if (!placements.some((l) => l.includes('All nodes placed on [WebGpuExecutionProvider]'))) {
-    throw new Error(
-      `ONNX Runtime did not place every node on WebGPU: ${placements.map((l) => l.replace(/^.*\] /, '')).join('; ') || 'no placement log'}`,
-    );
+    const placed = placements.map((l) => l.replace(/^.*\] /, '')).join('; ');
+    throw new Error(`ONNX Runtime did not place every node on WebGPU: ${placed || 'no placement log'}`);
   }
 }
 

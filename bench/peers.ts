@@ -284,7 +284,8 @@ export async function benchPeers(ctx: GpuContext, filter?: string, only?: string
     )}`,
   );
   console.log(
-    'Warm medians including readback, same process, same adapter, identical weights (the optimized graph; ONNX Runtime gets it as an ONNX file).',
+    'Warm medians including readback, same process, same adapter, identical weights ' +
+      '(the optimized graph; ONNX Runtime gets it as an ONNX file).',
   );
   return rows;
 }

@@ -26,10 +26,12 @@ export async function benchSoak(): Promise<SoakReport> {
   );
   console.log(`GPU bytes held after each dispose: ${[...new Set(r.cycleLiveBytes)].join(', ')}`);
   console.log(
-    `overlapping calls (${r.counts.overlapRounds} × 20) with a wrong answer: ${r.overlapMismatches}; ${fmt(r.seconds, 1)} s`,
+    `overlapping calls (${r.counts.overlapRounds} × 20) with a wrong answer: ${r.overlapMismatches}; ` +
+      `${fmt(r.seconds, 1)} s`,
   );
   console.log(
-    `20 detections: ${fmt(r.sequentialMs, 0)} ms one after another, ${fmt(r.overlappedMs, 0)} ms overlapping (best of ${r.counts.overlapRounds})`,
+    `20 detections: ${fmt(r.sequentialMs, 0)} ms one after another, ` +
+      `${fmt(r.overlappedMs, 0)} ms overlapping (best of ${r.counts.overlapRounds})`,
   );
   return r;
 }

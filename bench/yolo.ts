@@ -165,7 +165,8 @@ export async function benchYolo(ctx: GpuContext, filter?: string): Promise<YoloR
     )}`,
   );
   console.log(
-    'forward = input upload, all dispatches, readback of the heads; preprocess = letterbox of the decoded image; postprocess = [yolo] decoding + NMS on the CPU.',
+    'forward = input upload, all dispatches, readback of the heads; ' +
+      'preprocess = letterbox of the decoded image; postprocess = [yolo] decoding + NMS on the CPU.',
   );
   return results;
 }

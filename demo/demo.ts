@@ -45,7 +45,9 @@ function listBoxes(detections: Detection[]): void {
   body.innerHTML = '';
   for (const d of detections) {
     const tr = document.createElement('tr');
-    tr.innerHTML = `<td>${d.className}</td><td class="num">${d.score.toFixed(2)}</td><td>(${d.box.x1}, ${d.box.y1}) (${d.box.x2}, ${d.box.y2})</td>`;
+    tr.innerHTML =
+      `<td>${d.className}</td><td class="num">${d.score.toFixed(2)}</td>` +
+      `<td>(${d.box.x1}, ${d.box.y1}) (${d.box.x2}, ${d.box.y2})</td>`;
     body.append(tr);
   }
 }
@@ -59,12 +61,14 @@ async function detectImage(img: RgbaImage, profile: boolean): Promise<void> {
   show(drawDetections(img, r.detections, detector.network.heads[0].classes));
   listBoxes(r.detections);
   $('times').textContent =
-    `letterbox ${r.timings.preprocessMs.toFixed(1)} ms · network ${r.timings.inferenceMs.toFixed(1)} ms · decode + NMS ${r.timings.postprocessMs.toFixed(1)} ms`;
+    `letterbox ${r.timings.preprocessMs.toFixed(1)} ms · network ${r.timings.inferenceMs.toFixed(1)} ms · ` +
+    `decode + NMS ${r.timings.postprocessMs.toFixed(1)} ms`;
   if (r.layers) {
     $('layers').querySelector('tbody')!.innerHTML = r.layers
       .map(
         (l) =>
-          `<tr><td>${l.fused.join('+')}</td><td>${l.kernels.join(', ')}</td><td class="num">${l.ms.toFixed(2)} ms</td></tr>`,
+          `<tr><td>${l.fused.join('+')}</td><td>${l.kernels.join(', ')}</td>` +
+          `<td class="num">${l.ms.toFixed(2)} ms</td></tr>`,
       )
       .join('');
   }
@@ -128,7 +132,9 @@ async function stream(video: HTMLVideoElement): Promise<void> {
 async function main(): Promise<void> {
   if (!('gpu' in navigator)) {
     fail(
-      'WebGPU is not available in this browser.\nUse Chrome or Edge 113+ (on Linux start Chromium with --enable-unsafe-webgpu, or enable chrome://flags/#enable-unsafe-webgpu), Safari 26+, or Firefox 141+ on Windows.',
+      'WebGPU is not available in this browser.\n' +
+        'Use Chrome or Edge 113+ (on Linux start Chromium with --enable-unsafe-webgpu, ' +
+        'or enable chrome://flags/#enable-unsafe-webgpu), Safari 26+, or Firefox 141+ on Windows.',
     );
     return;
   }

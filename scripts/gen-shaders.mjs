@@ -88,7 +88,8 @@ const lines = [
   ...libraries.map((f) => `  '${f.slice(0, -5)}': ${camel(f.slice(0, -5))}Library,`),
   '};',
   '',
-  '/** Per kernel: its Params fields in order, its spec constants with defaults, its libraries, whether it has an f16 variant. */',
+  '/** Per kernel: its Params fields in order, its spec constants with defaults, its libraries, ' +
+    'whether it has an f16 variant. */',
   'export const KERNEL_INFO = {',
   ...Object.entries(meta).map(
     ([k, m]) =>

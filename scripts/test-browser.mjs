@@ -77,7 +77,9 @@ export async function launchChromium() {
 const PAGE = `<!doctype html><meta charset="utf-8"><title>webgpu-cnn tests</title>
 <script type="module">
   const file = new URLSearchParams(location.search).get('file');
-  import('/' + file).catch((e) => console.log('Total:     1\\nPassed:    0\\nDuration: 0ms\\nLOAD ERROR ' + (e && e.stack || e)));
+  import('/' + file).catch((e) =>
+    console.log('Total:     1\\nPassed:    0\\nDuration: 0ms\\nLOAD ERROR ' + (e && e.stack || e)),
+  );
 </script>`;
 
 /** Runs one bundle in a fresh page; resolves with uvu's totals once it prints its duration line. */

@@ -10,8 +10,10 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const DAWN_NOTICE =
-  /^Warning: maxDynamic(?:Uniform|Storage)BuffersPerPipelineLayout artificially reduced from \d+ to \d+ to fit dynamic offset allocation limit\.\r?$/;
+const DAWN_NOTICE = new RegExp(
+  '^Warning: maxDynamic(?:Uniform|Storage)BuffersPerPipelineLayout artificially reduced ' +
+    String.raw`from \d+ to \d+ to fit dynamic offset allocation limit\.\r?$`,
+);
 
 /** Forwards `chunk`s to stderr at once, holding back only a partial line that could still become a notice. */
 function noticeFilter(): (chunk: Buffer | null) => void {

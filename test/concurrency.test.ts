@@ -67,7 +67,7 @@ test('20 overlapping detect() calls on one Detector give exactly the answers of 
   }
 });
 
-test('overlapping run() calls at several batch sizes, and on two models sharing a context, are each exact', async () => {
+test('overlapping run() calls at several batch sizes and on two models sharing a context are each exact', async () => {
   const ctx = await gpu();
   const [a, b] = await Promise.all([Model.create(ctx, smallGraph(1)), Model.create(ctx, smallGraph(100))]);
   try {
@@ -95,7 +95,7 @@ test('overlapping run() calls at several batch sizes, and on two models sharing 
   }
 });
 
-test('a model disposed while runs are in flight makes them fail with a clear error, and holds no memory after', async () => {
+test('a model disposed while runs are in flight fails them with a clear error and holds no memory after', async () => {
   const ctx = await gpu();
   const model = await Model.create(ctx, smallGraph(7));
   const x = randomArray(24 * 24 * 3, 3, 0, 1);

@@ -159,7 +159,8 @@ test('depthwise convs with channels in quads take the vec4 kernel, others the sc
   const caps = { maxWorkgroupsPerDimension: 65535, maxInvocationsPerWorkgroup: 256, maxStorageBindingBytes: 1 << 27 };
   assert.is(convDispatches([1, 9, 10, 12], [3, 3, 1, 12], { groups: 12 }, caps)[0].kernel, 'depthwise-conv2d-vec4');
   assert.is(convDispatches([1, 9, 10, 17], [3, 3, 1, 17], { groups: 17 }, caps)[0].kernel, 'depthwise-conv2d');
-  assert.is(convDispatches([1, 9, 10, 4], [3, 3, 1, 8], { groups: 4 }, caps)[0].kernel, 'depthwise-conv2d'); // multiplier 2
+  // Multiplier 2.
+  assert.is(convDispatches([1, 9, 10, 4], [3, 3, 1, 8], { groups: 4 }, caps)[0].kernel, 'depthwise-conv2d');
 });
 
 // Generated sweep: every kernel size × stride × dilation × padding mode, rotating batch, channels and groups.
@@ -286,7 +287,8 @@ test('a grid taller than the device allows folds into z (emulated limit of 5 wor
     ];
     for (const variant of variants) {
       const [d] = convDispatches(xShape, wShape, { padding: 'same' }, small.caps, variant);
-      // Without subgroups of 8 lanes (Chromium's SwiftShader) the subgroup variant falls back to a tile whose grid may fit.
+      // Without subgroups of 8 lanes (Chromium's SwiftShader) the subgroup variant falls back to a tile whose grid
+      // may fit.
       const fellBack = variant.kind === 'subgroup' && d.kernel !== 'conv2d-subgroup';
       assert.ok(
         d.workgroups.every((g) => g <= 5),

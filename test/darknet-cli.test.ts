@@ -16,7 +16,7 @@ function cli(args: string[], env: NodeJS.ProcessEnv = process.env) {
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
-test("detect with the bundled detector prints exactly Darknet's lines (formats.md §2.9) and keras-yolo3's", async () => {
+test("detect (bundled detector) prints exactly Darknet's lines (formats.md §2.9) and keras-yolo3's", async () => {
   const out = join(dir, 'pred.png');
   const r = cli(['detect', 'assets/images/dog.jpg', '--out', out]);
   assert.is(r.code, 0, r.err);

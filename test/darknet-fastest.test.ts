@@ -42,7 +42,7 @@ function checkDetections(found: Detection[], label: string) {
   }
 }
 
-test('both yolo heads match Darknet (sums and maxima, 1e-3 relative) and the detections are dog, car, bicycle', async () => {
+test('both yolo heads match Darknet (sums and maxima, 1e-3 relative); detections are dog, car, bicycle', async () => {
   const det = await Detector.load({ ctx: await gpu() });
   try {
     assert.equal([det.network.width, det.network.height], [320, 320]);

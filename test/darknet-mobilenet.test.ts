@@ -44,14 +44,12 @@ function darknetDetections(): Map<string, Printed[]> {
     if (header) out.set((model = header[1]), []);
     const m = /^(\w+)\.jpg\t(.+): (\d+)%\t(-?\d+) (-?\d+) (\d+) (\d+)$/.exec(line);
     if (m)
-      out
-        .get(model)!
-        .push({
-          image: m[1],
-          name: m[2],
-          percent: Number(m[3]),
-          box: [m[4], m[5], m[6], m[7]].map(Number) as Printed['box'],
-        });
+      out.get(model)!.push({
+        image: m[1],
+        name: m[2],
+        percent: Number(m[3]),
+        box: [m[4], m[5], m[6], m[7]].map(Number) as Printed['box'],
+      });
   }
   return out;
 }
@@ -100,13 +98,15 @@ for (const m of MODELS) {
           worstIou = Math.min(worstIou, overlap);
           assert.ok(
             g.name === e.name && g.percent === e.percent && overlap >= 0.85,
-            `${m.name} ${image} #${i}: ${g.name} ${g.percent}% [${g.box}] vs Darknet ${e.name} ${e.percent}% [${e.box}] (IoU ${overlap.toFixed(3)})`,
+            `${m.name} ${image} #${i}: ${g.name} ${g.percent}% [${g.box}] ` +
+              `vs Darknet ${e.name} ${e.percent}% [${e.box}] (IoU ${overlap.toFixed(3)})`,
           );
           if (g.box.every((v, k) => v === e.box[k])) exact++;
         });
       }
       agreement.push(
-        `${m.name}: ${want.length} detections, all same class and percent; ${exact} boxes exact, worst IoU ${worstIou.toFixed(4)}`,
+        `${m.name}: ${want.length} detections, all same class and percent; ` +
+          `${exact} boxes exact, worst IoU ${worstIou.toFixed(4)}`,
       );
     } finally {
       det.dispose();

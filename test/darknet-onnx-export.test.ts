@@ -10,7 +10,7 @@ import { assertClose, randomArray, withGpu } from './harness.js';
 const test = suite('onnx export of darknet ops');
 const gpu = withGpu(test);
 
-test('mish, swish, binary mul/add with broadcast, reorg and reorg3d: ONNX Runtime (CPU) agrees with Model, batch 2', async () => {
+test('mish, swish, broadcast mul/add, reorg and reorg3d: ONNX Runtime (CPU) agrees with Model, batch 2', async () => {
   let seed = 1;
   const r = (n: number) => randomArray(n, seed++, -0.5, 0.5);
   const conv = (name: string, input: string, c: number, oc: number, kind: 'mish' | 'swish'): WeightedNode => ({

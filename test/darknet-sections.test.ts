@@ -116,8 +116,9 @@ const SECTIONS_CFG = [
 ].join('\n');
 
 test(
-  'mish, swish, hard_mish, gelu, relu6, tanh, elu; weighted multi-input shortcuts; scale_channels; sam; local_avgpool; ' +
-    'stride_x/y; maxpool_depth; per-input route groups; reorg and reorg3d; [yolo] new_coords and [region]: every layer as float64',
+  'mish, swish, hard_mish, gelu, relu6, tanh, elu; weighted multi-input shortcuts; scale_channels; sam; ' +
+    'local_avgpool; stride_x/y; maxpool_depth; per-input route groups; reorg and reorg3d; ' +
+    '[yolo] new_coords and [region]: every layer as float64',
   async () => {
     const cfg = SECTIONS_CFG;
     const weights = darknetWeights(cfg, 3, { kernelGain: 2 });

@@ -26,7 +26,8 @@ const CASES: [string, number, [number, number]][] = [
 ];
 
 for (const [cfgName, bytes, size] of CASES) {
-  test(`${cfgName}: a ${bytes}-byte weights file loads; every layer matches the float64 reference at ${size.join('×')}`, async () => {
+  const dims = size.join('×');
+  test(`${cfgName}: ${bytes}-byte weights load; every layer matches the float64 reference at ${dims}`, async () => {
     const cfgText = readFileSync(`assets/darknet/${cfgName}`, 'utf8');
     const weightsPath = join(dir, `${cfgName}.weights`);
     assert.is(writeDarknetWeights(weightsPath, cfgText, 7), bytes);
@@ -46,7 +47,8 @@ for (const [cfgName, bytes, size] of CASES) {
         const name = layerNames[i];
         const got = r.intermediates.get(name)!;
         assert.equal(got.shape, [1, t.h, t.w, t.c], name);
-        // The reference's [yolo] output is the layer's (Darknet's logistic applied); ours is the conv's, decoded on the CPU.
+        // The reference's [yolo] output is the layer's (Darknet's logistic applied); ours is the conv's, decoded on
+        // the CPU.
         const head = net.heads.find((h) => h.layer === i);
         const mine = head ? activateHead(got.data, head) : got.data;
         worst = Math.max(worst, assertClose(mine, toNhwc(t), 1e-4, `${cfgName} ${name}`, 'normalized').normalized);
@@ -74,7 +76,7 @@ test('yolov3 at 416 and 608 builds the three heads at strides 32, 16, 8', () => 
   }
 });
 
-test('a detector from files detects on a real image at 416 (generated weights: the pipeline runs end to end)', async () => {
+test('a detector from files detects on a real image at 416 (generated weights: runs end to end)', async () => {
   const weightsPath = join(dir, 'yolov3-tiny.cfg.weights');
   const det = await Detector.load({
     ctx: await gpu(),

@@ -177,7 +177,8 @@ function statsOf(d: ArrayLike<number>): { min: number; max: number; mean: number
 export const results: Record<string, { heads: number; outs: number; stats: number; layers: number; ms: number }> = {};
 
 for (const m of MODELS) {
-  test(`${m.name}: ${m.bytes}-byte weights; heads and every layer's statistics match AlexeyAB Darknet at ${m.size.join('×')}`, async () => {
+  const at = m.size.join('×');
+  test(`${m.name}: ${m.bytes}-byte weights; heads and per-layer stats match AlexeyAB Darknet at ${at}`, async () => {
     const t0 = performance.now();
     const cfgText = readFileSync(`${ZOO}/cfg/${m.name}.cfg`, 'utf8');
     const weights = darknetWeights(cfgText, 7, { kernelGain: m.gain });
@@ -202,7 +203,8 @@ for (const m of MODELS) {
             .normalized,
         );
         const out = npy(`${ZOO}/synthetic/${m.name}/${tag}.out.npy`);
-        // [yolo] outputs are (C, H, W); [region] outputs are location-major (H, W, num, 5+classes), which is NHWC's order.
+        // [yolo] outputs are (C, H, W); [region] outputs are location-major (H, W, num, 5+classes), which is NHWC's
+        // order.
         const want = head.kind === 'region' ? out.data : toNhwc({ c, h, w, d: out.data });
         outs = Math.max(
           outs,
@@ -222,7 +224,8 @@ for (const m of MODELS) {
           stats = Math.max(stats, err);
           assert.ok(
             err <= STATS_TOL,
-            `${m.name} layer ${s.layer} (${s.type}) ${k}: ${mine[k]} vs Darknet ${s[k]} (${err.toExponential(2)} of ${scale})`,
+            `${m.name} layer ${s.layer} (${s.type}) ${k}: ${mine[k]} vs Darknet ${s[k]} ` +
+              `(${err.toExponential(2)} of ${scale})`,
           );
         }
       }
@@ -307,8 +310,8 @@ test.after(() => {
   const rows = Object.entries(results).map(([k, v]) =>
     k.endsWith('(float64)')
       ? `  ${k}: every layer within ${v.heads.toExponential(1)} (${v.layers} layers, ${(v.ms / 1000).toFixed(1)} s)`
-      : `  ${k}: heads ${v.heads.toExponential(1)}, after the head ${v.outs.toExponential(1)}, layer stats ${v.stats.toExponential(1)} ` +
-        `(${v.layers} layers, ${(v.ms / 1000).toFixed(1)} s)`,
+      : `  ${k}: heads ${v.heads.toExponential(1)}, after the head ${v.outs.toExponential(1)}, ` +
+        `layer stats ${v.stats.toExponential(1)} (${v.layers} layers, ${(v.ms / 1000).toFixed(1)} s)`,
   );
   console.log(`max error relative to max |reference|:\n${rows.join('\n')}`);
 });

@@ -95,6 +95,28 @@ function optionCases(dir: string, out: (n: string) => string): FuzzCase[] {
 }
 
 /** The bundled cfg with one line replaced (or appended to the section that holds `key`). */
+/** A line setting one of the keys a [yolo] section holds ('no yolo layer' drops them with it). */
+const YOLO_KEY = new RegExp(
+  `^(${[
+    'mask',
+    'anchors',
+    'classes',
+    'num',
+    'jitter',
+    'ignore_thresh',
+    'truth_thresh',
+    'random',
+    'scale_x_y',
+    'iou_thresh',
+    'cls_normalizer',
+    'iou_normalizer',
+    'iou_loss',
+    'nms_kind',
+    'beta_nms',
+    'max_delta',
+  ].join('|')})\\s*=`,
+);
+
 function cfgCases(dir: string, out: (n: string) => string): FuzzCase[] {
   const text = readFileSync(CFG, 'utf8');
   const lines = text.split('\n');
@@ -169,15 +191,7 @@ function cfgCases(dir: string, out: (n: string) => string): FuzzCase[] {
     variant('yolo anchors empty', replace(/^anchors\s*=/, 'anchors='), /anchors/),
     variant(
       'no yolo layer',
-      (ls) =>
-        ls
-          .map((l) => (/^\[yolo\]/.test(l) ? '[dropout]' : l))
-          .filter(
-            (l) =>
-              !/^(mask|anchors|classes|num|jitter|ignore_thresh|truth_thresh|random|scale_x_y|iou_thresh|cls_normalizer|iou_normalizer|iou_loss|nms_kind|beta_nms|max_delta)\s*=/.test(
-                l,
-              ),
-          ),
+      (ls) => ls.map((l) => (/^\[yolo\]/.test(l) ? '[dropout]' : l)).filter((l) => !YOLO_KEY.test(l)),
       /yolo/,
     ),
     variant('empty file', () => [], /\[net\]/),
@@ -233,7 +247,8 @@ function weightsCases(dir: string, out: (n: string) => string): FuzzCase[] {
     copy.writeFloatLE(value, 20 + 4 * floatIndex);
     write(name, copy, names);
   };
-  // Layer 0 is a conv with batch norm and n filters: biases [0, n), scales, rolling mean, rolling variance, then weights.
+  // Layer 0 is a conv with batch norm and n filters: biases [0, n), scales, rolling mean, rolling variance, then
+  // weights.
   const n = Number(/^filters=(\d+)/m.exec(readFileSync(CFG, 'utf8'))![1]);
   poke('NaN in the first kernel', 4 * n + 5, NaN, /0_conv.*weights\[5\] is NaN/);
   poke('+Inf in a bias', 3, Infinity, /0_conv.*biases\[3\] is Infinity/);

@@ -74,7 +74,7 @@ function violation(c: FuzzCase, o: Outcome, before: Set<string>): string | undef
   return undefined;
 }
 
-test('every damaged input is refused by name (or, where the damage may be harmless, accepted), in-process', async () => {
+test('in-process, every damaged input is refused by name (or, if the damage may be harmless, accepted)', async () => {
   const cases = await fuzzCases(dir);
   const counts = new Map<string, number>();
   const failures: string[] = [];

@@ -73,7 +73,7 @@ if (present) {
   });
 }
 
-test("preprocess_input 'caffe', 'tf' and 'torch' give Keras's arrays for dog.jpg (Keras's load_img 224×224 pixels)", async () => {
+test("preprocess_input 'caffe', 'tf', 'torch' give Keras's arrays for dog.jpg (load_img 224×224 pixels)", async () => {
   const x = await npy(`${APPS}/preprocess_identity.npy`);
   // Keras computes in float32 and rounds where float64 does not: a few 1e-7 of the largest value.
   for (const mode of ['caffe', 'tf', 'torch'] as const) {
@@ -141,7 +141,7 @@ const WEIGHTS_ONLY: [string, string, string, string][] = [
 
 for (const [model, classifier, last, pooled] of present ? WEIGHTS_ONLY : []) {
   if (model !== 'VGG19') {
-    test(`${model} weights-only file with its top (reduced width, 5 classes) is recognised and gives softmax(Keras's logits)`, async () => {
+    test(`${model} weights-only with top (reduced width, 5 classes): recognised, softmax(Keras's logits)`, async () => {
       const file = await writeWeightsOnly(model, true, classifier, last);
       const { model: m, info } = await loadKerasModel(file, { ctx: await gpu(), inputShape: [32, 32, 3] });
       try {

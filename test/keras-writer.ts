@@ -181,7 +181,10 @@ export async function writeFullModelH5(
   }
 }
 
-/** A Keras 3 weights file (model.weights.h5 / .weights.h5): /layers/<key>/vars/<i>, optionally with the name attribute. */
+/**
+ * A Keras 3 weights file (model.weights.h5 / .weights.h5): /layers/<key>/vars/<i>, optionally with the name
+ * attribute.
+ */
 export async function writeKeras3WeightsH5(
   path: string,
   layers: { key: string; name: string; arrays: LayerWeights }[],

@@ -115,7 +115,7 @@ function referenceEval(
   return out;
 }
 
-test("with keras-yolo3's defaults, detections are keras-yolo3's decoding of the same heads (float64 reference)", async () => {
+test("with keras-yolo3's defaults, detections are its decoding of the same heads (float64 reference)", async () => {
   const anchors = readFileSync(`${K}/yolo_anchors.txt`, 'utf8').split(',').map(Number);
   const pairs = Array.from({ length: anchors.length / 2 }, (_, k) => [anchors[2 * k], anchors[2 * k + 1]]);
   const names = readFileSync(`${K}/coco_classes.txt`, 'utf8').trim().split('\n');
@@ -178,7 +178,7 @@ test("with keras-yolo3's defaults, detections are keras-yolo3's decoding of the 
   }
 });
 
-test("a Keras conversion with AlexeyAB's epsilon, run the Darknet way with the cfg's masks, detects as the Darknet loader does", async () => {
+test("a Keras conversion (AlexeyAB's epsilon, Darknet way, cfg's masks) detects as the Darknet loader", async () => {
   const cfg = readFileSync('assets/darknet/yolo-fastest-1.1.cfg', 'utf8');
   const h5 = join(dir, 'yolo-fastest-eps1e-5.h5');
   await writeKerasYolo3(h5, cfg, new Uint8Array(readFileSync('assets/darknet/yolo-fastest-1.1.weights')), 1e-5);

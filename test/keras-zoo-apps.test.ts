@@ -46,9 +46,8 @@ for (const [name, app] of Object.entries(manifest.models)) {
           ? closeness(y, parseNpy(await fixtureBytes(`${F64}/${name}.output64.npy`)).data)
           : undefined;
         const seconds = ((performance.now() - started) / 1000).toFixed(1);
-        report.push(
-          `${file} ${e.relative.toExponential(1)}${exact ? ` (float64 Keras: ${exact.relative.toExponential(1)})` : ''} in ${seconds} s`,
-        );
+        const f64 = exact ? ` (float64 Keras: ${exact.relative.toExponential(1)})` : '';
+        report.push(`${file} ${e.relative.toExponential(1)}${f64} in ${seconds} s`);
         const worst = Math.min(e.relative, exact?.relative ?? Infinity);
         if (!(worst <= TOL))
           throw new Error(

@@ -64,7 +64,8 @@ for (const [name, c] of Object.entries(manifest.cases)) {
           const e = closeness(got, want);
           if (!(e.relative <= TOL))
             throw new Error(
-              `${file} ${what}: max rel error ${e.relative.toExponential(2)} (abs ${e.maxAbs.toExponential(2)}) > ${TOL}`,
+              `${file} ${what}: max rel error ${e.relative.toExponential(2)} ` +
+                `(abs ${e.maxAbs.toExponential(2)}) > ${TOL}`,
             );
           worst = Math.max(worst, e.relative);
         }

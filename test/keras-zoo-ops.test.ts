@@ -125,7 +125,8 @@ test('log-softmax stays exact far below the maximum', async () => {
  * y = conv1x1(x ⊙ s) (+ r, then relu, with `residual`). The pass folds the multiply into the last conv.
  */
 for (const residual of [false, true]) {
-  test(`squeeze-and-excite channel scale folded into the 1×1 conv${residual ? ' with a fused residual' : ''}`, async () => {
+  const withResidual = residual ? ' with a fused residual' : '';
+  test(`squeeze-and-excite channel scale folded into the 1×1 conv${withResidual}`, async () => {
     const [n, h, w, c, mid, oc] = [3, 5, 6, 8, 4, 12];
     const x = randomArray(n * h * w * c, 21);
     const W = {

@@ -41,7 +41,7 @@ test('loadDarknetModel: cfg path or text, weights path or bytes; heads as real D
   }
 });
 
-test('loadDarknetModel with no ctx leases the shared context; dispose and failed loads give everything back', async () => {
+test('loadDarknetModel with no ctx leases the shared context; dispose and failed loads return it all', async () => {
   const held = await GpuContext.shared();
   try {
     const before = held.liveBytes;

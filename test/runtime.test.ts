@@ -107,7 +107,8 @@ test('pipelines are cached by exactly what was compiled, and compiled once', asy
   await ctx.compile(calls);
   const before = ctx.pipelines.size;
   await Promise.all([ctx.compile(calls), ctx.compile(calls)]);
-  await ctx.compile(convDispatches([2, 17, 5, 4], [3, 3, 4, 8], { padding: 'valid' }, ctx.caps)); // same tile config, other shapes
+  // Same tile config, other shapes.
+  await ctx.compile(convDispatches([2, 17, 5, 4], [3, 3, 4, 8], { padding: 'valid' }, ctx.caps));
   if (ctx.pipelines.size !== before) throw new Error(`cache grew from ${before} to ${ctx.pipelines.size}`);
   await ctx.compile(
     convDispatches([1, 8, 8, 4], [3, 3, 4, 8], { padding: 'same' }, ctx.caps, { tm: 2, tn: 4, wgX: 8, wgY: 8 }),

@@ -72,7 +72,8 @@ const CONVS: Conv[] = [
 ];
 
 CONVS.forEach((g, i) => {
-  test(`conv ${g.kh}×${g.kw} stride ${g.s} dilation ${g.d} ${g.same ? 'same' : 'valid'}: dx and dw by differences`, async () => {
+  const mode = g.same ? 'same' : 'valid';
+  test(`conv ${g.kh}×${g.kw} stride ${g.s} dilation ${g.d} ${mode}: dx and dw by differences`, async () => {
     const ctx = await gpu();
     const x = randomArray(g.n * g.h * g.w * g.c, 10 + i),
       k = randomArray(g.kh * g.kw * g.c * g.oc, 20 + i);
@@ -101,7 +102,8 @@ CONVS.forEach((g, i) => {
     [2, 3, false],
   ] as const
 ).forEach(([k, s, same], i) => {
-  test(`max pool ${k}×${k} stride ${s} ${same ? 'same' : 'valid'} (overlapping windows included): dx by differences`, async () => {
+  const mode = same ? 'same' : 'valid';
+  test(`max pool ${k}×${k} stride ${s} ${mode} (overlapping windows included): dx by differences`, async () => {
     const ctx = await gpu();
     const shape = [2, 7, 6, 3];
     const x = randomArray(

@@ -177,7 +177,7 @@ test('full-width VGG16 without its top at 48×48, pooling none / avg / max, matc
   }
 });
 
-test('full-size VGG16 (fc1 411 MB over a 128 MiB binding limit): classifier matches, peak memory within bound', async () => {
+test('full-size VGG16 (fc1 411 MB > 128 MiB binding limit): classifier matches, peak memory in bound', async () => {
   const ctx = await gpu();
   const spec = vgg16Architecture();
   const weights = chainWeights(spec, [224, 224, 3], 300);

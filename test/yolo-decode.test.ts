@@ -148,7 +148,7 @@ test('NMS kinds: IoU for default, DIoU β=0.6 for greedynms (whatever beta_nms),
   assert.is(survivors(0.25, 'diounms', 0.6), 2);
 });
 
-test('%.0f rounds exact halves to even; percentages are float prob·100; print order is by left edge, best class first', () => {
+test('%.0f rounds exact halves to even; percentages are float prob·100; order by left edge, best class first', () => {
   assert.equal([0.5, 1.5, 2.5, 60.49, 60.5, 61.5, 99.5].map(printfRound), [0, 2, 2, 60, 60, 62, 100]);
   assert.is(darknetPercent(0.60601), 61);
   // fround(0.605)·100 is exactly 60.5 in float, which %.0f prints as 60 (Math.round would say 61); 0.665 gives 66.

@@ -100,7 +100,8 @@ export function weighted(graph: Omit<Graph, 'nodes'> & { nodes: WeightedNode[] }
 }
 
 export function describeNode(node: Node): string {
-  return `layer '${node.source?.layer ?? node.name}' (${node.source?.className ?? node.op.kind})${node.source?.file ? ` in ${node.source.file}` : ''}`;
+  const file = node.source?.file ? ` in ${node.source.file}` : '';
+  return `layer '${node.source?.layer ?? node.name}' (${node.source?.className ?? node.op.kind})${file}`;
 }
 
 /** Number of weight values a node holds (its parameter count). */
@@ -116,9 +117,8 @@ export function validateGraph(graph: Graph): void {
     for (const input of node.inputs) {
       if (!seen.has(input)) {
         const exists = graph.nodes.some((n) => n.name === input);
-        throw new UsageError(
-          `${describeNode(node)}: input '${input}' ${exists ? 'comes after it (not in topological order)' : 'does not exist'}`,
-        );
+        const problem = exists ? 'comes after it (not in topological order)' : 'does not exist';
+        throw new UsageError(`${describeNode(node)}: input '${input}' ${problem}`);
       }
     }
     seen.add(node.name);

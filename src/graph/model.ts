@@ -128,7 +128,10 @@ const MIN_SLEEP_MS = 4;
 const SLEEP_FRACTION = 0.85;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Residual adds folded into the convs before them whose lowering can absorb one (Winograd, 1×1 on the subgroup GEMM). */
+/**
+ * Residual adds folded into the convs before them whose lowering can absorb one
+ * (Winograd, 1×1 on the subgroup GEMM).
+ */
 function fuseResiduals(
   g: WeightedGraph,
   keep: ReadonlySet<string>,
@@ -419,7 +422,10 @@ export class Model {
     return this.prepared.get(batch)?.plan ?? planGraph(this.graph, batch, this.ctx.caps, this.keep, this.lowering);
   }
 
-  /** Floating-point operations of one forward pass at `batch` as a direct computation counts them (multiply-adds count 2). */
+  /**
+   * Floating-point operations of one forward pass at `batch` as a direct computation counts them
+   * (multiply-adds count 2).
+   */
   flops(batch = 1): number {
     return this.planFor(batch).steps.reduce((n, s) => n + (s.lowering?.flops ?? 0), 0);
   }

@@ -115,7 +115,8 @@ export function planGraph(
     const scratch = (lowering?.scratch ?? []).map((b): BufferRef => {
       if (b > caps.maxStorageBindingBytes) {
         throw new TensorTooLargeError(
-          `${describeNode(node)}: a ${b}-byte scratch buffer is over the device's maxStorageBufferBindingSize of ${caps.maxStorageBindingBytes}`,
+          `${describeNode(node)}: a ${b}-byte scratch buffer is over the device's ` +
+            `maxStorageBufferBindingSize of ${caps.maxStorageBindingBytes}`,
         );
       }
       return { kind: 'slot', slot: takeSlot(b, slotBytes, free) };

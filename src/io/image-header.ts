@@ -84,8 +84,9 @@ export function checkImageSize(
   if (size.width * size.height > maxPixels) {
     throw new LimitError(
       name,
-      `is ${size.width}×${size.height} = ${((size.width * size.height) / 1e6).toFixed(1)} megapixels, over the limit of ` +
-        `${(maxPixels / 1e6).toFixed(1)} (raise it with maxPixels, or --max-pixels on the command line)`,
+      `is ${size.width}×${size.height} = ${((size.width * size.height) / 1e6).toFixed(1)} megapixels, ` +
+        `over the limit of ${(maxPixels / 1e6).toFixed(1)} ` +
+        '(raise it with maxPixels, or --max-pixels on the command line)',
     );
   }
   return size;

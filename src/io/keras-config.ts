@@ -70,7 +70,8 @@ function layerEntry(l: unknown, file: string, where: string): { className: strin
   if (!MODEL_CLASSES.has(className) && !isObject(config)) {
     throw new ModelFileError(
       file,
-      `${label} (${className}): config is ${config === undefined ? 'missing' : `${JSON.stringify(config)}, not an object`}`,
+      `${label} (${className}): config is ` +
+        `${config === undefined ? 'missing' : `${JSON.stringify(config)}, not an object`}`,
       { layer: name, field: 'config' },
     );
   }

@@ -57,7 +57,8 @@ export const SUPPORTED_LAYERS = [
 /** Classes refused with a reason of their own rather than as unknown. */
 const REFUSED: Record<string, string> = {
   Lambda:
-    'a Lambda layer holds arbitrary Python code, which cannot run here (Keras itself loads it only with safe_mode=False); ' +
+    'a Lambda layer holds arbitrary Python code, which cannot run here ' +
+    '(Keras itself loads it only with safe_mode=False); ' +
     'rebuild the model with built-in layers or keras.ops',
 };
 
@@ -202,7 +203,8 @@ function takeWeights(weights: Float32Dataset[], names: string[], options: Conver
       if (bad >= 0) {
         const what = Number.isFinite(w.data[bad]) ? `negative (${w.data[bad]})` : String(w.data[bad]);
         throw new LayerError(
-          `${names[i]}[${bad}] is ${what}; the file is damaged (load with allowBadWeights / --allow-bad-weights to use it anyway)`,
+          `${names[i]}[${bad}] is ${what}; ` +
+            'the file is damaged (load with allowBadWeights / --allow-bad-weights to use it anyway)',
           names[i],
         );
       }
@@ -318,10 +320,8 @@ function convert(layer: KerasLayer, weights: Float32Dataset[], options: ConvertO
       const declared = declaredInputShape(layer.config) ?? (layer.config.input_shape as (number | null)[] | undefined);
       const shape = options.inputShape ?? declared;
       if (!shape || shape.some((d) => d === null)) {
-        throw new LayerError(
-          `input shape [${(declared ?? []).map((d) => d ?? 'None').join(', ')}] is not fully known; give an input shape`,
-          'batch_shape',
-        );
+        const dims = (declared ?? []).map((d) => d ?? 'None').join(', ');
+        throw new LayerError(`input shape [${dims}] is not fully known; give an input shape`, 'batch_shape');
       }
       if (shape.some((d) => !(Number.isInteger(d) && d! >= 1)))
         throw new LayerError(`input shape [${shape.join(', ')}] must be positive integers`, 'batch_shape');

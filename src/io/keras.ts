@@ -270,7 +270,8 @@ function keras3Weights(h5: Hdf5File, spec: KerasModelSpec, file: string): Weight
       if (layer.scope.length && !byName.size) {
         throw new ModelFileError(
           file,
-          `layer '${layer.name}' is inside nested model '${layer.scope.join('/')}', whose weights this Keras version does not name; re-save with Keras ≥ 3.10`,
+          `layer '${layer.name}' is inside nested model '${layer.scope.join('/')}', ` +
+            'whose weights this Keras version does not name; re-save with Keras ≥ 3.10',
         );
       }
       return undefined;
@@ -285,7 +286,10 @@ function kerasMajor(version: string | undefined): number {
   return Number.isFinite(major) ? major : 2;
 }
 
-/** A graph and its weights from an architecture and weight arrays by layer name (in Keras order), as the loaders build it. */
+/**
+ * A graph and its weights from an architecture and weight arrays by layer name (in Keras order),
+ * as the loaders build it.
+ */
 export function buildKerasGraph(
   spec: KerasModelSpec,
   weights: Map<string, Float32Dataset[]>,

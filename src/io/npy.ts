@@ -56,7 +56,8 @@ export function parseNpy(bytes: Uint8Array, name = '.npy data'): NpyArray {
       `holds ${bytes.length - dataStart} data bytes, shape (${shape.join(', ')}) of '${descr}' needs ${count * size}`,
     );
   }
-  const raw = new Uint8Array(bytes.subarray(dataStart)).buffer; // a copy, aligned for the typed arrays (Buffer.slice would not copy)
+  // A copy, aligned for the typed arrays (Buffer.slice would not copy).
+  const raw = new Uint8Array(bytes.subarray(dataStart)).buffer;
   const data =
     size === 4 ? new Float32Array(raw) : Float32Array.from(size === 8 ? new Float64Array(raw) : new Uint8Array(raw));
   return { shape, data, dtype: size === 1 ? '|u1' : (descr as '<f4' | '<f8') };

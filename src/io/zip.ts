@@ -133,7 +133,8 @@ export class ZipArchive {
     } else {
       throw new ModelFileError(
         this.name,
-        `archive entry '${entry.name}' uses compression method ${entry.method}; only stored and deflated entries are supported`,
+        `archive entry '${entry.name}' uses compression method ${entry.method}; ` +
+          'only stored and deflated entries are supported',
       );
     }
     if (written !== entry.size) fail(`it holds ${written} bytes, the directory says ${entry.size}`);

@@ -16,7 +16,10 @@ import { vgg16Architecture, type Vgg16Options } from './vgg16.js';
 /** For VGG16 weight files: the pooling of a headless model (the input shape is the loader's). */
 type VggChoice = Pick<Vgg16Options, 'pooling'>;
 
-/** How a Keras file was read (architecture, format, Keras version), and the keras.applications family its layer names belong to (if any). */
+/**
+ * How a Keras file was read (architecture, format, Keras version), and the keras.applications family
+ * its layer names belong to (if any).
+ */
 export type KerasInfo = Omit<LoadedKeras, 'graph' | 'weights'> & { family?: ApplicationFamily };
 
 /**

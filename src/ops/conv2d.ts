@@ -72,7 +72,8 @@ function geometry(x: Shape, wShape: Shape, attrs: Conv2dAttrs): ConvGeometry {
     throw new Error(`conv2d: groups=${groups} must divide input channels ${c} and filters ${oc}`);
   if (cg !== c / groups) {
     throw new Error(
-      `conv2d: weights [${wShape.join(', ')}] expect ${cg} input channels per group, input has ${c} in ${groups} group(s)`,
+      `conv2d: weights [${wShape.join(', ')}] expect ${cg} input channels per group, ` +
+        `input has ${c} in ${groups} group(s)`,
     );
   }
   const win = windows2d(h, w, [kh, kw], [sh, sw], [dh, dw], attrs.padding ?? 'valid');
@@ -328,7 +329,8 @@ function implicitGemm(g: ConvGeometry, attrs: Conv2dAttrs, ctx: LowerContext, ba
   if (v.kind === 'subgroup') {
     if (v.tm % 8 || v.tm > 32 || v.wgX % 8 || v.tn > 8) {
       throw new Error(
-        `conv2d: the subgroup kind needs TM a multiple of 8 up to 32, WG_X a multiple of 8 and TN ≤ 8, got TM ${v.tm}, TN ${v.tn}, WG_X ${v.wgX}`,
+        'conv2d: the subgroup kind needs TM a multiple of 8 up to 32, WG_X a multiple of 8 and TN ≤ 8, ' +
+          `got TM ${v.tm}, TN ${v.tn}, WG_X ${v.wgX}`,
       );
     }
     if (subgroupConvFits(g.groups, g.oc, caps)) {

@@ -16,7 +16,8 @@ export function concatOutputShape(inputs: readonly Shape[], axis: number): numbe
   inputs.forEach((s, i) => {
     if (s.length !== rank || s.some((d, j) => j !== ax && d !== inputs[0][j])) {
       throw new Error(
-        `concat: input ${i} has shape [${s.join(', ')}], which does not match [${inputs[0].join(', ')}] outside axis ${axis}`,
+        `concat: input ${i} has shape [${s.join(', ')}], ` +
+          `which does not match [${inputs[0].join(', ')}] outside axis ${axis}`,
       );
     }
   });

@@ -32,7 +32,8 @@ export function windowAxis(
   }
   if (out < 1)
     throw new Error(
-      `window of ${span} (kernel ${kernel}, dilation ${dilation}) does not fit an axis of ${size} with padding ${before}+${after}`,
+      `window of ${span} (kernel ${kernel}, dilation ${dilation}) ` +
+        `does not fit an axis of ${size} with padding ${before}+${after}`,
     );
   return { out, before, after };
 }

@@ -9,7 +9,10 @@ export interface Pool2dAttrs {
   size: readonly [number, number];
   /** Defaults to the pool size, as in Keras. */
   strides?: readonly [number, number];
-  /** 'valid', 'same' (TensorFlow's rule) or explicit [top, bottom, left, right] (Darknet's rule: src/darknet/sections.ts). */
+  /**
+   * 'valid', 'same' (TensorFlow's rule) or explicit [top, bottom, left, right]
+   * (Darknet's rule: src/darknet/sections.ts).
+   */
   padding?: Padding;
 }
 

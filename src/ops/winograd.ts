@@ -177,7 +177,10 @@ const G: Record<WinogradTile, number[]> = {
   ],
 };
 
-/** U = G g Gᵀ for every (input, output) channel pair, from HWIO weights, as (m+2)² matrices c × oc (float64, rounded once). */
+/**
+ * U = G g Gᵀ for every (input, output) channel pair, from HWIO weights, as (m+2)² matrices c × oc
+ * (float64, rounded once).
+ */
 export function winogradWeights(hwio: Float32Array, c: number, oc: number, m: WinogradTile = 2): Float32Array {
   const a = m + 2;
   const gm = G[m];

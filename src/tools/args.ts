@@ -143,7 +143,8 @@ export function parseCommand<T extends OptionTable>(
   if (positionals.length < min || (max !== undefined && positionals.length > max)) {
     const want = max === undefined ? `at least ${min}` : min === max ? `${min}` : `${min} to ${max}`;
     throw new UsageError(
-      `${spec.name}: expects ${want} argument(s) (${spec.args || 'none'}), got ${positionals.length}; see webgpu-cnn ${spec.name} --help`,
+      `${spec.name}: expects ${want} argument(s) (${spec.args || 'none'}), got ${positionals.length}; ` +
+        `see webgpu-cnn ${spec.name} --help`,
     );
   }
   return { values: values as Values<T>, positionals };

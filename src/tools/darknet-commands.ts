@@ -201,7 +201,8 @@ export async function detect(argv: string[], io: CliIo): Promise<number> {
         profile: values.profile,
       });
       io.out(
-        `${file}: Predicted in ${fmt(r.timings.inferenceMs / 1000, 3)} seconds (preprocess ${fmt(r.timings.preprocessMs, 1)} ms, postprocess ${fmt(r.timings.postprocessMs, 1)} ms).`,
+        `${file}: Predicted in ${fmt(r.timings.inferenceMs / 1000, 3)} seconds ` +
+          `(preprocess ${fmt(r.timings.preprocessMs, 1)} ms, postprocess ${fmt(r.timings.postprocessMs, 1)} ms).`,
       );
       if (det.keras) kerasYolo3Lines(r.detections).forEach((l) => io.out(l));
       else {
@@ -284,9 +285,8 @@ export async function detectVideo(argv: string[], io: CliIo): Promise<number> {
       if (progress) progress.tick(1, `${fmt(fps, 2)} fps · ${r.detections.length} boxes`);
       else if (!io.quiet) {
         const eta = source.count && source.count > n ? `, ${fmt((source.count - n) / fps, 0)} s left` : '';
-        io.out(
-          `Found ${r.detections.length} boxes for frame ${n - 1}${source.count ? ` of ${source.count}` : ''} (${fmt(fps, 2)} fps${eta})`,
-        );
+        const ofCount = source.count ? ` of ${source.count}` : '';
+        io.out(`Found ${r.detections.length} boxes for frame ${n - 1}${ofCount} (${fmt(fps, 2)} fps${eta})`);
         const lines = det.keras
           ? kerasYolo3Lines(r.detections).slice(1)
           : detectionLines(r.detections).slice(r.detections.length);

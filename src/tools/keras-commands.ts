@@ -187,7 +187,8 @@ export async function classify(argv: string[], io: CliIo): Promise<number> {
     }
     if (!names && model.outputShapes[0].join() !== '1000') {
       throw new UsageError(
-        `classify needs an ImageNet model with 1000 classes (or --classes names.json); this one outputs [${model.outputShapes[0].join(', ')}] (use predict)`,
+        'classify needs an ImageNet model with 1000 classes (or --classes names.json); ' +
+          `this one outputs [${model.outputShapes[0].join(', ')}] (use predict)`,
       );
     }
     const per = shape.reduce((a, b) => a * b, 1);
@@ -332,9 +333,8 @@ export async function inspect(argv: string[], io: CliIo): Promise<number> {
     ]);
   }
   const recognized = format === 'h5-weights-only' ? `, recognised as Keras's ${spec.name} application` : '';
-  io.out(
-    `Model: "${spec.name}"  (${basename(file)}: ${format}${kerasVersion ? `, Keras ${kerasVersion}` : ''}${recognized})`,
-  );
+  const version = kerasVersion ? `, Keras ${kerasVersion}` : '';
+  io.out(`Model: "${spec.name}"  (${basename(file)}: ${format}${version}${recognized})`);
   io.out(formatTable(['Layer (type)', 'Output Shape', 'Param #'], rows));
   io.out(`Total params: ${total.toLocaleString('en-US')} (${fmt((total * 4) / 2 ** 20)} MB)`);
   return 0;

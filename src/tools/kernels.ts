@@ -7,9 +7,8 @@ export async function runKernelsOnce(log: (s: string) => void = console.log): Pr
   const ctx = await GpuContext.create();
   try {
     log(`WebGPU adapter: ${ctx.description}`);
-    log(
-      `timestamp queries: ${ctx.hasTimestamps ? 'yes' : 'no'}; max storage binding: ${(ctx.caps.maxStorageBindingBytes / 2 ** 20).toFixed(0)} MiB\n`,
-    );
+    const bindingMiB = (ctx.caps.maxStorageBindingBytes / 2 ** 20).toFixed(0);
+    log(`timestamp queries: ${ctx.hasTimestamps ? 'yes' : 'no'}; max storage binding: ${bindingMiB} MiB\n`);
     const rows: (string | number)[][] = [];
     for (const c of opCases('small')) {
       const op = setupCase(ctx, c.spec);

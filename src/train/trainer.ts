@@ -283,7 +283,9 @@ class TrainingSession {
     return b;
   }
 
-  /** A trunk name resolved: a buffer, conv i's kernel or bias range ('k{i}', 'b{i}') or its gradient ('gk{i}', 'gb{i}'). */
+  /**
+   * A trunk name resolved: a buffer, conv i's kernel or bias range ('k{i}', 'b{i}') or its gradient ('gk{i}', 'gb{i}').
+   */
   private slice(name: string): Slice {
     const m = /^(g?)([kb])(\d+)$/.exec(name);
     if (!m) return { buffer: this.trunkBuffer(name) };

@@ -36,7 +36,10 @@ export interface DarknetNetwork {
 }
 
 export interface DarknetBuildOptions {
-  /** Accept weights holding NaN or ±Inf, and negative batch-norm variances (refused by default: they silently give no boxes). */
+  /**
+   * Accept weights holding NaN or ±Inf, and negative batch-norm variances
+   * (refused by default: they silently give no boxes).
+   */
   allowBadWeights?: boolean;
 }
 
@@ -101,7 +104,8 @@ export function buildDarknet(
     if (weights.bytes.length !== expected) {
       throw new ModelFileError(
         weights.file,
-        `is ${weights.bytes.length} bytes, but ${cfgFile} needs ${expected} (a ${start}-byte header + ${params} float32 parameters): ` +
+        `is ${weights.bytes.length} bytes, but ${cfgFile} needs ${expected} ` +
+          `(a ${start}-byte header + ${params} float32 parameters): ` +
           `${weights.bytes.length < expected ? 'truncated, or ' : ''}weights for another cfg`,
       );
     }

@@ -146,7 +146,9 @@ export class Detector {
     }
   }
 
-  /** The network's input for an image: letterboxed (or stretched) HWC floats in 0…1, as Darknet or keras-yolo3 makes it. */
+  /**
+   * The network's input for an image: letterboxed (or stretched) HWC floats in 0…1, as Darknet or keras-yolo3 makes it.
+   */
   prepare(image: RgbaImage, letterbox = this.network.letterbox): Float32Array {
     const { width, height } = this.network;
     if (this.keras) return kerasLetterbox(image, width, height);

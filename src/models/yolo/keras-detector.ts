@@ -17,7 +17,9 @@ export interface KerasYoloOptions {
   anchors: ByteSource | [number, number][];
   /** Class names, one per line (coco_classes.txt), or the list. */
   classes: ByteSource | string[];
-  /** Anchor indices per output, in output order; default keras-yolo3's: [[6,7,8],[3,4,5],[0,1,2]] or [[3,4,5],[1,2,3]]. */
+  /**
+   * Anchor indices per output, in output order; default keras-yolo3's: [[6,7,8],[3,4,5],[0,1,2]] or [[3,4,5],[1,2,3]].
+   */
   masks?: number[][];
   /** 'keras-yolo3' (default): its letterbox and decoding; 'darknet': Darknet's letterbox, decoding and NMS. */
   preprocess?: 'keras-yolo3' | 'darknet';
