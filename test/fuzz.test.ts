@@ -50,6 +50,9 @@ async function runInProcess(argv: string[]): Promise<Outcome> {
   return { code, err, out };
 }
 
+/** Progress notices of a slow load ('compiling 14 kernels … (first run only)…', '…: done in 1.2 s'): not errors. */
+const NOTICE = /…$|: done in [\d.]+ s$/;
+
 /** Why an outcome breaks the contract, or undefined when it keeps it. */
 function violation(c: FuzzCase, o: Outcome, before: Set<string>): string | undefined {
   if (o.code === 'timeout') return `no answer within ${CASE_TIMEOUT_MS / 1000} s`;
@@ -65,7 +68,7 @@ function violation(c: FuzzCase, o: Outcome, before: Set<string>): string | undef
   const created = [...after].filter((f) => !before.has(f));
   if (created.length) return `files created by a refused run: ${created.join(', ')}`;
   if (o.code !== 2 && o.code !== 3) return `exit ${o.code} (${o.err.join(' | ')})`;
-  const lines = o.err.filter((l) => l.trim() && !/artificially reduced/.test(l));
+  const lines = o.err.filter((l) => l.trim() && !/artificially reduced/.test(l) && !NOTICE.test(l));
   if (lines.length !== 1 && !/WGSL/.test(lines[0] ?? '')) return `${lines.length} error lines: ${lines.join(' | ')}`;
   if (!lines[0].startsWith('webgpu-cnn: ')) return `the error line does not start with 'webgpu-cnn: ': ${lines[0]}`;
   if (/internal error|undefined|\[object Object\]|TypeError|RangeError/.test(lines[0]))
@@ -100,7 +103,7 @@ test('as a real process: exit codes, one line on stderr, no stack trace', async 
   const cases = (await fuzzCases(dir)).filter((_, i) => i % 25 === 0);
   for (const c of cases) {
     const r = spawnSync(process.execPath, ['dist/cli.js', ...c.argv], { encoding: 'utf8', timeout: CASE_TIMEOUT_MS });
-    const err = r.stderr.split('\n').filter((l) => l.trim() && !/artificially reduced/.test(l));
+    const err = r.stderr.split('\n').filter((l) => l.trim() && !/artificially reduced/.test(l) && !NOTICE.test(l));
     const label = `${c.name}: exit ${r.status}, stderr ${JSON.stringify(err)}`;
     assert.ok(r.status === 2 || r.status === 3 || (c.mayPass && r.status === 0), label);
     if (r.status !== 0) {

@@ -12,7 +12,7 @@ import { kerasYolo3Lines, parseMasks } from '../models/yolo/keras-yolo3.js';
 import { ModelFileError, UsageError } from '../errors.js';
 import { decodeImage, saveImage } from '../io/image.js';
 import { parseCommand, type CommandSpec, type OptionTable, type Values } from './args.js';
-import { startProgress, type CliIo } from './io.js';
+import { loadProgress, startProgress, type CliIo } from './io.js';
 import { imageOutputs } from './output.js';
 import { fmt, formatTable } from './table.js';
 import { checkVideoOutput, openFrameSink, openFrameSource } from './video.js';
@@ -125,7 +125,7 @@ export function checkInputFile(path: string): void {
   if (statSync(path).isDirectory()) throw new ModelFileError(path, 'is a directory, not a file');
 }
 
-function loadDetector(v: ModelValues): Promise<Detector> {
+function loadDetector(v: ModelValues, io: CliIo): Promise<Detector> {
   if (v.model) {
     return Detector.fromKeras({
       model: v.model,
@@ -145,6 +145,7 @@ function loadDetector(v: ModelValues): Promise<Detector> {
     inputSize: parseInputSize(v.size),
     f16Weights: v.f16,
     allowBadWeights: v['allow-bad-weights'],
+    onProgress: loadProgress(io),
   });
 }
 
@@ -186,7 +187,7 @@ export async function detect(argv: string[], io: CliIo): Promise<number> {
   checkModelFiles(values);
   positionals.forEach(checkInputFile);
   const outputs = imageOutputs(positionals, values.out);
-  const det = await loadDetector(values);
+  const det = await loadDetector(values, io);
   try {
     for (const [i, file] of positionals.entries()) {
       // JPEGs decoded as Darknet's stb_image does, so that the network sees Darknet's pixels (keras-yolo3: Pillow's).
@@ -271,7 +272,7 @@ export async function detectVideo(argv: string[], io: CliIo): Promise<number> {
   let det: Detector | undefined;
   let sink: ReturnType<typeof openFrameSink> | undefined;
   try {
-    det = await loadDetector(values);
+    det = await loadDetector(values, io);
     sink = openFrameSink(output, { width: source.width, height: source.height, fps: source.fps, kind });
     const classes = det.network.heads[0].classes;
     const progress = io.tty ? startProgress(io, 'frames', source.count, 'frames') : undefined;

@@ -3,12 +3,13 @@
 // suppress per class with the cfg's NMS kind. Or a YOLO exported to Keras keras-yolo3's way (fromKeras),
 // run with keras-yolo3's own preprocessing and decoding, or with Darknet's.
 import { assetUrl } from '../../assets.js';
-import { GpuContext } from '../../gpu/context.js';
-import { Model, type LayerTiming } from '../../graph/model.js';
+import type { LayerTiming, Model } from '../../graph/model.js';
 import { ModelFileError } from '../../io/errors.js';
-import { decodeImage, type RgbaImage } from '../../io/image.js';
-import { readBytes, sourceName, type ByteSource } from '../../io/source.js';
-import { buildDarknet, type DarknetNetwork } from '../../io/darknet/network.js';
+import { decodeImage, isRgbaImage, type RgbaImage } from '../../io/image.js';
+import { readText, sourceName, type ByteSource } from '../../io/source.js';
+import type { DarknetNetwork } from '../../io/darknet/network.js';
+import { loadDarknetModel, type DarknetModelOptions } from '../darknet-model.js';
+import { runnable } from '../loaded.js';
 import { loadKerasYolo, type KerasYoloOptions, type KerasYoloSetup } from './keras-detector.js';
 import { kerasLetterbox, kerasYolo3Detections, kerasYolo3Eval } from './keras-yolo3.js';
 import { letterbox as letterboxImage, stretch } from './letterbox.js';
@@ -21,19 +22,12 @@ export type { KerasYoloOptions } from './keras-detector.js';
 /** A path (Node), URL, File/Blob or bytes; cfg and names may also be the text itself. */
 export type Source = ByteSource;
 
-export interface DetectorOptions {
+/** A cfg and its weights, and the loader's options (input size, ctx, f16 weights, onProgress…). */
+export interface DetectorOptions extends DarknetModelOptions {
   cfg: Source;
   weights: Source;
   /** Class names, one per line (coco.names), or the list. */
   names?: Source | string[];
-  /** Run at this input size (multiple of 32) instead of the cfg's width × height. */
-  inputSize?: [number, number];
-  /** Uses this device (else the process's shared one, see GpuContext.shared). */
-  ctx?: GpuContext;
-  /** Conv weights stored as f16 (see ModelOptions.f16Weights; needs shader-f16). */
-  f16Weights?: boolean;
-  /** Accept weights holding NaN, ±Inf or negative variances (refused by default, naming the layer). */
-  allowBadWeights?: boolean;
 }
 
 export interface DetectOptions {
@@ -63,19 +57,11 @@ export const BUNDLED = {
   names: 'darknet/coco.names',
 };
 
-async function readText(source: ByteSource, what: string): Promise<{ text: string; name: string }> {
-  // A string containing a newline is the text itself (a cfg or names list pasted in).
-  if (typeof source === 'string' && source.includes('\n')) return { text: source, name: what };
-  const name = sourceName(source, what);
-  return { text: new TextDecoder().decode(await readBytes(source, name)), name };
-}
-
 export class Detector {
   private constructor(
     readonly network: Omit<DarknetNetwork, 'graph' | 'weights'>,
     readonly model: Model,
     readonly names: string[],
-    private readonly leasedCtx: boolean,
     /** A keras-yolo3 model run its own way (fromKeras with preprocess 'keras-yolo3'). */
     readonly keras?: KerasYoloSetup,
   ) {}
@@ -84,12 +70,6 @@ export class Detector {
 
   /** Loads a detector; with no options, the bundled Yolo-Fastest. */
   static async load(options: Partial<DetectorOptions> = {}): Promise<Detector> {
-    const cfg = await readText(options.cfg ?? (await assetUrl(BUNDLED.cfg)), 'cfg');
-    const weightsSource = options.weights ?? (await assetUrl(BUNDLED.weights));
-    const weights = {
-      name: sourceName(weightsSource, 'weights'),
-      bytes: await readBytes(weightsSource, sourceName(weightsSource, 'weights')),
-    };
     const namesSource = options.names ?? (options.cfg ? undefined : await assetUrl(BUNDLED.names));
     const names = Array.isArray(namesSource)
       ? namesSource
@@ -99,21 +79,10 @@ export class Detector {
             .map((s) => s.trim())
             .filter(Boolean)
         : [];
-    const {
-      graph,
-      weights: graphWeights,
-      ...network
-    } = buildDarknet(cfg.text, cfg.name, { bytes: weights.bytes, file: weights.name }, options.inputSize, {
-      allowBadWeights: options.allowBadWeights,
-    });
-    const ctx = options.ctx ?? (await GpuContext.shared());
-    try {
-      const model = await Model.create(ctx, { graph, weights: graphWeights }, { f16Weights: options.f16Weights });
-      return new Detector(network, model, names, !options.ctx);
-    } catch (e) {
-      if (!options.ctx) ctx.release();
-      throw e;
-    }
+    const cfg = options.cfg ?? (await assetUrl(BUNDLED.cfg));
+    const weights = options.weights ?? (await assetUrl(BUNDLED.weights));
+    const { model, info } = await loadDarknetModel(cfg, weights, options);
+    return new Detector(info, model, names);
   }
 
   /**
@@ -124,26 +93,20 @@ export class Detector {
    */
   static async fromKeras(options: KerasYoloOptions): Promise<Detector> {
     const { graph, weights, network, names, masks, keras } = await loadKerasYolo(options);
-    const ctx = options.ctx ?? (await GpuContext.shared());
-    try {
-      const model = await Model.create(ctx, { graph, weights }, { f16Weights: options.f16Weights });
-      const channels = (i: number) => model.outputShapes[i][model.outputShapes[i].length - 1];
-      const bad = model.outputShapes.findIndex((_, i) => channels(i) !== masks[i].length * (5 + names.length));
-      if (bad >= 0) {
-        const c = channels(bad),
-          n = masks[bad].length;
-        model.dispose();
-        throw new ModelFileError(
-          sourceName(options.model, 'model'),
-          `output ${bad} (${graph.outputs[bad]}) has ${c} channels, ` +
-            `but ${n} anchors × (5 + ${names.length} classes) = ${n * (5 + names.length)}`,
-        );
-      }
-      return new Detector(network, model, names, !options.ctx, keras);
-    } catch (e) {
-      if (!options.ctx) ctx.release();
-      throw e;
+    const model = await runnable({ graph, weights }, options, { f16Weights: options.f16Weights });
+    const channels = (i: number) => model.outputShapes[i][model.outputShapes[i].length - 1];
+    const bad = model.outputShapes.findIndex((_, i) => channels(i) !== masks[i].length * (5 + names.length));
+    if (bad >= 0) {
+      const c = channels(bad),
+        n = masks[bad].length;
+      model.dispose();
+      throw new ModelFileError(
+        sourceName(options.model, 'model'),
+        `output ${bad} (${graph.outputs[bad]}) has ${c} channels, ` +
+          `but ${n} anchors × (5 + ${names.length} classes) = ${n * (5 + names.length)}`,
+      );
     }
+    return new Detector(network, model, names, keras);
   }
 
   /**
@@ -174,7 +137,7 @@ export class Detector {
       nms = options.nms ?? 0.45;
     const letterbox = options.letterbox ?? this.network.letterbox;
     const t0 = performance.now();
-    const img = isRgba(image) ? image : await decodeImage(image, { jpeg: this.keras ? 'mozjpeg' : 'stb' });
+    const img = isRgbaImage(image) ? image : await decodeImage(image, { jpeg: this.keras ? 'mozjpeg' : 'stb' });
     const input = this.prepare(img, letterbox);
     const t1 = performance.now();
     const { outputs, shapes, layers } = await this.forward(input, options.profile);
@@ -228,11 +191,6 @@ export class Detector {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.model.dispose();
-    if (this.leasedCtx) this.model.ctx.release();
+    this.model.dispose(); // and the lease on the shared context, if the loader took one
   }
-}
-
-function isRgba(x: unknown): x is RgbaImage {
-  return typeof x === 'object' && x !== null && 'data' in x && 'width' in x && !(x instanceof Uint8Array);
 }
