@@ -149,6 +149,8 @@ export class Model {
   private readonly preparing = new Map<number, Promise<Prepared>>();
   /** Readback sets taken by runs in flight (destroyed by dispose() with the rest). */
   private readonly busyReadbacks = new Set<Map<string, GPUBuffer>>();
+  /** When the runs submitted so far are expected to be done (performance.now() ms; see run()). */
+  private queueEndsAt = 0;
   private disposed = false;
 
   private constructor(
@@ -347,11 +349,16 @@ export class Model {
         ctx.device.queue.submit([encoder.finish()]);
       });
       // Dawn in Node polls for a pending map on the main thread, spinning a core the GPU work (a CPU
-      // adapter's) could use; sleep through most of the time the last run took before asking.
-      // Only a run with nothing else in flight measures that time: one queued behind others takes longer.
+      // adapter's) could use; sleep through most of the time this run should take before asking. A run
+      // queued behind others finishes about one run's time after the last of them is expected to: with
+      // only its own time slept, 20 overlapping detections spun through the queue and took 1.3× as long
+      // as 20 in a row. Only a run with nothing else in flight measures its time.
       const submitted = performance.now(),
         alone = this.busyReadbacks.size === 1;
-      if (p.lastRunMs > MIN_SLEEP_MS && isNode && reads.length) await sleep(SLEEP_FRACTION * p.lastRunMs);
+      const startsAt = Math.max(submitted, this.queueEndsAt);
+      this.queueEndsAt = startsAt + p.lastRunMs;
+      if (p.lastRunMs > MIN_SLEEP_MS && isNode && reads.length)
+        await sleep(startsAt - submitted + SLEEP_FRACTION * p.lastRunMs);
       // All maps at once: each resolves when this run's commands are done.
       await Promise.all(reads.map((name) => readback.get(name)!.mapAsync(0x1)));
       if (alone && reads.length) p.lastRunMs = performance.now() - submitted;
