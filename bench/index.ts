@@ -11,11 +11,12 @@ import { benchF16 } from './f16.js';
 import { benchOps } from './ops.js';
 import { benchPeers, PEER_LABELS, peerCells, type PeerRow } from './peers.js';
 import { benchVariants } from './variants.js';
+import { benchColdstart } from './coldstart.js';
 import { benchSoak } from './soak.js';
 import { benchYolo } from './yolo.js';
 import { benchTrain } from './train.js';
 
-const SUITES = ['ops', 'variants', 'vgg16', 'yolo', 'peers', 'f16', 'soak', 'train'] as const;
+const SUITES = ['ops', 'variants', 'vgg16', 'yolo', 'peers', 'f16', 'soak', 'train', 'coldstart'] as const;
 
 function gitCommit(): string {
   try {
@@ -103,7 +104,9 @@ async function main(argv: string[]): Promise<void> {
                   ? await benchSoak()
                   : suite === 'train'
                     ? await benchTrain(ctx, filter)
-                    : await benchOps(ctx, filter);
+                    : suite === 'coldstart'
+                      ? await benchColdstart(filter)
+                      : await benchOps(ctx, filter);
       mkdirSync('bench/results', { recursive: true });
       const base = `bench/results/${suite}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
       writeFileSync(

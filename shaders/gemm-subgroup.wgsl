@@ -19,15 +19,16 @@
 //   0 a     A, m×k row-major (scalars)
 //   1 b     B block, k×nb row-major, as nb/4 quads per row
 //   2 bias  full bias, ldc/4 quads (zeros, or not read when BIAS = 0)
-//   3 r     residual, laid out like C (bound to bias and never read when RESIDUAL = 0)
+//   3 r     residual, laid out like C (bound to bias and never read when residual = 0)
 //   4 c     C, m×ldc row-major, as ldc/4 quads per row
 //   5 p     Params
 // Grid: x = ceil(nb / (4*TN*WG_X)), y = ceil(m / TM), z = batch: product z reads A, B and writes C
 // at z × batch_a / batch_b / batch_c elements further on (Winograd's 16 or 36 products).
 // Spec: TM 8, 16, 24 or 32 (one to four 8-row blocks); TN 1 to 8 quads per lane; WG_X a multiple of 8,
-//   at most 256; BIAS 0 or 1; RESIDUAL 0 (none), 1 (c = act(A·B + bias) + r: Darknet's [shortcut]
-//   after a 1×1 conv) or 2 (c = act(A·B + bias + r): Keras's Add followed by an activation);
-//   F16 = 1 stores B as f16 (read into f32).
+//   at most 256; BIAS 0 or 1; F16 = 1 stores B as f16 (read into f32).
+// Params: residual 0 (none), 1 (c = act(A·B + bias) + r: Darknet's [shortcut] after a 1×1 conv) or 2
+//   (c = act(A·B + bias + r): Keras's Add followed by an activation). A param, not a spec constant: it
+//   is read only when storing, and one pipeline fewer per tile saves lavapipe 0.5–1 s of compiling.
 enable subgroups;
 
 struct Params {
@@ -37,13 +38,13 @@ struct Params {
   ldc: u32,
   act: u32, act_a: f32, act_b: f32,
   batch_a: u32, batch_b: u32, batch_c: u32,
+  residual: u32,
 }
 
 const TM: u32 = 32u; // @spec
 const TN: u32 = 4u; // @spec
 const WG_X: u32 = 8u; // @spec
 const BIAS: u32 = 1u; // @spec
-const RESIDUAL: u32 = 0u; // @spec
 alias WEIGHT = f32; // @f16
 
 const BLOCKS: u32 = TM / 8u;  // 1 to 4
@@ -70,9 +71,9 @@ fn store(acc: ptr<function, array<vec4<f32>, BLOCK_ACC>>, m0: u32, q0: u32, c0: 
         var v = (*acc)[i * TN + j];
         if (BIAS == 1u) { v += bias[qoff + q]; }
         let at = c0 + m * ldq + qoff + q;
-        if (RESIDUAL == 2u) { v += r[at]; }
+        if (p.residual == 2u) { v += r[at]; }
         v = activate4(v, p.act, p.act_a, p.act_b);
-        if (RESIDUAL == 1u) { v += r[at]; }
+        if (p.residual == 1u) { v += r[at]; }
         c[at] = v;
       }
     }

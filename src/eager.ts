@@ -206,7 +206,13 @@ export async function gemm(
   const dispatches = planned(() =>
     b.transB && !options?.variant
       ? transposedGemmDispatches(shape, activation, a.ctx.caps, io)
-      : gemmDispatches(shape, activation, a.ctx.caps, io, options?.variant ?? chooseGemmVariant(m, b.n, a.ctx.caps)),
+      : gemmDispatches(
+          shape,
+          activation,
+          a.ctx.caps,
+          io,
+          options?.variant ?? chooseGemmVariant(m, b.n, a.ctx.caps, false, k),
+        ),
   );
   const biasT =
     bias === null || bias === undefined

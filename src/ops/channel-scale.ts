@@ -72,8 +72,8 @@ export function lowerChannelScaledConv(op: Conv2dOp, ctx: LowerContext): Lowerin
     batch: { count: n, strideA: m * c, strideB: c * oc, strideC: m * oc },
   };
   // Only the register and subgroup kinds run batched products.
-  let variant = ctx.variant ?? chooseGemmVariant(m, oc, ctx.caps, true);
-  if (variant.kind === 'vec4' || variant.kind === 'tiled') variant = defaultGemmVariant(m, oc, ctx.caps);
+  let variant = ctx.variant ?? chooseGemmVariant(m, oc, ctx.caps, true, c);
+  if (variant.kind === 'vec4' || variant.kind === 'tiled') variant = defaultGemmVariant(m, oc, ctx.caps, c);
   const gemm = gemmDispatches(
     shape,
     op.attrs.activation,

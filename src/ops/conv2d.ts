@@ -233,7 +233,7 @@ function pointwise(
 ): Lowering {
   const m = g.n * g.h * g.w;
   const shape = { m, k: g.c, n: g.oc, residual };
-  const variant = ctx.variant ?? chooseGemmVariant(m, g.oc, ctx.caps);
+  const variant = ctx.variant ?? chooseGemmVariant(m, g.oc, ctx.caps, false, g.c);
   if (gemmBlockCount(shape, ctx.caps) > 1)
     throw new Error(`conv2d: 1×1 weights of ${g.c}×${g.oc} exceed one storage binding`);
   const absorbsResidual = gemmRunsOnSubgroups(shape, ctx.caps, variant);

@@ -60,18 +60,26 @@ export function gemmClass(m: number, n: number, batched = false): string {
   return `${batched ? 'gemm-batched' : 'gemm'} m${rows} n${n < 128 ? 'S' : 'L'}${quads}`;
 }
 
-/** The tuned variant for this class on this adapter, else the measured default. */
-export function chooseGemmVariant(m: number, n: number, caps?: DeviceCaps, batched = false): GemmVariant {
-  return caps?.tuned?.[gemmClass(m, n, batched)] ?? defaultGemmVariant(m, n, caps);
+/** The tuned variant for this class on this adapter, else the measured default (k: the reduction length). */
+export function chooseGemmVariant(m: number, n: number, caps?: DeviceCaps, batched = false, k = Infinity): GemmVariant {
+  return caps?.tuned?.[gemmClass(m, n, batched)] ?? defaultGemmVariant(m, n, caps, k);
 }
 
-export function defaultGemmVariant(m: number, n: number, caps?: DeviceCaps): GemmVariant {
+/**
+ * Products of fewer multiply-adds take the 16-row subgroup tile: the 32-row one is 10–15% faster on
+ * 1024³ and YOLOv3's 1×1 convs, but lavapipe takes twice as long to compile it (1 s against 0.5 s, once
+ * per machine), and below this size the two run alike (Yolo-Fastest's layers: 3.1–5.5 ms either way).
+ */
+const TALL_TILE_MIN_MACS = 2 ** 25;
+
+export function defaultGemmVariant(m: number, n: number, caps?: DeviceCaps, k = Infinity): GemmVariant {
   // A GEMV (m small, as in a Dense layer at batch 1) would waste a TM-row tile; spread over columns instead.
   if (m < 4) return { tm: 1, tn: 4, wgX: 64, wgY: 1 };
   // Where A can be shared by subgroup broadcast: 1024³ at 36–37 GFLOP/s against 20 (lavapipe). A
   // workgroup spans TM rows and 32·TN columns, so smaller matrices take smaller tiles.
   if ((caps?.subgroupMinSize ?? 0) >= 8 && n % 4 === 0) {
-    return { kind: 'subgroup', tm: m >= 256 ? 32 : 16, tn: subgroupQuads(n), wgX: 8, wgY: 1 };
+    const tall = m >= 256 && m * n * k >= TALL_TILE_MIN_MACS;
+    return { kind: 'subgroup', tm: tall ? 32 : 16, tn: subgroupQuads(n), wgX: 8, wgY: 1 };
   }
   // Measured on lavapipe (npm run bench -- variants): TN16 gives 19.7 GFLOP/s on 1024³ against 17.1
   // for TN8, but a workgroup then spans 128 columns, wasted on narrower matrices.
@@ -113,9 +121,13 @@ export function splitGemmWeight(b: Float32Array, shape: GemmShape, caps: DeviceC
   return Array.from({ length: gemmBlockCount(shape, caps) }, (_, i) => gemmWeightBlock(b, shape, caps, i));
 }
 
-/** Quads per lane of a subgroup tile over n columns: a workgroup of 8 lanes spans 32·TN of them. */
+/**
+ * Quads per lane of a subgroup tile over n columns: a workgroup of 8 lanes spans 32·TN of them. Never
+ * one: lavapipe took 5 s to compile the TM 32 / TN 1 kernel against 1 s for TN 2 (and ran it no
+ * faster, even at 16 columns), which made a small model's first run 20 s long.
+ */
 export function subgroupQuads(n: number): number {
-  return n >= 128 ? 4 : n >= 64 ? 2 : 1;
+  return n >= 128 ? 4 : 2;
 }
 
 /**
@@ -132,7 +144,8 @@ function resolveKind(
   variant: GemmVariant,
   caps: DeviceCaps,
 ): { variant: GemmVariant; kind: NonNullable<GemmVariant['kind']> } {
-  if (variant.kind === 'subgroup' && !subgroupGemmFits(shape, caps)) variant = defaultGemmVariant(shape.m, shape.n);
+  if (variant.kind === 'subgroup' && !subgroupGemmFits(shape, caps))
+    variant = defaultGemmVariant(shape.m, shape.n, undefined, shape.k);
   // vec4 needs every block and C's row to be whole quads; blocks are multiples of 4 unless single.
   const kind = variant.kind === 'vec4' && (shape.n % 4 || shape.transB) ? 'register' : (variant.kind ?? 'register');
   return { variant, kind };
@@ -142,7 +155,7 @@ function resolveKind(
 export function gemmRunsOnSubgroups(
   shape: GemmShape,
   caps: DeviceCaps,
-  variant = chooseGemmVariant(shape.m, shape.n, caps, !!shape.batch),
+  variant = chooseGemmVariant(shape.m, shape.n, caps, !!shape.batch, shape.k),
 ): boolean {
   return resolveKind(shape, variant, caps).kind === 'subgroup';
 }
@@ -153,7 +166,7 @@ export function gemmDispatches(
   activation: Activation | undefined,
   caps: DeviceCaps,
   io: GemmOperands,
-  requested: GemmVariant = chooseGemmVariant(shape.m, shape.n, caps, !!shape.batch),
+  requested: GemmVariant = chooseGemmVariant(shape.m, shape.n, caps, !!shape.batch, shape.k),
 ): Dispatch[] {
   const { m, k, n } = shape;
   if (m < 1 || k < 1 || n < 1) throw new Error(`gemm: empty shape m=${m} k=${k} n=${n}`);
@@ -188,8 +201,8 @@ export function gemmDispatches(
   if (batched) spec.BIAS = shape.noBias ? 0 : 1;
   else if (shape.batch || shape.noBias)
     throw new Error(`gemm: batched or bias-free products need the register or subgroup kind, not '${kind}'`);
-  if (kind === 'subgroup') spec.RESIDUAL = shape.residual === 'after' ? 1 : shape.residual === 'before' ? 2 : 0;
-  else if (shape.residual) throw new Error(`gemm: a fused residual needs the subgroup kind, not '${kind}'`);
+  const residual = shape.residual === 'after' ? 1 : shape.residual === 'before' ? 2 : 0;
+  if (residual && kind !== 'subgroup') throw new Error(`gemm: a fused residual needs the subgroup kind, not '${kind}'`);
   if (shape.residual && nb !== n) throw new Error('gemm: a fused residual needs one column block');
   if (batch.count > 1 && nb !== n) throw new Error('gemm: a batched product must fit one binding per B');
   const colsPerInvocation = kind === 'vec4' || kind === 'subgroup' ? 4 * variant.tn : variant.tn;
@@ -210,6 +223,7 @@ export function gemmDispatches(
         ldc: n,
         ...activationParams(activation),
         ...(batched ? { batch_a: batch.strideA, batch_b: batch.strideB, batch_c: batch.strideC } : {}),
+        ...(kind === 'subgroup' ? { residual } : {}),
       },
       workgroups: checkGrid(
         'gemm',
@@ -368,7 +382,13 @@ export function lowerDense(op: DenseOp, ctx: LowerContext): Lowering {
     shape: [...x.slice(0, -1), op.units],
     dispatches: gemv
       ? transposedGemmDispatches(shape, op.activation, ctx.caps, io)
-      : gemmDispatches(shape, op.activation, ctx.caps, io, ctx.variant ?? chooseGemmVariant(m, op.units, ctx.caps)),
+      : gemmDispatches(
+          shape,
+          op.activation,
+          ctx.caps,
+          io,
+          ctx.variant ?? chooseGemmVariant(m, op.units, ctx.caps, false, k),
+        ),
     weights: [kernelWeight, biasWeight(op.units)],
     scratch: [],
     absorbsResidual: false,

@@ -129,7 +129,7 @@ export function winogradDispatches(
         undefined,
         caps,
         { a: scratch(0), b: () => weight('winograd'), bias: weight('bias'), c: scratch(1) },
-        chooseGemmVariant(count, oc, caps, true),
+        chooseGemmVariant(count, oc, caps, true, c),
       ),
     );
     dispatches.push({

@@ -28,7 +28,7 @@ export function denseDispatch(
   const io = { a: input(0), b: () => input(1), bias: input(transB ? 1 : 2), c: output };
   return (
     transB
-      ? gemmDispatches(shape, activation, caps, io, defaultGemmVariant(m, n))
+      ? gemmDispatches(shape, activation, caps, io, defaultGemmVariant(m, n, undefined, k))
       : gemmDispatches(shape, activation, caps, io)
   )[0];
 }

@@ -109,7 +109,7 @@ export async function tune(
       const w = ops.GemmWeight.upload(ctx, randomArray(k * n, 2), k, n);
       owned.push(a, w);
       run = (v) => ops.gemm(a, w, null, undefined, { variant: v });
-      fallback = defaultGemmVariant(m, n, ctx.caps);
+      fallback = defaultGemmVariant(m, n, ctx.caps, k);
     } else {
       const { x: xs, w: ws, stride, padding } = c.problem;
       const x = Tensor.fromArray(
