@@ -63,6 +63,9 @@ const SUBGROUP_TILES: GemmVariant[] = [
   { kind: 'subgroup', tm: 16, tn: 4, wgX: 8, wgY: 1 },
   { kind: 'subgroup', tm: 8, tn: 1, wgX: 16, wgY: 1 },
   { kind: 'subgroup', tm: 32, tn: 2, wgX: 8, wgY: 1 },
+  // The small tiles whose sums go through workgroup memory (gemm-subgroup.wgsl's parked epilogue).
+  { kind: 'subgroup', tm: 16, tn: 2, wgX: 8, wgY: 1 },
+  { kind: 'subgroup', tm: 8, tn: 2, wgX: 16, wgY: 1 },
 ];
 for (const v of SUBGROUP_TILES) {
   test(`subgroup GEMM TM${v.tm} TN${v.tn} WG${v.wgX} on ragged shapes`, async () => {

@@ -130,9 +130,16 @@ function subgroupConvFits(groups: number, oc: number, caps: DeviceCaps): boolean
 /** Output pixels per invocation of depthwise-conv2d-vec4. */
 const DEPTHWISE_TX = 4;
 
-export function defaultConv2dVariant(groups: number, ocg: number, caps?: DeviceCaps): Conv2dVariant {
+/**
+ * Convs of fewer multiply-adds stay on the register-blocked kernel: conv2d-subgroup's gain is in the
+ * large ones, and a first run compiles it for 0.5 s more (Yolo-Fastest's one 3-channel stem conv).
+ */
+const SUBGROUP_CONV_MIN_MACS = 2 ** 25;
+
+/** `macs`: the conv's multiply-adds (n·oh·ow·oc·kh·kw·cg). */
+export function defaultConv2dVariant(groups: number, ocg: number, caps?: DeviceCaps, macs = Infinity): Conv2dVariant {
   // Input values shared by subgroup broadcast: YOLOv3's stride-2 convs run about 1.7× faster (lavapipe).
-  if (caps && subgroupConvFits(groups, ocg, caps))
+  if (caps && subgroupConvFits(groups, ocg, caps) && macs >= SUBGROUP_CONV_MIN_MACS)
     return { kind: 'subgroup', tm: 16, tn: subgroupQuads(ocg), wgX: 8, wgY: 1 };
   // Measured on lavapipe: TM8×TN16 runs VGG's 56×56×256→256 3×3 at 18.8 GFLOP/s, TN8 at 13.9; it needs
   // 128 channels to fill a workgroup.
@@ -310,7 +317,8 @@ function implicitGemm(g: ConvGeometry, attrs: Conv2dAttrs, ctx: LowerContext, ba
   const { caps } = ctx;
   const key = conv2dClass(g.kh, g.kw, g.sh, g.oc);
   const tuned = g.groups === 1 ? caps.tuned?.[key] : undefined;
-  let v: Conv2dVariant = ctx.variant ?? tuned ?? defaultConv2dVariant(g.groups, g.ocg, caps);
+  const macs = g.n * g.oh * g.ow * g.oc * g.kh * g.kw * g.cg;
+  let v: Conv2dVariant = ctx.variant ?? tuned ?? defaultConv2dVariant(g.groups, g.ocg, caps, macs);
   const params = { ...convParams(g), cg: g.cg, ocg: g.ocg, ...activationParams(attrs.activation) };
   const bindings = [input(0), weight('kernel'), weight('bias'), output];
   const tuning: TuningCase | undefined =

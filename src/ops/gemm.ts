@@ -66,9 +66,10 @@ export function chooseGemmVariant(m: number, n: number, caps?: DeviceCaps, batch
 }
 
 /**
- * Products of fewer multiply-adds take the 16-row subgroup tile: the 32-row one is 10–15% faster on
- * 1024³ and YOLOv3's 1×1 convs, but lavapipe takes twice as long to compile it (1 s against 0.5 s, once
- * per machine), and below this size the two run alike (Yolo-Fastest's layers: 3.1–5.5 ms either way).
+ * Products of fewer multiply-adds take the 16-row, 2-quad subgroup tile: the 32-row one is 10–15%
+ * faster on 1024³ and YOLOv3's 1×1 convs, but lavapipe takes twice as long to compile it (1 s against
+ * 0.5 s, once per machine), and below this size the two run alike (Yolo-Fastest's layers: 3.1–5.5 ms
+ * either way).
  */
 const TALL_TILE_MIN_MACS = 2 ** 25;
 
@@ -79,7 +80,9 @@ export function defaultGemmVariant(m: number, n: number, caps?: DeviceCaps, k = 
   // workgroup spans TM rows and 32·TN columns, so smaller matrices take smaller tiles.
   if ((caps?.subgroupMinSize ?? 0) >= 8 && n % 4 === 0) {
     const tall = m >= 256 && m * n * k >= TALL_TILE_MIN_MACS;
-    return { kind: 'subgroup', tm: tall ? 32 : 16, tn: subgroupQuads(n), wgX: 8, wgY: 1 };
+    // Small products take one tile whatever their width (TN 4 ran Yolo-Fastest no faster: 87 ms against
+    // 81–83), so that a small model compiles one GEMM pipeline rather than two.
+    return { kind: 'subgroup', tm: tall ? 32 : 16, tn: tall ? subgroupQuads(n) : 2, wgX: 8, wgY: 1 };
   }
   // Measured on lavapipe (npm run bench -- variants): TN16 gives 19.7 GFLOP/s on 1024³ against 17.1
   // for TN8, but a workgroup then spans 128 columns, wasted on narrower matrices.
@@ -184,6 +187,14 @@ export function gemmDispatches(
       'gemm: the subgroup kind needs TM a multiple of 8 up to 32, WG_X a multiple of 8 and TN ≤ 8, ' +
         `got TM ${requested.tm}, TN ${requested.tn}, WG_X ${requested.wgX}`,
     );
+  }
+  // Small tiles park their sums in workgroup memory (gemm-subgroup.wgsl): 16 bytes per output, 16 KiB in all.
+  if (requested.kind === 'subgroup' && requested.tm <= 16 && requested.tn <= 2) {
+    if (requested.tm * requested.tn * requested.wgX > 1024)
+      throw new Error(
+        `gemm: a subgroup tile of TM ${requested.tm}, TN ${requested.tn}, WG_X ${requested.wgX} needs more than ` +
+          '16 KiB of workgroup memory',
+      );
   }
   const nb = gemmBlockColumns(k, n, caps);
   const { variant, kind } = resolveKind(shape, requested, caps);
