@@ -180,6 +180,9 @@ export const DETECT = {
   positionals: { min: 1 },
 } as const satisfies CommandSpec;
 
+/** A first run longer than this is explained. */
+const FIRST_RUN_NOTE_MS = 1000;
+
 export async function detect(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommand(DETECT, argv);
   io.quiet = values.quiet;
@@ -205,6 +208,10 @@ export async function detect(argv: string[], io: CliIo): Promise<number> {
         `${file}: Predicted in ${fmt(r.timings.inferenceMs / 1000, 3)} seconds ` +
           `(preprocess ${fmt(r.timings.preprocessMs, 1)} ms, postprocess ${fmt(r.timings.postprocessMs, 1)} ms).`,
       );
+      // Software adapters compile each kernel at its first dispatch, so a first run on a new machine
+      // is slow for a reason the user cannot see; said once, on stderr, so that stdout stays Darknet's.
+      if (i === 0 && !io.quiet && r.timings.inferenceMs > FIRST_RUN_NOTE_MS)
+        io.err('(the first run includes compiling kernels for this adapter; later runs reuse them)');
       if (det.keras) kerasYolo3Lines(r.detections).forEach((l) => io.out(l));
       else {
         io.out(`Found ${r.detections.length} boxes for ${basename(file)}`);
