@@ -1,6 +1,7 @@
-// `npm run bench [-- <suite> [filter]] [--peers] [--peer tfjs|ort] [--compare a.json b.json]`.
-//   no suite: ops, vgg16 and yolo in turn;  --peers: the same work through TF.js's WebGPU backend
-//   and ONNX Runtime Web's WebGPU provider (--peer: only one of them);  f16: f32 vs f16 weights.
+// `npm run bench [-- <suite> [filter]] [--peers] [--peer tfjs|ort|native] [--compare a.json b.json]`.
+//   no suite: ops, vgg16 and yolo in turn;  --peers: the same work through TF.js's WebGPU backend,
+//   ONNX Runtime Web's WebGPU provider and ONNX Runtime for Node's native CPU provider (--peer: only
+//   one of them);  f16: f32 vs f16 weights;  coldstart: process start → first result (bench/coldstart.ts).
 // Prints tables and writes JSON (and, for --peers, Markdown) to bench/results/.
 import { execSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';

@@ -1,6 +1,6 @@
 // Full-size keras.applications graphs for the benchmarks, from Keras's own configs (assets/keras-apps/)
 // with seeded random weights (He-scaled kernels, batch-norm statistics near what their inputs give), so
-// that no weight file is shipped: ResNet50 and MobileNetV2 at 224×224.
+// that no weight file is shipped: ResNet50, MobileNetV2, EfficientNetB0 and DenseNet121 at 224×224.
 import type { WeightedGraph } from '../src/graph/ir.js';
 import { buildKerasGraph } from '../src/io/keras.js';
 import type { KerasModelSpec } from '../src/io/keras-config.js';
@@ -72,17 +72,28 @@ function randomWeights(spec: KerasModelSpec, seed: number): Map<string, Float32D
         l.name,
         arrays.map((data) => ({ shape: [cout], data })),
       );
+    } else if (l.className === 'Normalization') {
+      // EfficientNet's input statistics, near ImageNet's (mean and variance of the 0…1 pixels).
+      w.set(l.name, [
+        { shape: [cout], data: uniform(cout, 0.4, 0.5) },
+        { shape: [cout], data: uniform(cout, 0.05, 0.08) },
+      ]);
     }
   }
   return w;
 }
 
 /** A full-size application (with its ImageNet top) as a weighted graph at 224×224. */
-export async function applicationGraph(asset: 'resnet50' | 'mobilenet_v2', seed = 1): Promise<WeightedGraph> {
-  const json =
-    asset === 'resnet50'
-      ? await import('../assets/keras-apps/resnet50.json')
-      : await import('../assets/keras-apps/mobilenet_v2.json');
+const APPLICATIONS = {
+  resnet50: () => import('../assets/keras-apps/resnet50.json'),
+  mobilenet_v2: () => import('../assets/keras-apps/mobilenet_v2.json'),
+  // Bench-only configs (scripts/keras-fixtures/app_architectures.py writes them too).
+  efficientnet_b0: () => import('./keras-apps/efficientnet_b0.json'),
+  densenet121: () => import('./keras-apps/densenet121.json'),
+};
+
+export async function applicationGraph(asset: keyof typeof APPLICATIONS, seed = 1): Promise<WeightedGraph> {
+  const json = await APPLICATIONS[asset]();
   const spec = parseModelConfig(json.default as Record<string, unknown>, `${asset}.json`);
   return buildKerasGraph(spec, randomWeights(spec, seed), { name: asset });
 }

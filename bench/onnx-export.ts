@@ -185,8 +185,16 @@ function exportNode(
             for (let j = 0; j < kw; j++) {
               oihw[((o * cg + c) * kh + i) * kw + j] = w.kernel[((i * kw + j) * cg + c) * oc + o];
             }
+      // Squeeze-and-excite's channel scale folded into the conv: s (N·C values, 1×1 spatially) multiplies first.
+      const scaled = op.channelScale
+        ? g.node(
+            'Mul',
+            [x.name, g.node('Reshape', [xs[1].name, g.ints(`${base}/s`, [0, -1, 1, 1])], `${base}/s4`)],
+            `${base}/scaled`,
+          )
+        : x.name;
       const inputs = [
-        x.name,
+        scaled,
         g.floats(`${base}/W`, oihw, [oc, cg, kh, kw]),
         g.floats(`${base}/B`, w.bias ?? new Float32Array(oc), [oc]),
       ];
@@ -234,6 +242,25 @@ function exportNode(
       return op.keepDims
         ? { name: y, nchw: true, rank: 4 }
         : { name: g.node('Flatten', [y], `${base}/flatten`), nchw: false, rank: 2 };
+    }
+    case 'scale': {
+      const dims = (v: Float32Array) => (x.nchw && v.length > 1 ? [v.length, 1, 1] : [v.length]);
+      const y = g.node('Mul', [x.name, g.floats(`${base}/scale`, w.scale, dims(w.scale))], base);
+      return { ...x, name: g.node('Add', [y, g.floats(`${base}/offset`, w.offset, dims(w.offset))], `${base}/offset`) };
+    }
+    case 'batchnorm': {
+      if (!x.nchw || (op.axis !== -1 && op.axis !== 3))
+        throw new Error(`ONNX export: batch norm on axis ${op.axis} of a ${x.rank}-D value not mapped`);
+      const c = op.channels;
+      const inputs = [
+        x.name,
+        g.floats(`${base}/gamma`, w.gamma ?? new Float32Array(c).fill(1), [c]),
+        g.floats(`${base}/beta`, w.beta ?? new Float32Array(c), [c]),
+        g.floats(`${base}/mean`, w.mean, [c]),
+        g.floats(`${base}/var`, w.variance, [c]),
+      ];
+      const y = g.node('BatchNormalization', inputs, base, [attr('epsilon', op.epsilon)]);
+      return { ...x, name: g.activation(y, op.activation, `${base}/act`) };
     }
     case 'activation':
       return { ...x, name: g.activation(x.name, op.activation, base) };

@@ -77,16 +77,24 @@ async function checkAllOnWebgpu(ort: Ort, model: Uint8Array): Promise<void> {
   }
 }
 
-/** Exports the graph to ONNX, checks every node runs on WebGPU, opens a session and returns a runner. */
-export async function ortGraph(
-  ort: Ort,
+/** What ONNX Runtime Web and ONNX Runtime for Node share (onnxruntime-common's API). */
+type OrtApi = Pick<Ort, 'InferenceSession' | 'Tensor'>;
+
+export interface OrtRunner {
+  run(x: Float32Array, batch: number): Promise<Float32Array[]>;
+  dispose(): Promise<void>;
+}
+
+/** A session of `provider` on the exported model, run as the graph's input and outputs. */
+export async function ortRunner(
+  ort: OrtApi,
   g: WeightedGraph,
-): Promise<{ run(x: Float32Array, batch: number): Promise<Float32Array[]>; dispose(): Promise<void> }> {
+  model: Uint8Array,
+  provider: string,
+): Promise<OrtRunner> {
   const { graph } = g;
-  const model = toOnnx(g);
-  await checkAllOnWebgpu(ort, model);
   const session = await ort.InferenceSession.create(model, {
-    executionProviders: ['webgpu'],
+    executionProviders: [provider],
     graphOptimizationLevel: 'all',
   });
   const shape = graph.nodes.find((n) => n.name === graph.inputs[0])!.op as { shape: number[] };
@@ -97,4 +105,11 @@ export async function ortGraph(
     },
     dispose: () => session.release(),
   };
+}
+
+/** Exports the graph to ONNX, checks every node runs on WebGPU, opens a session and returns a runner. */
+export async function ortGraph(ort: Ort, g: WeightedGraph): Promise<OrtRunner> {
+  const model = toOnnx(g);
+  await checkAllOnWebgpu(ort, model);
+  return ortRunner(ort, g, model, 'webgpu');
 }

@@ -1,7 +1,7 @@
 // `npm run bench -- --peers`: the same work, with identical weights, through webgpu-cnn, through
 // TensorFlow.js's WebGPU backend and through ONNX Runtime Web's WebGPU provider, in one process on
-// the same adapter. Each row: warm medians including readback, the ratio peer / ours, and how closely
-// the outputs agree.
+// the same adapter, and through ONNX Runtime for Node's native CPU provider (no adapter at all).
+// Each row: warm medians including readback, the ratio peer / ours, and how closely the outputs agree.
 import { readFileSync } from 'node:fs';
 import { buildDarknet } from '../src/io/darknet/network.js';
 import type { GpuContext } from '../src/gpu/context.js';
@@ -15,6 +15,7 @@ import { fmt, formatTable } from '../src/tools/table.js';
 import { applicationGraph } from './keras-apps.js';
 import { vgg16WeightsFile } from './models.js';
 import { sample, stats, type Stats } from './stats.js';
+import { loadOrtNative, ortNativeGraph } from './ort-native-peer.js';
 import { loadOrtWebgpu, ortGraph } from './ort-peer.js';
 import { loadTfWebgpu, tfGraph } from './tfjs-peer.js';
 import { CFGS, generatedWeights } from './yolo.js';
@@ -111,6 +112,20 @@ export const WORK: Work[] = [
     runs: 5,
   },
   {
+    name: 'EfficientNetB0 224×224',
+    graph: () => applicationGraph('efficientnet_b0'),
+    input: [224, 224, 3],
+    batch: 1,
+    runs: 5,
+  },
+  {
+    name: 'DenseNet121 224×224',
+    graph: () => applicationGraph('densenet121'),
+    input: [224, 224, 3],
+    batch: 1,
+    runs: 3,
+  },
+  {
     name: 'YOLOv3 416',
     graph: darknet(CFGS['yolov3.cfg'], () => generatedWeights('yolov3.cfg'), 416),
     input: [416, 416, 3],
@@ -166,14 +181,18 @@ export interface PeerRow {
 }
 
 type Runner = { run(x: Float32Array, batch: number): Promise<Float32Array[]>; dispose(): unknown };
-type PeerName = 'tfjs' | 'ort';
+type PeerName = 'tfjs' | 'ort' | 'native';
 interface Peer {
   name: PeerName;
   label: string;
   open(graph: WeightedGraph): Promise<Runner>;
 }
 
-export const PEER_LABELS: Record<PeerName, string> = { tfjs: 'TF.js WebGPU', ort: 'ORT-Web WebGPU' };
+export const PEER_LABELS: Record<PeerName, string> = {
+  tfjs: 'TF.js WebGPU',
+  ort: 'ORT-Web WebGPU',
+  native: 'ORT-Node CPU (native)',
+};
 
 async function timed(fn: () => Promise<unknown>, runs: number): Promise<Stats> {
   await fn(); // compile and warm up
@@ -204,6 +223,11 @@ async function loadPeers(only?: PeerName): Promise<Peer[]> {
     const ort = await loadOrtWebgpu(gpu);
     console.log(`ONNX Runtime Web ${ort.env.versions.web} with the webgpu execution provider`);
     peers.push({ name: 'ort', label: PEER_LABELS.ort, open: (g) => ortGraph(ort, g) });
+  }
+  if (!only || only === 'native') {
+    const ort = await loadOrtNative();
+    console.log(`ONNX Runtime for Node ${ort.env.versions.node ?? ''} with the cpu execution provider`);
+    peers.push({ name: 'native', label: PEER_LABELS.native, open: (g) => ortNativeGraph(ort, g) });
   }
   console.log('');
   return peers;

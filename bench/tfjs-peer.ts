@@ -155,7 +155,9 @@ function prepare(tf: Tf, node: Node, w: NodeWeights, keep: <U extends T>(t: U) =
           );
       }
       const filter = keep(tf.tensor4d(w.kernel, [kh, kw, cg, oc]));
-      return ([x]) => rest(tf.fused.conv2d({ x: x as T4, filter, strides, pad, dilations, bias, ...act }));
+      // Squeeze-and-excite's channel scale folded into the conv: TF.js multiplies first, as Keras does.
+      const scaled = ([x, s]: T[]) => (op.channelScale ? tf.mul(x, tf.reshape(s, [x.shape[0], 1, 1, -1])) : x);
+      return (xs) => rest(tf.fused.conv2d({ x: scaled(xs) as T4, filter, strides, pad, dilations, bias, ...act }));
     }
     case 'dense': {
       const k = w.kernel.length / op.units;
@@ -216,6 +218,17 @@ function prepare(tf: Tf, node: Node, w: NodeWeights, keep: <U extends T>(t: U) =
           ),
           'valid',
         );
+    }
+    case 'scale': {
+      const scale = keep(tf.tensor1d(w.scale)),
+        offset = keep(tf.tensor1d(w.offset));
+      return ([x]) => tf.add(tf.mul(x, scale), offset);
+    }
+    case 'batchnorm': {
+      if (op.axis !== -1 && op.axis !== 3) throw new Error(`TF.js peer: batch norm on axis ${op.axis} not mapped`);
+      const t = (v?: Float32Array) => (v ? keep(tf.tensor1d(v)) : undefined);
+      const [mean, variance, beta, gamma] = [t(w.mean)!, t(w.variance)!, t(w.beta), t(w.gamma)];
+      return ([x]) => applyActivation(tf, tf.batchNorm(x, mean, variance, beta, gamma, op.epsilon), op.activation);
     }
     case 'global-pool':
       return ([x]) => (op.pool === 'avg' ? tf.mean(x, [1, 2], op.keepDims) : tf.max(x, [1, 2], op.keepDims));

@@ -105,6 +105,53 @@ test('every op: ONNX Runtime (CPU) on the exported file agrees with Model, batch
   await session.release();
 });
 
+test('the zoo rows: rescaling, a standalone batch norm and a channel-scaled conv (SE) export and agree', async () => {
+  const r = (n: number, seed: number, lo = -1, hi = 1) => randomArray(n, seed, lo, hi);
+  const c = 6;
+  const graph = weighted({
+    name: 'zoo-ops',
+    inputs: ['x'],
+    outputs: ['bn', 'proj'],
+    nodes: [
+      { name: 'x', op: { kind: 'input', shape: [7, 5, c] }, inputs: [] },
+      {
+        name: 'rescale',
+        op: { kind: 'scale', scaleLength: c, offsetLength: 1 },
+        inputs: ['x'],
+        weights: { scale: r(c, 1, 0.5, 2), offset: Float32Array.of(-0.25) },
+      },
+      {
+        name: 'bn',
+        op: { kind: 'batchnorm', axis: -1, epsilon: 1e-3, channels: c, activation: { kind: 'relu' } },
+        inputs: ['rescale'],
+        weights: { gamma: r(c, 2, 0.5, 1.5), beta: r(c, 3), mean: r(c, 4), variance: r(c, 5, 0.2, 2) },
+      },
+      { name: 'gap', op: { kind: 'global-pool', pool: 'avg', keepDims: true }, inputs: ['bn'] },
+      {
+        name: 'gate',
+        op: { kind: 'conv2d', attrs: { padding: 'valid', activation: { kind: 'sigmoid' } }, kernelShape: [1, 1, c, c] },
+        inputs: ['gap'],
+        weights: { kernel: r(c * c, 6), bias: r(c, 7) },
+      },
+      {
+        name: 'proj',
+        op: { kind: 'conv2d', attrs: { padding: 'valid' }, kernelShape: [1, 1, c, 4], channelScale: true },
+        inputs: ['bn', 'gate'],
+        weights: { kernel: r(c * 4, 8), bias: r(4, 9) },
+      },
+    ],
+  });
+  const ort = await ortCpu();
+  const session = await ort.InferenceSession.create(toOnnx(graph));
+  const x = randomArray(2 * 7 * 5 * c, 10);
+  const theirs = await session.run({ x: new ort.Tensor('float32', x, [2, 7, 5, c]) });
+  const model = await Model.create(await gpu(), graph);
+  const ours = await model.run(x, { batch: 2 });
+  graph.graph.outputs.forEach((name, i) => assertClose(ours.outputs[i], theirs[name].data as Float32Array, 2e-5, name));
+  model.dispose();
+  await session.release();
+});
+
 test('dense weights past the binding limit are split by columns, as the peers need', async () => {
   // 64×600 weights (150 KiB) under a 64 KiB limit → three column blocks and a Concat.
   const k = 64,
