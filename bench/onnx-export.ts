@@ -84,6 +84,13 @@ class Builder {
     return name;
   }
 
+  /** A 4-D value in NCHW (a reshape's output is NHWC-ordered, e.g. squeeze-and-excite's (N, 1, 1, C)). */
+  nchw(v: Value): Value {
+    if (v.nchw) return v;
+    if (v.rank !== 4) throw new Error(`ONNX export: a ${v.rank}-D value where a 4-D one is needed`);
+    return { name: this.node('Transpose', [v.name], 'to_nchw', [attr('perm', NHWC_TO_NCHW)]), nchw: true, rank: 4 };
+  }
+
   nhwc(v: Value): Value {
     return v.nchw
       ? { name: this.node('Transpose', [v.name], 'to_nhwc', [attr('perm', NCHW_TO_NHWC)]), nchw: false, rank: 4 }
@@ -176,7 +183,7 @@ function exportNode(
     case 'identity':
       return x;
     case 'conv2d': {
-      if (!x.nchw) throw new Error('ONNX export: conv2d input is not 4-D');
+      const x = g.nchw(xs[0]);
       const [kh, kw, cg, oc] = op.kernelShape;
       const oihw = new Float32Array(w.kernel.length);
       for (let o = 0; o < oc; o++)

@@ -237,4 +237,21 @@ for (const [k, kernelName] of [
   });
 }
 
+test('head dense 256 → 96 past the GEMV rows (batches 70 and 130), against float64', async () => {
+  // Where subgroups run, the transposed kernel goes back to row-major in scratch for the subgroup GEMM.
+  const [k, n] = [256, 96];
+  const kernel = randomArray(k * n, 41),
+    bias = randomArray(n, 42);
+  const model = await Model.create(await gpu(), headDense(k, n, kernel, bias));
+  try {
+    for (const batch of [1, 70, 130]) {
+      const x = randomArray(batch * k, 43 + batch);
+      const want = refGemm(x, kernel, batch, k, n, false, bias, (v) => Math.max(0, v));
+      assertClose((await model.run(x)).outputs[0], want, 2e-6, `batch ${batch}`, 'normalized');
+    }
+  } finally {
+    model.dispose();
+  }
+});
+
 test.run();
