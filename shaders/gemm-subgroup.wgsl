@@ -85,9 +85,10 @@ fn store(acc: ptr<function, array<vec4<f32>, BLOCK_ACC>>, m0: u32, q0: u32, c0: 
 // the accumulators stay in registers), then reads them back in a loop the compiler keeps a loop, where
 // it adds the bias and residual, applies the activation and stores what falls inside C. store() above
 // compiled into many bounds-checked stores, each with the activation's switch: lavapipe took 1.0 s to
-// compile TM 16 / TN 2 with it, 0.55 s with this, and ran Yolo-Fastest 4% slower with this (83–85 ms
-// against 79–81). On 32-row tiles this ran a 1024³ product at half speed, and TM 16 / TN 4 compiled
-// slower (1.1 s against 0.7), so they keep store().
+// compile TM 16 / TN 2 with it and 0.5 s with this, and Yolo-Fastest runs as fast (85–87 ms against
+// 84–86, with activate4's one switch per quad; with four it ran 5–8% slower). On 32-row tiles this ran
+// a 1024³ product at half speed, and TM 16 / TN 4 compiled slower (1.1 s against 0.7), so they keep
+// store().
 const PARKED: bool = BLOCKS <= 2u && TN <= 2u;
 // vec4s; TM·TN·WG_X ≤ 1024 (16 KiB) where PARKED (checked by the planner).
 var<workgroup> parked: array<vec4<f32>, select(1u, TM * TN * WG_X, PARKED)>;

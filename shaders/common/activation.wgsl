@@ -78,7 +78,49 @@ fn activate(v: f32, kind: u32, a: f32, b: f32) -> f32 {
   }
 }
 
-/** activate() on each lane of a channel quad (the vec4 kernels). */
+// The same on a channel quad (the vec4 kernels), one switch per quad: with activate() per lane, the
+// four switches in every store of an unrolled epilogue were much of what lavapipe spent compiling the
+// subgroup kernels. Each case is the scalar one's arithmetic, lane by lane.
+fn act4_sigmoid(v: vec4<f32>) -> vec4<f32> {
+  return 1.0 / (1.0 + exp(-v));
+}
+
+fn act4_softplus(v: vec4<f32>) -> vec4<f32> {
+  return select(log(1.0 + exp(v)), v, v > vec4<f32>(20.0));
+}
+
+fn act4_tanh(v: vec4<f32>) -> vec4<f32> {
+  return tanh(clamp(v, vec4<f32>(-15.0), vec4<f32>(15.0)));
+}
+
+fn act4_erf(v: vec4<f32>) -> vec4<f32> {
+  let t = 1.0 / (1.0 + 0.3275911 * abs(v));
+  let poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  return sign(v) * (1.0 - poly * exp(-v * v));
+}
+
 fn activate4(v: vec4<f32>, kind: u32, a: f32, b: f32) -> vec4<f32> {
-  return vec4<f32>(activate(v.x, kind, a, b), activate(v.y, kind, a, b), activate(v.z, kind, a, b), activate(v.w, kind, a, b));
+  let zero = vec4<f32>(0.0);
+  switch kind {
+    case ACT_RELU: { return min(select(a * v, v, v >= zero), vec4<f32>(b)); }
+    case ACT_SIGMOID: { return act4_sigmoid(v); }
+    case ACT_TANH: { return act4_tanh(v); }
+    case ACT_ELU: { return select(a * (exp(v) - 1.0), v, v > zero); }
+    case ACT_SELU: { return 1.0507009873554805 * select(1.6732632423543772 * (exp(v) - 1.0), v, v > zero); }
+    case ACT_SOFTPLUS: { return act4_softplus(v); }
+    case ACT_SOFTSIGN: { return v / (1.0 + abs(v)); }
+    case ACT_HARD_SIGMOID: { return clamp(a * v + b, zero, vec4<f32>(1.0)); }
+    case ACT_MISH: { return v * act4_tanh(act4_softplus(v)); }
+    case ACT_SWISH: { return v * act4_sigmoid(v); }
+    case ACT_THRESHOLDED_RELU: { return select(zero, v, v > vec4<f32>(a)); }
+    case ACT_GELU: { return 0.5 * v * (1.0 + act4_erf(v * 0.7071067811865476)); }
+    case ACT_GELU_TANH: { return 0.5 * v * (1.0 + act4_tanh(0.7978845608028654 * (v + 0.044715 * v * v * v))); }
+    case ACT_HARD_SWISH: { return v * clamp(v + 3.0, zero, vec4<f32>(6.0)) / 6.0; }
+    case ACT_HARD_MISH: { return select(select(zero, 0.5 * v * v + v, v > vec4<f32>(-2.0)), v, v > zero); }
+    case ACT_CELU: { return max(v, zero) + min(zero, a * (exp(v / a) - 1.0)); }
+    case ACT_EXPONENTIAL: { return exp(v); }
+    case ACT_LOG_SIGMOID: { return -act4_softplus(-v); }
+    case ACT_HARD_TANH: { return clamp(v, vec4<f32>(-1.0), vec4<f32>(1.0)); }
+    default: { return v; } // ACT_LINEAR
+  }
 }
