@@ -53,7 +53,12 @@ fn act_erf(v: f32) -> f32 {
   return sign(v) * (1.0 - poly * exp(-v * v));
 }
 
+// Linear and the relu family (relu, relu6, leaky: nearly every fused epilogue) are tested before the
+// switch: on lavapipe the 20-case switch itself cost a quarter of Yolo-Fastest's time (85 → 64–67 ms
+// with this), though it makes a standalone sigmoid about 15% slower.
 fn activate(v: f32, kind: u32, a: f32, b: f32) -> f32 {
+  if (kind == ACT_LINEAR) { return v; }
+  if (kind == ACT_RELU) { return min(select(a * v, v, v >= 0.0), b); }
   switch kind {
     case ACT_RELU: { return min(select(a * v, v, v >= 0.0), b); }
     case ACT_SIGMOID: { return act_sigmoid(v); }
@@ -101,6 +106,8 @@ fn act4_erf(v: vec4<f32>) -> vec4<f32> {
 
 fn activate4(v: vec4<f32>, kind: u32, a: f32, b: f32) -> vec4<f32> {
   let zero = vec4<f32>(0.0);
+  if (kind == ACT_LINEAR) { return v; }
+  if (kind == ACT_RELU) { return min(select(a * v, v, v >= zero), vec4<f32>(b)); }
   switch kind {
     case ACT_RELU: { return min(select(a * v, v, v >= zero), vec4<f32>(b)); }
     case ACT_SIGMOID: { return act4_sigmoid(v); }
