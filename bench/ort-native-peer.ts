@@ -13,5 +13,5 @@ export async function loadOrtNative(): Promise<OrtNode> {
 }
 
 export function ortNativeGraph(ort: OrtNode, g: WeightedGraph): Promise<OrtRunner> {
-  return ortRunner(ort as never, g, toOnnx(g), 'cpu');
+  return ortRunner(ort, g, toOnnx(g), 'cpu');
 }

@@ -57,6 +57,15 @@ const BLOCK_ACC: u32 = 8u * TN;
 @group(0) @binding(4) var<storage, read_write> c: array<vec4<f32>>;
 @group(0) @binding(5) var<uniform> p: Params;
 
+// One output quad at C[at]: sum + bias quad bq, the residual before or after the activation.
+fn finish(sum: vec4<f32>, at: u32, bq: u32) {
+  var v = sum;
+  if (BIAS == 1u) { v += bias[bq]; }
+  if (p.residual == 2u) { v += r[at]; }
+  v = activate4(v, p.act, p.act_a, p.act_b);
+  if (p.residual == 1u) { v += r[at]; }
+  c[at] = v;
+}
 
 fn store(acc: ptr<function, array<vec4<f32>, BLOCK_ACC>>, m0: u32, q0: u32, c0: u32) {
   let quads = p.nb / 4u;
@@ -67,15 +76,7 @@ fn store(acc: ptr<function, array<vec4<f32>, BLOCK_ACC>>, m0: u32, q0: u32, c0: 
     if (m >= p.m) { break; }
     for (var j = 0u; j < TN; j++) {
       let q = q0 + j * WG_X;
-      if (q < quads) {
-        var v = (*acc)[i * TN + j];
-        if (BIAS == 1u) { v += bias[qoff + q]; }
-        let at = c0 + m * ldq + qoff + q;
-        if (p.residual == 2u) { v += r[at]; }
-        v = activate4(v, p.act, p.act_a, p.act_b);
-        if (p.residual == 1u) { v += r[at]; }
-        c[at] = v;
-      }
+      if (q < quads) { finish((*acc)[i * TN + j], c0 + m * ldq + qoff + q, qoff + q); }
     }
   }
 }
@@ -106,15 +107,7 @@ fn store_parked(m0: u32, q0: u32, c0: u32, lane: u32) {
   let count = min(TM, p.m - min(m0, p.m)) * TN;
   for (var e = 0u; e < count; e++) {
     let q = q0 + (e % TN) * WG_X;
-    if (q < quads) {
-      let at = c0 + (m0 + e / TN) * ldq + qoff + q;
-      var v = parked[e * WG_X + lane];
-      if (BIAS == 1u) { v += bias[qoff + q]; }
-      if (p.residual == 2u) { v += r[at]; }
-      v = activate4(v, p.act, p.act_a, p.act_b);
-      if (p.residual == 1u) { v += r[at]; }
-      c[at] = v;
-    }
+    if (q < quads) { finish(parked[e * WG_X + lane], c0 + (m0 + e / TN) * ldq + qoff + q, qoff + q); }
   }
 }
 

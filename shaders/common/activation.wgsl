@@ -60,7 +60,6 @@ fn activate(v: f32, kind: u32, a: f32, b: f32) -> f32 {
   if (kind == ACT_LINEAR) { return v; }
   if (kind == ACT_RELU) { return min(select(a * v, v, v >= 0.0), b); }
   switch kind {
-    case ACT_RELU: { return min(select(a * v, v, v >= 0.0), b); }
     case ACT_SIGMOID: { return act_sigmoid(v); }
     case ACT_TANH: { return act_tanh(v); }
     case ACT_ELU: { return select(a * (exp(v) - 1.0), v, v > 0.0); }
@@ -79,7 +78,7 @@ fn activate(v: f32, kind: u32, a: f32, b: f32) -> f32 {
     case ACT_EXPONENTIAL: { return exp(v); }
     case ACT_LOG_SIGMOID: { return -act_softplus(-v); }
     case ACT_HARD_TANH: { return clamp(v, -1.0, 1.0); }
-    default: { return v; } // ACT_LINEAR
+    default: { return v; } // ACT_LINEAR and ACT_RELU are taken before the switch
   }
 }
 
@@ -109,7 +108,6 @@ fn activate4(v: vec4<f32>, kind: u32, a: f32, b: f32) -> vec4<f32> {
   if (kind == ACT_LINEAR) { return v; }
   if (kind == ACT_RELU) { return min(select(a * v, v, v >= zero), vec4<f32>(b)); }
   switch kind {
-    case ACT_RELU: { return min(select(a * v, v, v >= zero), vec4<f32>(b)); }
     case ACT_SIGMOID: { return act4_sigmoid(v); }
     case ACT_TANH: { return act4_tanh(v); }
     case ACT_ELU: { return select(a * (exp(v) - 1.0), v, v > zero); }
@@ -128,6 +126,6 @@ fn activate4(v: vec4<f32>, kind: u32, a: f32, b: f32) -> vec4<f32> {
     case ACT_EXPONENTIAL: { return exp(v); }
     case ACT_LOG_SIGMOID: { return -act4_softplus(-v); }
     case ACT_HARD_TANH: { return clamp(v, vec4<f32>(-1.0), vec4<f32>(1.0)); }
-    default: { return v; } // ACT_LINEAR
+    default: { return v; } // ACT_LINEAR and ACT_RELU are taken before the switch
   }
 }
