@@ -22,6 +22,25 @@ test('concat along channels (Darknet route), three inputs, batch 3', async () =>
   assertClose(await take(y), refConcat(parts, -1), 0, 'concat');
 });
 
+test('concat by quads and by values in one call (channels 4, 8, 3, 1 → 16; DenseNet-style 24 + 32)', async () => {
+  const ctx = await gpu();
+  for (const channels of [
+    [4, 8, 3, 1],
+    [24, 32],
+  ]) {
+    const parts = channels.map((c, i) => ({ x: randomArray(2 * 3 * 5 * c, 20 + i), shape: [2, 3, 5, c] }));
+    let kernels: string[] = [];
+    const y = await ops.concat(
+      parts.map((p) => upload(ctx, p.x, p.shape)),
+      -1,
+      { onKernels: (k) => (kernels = k) },
+    );
+    assertClose(await take(y), refConcat(parts, -1), 0, `concat ${channels}`);
+    const expected = channels.length === 4 ? 'concat-vec4,concat-vec4,concat,concat' : 'concat-vec4,concat-vec4';
+    if (kernels.join() !== expected) throw new Error(`kernels ${kernels} (expected ${expected})`);
+  }
+});
+
 for (const axis of [0, 1, 2, -2]) {
   test(`concat along axis ${axis}`, async () => {
     const ctx = await gpu();

@@ -187,7 +187,7 @@ test('a tensor too large for the device is refused with the sizes', async () => 
     const t = upload(small, new Float32Array(512), [512]);
     await rejects(
       ops.activation(t, { kind: 'relu' }),
-      /input 0 \(binding 0 of activation\) is 2048 bytes, over the device's maxStorageBufferBindingSize of 1024/,
+      /input 0 \(binding 0 of activation-vec4\) is 2048 bytes, over the device's maxStorageBufferBindingSize of 1024/,
       TensorTooLargeError,
     );
   } finally {

@@ -88,9 +88,18 @@ export function activationParams(a: Activation = LINEAR): ActivationParams {
   }
 }
 
-/** Standalone y = act(x) over any shape: input 0 → output. */
+/** Standalone y = act(x) over any shape: input 0 → output; by quads when the size allows. */
 export function activationDispatch(shape: Shape, act: Activation, caps: DeviceCaps): Dispatch {
   const total = sizeOf(shape);
+  if (total % 4 === 0) {
+    return {
+      kernel: 'activation-vec4',
+      spec: { WG: ELEMENTWISE_WG },
+      params: { quads: total / 4, ...activationParams(act) },
+      workgroups: grid1d(total / 4, ELEMENTWISE_WG, caps),
+      bindings: [input(0), output],
+    };
+  }
   return {
     kernel: 'activation',
     spec: { WG: ELEMENTWISE_WG },

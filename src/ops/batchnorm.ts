@@ -1,6 +1,6 @@
 // Inference batch normalisation, standalone or folded into the preceding convolution, and Rescaling
 // (x·scale + offset), which the same kernel computes.
-import { input, output, weight } from '../gpu/dispatch.js';
+import { input, output, weight, type Dispatch } from '../gpu/dispatch.js';
 import { activationParams, type Activation } from './activation.js';
 import { ELEMENTWISE_WG, grid1d, sizeOf } from './grid.js';
 import type { LowerContext, Lowering, NodeWeights, WeightUse } from './lowering.js';
@@ -52,17 +52,28 @@ function batchNormLowering(
   const ax = axis < 0 ? x.length + axis : axis;
   if (ax < 0 || ax >= x.length) throw new Error(`batchnorm: axis ${axis} out of range for shape [${x.join(', ')}]`);
   const total = sizeOf(x);
-  return {
-    shape: [...x],
-    dispatches: [
-      {
+  const bindings = [input(0), weight('gamma'), weight('beta'), weight('mean'), weight('variance'), output];
+  const act = activationParams(activation);
+  // The last axis in channel quads: by quads (batchnorm-vec4), several times faster on a CPU adapter.
+  const byQuads = ax === x.length - 1 && x[ax] % 4 === 0;
+  const dispatch: Dispatch = byQuads
+    ? {
+        kernel: 'batchnorm-vec4',
+        spec: { WG: ELEMENTWISE_WG },
+        params: { quads: total / 4, channel_quads: x[ax] / 4, epsilon, ...act },
+        workgroups: grid1d(total / 4, ELEMENTWISE_WG, ctx.caps),
+        bindings,
+      }
+    : {
         kernel: 'batchnorm',
         spec: { WG: ELEMENTWISE_WG },
-        params: { total, channels: x[ax], inner: sizeOf(x.slice(ax + 1)), epsilon, ...activationParams(activation) },
+        params: { total, channels: x[ax], inner: sizeOf(x.slice(ax + 1)), epsilon, ...act },
         workgroups: grid1d(total, ELEMENTWISE_WG, ctx.caps),
-        bindings: [input(0), weight('gamma'), weight('beta'), weight('mean'), weight('variance'), output],
-      },
-    ],
+        bindings,
+      };
+  return {
+    shape: [...x],
+    dispatches: [dispatch],
     weights,
     scratch: [],
     absorbsResidual: false,

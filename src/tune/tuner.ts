@@ -30,6 +30,8 @@ const REGISTER: TileVariant[] = [
   { tm: 4, tn: 8, wgX: 8, wgY: 8 },
   { tm: 8, tn: 4, wgX: 8, wgY: 8 },
   { tm: 4, tn: 4, wgX: 8, wgY: 8 },
+  // Lanes along the pixels only, weights uniform across a workgroup: few channels (see defaultConv2dVariant).
+  { tm: 8, tn: 8, wgX: 1, wgY: 64 },
 ];
 const GEMM: TileVariant[] = [
   ...REGISTER,
