@@ -68,7 +68,7 @@ export function chooseGemmVariant(m: number, n: number, caps?: DeviceCaps, batch
 }
 
 /**
- * Products of fewer multiply-adds take the 16-row, 2-quad subgroup tile: the 32-row one is 10–15%
+ * Products of fewer multiply-adds take the 16-row, 1-quad subgroup tile: the 32-row one is 10–15%
  * faster on 1024³ and YOLOv3's 1×1 convs, but lavapipe takes twice as long to compile it (1 s against
  * 0.5 s, once per machine), and below this size the two run alike (Yolo-Fastest's layers: 3.1–5.5 ms
  * either way).
@@ -82,9 +82,11 @@ export function defaultGemmVariant(m: number, n: number, caps?: DeviceCaps, k = 
   // workgroup spans TM rows and 32·TN columns, so smaller matrices take smaller tiles.
   if ((caps?.subgroupMinSize ?? 0) >= 8 && n % 4 === 0) {
     const tall = m >= 256 && m * n * k >= TALL_TILE_MIN_MACS;
-    // Small products take one tile whatever their width (TN 4 ran Yolo-Fastest no faster: 87 ms against
-    // 81–83), so that a small model compiles one GEMM pipeline rather than two.
-    return { kind: 'subgroup', tm: tall ? 32 : 16, tn: tall ? subgroupQuads(n) : 2, wgX: 8, wgY: 1 };
+    // Small products take one tile whatever their width, so that a small model compiles one GEMM
+    // pipeline rather than two: one quad per lane, 32 columns a workgroup. Narrow layers then waste no
+    // lanes (MobileNetV2's 3136×144×24 3.7 → 1.5–2.6 ms against two quads), wide ones run as fast
+    // (1600×96×192 3.9–4.7 → 2.6–3.6 ms), and it compiles in 0.5 s against 1 s (lavapipe).
+    return { kind: 'subgroup', tm: tall ? 32 : 16, tn: tall ? subgroupQuads(n) : 1, wgX: 8, wgY: 1 };
   }
   // Measured on lavapipe (npm run bench -- variants): TN16 gives 19.7 GFLOP/s on 1024³ against 17.1
   // for TN8, but a workgroup then spans 128 columns, wasted on narrower matrices.
