@@ -72,6 +72,7 @@ for (const [shape, axis, begin, size] of [
   [[2, 5, 4, 6], -1, 3, 3],
   [[1, 3, 3, 8], 3, 0, 4],
   [[2, 5, 4, 6], 1, 1, 2],
+  [[2, 3, 3, 16], -1, 8, 8], // route groups=2 group_id=1, by quads (slice-vec4)
 ] as [number[], number, number, number][]) {
   test(`slice [${shape}] axis ${axis} [${begin}, ${begin + size})`, async () => {
     const ctx = await gpu();
@@ -83,7 +84,11 @@ for (const [shape, axis, begin, size] of [
     for (let o = 0; o < outer; o++)
       for (let a = begin; a < begin + size; a++)
         for (let i = 0; i < inner; i++) expected.push(x[(o * shape[ax] + a) * inner + i]);
-    assertClose(await take(await ops.slice(upload(ctx, x, shape), axis, begin, size)), expected, 0, 'slice');
+    let kernels: string[] = [];
+    const y = await ops.slice(upload(ctx, x, shape), axis, begin, size, { onKernels: (k) => (kernels = k) });
+    assertClose(await take(y), expected, 0, 'slice');
+    const byQuads = (shape[ax] * inner) % 4 === 0 && (size * inner) % 4 === 0 && (begin * inner) % 4 === 0;
+    if (kernels.join() !== (byQuads ? 'slice-vec4' : 'slice')) throw new Error(`kernels ${kernels}`);
   });
 }
 

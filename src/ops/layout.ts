@@ -66,6 +66,17 @@ export function planSlice(x: Shape, axis: number, begin: number, size: number, c
   }
   const inner = sizeOf(x.slice(ax + 1));
   const total = (sizeOf(x) / x[ax]) * size;
+  const [inRun, run, start] = [x[ax] * inner, size * inner, begin * inner];
+  if (inRun % 4 === 0 && run % 4 === 0 && start % 4 === 0) {
+    // Every run starts and ends on a quad: copied by quads (slice-vec4), as concat-vec4.
+    return {
+      kernel: 'slice-vec4',
+      spec: { WG: ELEMENTWISE_WG },
+      params: { quads: total / 4, in_run: inRun / 4, run: run / 4, offset: start / 4 },
+      workgroups: grid1d(total / 4, ELEMENTWISE_WG, caps),
+      bindings: [input(0), output],
+    };
+  }
   return {
     kernel: 'slice',
     spec: { WG: ELEMENTWISE_WG },
