@@ -141,6 +141,89 @@ pure.run();
 const gpu = suite('graph execution');
 const getCtx = withGpu(gpu);
 
+gpu('per-channel and constant multiplies fold into the conv and dense before them (LayerScale, x * c)', async () => {
+  const ctx = await getCtx();
+  const n = 2;
+  const w = {
+    k: randomArray(6 * 8, 40),
+    b: randomArray(8, 41),
+    gamma: randomArray(8, 42, -2, 2),
+    d: randomArray(8 * 5, 43),
+    db: randomArray(5, 44),
+  };
+  const source = weighted({
+    name: 'scales',
+    inputs: ['in'],
+    outputs: ['out'],
+    nodes: [
+      { name: 'in', op: { kind: 'input', shape: [4, 4, 6] }, inputs: [] },
+      {
+        name: 'pw',
+        op: { kind: 'conv2d', kernelShape: [1, 1, 6, 8], attrs: {} },
+        inputs: ['in'],
+        weights: { kernel: w.k, bias: w.b },
+      },
+      {
+        name: 'layer_scale',
+        op: { kind: 'binary', op: 'mul', operandShape: [8], activation: { kind: 'relu' } },
+        inputs: ['pw'],
+        weights: { operand: w.gamma },
+      },
+      { name: 'fc', op: { kind: 'dense', units: 5 }, inputs: ['layer_scale'], weights: { kernel: w.d, bias: w.db } },
+      { name: 'out', op: { kind: 'binary', op: 'mul', constant: { value: 1 / 6 } }, inputs: ['fc'] },
+    ],
+  });
+  const folded = optimize(source).graph;
+  assert.equal(
+    folded.nodes.map((node) => [node.name, node.op.kind]),
+    [
+      ['in', 'input'],
+      ['layer_scale', 'conv2d'],
+      ['out', 'dense'],
+    ],
+  );
+  const x = randomArray(n * 4 * 4 * 6, 45);
+  const conv = refConv2d({ x, xShape: [n, 4, 4, 6], w: w.k, wShape: [1, 1, 6, 8], b: w.b });
+  const scaled = conv.y.map((v, i) => relu(v * w.gamma[i % 8]));
+  const ref = refGemm(scaled, w.d, n * 16, 8, 5, false, w.db).map((v) => v / 6);
+  const model = await Model.create(ctx, source);
+  try {
+    assertClose((await model.run(x)).outputs[0], ref, 1e-5, 'folded multiplies', 'normalized');
+  } finally {
+    model.dispose();
+  }
+});
+
+gpu('a residual add folds into the dense before it (ConvNeXt: Dense on image tensors, then + input)', async () => {
+  const ctx = await getCtx();
+  const [k, b] = [randomArray(8 * 8, 50), randomArray(8, 51)];
+  const source = weighted({
+    name: 'dense residual',
+    inputs: ['in'],
+    outputs: ['sum'],
+    nodes: [
+      { name: 'in', op: { kind: 'input', shape: [4, 4, 8] }, inputs: [] },
+      { name: 'pw', op: { kind: 'dense', units: 8 }, inputs: ['in'], weights: { kernel: k, bias: b } },
+      { name: 'sum', op: { kind: 'add', activation: { kind: 'relu' } }, inputs: ['in', 'pw'] },
+    ],
+  });
+  const model = await Model.create(ctx, source);
+  try {
+    const fused = model.graph.nodes.find((n) => n.name === 'sum')!;
+    assert.equal(
+      [fused.op.kind, (fused.op as { residual?: string }).residual, fused.fused],
+      ['dense', 'before', ['pw', 'sum']],
+    );
+    for (const n of [1, 3]) {
+      const x = randomArray(n * 4 * 4 * 8, 52 + n);
+      const ref = refGemm(x, k, n * 16, 8, 8, false, b).map((v, i) => relu(v + x[i]));
+      assertClose((await model.run(x)).outputs[0], ref, 1e-5, `dense + residual, batch ${n}`, 'normalized');
+    }
+  } finally {
+    model.dispose();
+  }
+});
+
 gpu('a branching graph matches the float64 reference at batch 1 and 3, fused and unfused', async () => {
   const ctx = await getCtx();
   const { graph, w } = testGraph();

@@ -1,5 +1,5 @@
-// Graph rewrites that remove whole kernels: zero padding folded into the conv after it, batch norm folded
-// into the conv or dense before it, standalone activations folded into the op before them, and residual
+// Graph rewrites that remove whole kernels: zero padding folded into the conv after it, batch norm and
+// per-channel multiplies folded into the conv or dense before it, standalone activations folded into the op before them, and residual
 // adds folded into the conv that produces one of their operands. A merged node takes the name of the last
 // layer it absorbs, so its value is exactly that layer's output and consumers need no renaming; its weights
 // move with it. Layers named in `keep` (intermediates the caller wants to read) are never absorbed.
@@ -105,6 +105,39 @@ function foldBatchNormPass(g: WeightedGraph, keep: ReadonlySet<string>): Weighte
   });
 }
 
+/**
+ * A multiply by a constant per output channel (ConvNeXt's LayerScale, a Keras `x * c` node) read only by
+ * it folds into the linear conv or dense before it: w'[…, o] = w[…, o]·γ[o], b'[o] = b[o]·γ[o] (output
+ * channel fastest in both layouts), in float64 and rounded once. In a ConvNeXt block at 56×56×96 the
+ * multiply was 13% of the block's time (lavapipe).
+ */
+function foldChannelMultiplyPass(g: WeightedGraph, keep: ReadonlySet<string>): WeightedGraph {
+  return mergeIntoProducer(g, keep, (producer, node) => {
+    const m = node.op,
+      p = producer.op;
+    if (m.kind !== 'binary' || m.op !== 'mul') return undefined;
+    const pw = g.weights.get(producer.name);
+    const oc = p.kind === 'conv2d' ? p.kernelShape[3] : p.kind === 'dense' ? p.units : 0;
+    const linear =
+      p.kind === 'conv2d'
+        ? isLinear(p.attrs.activation) && !p.residual && !p.channelScale
+        : p.kind === 'dense' && isLinear(p.activation);
+    if (!oc || !linear || !pw?.kernel) return undefined;
+    const gamma = m.constant ? Float64Array.of(m.constant.value) : g.weights.get(node.name)?.operand;
+    // One value, or one per channel of the last axis. Only a 1-D operand: a longer one of ones would
+    // broadcast a lower-rank output up to its rank, which the folded node would not.
+    if (!gamma || (m.operandShape && m.operandShape.length !== 1)) return undefined;
+    if (gamma.length !== 1 && gamma.length !== oc) return undefined;
+    const at = (o: number) => gamma[gamma.length === 1 ? 0 : o];
+    const kernel = Float32Array.from(pw.kernel, (v, i) => v * at(i % oc));
+    const bias = pw.bias && Float32Array.from(pw.bias, (v, o) => v * at(o));
+    const weights = { ...pw, kernel, ...(bias ? { bias } : {}) };
+    if (p.kind === 'conv2d') return { op: { ...p, attrs: { ...p.attrs, activation: m.activation } }, weights };
+    if (p.kind === 'dense') return { op: { ...p, activation: m.activation }, weights };
+    return undefined;
+  });
+}
+
 export function fuseActivationPass(g: WeightedGraph, keep: ReadonlySet<string>): WeightedGraph {
   return mergeIntoProducer(g, keep, (producer, node) => {
     if (node.op.kind !== 'activation' || !absorbsActivation(producer.op.kind)) return undefined;
@@ -125,7 +158,7 @@ export function fuseActivationPass(g: WeightedGraph, keep: ReadonlySet<string>):
 }
 
 /**
- * Folds an add into the conv that produces one of its operands: the conv's epilogue adds the other
+ * Folds an add into the conv (or dense) that produces one of its operands: its epilogue adds the other
  * operand, after its activation (Darknet's shortcut: leaky conv, linear add) or before the add's
  * activation (Keras: linear conv, Add, ReLU). `absorbs` says which convs can (their lowering knows:
  * the Winograd route, 1×1 convs on the subgroup GEMM). The other operand must already exist where the
@@ -157,19 +190,24 @@ export function fuseResidualPass(
         conv = byName.get(conv.inputs[0]);
       }
       const other = node.inputs[o];
-      if (conv?.op.kind !== 'conv2d' || conv.op.residual || replaced.has(conv.name)) continue;
+      const op = conv?.op;
+      if (!conv || (op?.kind !== 'conv2d' && op?.kind !== 'dense') || op.residual || replaced.has(conv.name)) continue;
       if (counts.get(conv.name) !== 1 || keep.has(conv.name) || !absorbs(conv)) continue;
       if (index.get(other)! >= index.get(conv.name)!) continue;
-      const convAct = conv.op.attrs.activation,
+      const convAct = op.kind === 'conv2d' ? op.attrs.activation : op.activation,
         addAct = node.op.activation;
       const residual = isLinear(addAct) ? 'after' : isLinear(convAct) ? 'before' : undefined;
       if (!residual) continue;
+      const activation = residual === 'after' ? convAct : addAct;
       replaced.set(conv.name, {
         // A channel-scaled conv keeps its scale as the last input.
         name: node.name,
         inputs: [conv.inputs[0], other, ...conv.inputs.slice(1)],
         source: conv.source,
-        op: { ...conv.op, residual, attrs: { ...conv.op.attrs, activation: residual === 'after' ? convAct : addAct } },
+        op:
+          op.kind === 'conv2d'
+            ? { ...op, residual, attrs: { ...op.attrs, activation } }
+            : { ...op, residual, activation },
         fused: [...(conv.fused ?? [conv.name]), ...between.reverse(), ...(node.fused ?? [node.name])],
       });
       const moved = weights.get(conv.name);
@@ -189,7 +227,7 @@ export function fuseResidualPass(
 /** The standard pipeline before shapes are known: fold zero pads and batch norms, then fuse activations. */
 export function optimize(g: WeightedGraph, keep: Iterable<string> = []): WeightedGraph {
   const protect = new Set([...keep, ...g.graph.outputs]);
-  const folded = foldBatchNormPass(foldPadPass(g, protect), protect);
+  const folded = foldChannelMultiplyPass(foldBatchNormPass(foldPadPass(g, protect), protect), protect);
   return fuseChannelScalePass(fuseActivationPass(folded, protect), protect);
 }
 

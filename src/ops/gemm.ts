@@ -258,6 +258,11 @@ export interface DenseOp {
   /** The kernel's rows (input features), when known: checked against the input. */
   inFeatures?: number;
   activation?: Activation;
+  /**
+   * Input 1 added in the epilogue, 'after' or 'before' the activation (a Dense on image tensors followed
+   * by a residual add: ConvNeXt's blocks). Set by the residual fusion pass where the lowering absorbs one.
+   */
+  residual?: 'after' | 'before';
 }
 
 /** The GEMV kernel's tile: WG lanes over k, ROWS rows of A × COLS outputs per workgroup. */
@@ -373,6 +378,17 @@ export function lowerDense(op: DenseOp, ctx: LowerContext): Lowering {
   const shape: GemmShape = { m, k, n: op.units, transB: gemv };
   const parts = gemmBlockCount(shape, ctx.caps);
   const io: GemmOperands = { a: input(0), b: (p) => weight('kernel', p), bias: weight('bias'), c: output };
+  const outShape = [...x.slice(0, -1), op.units];
+  // A residual rides on the subgroup GEMM's epilogue: one column block, B as stored (no GEMV).
+  const variant = ctx.variant ?? chooseGemmVariant(m, op.units, ctx.caps, false, k);
+  const absorbsResidual = !gemv && parts === 1 && gemmRunsOnSubgroups({ m, k, n: op.units }, ctx.caps, variant);
+  if (op.residual) {
+    if (!absorbsResidual) throw new Error('a fused residual needs a dense layer on the subgroup GEMM');
+    if (ctx.inputs[1]?.join() !== outShape.join())
+      throw new Error(`residual [${ctx.inputs[1]}] does not match the output [${outShape}]`);
+    io.residual = input(1);
+    shape.residual = op.residual;
+  }
   const nb = gemmBlockColumns(k, op.units, ctx.caps);
   const kernelWeight: Lowering['weights'][number] = gemv
     ? parts > 1
@@ -405,21 +421,15 @@ export function lowerDense(op: DenseOp, ctx: LowerContext): Lowering {
     bindings: [weight('kernel'), scratch(0)],
   });
   const low: Lowering = {
-    shape: [...x.slice(0, -1), op.units],
+    shape: outShape,
     dispatches: retranspose
       ? [back(), ...gemmDispatches(plain, op.activation, ctx.caps, { ...io, b: () => scratch(0) })]
       : gemv
         ? transposedGemmDispatches(shape, op.activation, ctx.caps, io)
-        : gemmDispatches(
-            shape,
-            op.activation,
-            ctx.caps,
-            io,
-            ctx.variant ?? chooseGemmVariant(m, op.units, ctx.caps, false, k),
-          ),
+        : gemmDispatches(shape, op.activation, ctx.caps, io, variant),
     weights: [kernelWeight, biasWeight(op.units)],
     scratch: retranspose ? [4 * k * op.units] : [],
-    absorbsResidual: false,
+    absorbsResidual,
     // The GEMV's tile is not tuned (its layout is fixed for every batch; the default is measured).
     tuning: gemv
       ? undefined
