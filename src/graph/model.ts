@@ -130,6 +130,12 @@ const MIN_SLEEP_MS = 4;
 const SLEEP_FRACTION = 0.85;
 /** A map that resolves this soon after waking was (most likely) done before. */
 const OVERSLEPT_MS = 2;
+/**
+ * After an overslept run the estimate shrinks to this fraction of the time slept. Halving it, as at
+ * first, made the next run spin through half its time, which slowed it (the spinning takes a core a CPU
+ * adapter's threads use) so much that it measured long again: MobileNetV2's runs alternated 40 / 60 ms.
+ */
+const OVERSLEPT_SHRINK = 0.9;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -382,7 +388,7 @@ export class Model {
       // run sleep 85% of the one before, for tens of runs.
       if (alone && reads.length) {
         const overslept = slept && done - woke < OVERSLEPT_MS;
-        p.lastRunMs = p.runs === 0 ? 0 : overslept ? (done - submitted) / 2 : done - submitted;
+        p.lastRunMs = p.runs === 0 ? 0 : overslept ? OVERSLEPT_SHRINK * (done - submitted) : done - submitted;
       }
       p.runs++;
       const data = new Map<string, Float32Array>();
