@@ -119,8 +119,10 @@ interface Prepared {
    * queue.writeBuffer after the submits before it, so an earlier run reads its own input.
    */
   idleReadbacks: Map<string, GPUBuffer>[];
-  /** Milliseconds from submit to results of the last run, to sleep through most of the next (see run()). */
+  /** Milliseconds a run is expected to take from submit to results, to sleep through most of the next (see run()). */
   lastRunMs: number;
+  /** The last three runs' times as the estimate takes them; it is their median, so one hiccup does not set it. */
+  recentMs: number[];
   /** Runs finished on this plan (its first also compiles: lavapipe builds each pipeline at its first dispatch). */
   runs: number;
 }
@@ -131,11 +133,18 @@ const SLEEP_FRACTION = 0.85;
 /** A map that resolves this soon after waking was (most likely) done before. */
 const OVERSLEPT_MS = 2;
 /**
- * After an overslept run the estimate shrinks to this fraction of the time slept. Halving it, as at
- * first, made the next run spin through half its time, which slowed it (the spinning takes a core a CPU
- * adapter's threads use) so much that it measured long again: MobileNetV2's runs alternated 40 / 60 ms.
+ * An overslept run counts as this fraction of the time slept. Halving the estimate, as at first, made
+ * the next run spin through half its time, which slowed it (the spinning takes a core a CPU adapter's
+ * threads use) so much that it measured long again: MobileNetV2's runs alternated 40 / 60 ms.
  */
 const OVERSLEPT_SHRINK = 0.9;
+/**
+ * A run that did not sleep (the second of a plan: the first sets no estimate) spun all through and
+ * measured long; counting this fraction of it makes the next sleep too little rather than too long.
+ * With the first sample taken whole, the next runs overslept and came down 10% a run (Yolo-Fastest
+ * 103, 86, 76, 68, 60, 53, 46 ms; now 70, 58, 37 ms).
+ */
+const SPUN_FRACTION = 0.7;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -298,6 +307,7 @@ export class Model {
         steps,
         idleReadbacks: [],
         lastRunMs: 0,
+        recentMs: [],
         runs: 0,
       };
       this.prepared.set(batch, prepared);
@@ -388,7 +398,15 @@ export class Model {
       // run sleep 85% of the one before, for tens of runs.
       if (alone && reads.length) {
         const overslept = slept && done - woke < OVERSLEPT_MS;
-        p.lastRunMs = p.runs === 0 ? 0 : overslept ? OVERSLEPT_SHRINK * (done - submitted) : done - submitted;
+        const took = done - submitted;
+        if (p.runs > 0) {
+          p.recentMs = [
+            ...p.recentMs.slice(-2),
+            overslept ? OVERSLEPT_SHRINK * took : slept ? took : SPUN_FRACTION * took,
+          ];
+          const sorted = [...p.recentMs].sort((a, b) => a - b);
+          p.lastRunMs = sorted[sorted.length === 3 ? 1 : 0]; // the median of three, the lower of two
+        }
       }
       p.runs++;
       const data = new Map<string, Float32Array>();
