@@ -1,6 +1,7 @@
 // Graph rewrites that remove whole kernels: zero padding folded into the conv after it, batch norm and
-// per-channel multiplies folded into the conv or dense before it, standalone activations folded into the op before them, and residual
-// adds folded into the conv that produces one of their operands. A merged node takes the name of the last
+// per-channel multiplies folded into the conv or dense before it, standalone activations folded into
+// the op before them, and residual adds folded into the conv or dense that produces one of their
+// operands. A merged node takes the name of the last
 // layer it absorbs, so its value is exactly that layer's output and consumers need no renaming; its weights
 // move with it. Layers named in `keep` (intermediates the caller wants to read) are never absorbed.
 import { foldBatchNorm } from '../ops/batchnorm.js';
