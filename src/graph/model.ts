@@ -119,9 +119,10 @@ interface Prepared {
    * queue.writeBuffer after the submits before it, so an earlier run reads its own input.
    */
   idleReadbacks: Map<string, GPUBuffer>[];
-  /** Milliseconds a run is expected to take from submit to results, to sleep through most of the next (see run()). */
-  lastRunMs: number;
-  /** The last three runs' times as the estimate takes them; it is their median, so one hiccup does not set it. */
+  /**
+   * The last three runs' times from submit to results, as the estimate takes them (see run()): the next
+   * run is expected to take their median, so one hiccup does not set it.
+   */
   recentMs: number[];
   /** Runs finished on this plan (its first also compiles: lavapipe builds each pipeline at its first dispatch). */
   runs: number;
@@ -146,6 +147,12 @@ const OVERSLEPT_SHRINK = 0.9;
  */
 const SPUN_FRACTION = 0.7;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** The median of three run times, the lower of two, 0 before any. */
+function expectedRunMs(recent: readonly number[]): number {
+  const sorted = [...recent].sort((a, b) => a - b);
+  return sorted[sorted.length === 3 ? 1 : 0] ?? 0;
+}
 
 /**
  * Residual adds folded into the convs before them whose lowering can absorb one
@@ -306,7 +313,6 @@ export class Model {
         uniform,
         steps,
         idleReadbacks: [],
-        lastRunMs: 0,
         recentMs: [],
         runs: 0,
       };
@@ -386,9 +392,10 @@ export class Model {
       const submitted = performance.now(),
         alone = this.busyReadbacks.size === 1;
       const startsAt = Math.max(submitted, this.queueEndsAt);
-      this.queueEndsAt = startsAt + p.lastRunMs;
-      const slept = p.lastRunMs > MIN_SLEEP_MS && isNode && reads.length > 0;
-      if (slept) await sleep(startsAt - submitted + SLEEP_FRACTION * p.lastRunMs);
+      const expectedMs = expectedRunMs(p.recentMs);
+      this.queueEndsAt = startsAt + expectedMs;
+      const slept = expectedMs > MIN_SLEEP_MS && isNode && reads.length > 0;
+      if (slept) await sleep(startsAt - submitted + SLEEP_FRACTION * expectedMs);
       const woke = performance.now();
       // All maps at once: each resolves when this run's commands are done.
       await Promise.all(reads.map((name) => readback.get(name)!.mapAsync(0x1)));
@@ -400,12 +407,8 @@ export class Model {
         const overslept = slept && done - woke < OVERSLEPT_MS;
         const took = done - submitted;
         if (p.runs > 0) {
-          p.recentMs = [
-            ...p.recentMs.slice(-2),
-            overslept ? OVERSLEPT_SHRINK * took : slept ? took : SPUN_FRACTION * took,
-          ];
-          const sorted = [...p.recentMs].sort((a, b) => a - b);
-          p.lastRunMs = sorted[sorted.length === 3 ? 1 : 0]; // the median of three, the lower of two
+          const sample = overslept ? OVERSLEPT_SHRINK * took : slept ? took : SPUN_FRACTION * took;
+          p.recentMs = [...p.recentMs.slice(-2), sample];
         }
       }
       p.runs++;
