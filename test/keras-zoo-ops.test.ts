@@ -122,12 +122,19 @@ test('log-softmax stays exact far below the maximum', async () => {
 
 /**
  * Squeeze-and-excite as EfficientNet writes it: s = sigmoid(conv1x1(relu(conv1x1(gap(x))))),
- * y = conv1x1(x ⊙ s) (+ r, then relu, with `residual`). The pass folds the multiply into the last conv.
+ * y = conv1x1(x ⊙ s) (+ r, then relu, with `residual`). The passes fold the multiply into the last conv
+ * and the gate's two convs into its weight-scaling dispatch (se-gate), unless the gate's value is kept.
  */
-for (const residual of [false, true]) {
-  const withResidual = residual ? ' with a fused residual' : '';
-  test(`squeeze-and-excite channel scale folded into the 1×1 conv${withResidual}`, async () => {
-    const [n, h, w, c, mid, oc] = [3, 5, 6, 8, 4, 12];
+const SE_CASES = [
+  { label: '', residual: false, sizes: [3, 5, 6, 8, 4, 12], keep: [] as string[] },
+  { label: ' with a fused residual', residual: true, sizes: [3, 5, 6, 8, 4, 12], keep: [] },
+  // More channels than se-gate's 64 lanes (a ragged second block) and more reduced values than lanes.
+  { label: ', 72 channels through 70', residual: false, sizes: [2, 3, 4, 72, 70, 20], keep: [] },
+  { label: ', the gate kept (its convs run apart)', residual: false, sizes: [2, 3, 4, 8, 4, 12], keep: ['reduce'] },
+];
+for (const { label, residual, sizes, keep } of SE_CASES) {
+  test(`squeeze-and-excite channel scale folded into the 1×1 conv${label}`, async () => {
+    const [n, h, w, c, mid, oc] = sizes;
     const x = randomArray(n * h * w * c, 21);
     const W = {
       reduce: { kernel: randomArray(c * mid, 22), bias: randomArray(mid, 23) },
@@ -154,13 +161,23 @@ for (const residual of [false, true]) {
     }
     const out = residual ? 'sum' : 'project';
     const ctx = await gpu();
-    const model = await Model.create(ctx, weighted({ name: 'se', nodes, inputs: ['x'], outputs: [out] }));
+    const model = await Model.create(ctx, weighted({ name: 'se', nodes, inputs: ['x'], outputs: [out] }), { keep });
     // A residual folds into a 1×1 conv only on the subgroup GEMM (subgroups of ≥ 8 lanes; not Chromium's SwiftShader).
     const residualFolds = residual && (ctx.caps.subgroupMinSize ?? 0) >= 8;
     try {
       const fused = model.graph.nodes.find((node) => node.name === (residualFolds ? out : 'project'))!;
       assert.ok(!model.graph.nodes.some((node) => node.name === 'excite'), 'the multiply is folded away');
       assert.ok(fused.op.kind === 'conv2d' && fused.op.channelScale, 'the projection conv takes the scale');
+      const gated = !keep.length;
+      assert.is(!!(fused.op.kind === 'conv2d' && fused.op.gate), gated, 'the gate moves into the conv');
+      assert.is(
+        model.graph.nodes.some((node) => node.name === 'reduce' || node.name === 'expand'),
+        !gated,
+        'the gate convs',
+      );
+      const { timings } = await model.run(x, { batch: n, profile: true });
+      const kernels = timings?.flatMap((t) => t.kernels);
+      if (kernels) assert.is(kernels.includes('se-gate'), gated, `se-gate among ${kernels.join(', ')}`);
       const got = await model.predict(x, n);
 
       const gap = refGlobalPool(x, [n, h, w, c], 'avg');

@@ -9,6 +9,7 @@ import { recordSteps, type RecordedStep } from '../gpu/encode.js';
 import { packParams, paramBytes } from '../gpu/params.js';
 import { sizeOf } from '../ops/grid.js';
 import type { LowerOptions } from '../ops/lowering.js';
+import { fuseGatePass } from './channel-scale-pass.js';
 import { validateGraph, type Graph, type WeightedGraph } from './ir.js';
 import { fuseResidualPass, optimize } from './passes.js';
 import { lowerGraph, planGraph, type BufferRef, type ExecutionPlan } from './plan.js';
@@ -158,12 +159,14 @@ function expectedRunMs(recent: readonly number[]): number {
  * Residual adds folded into the convs before them whose lowering can absorb one
  * (Winograd, 1×1 on the subgroup GEMM).
  */
-function fuseResiduals(
+/** The passes for the planned graph only: squeeze-and-excite gates, then the residual adds the lowerings absorb. */
+function fuseForDevice(
   g: WeightedGraph,
   keep: ReadonlySet<string>,
   ctx: GpuContext,
   lowering: LowerOptions,
 ): WeightedGraph {
+  g = fuseGatePass(g, new Set([...keep, ...g.graph.outputs]));
   const { steps } = lowerGraph(g.graph, 1, ctx.caps, lowering);
   const absorbs = new Map(steps.map((s) => [s.node.name, !!s.lowering?.absorbsResidual]));
   return fuseResidualPass(g, new Set([...keep, ...g.graph.outputs]), (conv) => absorbs.get(conv.name) ?? false);
@@ -202,7 +205,7 @@ export class Model {
         );
       }
       const lowering: LowerOptions = { winograd: options.winograd, f16Weights: options.f16Weights };
-      const g = options.noOptimize ? source : fuseResiduals(optimize(source, keep), keep, ctx, lowering);
+      const g = options.noOptimize ? source : fuseForDevice(optimize(source, keep), keep, ctx, lowering);
       const plan = planGraph(g.graph, 1, ctx.caps, keep, lowering); // every layer checked before any upload
       const { buffers, bytes } = uploadWeights(ctx, plan.steps, g.weights, options.onProgress);
       model = new Model(ctx, g.graph, buffers, bytes, keep, lowering, !!options.releaseContext);

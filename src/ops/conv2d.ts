@@ -3,7 +3,7 @@
 // and nowhere else: the weights it uploads, its epilogues and its tuning class come with it.
 import { input, output, weight, type DeviceCaps, type Dispatch, type TileVariant } from '../gpu/dispatch.js';
 import { activationParams, type Activation } from './activation.js';
-import { lowerChannelScaledConv } from './channel-scale.js';
+import { lowerChannelScaledConv, type SqueezeExciteGate } from './channel-scale.js';
 import {
   chooseGemmVariant,
   gemmBlockCount,
@@ -173,6 +173,11 @@ export interface Conv2dOp {
    * by the channel-scale pass on 1×1 convs): src/ops/channel-scale.ts.
    */
   channelScale?: boolean;
+  /**
+   * With channelScale: the scale is squeeze-and-excite's gate, computed in the same dispatch as the
+   * weight scaling from the pooled input (the two 1×1 convs the channel-scale pass absorbed).
+   */
+  gate?: SqueezeExciteGate;
 }
 
 /**
