@@ -10,11 +10,12 @@
 // Bindings (group 0):
 //   0 a     A, m×k row-major (scalars)
 //   1 b     B block, k×nb row-major, as nb/4 vec4 per row
-//   2 bias  full bias, ldc/4 vec4
+//   2 bias  full bias, ldc/4 vec4 (not read when BIAS = 0)
 //   3 c     C, m×ldc row-major, as ldc/4 vec4 per row
 //   4 p     Params
-// Grid: x = ceil(nb / (4*TN*WG_X)), y = ceil(m / (TM*WG_Y)).
-// Spec: TM, TN >= 1; WG_X*WG_Y <= 256; F16 = 1 stores B as f16 (read into f32).
+// Grid: x = ceil(nb / (4*TN*WG_X)), y = ceil(m / (TM*WG_Y)), z = batch: product z reads A, B and writes C
+// at z × batch_a / batch_b / batch_c elements further on (Winograd's products; B's and C's multiples of 4).
+// Spec: TM, TN >= 1; WG_X*WG_Y <= 256; BIAS 0 or 1; F16 = 1 stores B as f16 (read into f32).
 
 struct Params {
   m: u32, k: u32,
@@ -22,12 +23,14 @@ struct Params {
   n_offset: u32,
   ldc: u32,
   act: u32, act_a: f32, act_b: f32,
+  batch_a: u32, batch_b: u32, batch_c: u32,  // element strides between batched products
 }
 
 const TM: u32 = 4u; // @spec
 const TN: u32 = 2u; // @spec
 const WG_X: u32 = 8u; // @spec
 const WG_Y: u32 = 8u; // @spec
+const BIAS: u32 = 1u; // @spec
 alias WEIGHT = f32; // @f16
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
@@ -44,8 +47,11 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   let m0 = (wg.y * WG_Y + lid.y) * TM;
   if (q0 >= quads || m0 >= p.m) { return; }
 
+  let a0 = wg.z * p.batch_a;
+  let b0 = wg.z * (p.batch_b / 4u);
+  let c0 = wg.z * (p.batch_c / 4u);
   var row: array<u32, TM>;
-  for (var i = 0u; i < TM; i++) { row[i] = min(m0 + i, p.m - 1u) * p.k; }
+  for (var i = 0u; i < TM; i++) { row[i] = a0 + min(m0 + i, p.m - 1u) * p.k; }
   var col: array<u32, TN>;
   for (var j = 0u; j < TN; j++) { col[j] = min(q0 + j * WG_X, quads - 1u); }
 
@@ -54,7 +60,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
     var av: array<f32, TM>;
     for (var i = 0u; i < TM; i++) { av[i] = a[row[i] + kk]; }
     for (var j = 0u; j < TN; j++) {
-      let bv = vec4<f32>(b[kk * quads + col[j]]);
+      let bv = vec4<f32>(b[b0 + kk * quads + col[j]]);
       for (var i = 0u; i < TM; i++) {
         acc[i * TN + j] = fma(vec4<f32>(av[i]), bv, acc[i * TN + j]);
       }
@@ -69,7 +75,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
     for (var j = 0u; j < TN; j++) {
       let q = q0 + j * WG_X;
       if (q < quads) {
-        c[m * ldq + qoff + q] = activate4(acc[i * TN + j] + bias[qoff + q], p.act, p.act_a, p.act_b);
+        var v = acc[i * TN + j];
+        if (BIAS == 1u) { v += bias[qoff + q]; }
+        c[c0 + m * ldq + qoff + q] = activate4(v, p.act, p.act_a, p.act_b);
       }
     }
   }

@@ -3,7 +3,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { GpuContext } from '../src/gpu/context.js';
 import { TensorTooLargeError } from '../src/gpu/errors.js';
-import { weighted, type Node, type WeightedGraph, type WeightedNode } from '../src/graph/ir.js';
+import { weighted, type Node, type Op, type WeightedGraph, type WeightedNode } from '../src/graph/ir.js';
 import { Model } from '../src/graph/model.js';
 import * as ops from '../src/eager.js';
 import { Tensor } from '../src/tensor.js';
@@ -317,65 +317,129 @@ const WINOGRAD_CASES: { x: number[]; oc: number; padding: 'same' | 'valid' | [nu
   { x: [1, 10, 9, 300], oc: 48, padding: 'same' }, // > 256 input channels: F(2×2)
   { x: [2, 11, 13, 48], oc: 70, padding: 'valid' }, // F(4×4) with partial tiles at the edges
 ];
+/** A Winograd conv through the whole plan on `ctx`, against float64, with the kernels it should run. */
+async function checkWinograd(ctx: GpuContext, c: (typeof WINOGRAD_CASES)[number]): Promise<void> {
+  const w = randomArray(9 * c.x[3] * c.oc, 31),
+    b = randomArray(c.oc, 32);
+  const nodes: WeightedNode[] = [
+    { name: 'in', op: { kind: 'input', shape: c.x.slice(1) }, inputs: [] },
+    {
+      name: 'conv',
+      op: {
+        kind: 'conv2d',
+        attrs: { padding: c.padding, activation: { kind: 'leaky', alpha: 0.1 } },
+        kernelShape: [3, 3, c.x[3], c.oc],
+      },
+      inputs: ['in'],
+      weights: { kernel: w, bias: b },
+    },
+  ];
+  const model = await Model.create(ctx, weighted({ name: 'wino', nodes, inputs: ['in'], outputs: ['conv'] }));
+  try {
+    const x = randomArray(
+      c.x.reduce((p, q) => p * q, 1),
+      33,
+    );
+    const r = await model.run(x, { profile: true });
+    const m = winogradTileFor([3, 3, c.x[3], c.oc]);
+    const chunks = Math.ceil(
+      (c.x[0] *
+        Math.ceil(r.shapes[0][1] / m) *
+        Math.ceil(r.shapes[0][2] / m) *
+        (m + 2) ** 2 *
+        4 *
+        Math.max(c.x[3], c.oc)) /
+        WINOGRAD_SCRATCH_BYTES,
+    );
+    // The batched GEMM shares A by subgroup broadcast where the device allows it, and on a software
+    // adapter without (SwiftShader) takes the vec4 tile (see defaultGemmVariant).
+    const quads = c.oc % 4 === 0;
+    const subgroups = (ctx.caps.subgroupMinSize ?? 0) >= 8;
+    const gemm = quads && subgroups ? 'gemm-subgroup' : quads && ctx.caps.software ? 'gemm-vec4' : 'gemm';
+    const output4 = c.oc % 4 ? 'winograd4-output' : 'winograd4-output-vec4';
+    const names = m === 2 ? ['winograd-input', gemm, 'winograd-output'] : ['winograd4-input', gemm, output4];
+    if (ctx.hasTimestamps) assert.equal(r.timings![0].kernels, Array(chunks).fill(names).flat());
+    const ref = refConv2d({
+      x,
+      xShape: c.x,
+      w,
+      wShape: [3, 3, c.x[3], c.oc],
+      b,
+      padding: c.padding,
+      act: (v) => (v > 0 ? v : 0.1 * v),
+    });
+    assert.equal(r.shapes[0], ref.shape);
+    assertClose(r.outputs[0], ref.y, 2e-5, 'winograd', 'normalized');
+  } finally {
+    model.dispose();
+  }
+}
+
 for (const c of WINOGRAD_CASES) {
   gpu(
-    `Winograd F(2×2,3×3) conv [${c.x}] → ${c.oc}, padding ${JSON.stringify(c.padding)}, matches the float64 reference`,
-    async () => {
-      const ctx = await getCtx();
-      const w = randomArray(9 * c.x[3] * c.oc, 31),
-        b = randomArray(c.oc, 32);
-      const nodes: WeightedNode[] = [
-        { name: 'in', op: { kind: 'input', shape: c.x.slice(1) }, inputs: [] },
-        {
-          name: 'conv',
-          op: {
-            kind: 'conv2d',
-            attrs: { padding: c.padding, activation: { kind: 'leaky', alpha: 0.1 } },
-            kernelShape: [3, 3, c.x[3], c.oc],
-          },
-          inputs: ['in'],
-          weights: { kernel: w, bias: b },
-        },
-      ];
-      const model = await Model.create(ctx, weighted({ name: 'wino', nodes, inputs: ['in'], outputs: ['conv'] }));
-      try {
-        const x = randomArray(
-          c.x.reduce((p, q) => p * q, 1),
-          33,
-        );
-        const r = await model.run(x, { profile: true });
-        const m = winogradTileFor([3, 3, c.x[3], c.oc]);
-        const chunks = Math.ceil(
-          (c.x[0] *
-            Math.ceil(r.shapes[0][1] / m) *
-            Math.ceil(r.shapes[0][2] / m) *
-            (m + 2) ** 2 *
-            4 *
-            Math.max(c.x[3], c.oc)) /
-            WINOGRAD_SCRATCH_BYTES,
-        );
-        // The batched GEMM shares A by subgroup broadcast where the device allows it (see gemmDispatches).
-        const gemm = (ctx.caps.subgroupMinSize ?? 0) >= 8 && c.oc % 4 === 0 ? 'gemm-subgroup' : 'gemm';
-        const output4 = c.oc % 4 ? 'winograd4-output' : 'winograd4-output-vec4';
-        const names = m === 2 ? ['winograd-input', gemm, 'winograd-output'] : ['winograd4-input', gemm, output4];
-        if (ctx.hasTimestamps) assert.equal(r.timings![0].kernels, Array(chunks).fill(names).flat());
-        const ref = refConv2d({
-          x,
-          xShape: c.x,
-          w,
-          wShape: [3, 3, c.x[3], c.oc],
-          b,
-          padding: c.padding,
-          act: (v) => (v > 0 ? v : 0.1 * v),
-        });
-        assert.equal(r.shapes[0], ref.shape);
-        assertClose(r.outputs[0], ref.y, 2e-5, 'winograd', 'normalized');
-      } finally {
-        model.dispose();
-      }
-    },
+    `Winograd conv [${c.x}] → ${c.oc}, padding ${JSON.stringify(c.padding)}, matches the float64 reference`,
+    async () => checkWinograd(await getCtx(), c),
   );
 }
+
+// Chromium's SwiftShader has no subgroups of 8 lanes: its batched products take the vec4 tile.
+gpu("Winograd's batched products on a software adapter without subgroups (the vec4 tile) match float64", async () => {
+  const swiftshaderLike = await GpuContext.create({ capsOverride: { subgroupMinSize: 0, software: true } });
+  try {
+    for (const c of [WINOGRAD_CASES[0], WINOGRAD_CASES[5], WINOGRAD_CASES[2]]) await checkWinograd(swiftshaderLike, c);
+  } finally {
+    swiftshaderLike.dispose();
+  }
+});
+
+gpu(
+  'on a software adapter without subgroups, dense heads and 1×1 convs run on vec4 tiles and match float64',
+  async () => {
+    const swiftshaderLike = await GpuContext.create({ capsOverride: { subgroupMinSize: 0, software: true } });
+    const [m, k, n] = [100, 48, 32];
+    const cases = [
+      // A head dense past the GEMV's 64 rows: its transposed kernel is transposed back for the vec4 tile.
+      { name: 'dense', shape: [k], batch: m, op: { kind: 'dense', units: n } as Op, wShape: [k, n] },
+      // 8 output channels: two quads per lane; 36 channels: a wider workgroup.
+      ...[8, 36].map((oc) => ({
+        name: `conv1x1 → ${oc}`,
+        shape: [5, 4, k],
+        batch: 2,
+        op: { kind: 'conv2d', attrs: {}, kernelShape: [1, 1, k, oc] } as Op,
+        wShape: [k, oc],
+      })),
+    ];
+    try {
+      for (const c of cases) {
+        const cols = c.wShape[1];
+        const w = randomArray(k * cols, 41),
+          b = randomArray(cols, 42);
+        const graph = weighted({
+          name: c.name,
+          inputs: ['in'],
+          outputs: ['y'],
+          nodes: [
+            { name: 'in', op: { kind: 'input', shape: c.shape }, inputs: [] },
+            { name: 'y', op: c.op, inputs: ['in'], weights: { kernel: w, bias: b } },
+          ],
+        });
+        const model = await Model.create(swiftshaderLike, graph);
+        try {
+          const rows = (c.batch * c.shape.reduce((p, q) => p * q, 1)) / k;
+          const x = randomArray(rows * k, 43);
+          const r = await model.run(x, { batch: c.batch, profile: true });
+          const kernels = r.timings?.flatMap((t) => t.kernels);
+          if (kernels) assert.ok(kernels.includes('gemm-vec4'), `${c.name}: ${kernels.join(', ')}`);
+          assertClose(r.outputs[0], refGemm(x, w, rows, k, cols, false, b), 2e-5, c.name, 'normalized');
+        } finally {
+          model.dispose();
+        }
+      }
+    } finally {
+      swiftshaderLike.dispose();
+    }
+  },
+);
 
 gpu('residual adds fold into the Winograd conv before them (Darknet and Keras orders), and match float64', async () => {
   const ctx = await getCtx();

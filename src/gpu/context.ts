@@ -32,10 +32,15 @@ function subgroupMinSize(adapter: GPUAdapter): number {
   return (adapter.info as GPUAdapterInfo & { subgroupMinSize?: number }).subgroupMinSize ?? 4;
 }
 
-/** Mesa's lavapipe reports the architecture 'software'; Chromium's fallback adapter is SwiftShader. */
+/**
+ * Mesa's lavapipe reports the architecture 'software'; Chromium's fallback adapter reports the vendor
+ * 'google' and the architecture 'swiftshader', with no description.
+ */
 function isSoftwareAdapter(adapter: GPUAdapter): boolean {
   const { architecture, description, device } = adapter.info;
-  return architecture === 'software' || /llvmpipe|lavapipe|swiftshader/i.test(`${description} ${device}`);
+  return (
+    architecture === 'software' || /llvmpipe|lavapipe|swiftshader/i.test(`${architecture} ${description} ${device}`)
+  );
 }
 
 export class GpuContext {

@@ -148,9 +148,9 @@ export function lowerChannelScaledConv(op: Conv2dOp, ctx: LowerContext): Lowerin
     residual: op.residual,
     batch: { count: n, strideA: m * c, strideB: c * oc, strideC: m * oc },
   };
-  // Only the register and subgroup kinds run batched products.
+  // The tiled kind runs no batched products.
   let variant = ctx.variant ?? chooseGemmVariant(m, oc, ctx.caps, true, c);
-  if (variant.kind === 'vec4' || variant.kind === 'tiled') variant = defaultGemmVariant(m, oc, ctx.caps, c);
+  if (variant.kind === 'tiled') variant = defaultGemmVariant(m, oc, ctx.caps, c);
   const gemm = gemmDispatches(
     shape,
     op.attrs.activation,

@@ -88,6 +88,15 @@ export function defaultGemmVariant(m: number, n: number, caps?: DeviceCaps, k = 
     // (1600×96×192 3.9–4.7 → 2.6–3.6 ms), and it compiles in 0.5 s against 1 s (lavapipe).
     return { kind: 'subgroup', tm: tall ? 32 : 16, tn: tall ? subgroupQuads(n) : 1, wgX: 8, wgY: 1 };
   }
+  // A software adapter without such subgroups (Chromium's SwiftShader) loads every buffer value per lane
+  // with a bounds check: the tallest vec4 tiles in narrow workgroups load least per multiply-add. Measured
+  // there (headless Chromium): 1024³ 3.0 → 1.85 s (TF.js 3.1 s), MobileNetV2's 3136×144×24 114 → 32 ms,
+  // 12544×16×96 196 → 100 ms, 49×960×320 78 → 38 ms against the register tile below; fewer quads per
+  // lane for fewer channels (Yolo-Fastest's 25600×8×8: 53 → 19 ms with two).
+  if (caps?.software && n % 4 === 0) {
+    const tn = n >= 16 ? 4 : n >= 8 ? 2 : 1;
+    return n >= 32 ? { kind: 'vec4', tm: 16, tn, wgX: 2, wgY: 16 } : { kind: 'vec4', tm: 16, tn, wgX: 1, wgY: 32 };
+  }
   // Measured on lavapipe (npm run bench -- variants): TN16 gives 19.7 GFLOP/s on 1024³ against 17.1
   // for TN8, but a workgroup then spans 128 columns, wasted on narrower matrices.
   return n >= 128 ? { tm: 8, tn: 16, wgX: 8, wgY: 8 } : { tm: 8, tn: 8, wgX: 8, wgY: 8 };
@@ -167,6 +176,12 @@ export function gemmRunsOnSubgroups(
   return resolveKind(shape, variant, caps).kind === 'subgroup';
 }
 
+/** Whether this product's kernel here reads B row-major only (the subgroup and vec4 kinds). */
+function gemmWantsRowMajorB(shape: GemmShape, caps: DeviceCaps): boolean {
+  const { kind } = resolveKind(shape, chooseGemmVariant(shape.m, shape.n, caps, false, shape.k), caps);
+  return kind === 'subgroup' || kind === 'vec4';
+}
+
 /** The dispatches of one GEMM (one per column block of B), bound to `io`. */
 export function gemmDispatches(
   shape: GemmShape,
@@ -212,10 +227,10 @@ export function gemmDispatches(
   if (kind === 'register' || kind === 'tiled') spec.TRANS_B = shape.transB ? 1 : 0;
   if (kind === 'tiled') spec.TK = variant.tk ?? 16;
   const batch = shape.batch ?? { count: 1, strideA: 0, strideB: 0, strideC: 0 };
-  const batched = kernel === 'gemm' || kernel === 'gemm-subgroup';
+  const batched = kernel !== 'gemm-tiled';
   if (batched) spec.BIAS = shape.noBias ? 0 : 1;
   else if (shape.batch || shape.noBias)
-    throw new Error(`gemm: batched or bias-free products need the register or subgroup kind, not '${kind}'`);
+    throw new Error(`gemm: batched or bias-free products need the register, vec4 or subgroup kind, not '${kind}'`);
   const residual = shape.residual === 'after' ? 1 : shape.residual === 'before' ? 2 : 0;
   if (residual && kind !== 'subgroup') throw new Error(`gemm: a fused residual needs the subgroup kind, not '${kind}'`);
   if (shape.residual && nb !== n) throw new Error('gemm: a fused residual needs one column block');
@@ -410,12 +425,12 @@ export function lowerDense(op: DenseOp, ctx: LowerContext): Lowering {
         }
       : { name: 'kernel', length: k * op.units, dtype: 'f32', direct: 'kernel' };
   // Past the GEMV's rows the transposed kernel would run on the register GEMM, 3× slower than the
-  // subgroup one (a batch of 1024 through a 1024 → 1024 layer: 176 against 59 ms on lavapipe). Where
-  // the kernel is one f32 binding, each run transposes it back into scratch (4 MB there, about a
-  // millisecond) for the subgroup GEMM.
+  // subgroup one (a batch of 1024 through a 1024 → 1024 layer: 176 against 59 ms on lavapipe) and 2.4×
+  // slower than the vec4 one on SwiftShader. Where the kernel is one f32 binding, each run transposes
+  // it back into scratch (4 MB there, about a millisecond on lavapipe) for those kernels.
   const plain = { m, k, n: op.units };
   const retranspose =
-    gemv && m > GEMV_MAX_ROWS && parts === 1 && !ctx.f16Weights && gemmRunsOnSubgroups(plain, ctx.caps);
+    gemv && m > GEMV_MAX_ROWS && parts === 1 && !ctx.f16Weights && gemmWantsRowMajorB(plain, ctx.caps);
   const back = (): Dispatch => ({
     ...planTranspose([op.units, k], [1, 0], ctx.caps),
     bindings: [weight('kernel'), scratch(0)],
