@@ -4,7 +4,8 @@ import type { GpuContext } from '../src/gpu/context.js';
 import { Model } from '../src/graph/model.js';
 import { randomArray } from '../src/random.js';
 import { fmt, formatTable } from '../src/tools/table.js';
-import { WORK } from './peers.js';
+import { selectWork } from './peer-work.js';
+import { diskFiles, generateFiles } from './peers.js';
 import { sample, stats, type Stats } from './stats.js';
 
 export interface F16Row {
@@ -45,8 +46,10 @@ export async function benchF16(ctx: GpuContext, filter?: string): Promise<F16Row
   if (!ctx.device.features.has('shader-f16'))
     throw new Error(`this adapter (${ctx.description}) has no shader-f16: nothing to compare`);
   const rows: F16Row[] = [];
-  for (const w of WORK.filter((x) => !filter || x.name.toLowerCase().includes(filter.toLowerCase()))) {
-    const graph = await w.graph();
+  const work = selectWork(filter);
+  await generateFiles(work);
+  for (const w of work) {
+    const graph = await w.graph(diskFiles);
     const x = randomArray(w.batch * w.input.reduce((a, b) => a * b, 1), 9);
     const f32Model = await Model.create(ctx, graph);
     const f32 = await timed(f32Model, x, w.batch, w.runs);

@@ -1,7 +1,8 @@
-// `npm run bench [-- <suite> [filter]] [--peers] [--peer tfjs|ort|native] [--compare a.json b.json]`.
+// `npm run bench [-- <suite> [filter]] [--peers [--browser]] [--peer tfjs|ort|native] [--compare a.json b.json]`.
 //   no suite: ops, vgg16 and yolo in turn;  --peers: the same work through TF.js's WebGPU backend,
 //   ONNX Runtime Web's WebGPU provider and ONNX Runtime for Node's native CPU provider (--peer: only
-//   one of them);  f16: f32 vs f16 weights;  coldstart: process start → first result (bench/coldstart.ts).
+//   one of them), or with --browser ours and TF.js in one Chromium page;  f16: f32 vs f16 weights;
+//   coldstart: process start → first result (bench/coldstart.ts).
 // Prints tables and writes JSON (and, for --peers, Markdown) to bench/results/.
 import { execSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { fmt, formatTable } from '../src/tools/table.js';
 import { benchVgg16 } from './models.js';
 import { benchF16 } from './f16.js';
 import { benchOps } from './ops.js';
+import { benchPeersInBrowser } from './browser-peers.js';
 import { benchPeers, PEER_LABELS, peerCells, type PeerRow } from './peers.js';
 import { benchVariants } from './variants.js';
 import { benchColdstart } from './coldstart.js';
@@ -34,6 +36,7 @@ function peersMarkdown(adapter: string, rows: PeerRow[]): string {
   const header = [
     'work',
     'webgpu-cnn ms',
+    'GFLOP/s',
     ...names.flatMap((n) => [`${PEER_LABELS[n]} ms`, `${PEER_LABELS[n]} / ours`, 'max diff / max out']),
   ];
   const lines = [
@@ -41,9 +44,10 @@ function peersMarkdown(adapter: string, rows: PeerRow[]): string {
     '',
     `| ${header.join(' | ')} |`,
     `|${header.map(() => '---|').join('')}`,
-    ...rows.map(
-      (r) => `| ${[r.work, fmt(r.ours.median, 1), ...names.flatMap((n) => peerCells(r.peers[n]))].join(' | ')} |`,
-    ),
+    ...rows.map((r) => {
+      const cells = [r.work, fmt(r.ours.median, 1), fmt(r.gflops, 1), ...names.flatMap((n) => peerCells(r.peers[n]))];
+      return `| ${cells.join(' | ')} |`;
+    }),
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -72,12 +76,29 @@ function compare(a: string, b: string): void {
   console.log(formatTable(['row', 'A median ms', 'B median ms', 'A / B'], rows));
 }
 
+/** Writes a suite's results to bench/results/ as JSON (and, for the peers, Markdown). */
+function writeResults(suite: string, { adapter, rows }: { adapter: string; rows: unknown }): void {
+  mkdirSync('bench/results', { recursive: true });
+  const base = `bench/results/${suite}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  const env = { LP_NUM_THREADS: process.env.LP_NUM_THREADS ?? null };
+  const json = { suite, adapter, commit: gitCommit(), date: new Date().toISOString(), env, results: rows };
+  writeFileSync(`${base}.json`, JSON.stringify(json, null, 2));
+  const peers = suite.startsWith('peers');
+  if (peers) writeFileSync(`${base}.md`, peersMarkdown(adapter, rows as PeerRow[]));
+  console.log(`\nwrote ${base}.json${peers ? ' and .md' : ''}\n`);
+}
+
 async function main(argv: string[]): Promise<void> {
   if (argv[0] === '--compare') return compare(argv[1], argv[2]);
   const peers = argv.includes('--peers');
+  const inBrowser = argv.includes('--browser');
+  if (inBrowser && !peers) throw new Error('--browser goes with --peers');
   const onlyAt = argv.indexOf('--peer');
   const only = onlyAt >= 0 ? argv[onlyAt + 1] : undefined;
-  const [first, second] = argv.filter((a, i) => a !== '--peers' && i !== onlyAt && (onlyAt < 0 || i !== onlyAt + 1));
+  const [first, second] = argv.filter(
+    (a, i) => a !== '--peers' && a !== '--browser' && i !== onlyAt && (onlyAt < 0 || i !== onlyAt + 1),
+  );
+  if (inBrowser) return writeResults('peers-browser', await benchPeersInBrowser(first, only));
   const suites = peers || only ? ['peers'] : first ? [first] : ['ops', 'vgg16', 'yolo'];
   const filter = peers || only ? first : second;
   for (const s of suites)
@@ -108,25 +129,7 @@ async function main(argv: string[]): Promise<void> {
                     : suite === 'coldstart'
                       ? await benchColdstart(filter)
                       : await benchOps(ctx, filter);
-      mkdirSync('bench/results', { recursive: true });
-      const base = `bench/results/${suite}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-      writeFileSync(
-        `${base}.json`,
-        JSON.stringify(
-          {
-            suite,
-            adapter: ctx.description,
-            commit: gitCommit(),
-            date: new Date().toISOString(),
-            env: { LP_NUM_THREADS: process.env.LP_NUM_THREADS ?? null },
-            results,
-          },
-          null,
-          2,
-        ),
-      );
-      if (suite === 'peers') writeFileSync(`${base}.md`, peersMarkdown(ctx.description, results as PeerRow[]));
-      console.log(`\nwrote ${base}.json${suite === 'peers' ? ' and .md' : ''}\n`);
+      writeResults(suite, { adapter: ctx.description, rows: results });
     }
   } finally {
     ctx.dispose();

@@ -11,12 +11,11 @@ import { vgg16Architecture } from '../src/models/vgg16.js';
 import { fmt, formatTable } from '../src/tools/table.js';
 import { chainWeights, writeLegacyWeightsH5 } from '../test/keras-writer.js';
 import { randomArray } from '../test/harness.js';
+import { CACHE, generatedPath } from './generated-files.js';
 import { sample, stats, type Stats } from './stats.js';
 
-const CACHE = 'bench/.cache';
-
 export async function vgg16WeightsFile(): Promise<string> {
-  const file = `${CACHE}/vgg16_generated_weights.h5`;
+  const file = generatedPath('vgg16');
   if (existsSync(file)) return file;
   mkdirSync(CACHE, { recursive: true });
   console.log(`writing ${file} (138M parameters, once)…`);

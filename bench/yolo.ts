@@ -8,21 +8,12 @@ import { Detector } from '../src/models/yolo/detector.js';
 import { decodeImage } from '../src/io/image.js';
 import { fmt, formatTable } from '../src/tools/table.js';
 import { writeDarknetWeights } from '../test/darknet-writer.js';
+import { CACHE, CFGS, generatedPath, type DarknetCfg } from './generated-files.js';
 import { sample, stats, type Stats } from './stats.js';
 
-const CACHE = 'bench/.cache';
-
-/** The cfgs the benchmarks run with generated weights: the bundled ones and AlexeyAB's from the zoo fixtures. */
-export const CFGS: Record<string, string> = {
-  'yolov3.cfg': 'assets/darknet/yolov3.cfg',
-  'yolov3-tiny.cfg': 'assets/darknet/yolov3-tiny.cfg',
-  'yolov4.cfg': 'test/fixtures/darknet-zoo/cfg/yolov4.cfg',
-  'yolov4-tiny.cfg': 'test/fixtures/darknet-zoo/cfg/yolov4-tiny.cfg',
-};
-
-/** A weights file for `cfg` (a key of CFGS), generated once in the exact format. */
-export function generatedWeights(cfg: string): string {
-  const file = `${CACHE}/${cfg.replace('.cfg', '')}_generated.weights`;
+/** The weights file for `cfg` (a key of CFGS), generated once in the exact format. */
+export function generatedWeights(cfg: DarknetCfg): string {
+  const file = generatedPath(cfg);
   if (!existsSync(file)) {
     mkdirSync(CACHE, { recursive: true });
     console.log(`writing ${file} (once)…`);

@@ -242,5 +242,7 @@ if (what === 'all' || what === 'test') {
 }
 if (what === 'all' || what === 'bench') {
   jobs.push(build({ ...node, entryPoints: list('bench', '.ts'), outdir: 'build/bench' }));
+  // The page of `--peers --browser` (bench/browser-peers.ts), with TF.js bundled in.
+  jobs.push(build({ ...browser, entryPoints: ['bench/browser/peers-page.ts'], outdir: 'build/bench-browser' }));
 }
 await Promise.all(jobs);
