@@ -18,14 +18,7 @@ import {
   type GemmShape,
 } from './gemm.js';
 import { assertRank, checkGrid, sizeOf } from './grid.js';
-import {
-  biasWeight,
-  directWeight,
-  type LowerContext,
-  type Lowering,
-  type NodeWeights,
-  type WeightUse,
-} from './lowering.js';
+import { biasWeight, directWeight, type LowerContext, type Lowering, type WeightUse } from './lowering.js';
 
 /**
  * Squeeze-and-excite's gate s = act_e(act_r(pooled · Wr + br) · We + be), from `pooled` values per image
@@ -84,17 +77,11 @@ function gateDispatch(
 
 /** The gate's weights; a bias the node lacks is zeros. */
 function gateWeights({ pooled, reduced }: SqueezeExciteGate, c: number): WeightUse[] {
-  const zerosUnless = (name: string, length: number): WeightUse => ({
-    name,
-    length,
-    dtype: 'f32',
-    make: (w: NodeWeights) => w[name] ?? new Float32Array(length),
-  });
   return [
     directWeight('gateReduceKernel', pooled * reduced),
-    zerosUnless('gateReduceBias', reduced),
+    biasWeight(reduced, 'gateReduceBias'),
     directWeight('gateExpandKernel', reduced * c),
-    zerosUnless('gateExpandBias', c),
+    biasWeight(c, 'gateExpandBias'),
   ];
 }
 

@@ -85,11 +85,11 @@ export function elementwiseLowering(shape: number[], ...dispatches: Dispatch[]):
 export const directWeight = (name: string, length: number): WeightUse => ({ name, length, dtype: 'f32', direct: name });
 
 /** A weight the node may not hold (a conv without bias): zeros of `length` then. */
-export const biasWeight = (length: number): WeightUse => ({
-  name: 'bias',
+export const biasWeight = (length: number, name = 'bias'): WeightUse => ({
+  name,
   length,
   dtype: 'f32',
-  make: (w) => w.bias ?? new Float32Array(length),
+  make: (w) => w[name] ?? new Float32Array(length),
 });
 
 /**
