@@ -156,20 +156,21 @@ function expectedRunMs(recent: readonly number[]): number {
 }
 
 /**
- * Residual adds folded into the convs before them whose lowering can absorb one
- * (Winograd, 1×1 on the subgroup GEMM).
+ * The passes for the planned graph only (the benchmarks' peers get the graph before them): squeeze-and-
+ * excite gates into their projection convs, then residual adds into the convs before them whose
+ * lowering can absorb one (Winograd, 1×1 on the subgroup GEMM).
  */
-/** The passes for the planned graph only: squeeze-and-excite gates, then the residual adds the lowerings absorb. */
 function fuseForDevice(
   g: WeightedGraph,
   keep: ReadonlySet<string>,
   ctx: GpuContext,
   lowering: LowerOptions,
 ): WeightedGraph {
-  g = fuseGatePass(g, new Set([...keep, ...g.graph.outputs]));
-  const { steps } = lowerGraph(g.graph, 1, ctx.caps, lowering);
+  const protect = new Set([...keep, ...g.graph.outputs]);
+  const gated = fuseGatePass(g, protect);
+  const { steps } = lowerGraph(gated.graph, 1, ctx.caps, lowering);
   const absorbs = new Map(steps.map((s) => [s.node.name, !!s.lowering?.absorbsResidual]));
-  return fuseResidualPass(g, new Set([...keep, ...g.graph.outputs]), (conv) => absorbs.get(conv.name) ?? false);
+  return fuseResidualPass(gated, protect, (conv) => absorbs.get(conv.name) ?? false);
 }
 
 export class Model {
