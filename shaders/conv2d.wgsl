@@ -57,7 +57,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   var img: array<u32, TM>;
   var iy0: array<i32, TM>;
   var ix0: array<i32, TM>;
-  for (var i = 0u; i < TM; i++) {
+  for (var i = 0u; i < TM; i++) { // @unroll
     let m = min(m0 + i, m_total - 1u);
     let ox = m % p.ow;
     let t = m / p.ow;
@@ -66,14 +66,14 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
     ix0[i] = i32(ox * p.stride_w) - i32(p.pad_left);
   }
   var col: array<u32, TN>;
-  for (var j = 0u; j < TN; j++) { col[j] = min(n0 + j * WG_X, p.oc - 1u); }
+  for (var j = 0u; j < TN; j++) { col[j] = min(n0 + j * WG_X, p.oc - 1u); } // @unroll
 
   var acc: array<f32, TM * TN>;
   for (var ky = 0u; ky < p.kh; ky++) {
     for (var kx = 0u; kx < p.kw; kx++) {
       // Offset of (pixel, first channel of the group) in x, or -1 where the tap falls in the padding.
       var xoff: array<i32, TM>;
-      for (var i = 0u; i < TM; i++) {
+      for (var i = 0u; i < TM; i++) { // @unroll
         let iy = iy0[i] + i32(ky * p.dil_h);
         let ix = ix0[i] + i32(kx * p.dil_w);
         let inside = iy >= 0 && iy < i32(p.h) && ix >= 0 && ix < i32(p.w);
@@ -82,16 +82,16 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       let wrow = (ky * p.kw + kx) * p.cg;
       for (var ic = 0u; ic < p.cg; ic++) {
         var xv: array<f32, TM>;
-        for (var i = 0u; i < TM; i++) {
+        for (var i = 0u; i < TM; i++) { // @unroll
           // Assign on both paths: relying on the declaration's zero-init inside a loop miscompiled on lavapipe.
           var v = 0.0;
           if (xoff[i] >= 0) { v = x[u32(xoff[i]) + ic]; }
           xv[i] = v;
         }
         let wbase = (wrow + ic) * p.oc;
-        for (var j = 0u; j < TN; j++) {
+        for (var j = 0u; j < TN; j++) { // @unroll
           let wv = f32(w[wbase + col[j]]);
-          for (var i = 0u; i < TM; i++) {
+          for (var i = 0u; i < TM; i++) { // @unroll
             acc[i * TN + j] = fma(xv[i], wv, acc[i * TN + j]);
           }
         }
@@ -99,12 +99,11 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
     }
   }
 
-  for (var i = 0u; i < TM; i++) {
+  for (var i = 0u; i < TM; i++) { // @unroll
     let m = m0 + i;
-    if (m >= m_total) { break; }
-    for (var j = 0u; j < TN; j++) {
+    for (var j = 0u; j < TN; j++) { // @unroll
       let n = n0 + j * WG_X;
-      if (n < p.oc) {
+      if (m < m_total && n < p.oc) {
         y[m * p.oc + n] = activate(acc[i * TN + j] + b[n], p.act, p.act_a, p.act_b);
       }
     }

@@ -59,14 +59,14 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     let row = (img * p.h + u32(iy)) * p.w;
     for (var kx = 0u; kx < p.kw; kx++) {
       let wv = w[(ky * p.kw + kx) * quads + q];
-      for (var i = 0u; i < TX; i++) {
+      for (var i = 0u; i < TX; i++) { // @unroll
         let ix = ix0 + i32(i * p.stride_w + kx * p.dil_w);
         if (ix >= 0 && ix < i32(p.w)) { acc[i] = fma(x[(row + u32(ix)) * quads + q], wv, acc[i]); }
       }
     }
   }
   let bv = b[q];
-  for (var i = 0u; i < TX; i++) {
+  for (var i = 0u; i < TX; i++) { // @unroll
     let ox = ox0 + i;
     if (ox < p.ow) { y[((img * p.oh + oy) * p.ow + ox) * quads + q] = activate4(acc[i] + bv, p.act, p.act_a, p.act_b); }
   }

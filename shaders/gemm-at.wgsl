@@ -35,26 +35,25 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   if (n0 >= p.n || k0 >= p.k) { return; }
   // Out-of-range rows and columns are clamped: computed, never stored.
   var row: array<u32, TM>;
-  for (var i = 0u; i < TM; i++) { row[i] = min(k0 + i, p.k - 1u); }
+  for (var i = 0u; i < TM; i++) { row[i] = min(k0 + i, p.k - 1u); } // @unroll
   var col: array<u32, TN>;
-  for (var j = 0u; j < TN; j++) { col[j] = min(n0 + j * WG_X, p.n - 1u); }
+  for (var j = 0u; j < TN; j++) { col[j] = min(n0 + j * WG_X, p.n - 1u); } // @unroll
 
   var acc: array<f32, TM * TN>;
   for (var r = 0u; r < p.m; r++) {
     var av: array<f32, TM>;
-    for (var i = 0u; i < TM; i++) { av[i] = a[r * p.k + row[i]]; }
-    for (var j = 0u; j < TN; j++) {
+    for (var i = 0u; i < TM; i++) { av[i] = a[r * p.k + row[i]]; } // @unroll
+    for (var j = 0u; j < TN; j++) { // @unroll
       let bv = b[r * p.n + col[j]];
-      for (var i = 0u; i < TM; i++) { acc[i * TN + j] = fma(av[i], bv, acc[i * TN + j]); }
+      for (var i = 0u; i < TM; i++) { acc[i * TN + j] = fma(av[i], bv, acc[i * TN + j]); } // @unroll
     }
   }
 
-  for (var i = 0u; i < TM; i++) {
+  for (var i = 0u; i < TM; i++) { // @unroll
     let kk = k0 + i;
-    if (kk >= p.k) { break; }
-    for (var j = 0u; j < TN; j++) {
+    for (var j = 0u; j < TN; j++) { // @unroll
       let n = n0 + j * WG_X;
-      if (n < p.n) { c[kk * p.n + n] = acc[i * TN + j]; }
+      if (kk < p.k && n < p.n) { c[kk * p.n + n] = acc[i * TN + j]; }
     }
   }
 }

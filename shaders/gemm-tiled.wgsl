@@ -76,10 +76,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
     workgroupBarrier();
     for (var kk = 0u; kk < TK; kk++) {
       var av: array<f32, TM>;
-      for (var i = 0u; i < TM; i++) { av[i] = a_tile[(lid.y * TM + i) * TK + kk]; }
-      for (var j = 0u; j < TN; j++) {
+      for (var i = 0u; i < TM; i++) { av[i] = a_tile[(lid.y * TM + i) * TK + kk]; } // @unroll
+      for (var j = 0u; j < TN; j++) { // @unroll
         let bv = b_tile[kk * BN + lid.x + j * WG_X];
-        for (var i = 0u; i < TM; i++) {
+        for (var i = 0u; i < TM; i++) { // @unroll
           acc[i * TN + j] = fma(av[i], bv, acc[i * TN + j]);
         }
       }
@@ -87,12 +87,11 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
     workgroupBarrier();
   }
 
-  for (var i = 0u; i < TM; i++) {
+  for (var i = 0u; i < TM; i++) { // @unroll
     let m = row0 + lid.y * TM + i;
-    if (m >= p.m) { break; }
-    for (var j = 0u; j < TN; j++) {
+    for (var j = 0u; j < TN; j++) { // @unroll
       let n = col0 + lid.x + j * WG_X;
-      if (n < p.nb) {
+      if (m < p.m && n < p.nb) {
         let nc = p.n_offset + n;
         c[m * p.ldc + nc] = activate(acc[i * TN + j] + bias[nc], p.act, p.act_a, p.act_b);
       }

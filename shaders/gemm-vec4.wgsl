@@ -15,6 +15,7 @@
 //   4 p     Params
 // Grid: x = ceil(nb / (4*TN*WG_X)), y = ceil(m / (TM*WG_Y)), z = batch: product z reads A, B and writes C
 // at z × batch_a / batch_b / batch_c elements further on (Winograd's products; B's and C's multiples of 4).
+// The tile loops are @unroll: every index into row, col, av and acc is then a constant (see unroll.ts).
 // Spec: TM, TN >= 1; WG_X*WG_Y <= 256; BIAS 0 or 1; F16 = 1 stores B as f16 (read into f32).
 
 struct Params {
@@ -51,17 +52,17 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   let b0 = wg.z * (p.batch_b / 4u);
   let c0 = wg.z * (p.batch_c / 4u);
   var row: array<u32, TM>;
-  for (var i = 0u; i < TM; i++) { row[i] = a0 + min(m0 + i, p.m - 1u) * p.k; }
+  for (var i = 0u; i < TM; i++) { row[i] = a0 + min(m0 + i, p.m - 1u) * p.k; } // @unroll
   var col: array<u32, TN>;
-  for (var j = 0u; j < TN; j++) { col[j] = min(q0 + j * WG_X, quads - 1u); }
+  for (var j = 0u; j < TN; j++) { col[j] = min(q0 + j * WG_X, quads - 1u); } // @unroll
 
   var acc: array<vec4<f32>, TM * TN>;
   for (var kk = 0u; kk < p.k; kk++) {
     var av: array<f32, TM>;
-    for (var i = 0u; i < TM; i++) { av[i] = a[row[i] + kk]; }
-    for (var j = 0u; j < TN; j++) {
+    for (var i = 0u; i < TM; i++) { av[i] = a[row[i] + kk]; } // @unroll
+    for (var j = 0u; j < TN; j++) { // @unroll
       let bv = vec4<f32>(b[b0 + kk * quads + col[j]]);
-      for (var i = 0u; i < TM; i++) {
+      for (var i = 0u; i < TM; i++) { // @unroll
         acc[i * TN + j] = fma(vec4<f32>(av[i]), bv, acc[i * TN + j]);
       }
     }
@@ -69,12 +70,11 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
 
   let ldq = p.ldc / 4u;
   let qoff = p.n_offset / 4u;
-  for (var i = 0u; i < TM; i++) {
+  for (var i = 0u; i < TM; i++) { // @unroll
     let m = m0 + i;
-    if (m >= p.m) { break; }
-    for (var j = 0u; j < TN; j++) {
+    for (var j = 0u; j < TN; j++) { // @unroll
       let q = q0 + j * WG_X;
-      if (q < quads) {
+      if (m < p.m && q < quads) {
         var v = acc[i * TN + j];
         if (BIAS == 1u) { v += bias[qoff + q]; }
         c[c0 + m * ldq + qoff + q] = activate4(v, p.act, p.act_a, p.act_b);

@@ -54,29 +54,28 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   let c0 = wg.z * p.batch_c;
   // Out-of-range rows and columns are clamped: computed, never stored.
   var row: array<u32, TM>;
-  for (var i = 0u; i < TM; i++) { row[i] = a0 + min(m0 + i, p.m - 1u) * p.k; }
+  for (var i = 0u; i < TM; i++) { row[i] = a0 + min(m0 + i, p.m - 1u) * p.k; } // @unroll
   var col: array<u32, TN>;
-  for (var j = 0u; j < TN; j++) { col[j] = min(n0 + j * WG_X, p.nb - 1u); }
+  for (var j = 0u; j < TN; j++) { col[j] = min(n0 + j * WG_X, p.nb - 1u); } // @unroll
 
   var acc: array<f32, TM * TN>;
   for (var kk = 0u; kk < p.k; kk++) {
     var av: array<f32, TM>;
-    for (var i = 0u; i < TM; i++) { av[i] = a[row[i] + kk]; }
-    for (var j = 0u; j < TN; j++) {
+    for (var i = 0u; i < TM; i++) { av[i] = a[row[i] + kk]; } // @unroll
+    for (var j = 0u; j < TN; j++) { // @unroll
       var bv: f32;
       if (TRANS_B == 1u) { bv = f32(b[b0 + col[j] * p.k + kk]); } else { bv = f32(b[b0 + kk * p.nb + col[j]]); }
-      for (var i = 0u; i < TM; i++) {
+      for (var i = 0u; i < TM; i++) { // @unroll
         acc[i * TN + j] = fma(av[i], bv, acc[i * TN + j]);
       }
     }
   }
 
-  for (var i = 0u; i < TM; i++) {
+  for (var i = 0u; i < TM; i++) { // @unroll
     let m = m0 + i;
-    if (m >= p.m) { break; }
-    for (var j = 0u; j < TN; j++) {
+    for (var j = 0u; j < TN; j++) { // @unroll
       let n = n0 + j * WG_X;
-      if (n < p.nb) {
+      if (m < p.m && n < p.nb) {
         let nc = p.n_offset + n;
         var v = acc[i * TN + j];
         if (BIAS == 1u) { v += bias[nc]; }

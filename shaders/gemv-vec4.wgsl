@@ -33,27 +33,27 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lane:
   // Out-of-range rows and outputs are clamped: computed, never stored (no early return before the barriers).
   let k4 = p.k / 4u;
   var arow: array<u32, ROWS>;
-  for (var i = 0u; i < ROWS; i++) { arow[i] = min(m0 + i, p.m - 1u) * k4; }
+  for (var i = 0u; i < ROWS; i++) { arow[i] = min(m0 + i, p.m - 1u) * k4; } // @unroll
   var brow: array<u32, COLS>;
-  for (var j = 0u; j < COLS; j++) { brow[j] = min(n0 + j, p.nb - 1u) * k4; }
+  for (var j = 0u; j < COLS; j++) { brow[j] = min(n0 + j, p.nb - 1u) * k4; } // @unroll
 
   var acc4: array<vec4f, ROWS * COLS>;
   for (var kk = lane; kk < k4; kk += WG) {
     var av: array<vec4f, ROWS>;
-    for (var i = 0u; i < ROWS; i++) { av[i] = a[arow[i] + kk]; }
-    for (var j = 0u; j < COLS; j++) {
+    for (var i = 0u; i < ROWS; i++) { av[i] = a[arow[i] + kk]; } // @unroll
+    for (var j = 0u; j < COLS; j++) { // @unroll
       let bv = vec4f(b[brow[j] + kk]);
-      for (var i = 0u; i < ROWS; i++) { acc4[i * COLS + j] = fma(av[i], bv, acc4[i * COLS + j]); }
+      for (var i = 0u; i < ROWS; i++) { acc4[i * COLS + j] = fma(av[i], bv, acc4[i * COLS + j]); } // @unroll
     }
   }
   var acc: array<f32, ROWS * COLS>;
-  for (var t = 0u; t < ROWS * COLS; t++) { acc[t] = dot(acc4[t], vec4f(1.0)); }
+  for (var t = 0u; t < ROWS * COLS; t++) { acc[t] = dot(acc4[t], vec4f(1.0)); } // @unroll
 
-  for (var t = 0u; t < ROWS * COLS; t++) { sums[t * WG + lane] = acc[t]; }
+  for (var t = 0u; t < ROWS * COLS; t++) { sums[t * WG + lane] = acc[t]; } // @unroll
   for (var s = WG / 2u; s > 0u; s >>= 1u) {
     workgroupBarrier();
     if (lane < s) {
-      for (var t = 0u; t < ROWS * COLS; t++) { sums[t * WG + lane] += sums[t * WG + lane + s]; }
+      for (var t = 0u; t < ROWS * COLS; t++) { sums[t * WG + lane] += sums[t * WG + lane + s]; } // @unroll
     }
   }
   workgroupBarrier();

@@ -48,25 +48,25 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lane:
   let m0 = wg.y * ROWS;
   // Out-of-range rows and outputs are clamped: computed, never stored (no early return before the barriers).
   var arow: array<u32, ROWS>;
-  for (var i = 0u; i < ROWS; i++) { arow[i] = min(m0 + i, p.m - 1u) * p.k; }
+  for (var i = 0u; i < ROWS; i++) { arow[i] = min(m0 + i, p.m - 1u) * p.k; } // @unroll
   var brow: array<u32, COLS>;
-  for (var j = 0u; j < COLS; j++) { brow[j] = min(n0 + j, p.nb - 1u) * p.k; }
+  for (var j = 0u; j < COLS; j++) { brow[j] = min(n0 + j, p.nb - 1u) * p.k; } // @unroll
 
   var acc: array<f32, ROWS * COLS>;
   for (var kk = lane; kk < p.k; kk += WG) {
     var av: array<f32, ROWS>;
-    for (var i = 0u; i < ROWS; i++) { av[i] = a[arow[i] + kk]; }
-    for (var j = 0u; j < COLS; j++) {
+    for (var i = 0u; i < ROWS; i++) { av[i] = a[arow[i] + kk]; } // @unroll
+    for (var j = 0u; j < COLS; j++) { // @unroll
       let bv = f32(b[brow[j] + kk]);
-      for (var i = 0u; i < ROWS; i++) { acc[i * COLS + j] = fma(av[i], bv, acc[i * COLS + j]); }
+      for (var i = 0u; i < ROWS; i++) { acc[i * COLS + j] = fma(av[i], bv, acc[i * COLS + j]); } // @unroll
     }
   }
 
-  for (var t = 0u; t < ROWS * COLS; t++) { sums[t * WG + lane] = acc[t]; }
+  for (var t = 0u; t < ROWS * COLS; t++) { sums[t * WG + lane] = acc[t]; } // @unroll
   for (var s = WG / 2u; s > 0u; s >>= 1u) {
     workgroupBarrier();
     if (lane < s) {
-      for (var t = 0u; t < ROWS * COLS; t++) { sums[t * WG + lane] += sums[t * WG + lane + s]; }
+      for (var t = 0u; t < ROWS * COLS; t++) { sums[t * WG + lane] += sums[t * WG + lane + s]; } // @unroll
     }
   }
   workgroupBarrier();

@@ -7,6 +7,7 @@ import { GpuError, TensorTooLargeError } from '../src/gpu/errors.js';
 import { packParams, paramLayout } from '../src/gpu/params.js';
 import { KERNELS, type KernelName } from '../src/gpu/shaders.js';
 import { shaderKeyString, specialize } from '../src/gpu/specialize.js';
+import { unrollLoops } from '../src/gpu/unroll.js';
 import type { DeviceCaps, TileVariant } from '../src/gpu/dispatch.js';
 import { lowerConv2d, type Conv2dAttrs } from '../src/ops/conv2d.js';
 import { Tensor } from '../src/tensor.js';
@@ -45,6 +46,31 @@ test('specialize rejects unknown constants and bad values', async () => {
   );
   await rejects(() => specialize({ kernel: 'gemm', spec: { TM: -1 } }), /spec TM: -1 is not a valid u32/);
   await rejects(() => specialize({ kernel: 'gemm', spec: { TM: 1.5 } }), /not a valid u32/);
+});
+
+test('specialize writes out @unroll loops with literal indices and keeps later lines in place', () => {
+  const original = KERNELS['gemm-vec4'].split('\n');
+  const lines = specialize({ kernel: 'gemm-vec4', spec: { TM: 3, TN: 2 } }).code.split('\n');
+  const kernelLines = lines.slice(0, original.length);
+  if (kernelLines.some((l) => /for \(var [ij] /.test(l))) throw new Error('a tile loop was left as a loop');
+  const code = kernelLines.join('\n');
+  for (const use of ['row[2u] = a0 + min(m0 + 2u', 'col[1u] = min(q0 + 1u * WG_X', 'acc[2u * TN + 1u]']) {
+    if (!code.includes(use)) throw new Error(`missing ${use}`);
+  }
+  if (code.includes('row[3u]') || code.includes('col[2u]')) throw new Error('more copies than the bound');
+  const at = original.findIndex((l) => l.includes('let ldq'));
+  if (lines[at] !== original[at]) throw new Error(`line ${at + 1} moved: ${lines[at]}`);
+});
+
+test('@unroll rejects bodies that break and bounds it cannot resolve, naming the file and line', async () => {
+  const loop = (bound: string, body: string) =>
+    `const TM: u32 = 2u;\nfn f() {\n  for (var i = 0u; i < ${bound}; i++) { // @unroll\n    ${body}\n  }\n}`;
+  await rejects(() => unrollLoops(loop('TM', 'if (i > 0u) { break; }'), 'k.wgsl'), /k\.wgsl:3: .*may not break/);
+  await rejects(() => unrollLoops(loop('NOPE', 'x[i] = 0.0;'), 'k.wgsl'), /k\.wgsl:3: .*bound 'NOPE'/);
+  await rejects(() => unrollLoops(loop('p.n', 'x[i] = 0.0;'), 'k.wgsl'), /k\.wgsl:3: @unroll marks no/);
+  const products = unrollLoops(loop('TM * 3u', 'x[i] = 0.0;'), 'k.wgsl');
+  if (!products.includes('x[5u] = 0.0;') || products.includes('x[6u]')) throw new Error(products);
+  if (products.split('\n').length !== 6) throw new Error('line count changed');
 });
 
 test('cache keys do not depend on spec key order', () => {

@@ -3,7 +3,9 @@
 // into the .wgsl file; `// @requires NAME` libraries are appended after the kernel for the same reason.
 // The spec F16 = 1 switches a kernel's weights to half precision, also line for line: the line
 // `// @enable-f16` becomes `enable f16;` and each `alias NAME = f32; // @f16` becomes an f16 alias.
+// Loops marked `// @unroll` are then written out (unroll.ts), their copies on the loop's first line.
 import { COMMON, KERNELS, kernelFile, type KernelName } from './shaders.js';
+import { unrollLoops } from './unroll.js';
 
 export type Spec = Readonly<Record<string, number>>;
 
@@ -66,7 +68,7 @@ export function specialize(key: ShaderKey): SpecializedSource {
   if (unused.size) throw new Error(`${file}: unknown spec constant(s) ${[...unused].join(', ')}`);
 
   const parts = [{ file, start: 1, count: lines.length }];
-  let code = lines.join('\n');
+  let code = unrollLoops(lines.join('\n'), file);
   for (const name of requires) {
     const lib = COMMON[name];
     if (lib === undefined) throw new Error(`${file}: @requires unknown library '${name}'`);
