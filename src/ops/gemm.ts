@@ -89,13 +89,15 @@ export function defaultGemmVariant(m: number, n: number, caps?: DeviceCaps, k = 
     return { kind: 'subgroup', tm: tall ? 32 : 16, tn: tall ? subgroupQuads(n) : 1, wgX: 8, wgY: 1 };
   }
   // A software adapter without such subgroups (Chromium's SwiftShader) loads every buffer value per lane
-  // with a bounds check: the tallest vec4 tiles in narrow workgroups load least per multiply-add. Measured
-  // there (headless Chromium): 1024³ 3.0 → 1.85 s (TF.js 3.1 s), MobileNetV2's 3136×144×24 114 → 32 ms,
-  // 12544×16×96 196 → 100 ms, 49×960×320 78 → 38 ms against the register tile below; fewer quads per
-  // lane for fewer channels (Yolo-Fastest's 25600×8×8: 53 → 19 ms with two).
+  // with a bounds check, so the vec4 tile, written out by @unroll (a loop there keeps the tile in memory),
+  // against the register tile below. Measured there (headless Chromium, unrolled): long reductions take
+  // 8×4 quads, 784×1152×256 156 → 125 ms against 16×4; short ones a 4×2 tile, whose smaller epilogue
+  // wins once few multiply-adds share it: 12544×16×96 164 → 93 ms, 3136×144×24 23 → 17 ms, Yolo-Fastest's
+  // 25600×4×24 70 → 31 ms. Narrow layers take one lane column per workgroup and fewer quads per lane.
   if (caps?.software && n % 4 === 0) {
-    const tn = n >= 16 ? 4 : n >= 8 ? 2 : 1;
-    return n >= 32 ? { kind: 'vec4', tm: 16, tn, wgX: 2, wgY: 16 } : { kind: 'vec4', tm: 16, tn, wgX: 1, wgY: 32 };
+    if (k >= 256 && n >= 32) return { kind: 'vec4', tm: 8, tn: 4, wgX: 2, wgY: 16 };
+    const tn = n >= 8 ? 2 : 1;
+    return n >= 32 ? { kind: 'vec4', tm: 4, tn, wgX: 4, wgY: 16 } : { kind: 'vec4', tm: 4, tn, wgX: 1, wgY: 32 };
   }
   // Measured on lavapipe (npm run bench -- variants): TN16 gives 19.7 GFLOP/s on 1024³ against 17.1
   // for TN8, but a workgroup then spans 128 columns, wasted on narrower matrices.
