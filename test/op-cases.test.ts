@@ -1,6 +1,7 @@
 // The benchmark's and the `kernels` command's op cases (src/tools/op-cases.ts), run here in check mode:
 // each against an independent float64 reference on the same seeded inputs. One list, two modes.
 import { suite } from 'uvu';
+import { GpuContext } from '../src/gpu/context.js';
 import type { Activation } from '../src/ops/activation.js';
 import { caseInputs, opCases, setupCase, type OpSpec } from '../src/tools/op-cases.js';
 import { assertClose, take, withGpu } from './harness.js';
@@ -104,15 +105,28 @@ function reference(spec: OpSpec): { y: ArrayLike<number>; tol: number; mode: 'ab
   }
 }
 
+async function check(ctx: GpuContext, c: ReturnType<typeof opCases>[number]) {
+  const op = setupCase(ctx, c.spec);
+  try {
+    const ref = reference(c.spec);
+    assertClose(await take(await op.run()), ref.y, ref.tol, c.name, ref.mode);
+  } finally {
+    op.dispose();
+  }
+}
+
 for (const c of opCases('small')) {
-  test(`${c.name} matches its float64 reference`, async () => {
-    const op = setupCase(await gpu(), c.spec);
-    try {
-      const ref = reference(c.spec);
-      assertClose(await take(await op.run()), ref.y, ref.tol, c.name, ref.mode);
-    } finally {
-      op.dispose();
-    }
+  test(`${c.name} matches its float64 reference`, async () => check(await gpu(), c));
+}
+
+// The same cases planned as for Chromium's SwiftShader: no subgroups, the software tiles, and every
+// kernel's @unroll loops written out (run here on this machine's adapter).
+let swiftshaderLike: Promise<GpuContext> | undefined;
+test.after(async () => (await swiftshaderLike)?.dispose());
+for (const c of opCases('small')) {
+  test(`${c.name}, planned and unrolled as for SwiftShader, matches its float64 reference`, async () => {
+    swiftshaderLike ??= GpuContext.create({ capsOverride: { subgroupMinSize: 0, software: true, unrollLoops: true } });
+    await check(await swiftshaderLike, c);
   });
 }
 

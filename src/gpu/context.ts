@@ -43,6 +43,12 @@ function isSoftwareAdapter(adapter: GPUAdapter): boolean {
   );
 }
 
+/** Chromium's SwiftShader, whose compiler keeps loops (see DeviceCaps.unrollLoops). */
+function isSwiftShader(adapter: GPUAdapter): boolean {
+  const { architecture, description, device } = adapter.info;
+  return /swiftshader/i.test(`${architecture} ${description} ${device}`);
+}
+
 export class GpuContext {
   readonly device: GPUDevice;
   readonly adapter: GPUAdapter;
@@ -77,11 +83,12 @@ export class GpuContext {
       maxStorageBindingBytes: device.limits.maxStorageBufferBindingSize,
       ...(device.features.has('subgroups' as GPUFeatureName) ? { subgroupMinSize: subgroupMinSize(adapter) } : {}),
       ...(isSoftwareAdapter(adapter) ? { software: true } : {}),
+      ...(isSwiftShader(adapter) ? { unrollLoops: true } : {}),
       ...capsOverride,
     };
     this.maxBufferBytes = device.limits.maxBufferSize;
     this.hasTimestamps = device.features.has('timestamp-query');
-    this.pipelines = new PipelineCache(device);
+    this.pipelines = new PipelineCache(device, { unroll: this.caps.unrollLoops === true });
     this.pool = new BufferPool(
       (size, usage) => this.createBuffer(size, 'pooled buffer', usage),
       (b) => this.destroyBuffer(b),

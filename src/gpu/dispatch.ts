@@ -54,6 +54,12 @@ export interface DeviceCaps {
    * workgroups that stream memory beat the wide ones a GPU needs for occupancy.
    */
   software?: boolean;
+  /**
+   * The shader compiler runs constant-bound loops as loops (SwiftShader): kernels' `// @unroll` tile
+   * loops are then written out before compiling (unroll.ts). Elsewhere the driver unrolls them itself,
+   * and cheaper: writing them out for lavapipe took Yolo-Fastest's first run from 2.3 to 30 s of compiling.
+   */
+  unrollLoops?: boolean;
   /** Variants measured fastest on this adapter, by tuning class (see src/tune/tuner.ts). */
   tuned?: Readonly<Record<string, TileVariant>>;
 }

@@ -1,13 +1,16 @@
 // Pipelines keyed by exactly the ShaderKey the specialiser compiles, compiled with
 // createComputePipelineAsync so a model's pipelines build in parallel.
 import { GpuError } from './errors.js';
-import { shaderKeyString, specialize, type ShaderKey } from './specialize.js';
+import { shaderKeyString, specialize, type ShaderKey, type SpecializeOptions } from './specialize.js';
 
 export class PipelineCache {
   private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
   private readonly ready = new Map<string, GPUComputePipeline>();
 
-  constructor(private readonly device: GPUDevice) {}
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly options: SpecializeOptions = {},
+  ) {}
 
   get size(): number {
     return this.pipelines.size;
@@ -34,7 +37,7 @@ export class PipelineCache {
   }
 
   private async build(key: ShaderKey, id: string): Promise<GPUComputePipeline> {
-    const src = specialize(key);
+    const src = specialize(key, this.options);
     // Each error scope is pushed and popped with no await between: pipelines compile concurrently, and
     // the device has one scope stack, so an await there would let another build pop this one's scope.
     this.device.pushErrorScope('validation');

@@ -3,7 +3,8 @@
 // into the .wgsl file; `// @requires NAME` libraries are appended after the kernel for the same reason.
 // The spec F16 = 1 switches a kernel's weights to half precision, also line for line: the line
 // `// @enable-f16` becomes `enable f16;` and each `alias NAME = f32; // @f16` becomes an f16 alias.
-// Loops marked `// @unroll` are then written out (unroll.ts), their copies on the loop's first line.
+// Where the device asks (DeviceCaps.unrollLoops), loops marked `// @unroll` are then written out
+// (unroll.ts), their copies on the loop's first line.
 import { COMMON, KERNELS, kernelFile, type KernelName } from './shaders.js';
 import { unrollLoops } from './unroll.js';
 
@@ -43,7 +44,12 @@ export interface SpecializedSource {
   locate(line: number): { file: string; line: number };
 }
 
-export function specialize(key: ShaderKey): SpecializedSource {
+export interface SpecializeOptions {
+  /** Write out the kernel's `// @unroll` loops (for a compiler that would run them as loops). */
+  unroll?: boolean;
+}
+
+export function specialize(key: ShaderKey, options: SpecializeOptions = {}): SpecializedSource {
   const file = kernelFile(key.kernel);
   const lines = KERNELS[key.kernel].split('\n');
   const unused = new Set(Object.keys(key.spec));
@@ -68,7 +74,7 @@ export function specialize(key: ShaderKey): SpecializedSource {
   if (unused.size) throw new Error(`${file}: unknown spec constant(s) ${[...unused].join(', ')}`);
 
   const parts = [{ file, start: 1, count: lines.length }];
-  let code = unrollLoops(lines.join('\n'), file);
+  let code = options.unroll ? unrollLoops(lines.join('\n'), file) : lines.join('\n');
   for (const name of requires) {
     const lib = COMMON[name];
     if (lib === undefined) throw new Error(`${file}: @requires unknown library '${name}'`);

@@ -1,11 +1,12 @@
 // `// @unroll` loops: a kernel marks a loop over a register tile,
 //   for (var i = 0u; i < TM; i++) { ... } // @unroll      (the marker ends the `for` line)
-// and the specialiser writes out one copy of the body per iteration, with the counter replaced by
-// its literal (`0u`, `1u`, ...). Why: WGSL has no unroll attribute and Tint emits the loop as is.
-// LLVM-based drivers (lavapipe, most GPU compilers) unroll such loops and keep the tile in registers
-// anyway, but SwiftShader runs them as loops, and an array indexed by a loop counter lives in memory,
-// each access a per-lane gather: its register-blocked GEMM ran 3–4× slower looped than unrolled.
-// With literal indices every access is a constant expression, so the tile becomes plain registers.
+// and, on a device whose compiler keeps such loops (DeviceCaps.unrollLoops: SwiftShader), the
+// specialiser writes out one copy of the body per iteration, with the counter replaced by its literal
+// (`0u`, `1u`, ...). Why: WGSL has no unroll attribute and Tint emits the loop as is. SwiftShader runs
+// it as a loop, and an array indexed by a loop counter lives in memory, each access a per-lane gather:
+// its register-blocked GEMM ran 3–4× slower looped than unrolled. With literal indices every access is
+// a constant expression, so the tile becomes plain registers. LLVM-based drivers (lavapipe, GPU
+// compilers) unroll the loops themselves, and compile the written-out form far more slowly.
 //
 // The copies go on the loop's first line and the loop's other lines are left empty, so every line
 // after the loop keeps its number in compiler messages. The bound is an integer literal or a
