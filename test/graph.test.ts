@@ -384,7 +384,9 @@ for (const c of WINOGRAD_CASES) {
 
 // Chromium's SwiftShader has no subgroups of 8 lanes: its batched products take the vec4 tile.
 gpu("Winograd's batched products on a software adapter without subgroups (the vec4 tile) match float64", async () => {
-  const swiftshaderLike = await GpuContext.create({ capsOverride: { subgroupMinSize: 0, software: true, unrollLoops: true } });
+  const swiftshaderLike = await GpuContext.create({
+    capsOverride: { subgroupMinSize: 0, software: true, unrollLoops: true },
+  });
   try {
     for (const c of [WINOGRAD_CASES[0], WINOGRAD_CASES[5], WINOGRAD_CASES[2]]) await checkWinograd(swiftshaderLike, c);
   } finally {
@@ -395,7 +397,9 @@ gpu("Winograd's batched products on a software adapter without subgroups (the ve
 gpu(
   'on a software adapter without subgroups, dense heads and 1×1 convs run on vec4 tiles and match float64',
   async () => {
-    const swiftshaderLike = await GpuContext.create({ capsOverride: { subgroupMinSize: 0, software: true, unrollLoops: true } });
+    const swiftshaderLike = await GpuContext.create({
+      capsOverride: { subgroupMinSize: 0, software: true, unrollLoops: true },
+    });
     const [m, k, n] = [100, 48, 32];
     const cases = [
       // A head dense past the GEMV's 64 rows: its transposed kernel is transposed back for the vec4 tile.
