@@ -15,7 +15,7 @@
 //   4 p     Params
 // Grid: x = ceil(nb / (4*TN*WG_X)), y = ceil(m / (TM*WG_Y)), z = batch: product z reads A, B and writes C
 // at z × batch_a / batch_b / batch_c elements further on (Winograd's products; B's and C's multiples of 4).
-// The tile loops are @unroll: every index into row, col, av and acc is then a constant (see unroll.ts).
+// The tile loops are @unroll: where the device asks, every index into row, col, av and acc is a constant.
 // Spec: TM, TN >= 1; WG_X*WG_Y <= 256; BIAS 0 or 1; F16 = 1 stores B as f16 (read into f32).
 
 struct Params {

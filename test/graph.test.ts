@@ -10,7 +10,7 @@ import { Tensor } from '../src/tensor.js';
 import { optimize } from '../src/graph/passes.js';
 import { planGraph } from '../src/graph/plan.js';
 import { WINOGRAD_SCRATCH_BYTES, winogradTileFor } from '../src/ops/winograd.js';
-import { assertClose, randomArray, rejects, withGpu } from './harness.js';
+import { assertClose, randomArray, rejects, SWIFTSHADER_LIKE_CAPS, withGpu } from './harness.js';
 import { refBatchNorm, refConcat, refConv2d, refGemm, refPad, refPool2d, refSoftmax } from './reference.js';
 
 const caps = { maxWorkgroupsPerDimension: 65535, maxInvocationsPerWorkgroup: 256, maxStorageBindingBytes: 128 << 20 };
@@ -384,9 +384,7 @@ for (const c of WINOGRAD_CASES) {
 
 // Chromium's SwiftShader has no subgroups of 8 lanes: its batched products take the vec4 tile.
 gpu("Winograd's batched products on a software adapter without subgroups (the vec4 tile) match float64", async () => {
-  const swiftshaderLike = await GpuContext.create({
-    capsOverride: { subgroupMinSize: 0, software: true, unrollLoops: true },
-  });
+  const swiftshaderLike = await GpuContext.create({ capsOverride: SWIFTSHADER_LIKE_CAPS });
   try {
     for (const c of [WINOGRAD_CASES[0], WINOGRAD_CASES[5], WINOGRAD_CASES[2]]) await checkWinograd(swiftshaderLike, c);
   } finally {
@@ -397,9 +395,7 @@ gpu("Winograd's batched products on a software adapter without subgroups (the ve
 gpu(
   'on a software adapter without subgroups, dense heads and 1×1 convs run on vec4 tiles and match float64',
   async () => {
-    const swiftshaderLike = await GpuContext.create({
-      capsOverride: { subgroupMinSize: 0, software: true, unrollLoops: true },
-    });
+    const swiftshaderLike = await GpuContext.create({ capsOverride: SWIFTSHADER_LIKE_CAPS });
     const [m, k, n] = [100, 48, 32];
     const cases = [
       // A head dense past the GEMV's 64 rows: its transposed kernel is transposed back for the vec4 tile.

@@ -27,6 +27,9 @@ import { compareArrays, type ErrorMetrics } from '../src/metrics.js';
 
 export const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
+/** Plans as for Chromium's SwiftShader on this machine's adapter: no subgroups, software tiles, @unroll written out. */
+export const SWIFTSHADER_LIKE_CAPS = { subgroupMinSize: 0, software: true, unrollLoops: true } as const;
+
 export type Closeness = ErrorMetrics;
 
 /** The project's error metric (src/metrics.ts). */

@@ -4,7 +4,7 @@ import { suite } from 'uvu';
 import { GpuContext } from '../src/gpu/context.js';
 import type { Activation } from '../src/ops/activation.js';
 import { caseInputs, opCases, setupCase, type OpSpec } from '../src/tools/op-cases.js';
-import { assertClose, take, withGpu } from './harness.js';
+import { assertClose, SWIFTSHADER_LIKE_CAPS, take, withGpu } from './harness.js';
 import {
   refActivation,
   refBatchNorm,
@@ -125,7 +125,7 @@ let swiftshaderLike: Promise<GpuContext> | undefined;
 test.after(async () => (await swiftshaderLike)?.dispose());
 for (const c of opCases('small')) {
   test(`${c.name}, planned and unrolled as for SwiftShader, matches its float64 reference`, async () => {
-    swiftshaderLike ??= GpuContext.create({ capsOverride: { subgroupMinSize: 0, software: true, unrollLoops: true } });
+    swiftshaderLike ??= GpuContext.create({ capsOverride: SWIFTSHADER_LIKE_CAPS });
     await check(await swiftshaderLike, c);
   });
 }

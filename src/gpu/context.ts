@@ -37,16 +37,18 @@ function subgroupMinSize(adapter: GPUAdapter): number {
  * 'google' and the architecture 'swiftshader', with no description.
  */
 function isSoftwareAdapter(adapter: GPUAdapter): boolean {
-  const { architecture, description, device } = adapter.info;
-  return (
-    architecture === 'software' || /llvmpipe|lavapipe|swiftshader/i.test(`${architecture} ${description} ${device}`)
-  );
+  return adapter.info.architecture === 'software' || /llvmpipe|lavapipe|swiftshader/i.test(adapterNames(adapter));
 }
 
 /** Chromium's SwiftShader, whose compiler keeps loops (see DeviceCaps.unrollLoops). */
 function isSwiftShader(adapter: GPUAdapter): boolean {
+  return /swiftshader/i.test(adapterNames(adapter));
+}
+
+/** The adapter's architecture, description and device names, where drivers put their own name. */
+function adapterNames(adapter: GPUAdapter): string {
   const { architecture, description, device } = adapter.info;
-  return /swiftshader/i.test(`${architecture} ${description} ${device}`);
+  return `${architecture} ${description} ${device}`;
 }
 
 export class GpuContext {

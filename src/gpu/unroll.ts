@@ -9,9 +9,9 @@
 // compilers) unroll the loops themselves, and compile the written-out form far more slowly.
 //
 // The copies go on the loop's first line and the loop's other lines are left empty, so every line
-// after the loop keeps its number in compiler messages. The bound is an integer literal or a
-// module-scope `const NAME: u32` (after @spec rewriting), or a product of them. Bodies may not `break` or `continue`
-// (there is no loop left to leave): guard with an `if` instead.
+// after the loop keeps its number in compiler messages. The bound is an integer literal, a
+// module-scope `const NAME: u32` (after @spec rewriting), or a product of them. Bodies may not
+// `break` or `continue` (there is no loop left to leave): guard with an `if` instead.
 
 const HEADER = new RegExp(
   String.raw`for\s*\(\s*var\s+([a-z_]\w*)\s*=\s*0u?\s*;\s*\1\s*<\s*(\w+(?:\s*\*\s*\w+)*)\s*;\s*\1\s*\+\+\s*\)` +

@@ -89,8 +89,8 @@ export function defaultGemmVariant(m: number, n: number, caps?: DeviceCaps, k = 
     return { kind: 'subgroup', tm: tall ? 32 : 16, tn: tall ? subgroupQuads(n) : 1, wgX: 8, wgY: 1 };
   }
   // A software adapter without such subgroups (Chromium's SwiftShader) loads every buffer value per lane
-  // with a bounds check, so the vec4 tile, written out by @unroll (a loop there keeps the tile in memory),
-  // against the register tile below. Measured there (headless Chromium, unrolled): long reductions take
+  // with a bounds check, so it takes the vec4 tile, written out by @unroll (a loop there keeps the tile
+  // in memory), rather than the register tile below. Measured there (headless Chromium, unrolled): long reductions take
   // 8×4 quads, 784×1152×256 156 → 125 ms against 16×4; short ones a 4×2 tile, whose smaller epilogue
   // wins once few multiply-adds share it: 12544×16×96 164 → 93 ms, 3136×144×24 23 → 17 ms, Yolo-Fastest's
   // 25600×4×24 70 → 31 ms. Narrow layers take one lane column per workgroup and fewer quads per lane.
